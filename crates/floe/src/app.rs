@@ -1,0 +1,220 @@
+//! Assembling and running the server: shared state, the one route table, middleware, and
+//! graceful shutdown.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Router, ServiceExt, middleware};
+use sea_orm::DatabaseConnection;
+use tokio::net::TcpListener;
+use tokio_util::sync::CancellationToken;
+use tower::Layer;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::normalize_path::NormalizePathLayer;
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+
+use crate::auth::ServerSecret;
+use crate::clock::Clock;
+use crate::config::Config;
+use crate::http::{ApiError, log, version};
+use crate::storage::ObjectStorage;
+use crate::storage::local::LocalStorage;
+use crate::storage::signing::UrlSigner;
+use crate::{db, files, openapi, organizations};
+
+/// The API's body limit; part uploads to local storage have their own.
+pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub db: DatabaseConnection,
+    pub storage: Arc<dyn ObjectStorage>,
+    pub secret: ServerSecret,
+    pub clock: Clock,
+    pub config: Arc<Config>,
+}
+
+/// A server ready to accept connections.
+pub struct Server {
+    pub state: AppState,
+    router: Router,
+}
+
+impl Server {
+    /// Connects to the database (migrating it), opens storage and builds the routes.
+    pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
+        let db = db::connect(&config.database_url)
+            .await
+            .context("connecting to the database")?;
+        let secret = ServerSecret::load_or_create(&config.data_dir)?;
+        let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
+        let local = Arc::new(LocalStorage::open(
+            config.data_dir.join("storage"),
+            &config.public_url,
+            signer,
+            clock.clone(),
+        )?);
+        let state = AppState {
+            db,
+            storage: local.clone(),
+            secret,
+            clock,
+            config: Arc::new(config),
+        };
+        let router = routes(state.clone(), crate::storage::local::router(local));
+        Ok(Self { state, router })
+    }
+
+    /// Serves on `listener` until `shutdown` fires, then lets requests in flight finish.
+    pub async fn run(
+        self,
+        listener: TcpListener,
+        shutdown: CancellationToken,
+    ) -> anyhow::Result<()> {
+        let config = self.state.config.clone();
+        let sweep = config.run_workers.then(|| {
+            files::sweep::spawn(
+                self.state.clone(),
+                config.sweep_interval,
+                config.upload_max_age,
+                shutdown.clone(),
+            )
+        });
+        // Trailing slashes are trimmed before routing, so `/v1/files/` and `/v1/files`
+        // reach the same handler.
+        let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
+        axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
+            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+            .await?;
+        shutdown.cancel();
+        if let Some(sweep) = sweep {
+            let _ = sweep.await;
+        }
+        Ok(())
+    }
+}
+
+/// The route table: every domain's routes, under `/v1` and its `/api/v1` alias.
+fn routes(state: AppState, storage_routes: Router) -> Router {
+    let api = Router::new()
+        .merge(files::router())
+        .merge(organizations::router())
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::REQUEST_TIMEOUT,
+            state.config.request_timeout,
+        ));
+    Router::new()
+        .merge(api.clone())
+        .nest("/api", api)
+        .route("/healthz", get(healthz))
+        .route("/{version}/openapi.json", get(openapi::serve))
+        .with_state(state)
+        .merge(storage_routes)
+        .fallback(not_found)
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(axum::extract::DefaultBodyLimit::max(BODY_LIMIT))
+        .layer(middleware::from_fn(version::middleware))
+        .layer(CatchPanicLayer::custom(|_| {
+            ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
+        }))
+        .layer(middleware::from_fn(log::middleware))
+        .layer(PropagateRequestIdLayer::x_request_id())
+        .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// `GET /healthz`: 200 when the database answers.
+async fn healthz(State(app): State<AppState>) -> Response {
+    if db::ping(&app.db).await {
+        (
+            StatusCode::OK,
+            axum::Json(serde_json::json!({"status": "ok"})),
+        )
+            .into_response()
+    } else {
+        (
+            StatusCode::SERVICE_UNAVAILABLE,
+            axum::Json(serde_json::json!({"status": "database unreachable"})),
+        )
+            .into_response()
+    }
+}
+
+async fn not_found() -> Response {
+    (
+        StatusCode::NOT_FOUND,
+        axum::Json(serde_json::json!({"detail": "Not Found"})),
+    )
+        .into_response()
+}
+
+async fn method_not_allowed() -> Response {
+    (
+        StatusCode::METHOD_NOT_ALLOWED,
+        axum::Json(serde_json::json!({"detail": "Method Not Allowed"})),
+    )
+        .into_response()
+}
+
+/// `floe serve`: binds, serves, and stops gracefully on SIGINT or SIGTERM.
+pub async fn serve(config: Config) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(config.listen)
+        .await
+        .with_context(|| format!("binding {}", config.listen))?;
+    let server = Server::build(config, Clock::default()).await?;
+    tracing::info!(
+        listen = %listener.local_addr()?,
+        public_url = %server.state.config.public_url,
+        "floe is serving"
+    );
+    let shutdown = CancellationToken::new();
+    tokio::spawn({
+        let shutdown = shutdown.clone();
+        async move {
+            wait_for_signal().await;
+            tracing::info!("shutting down; finishing requests in flight");
+            shutdown.cancel();
+        }
+    });
+    server.run(listener, shutdown).await
+}
+
+async fn wait_for_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut terminate) => {
+                tokio::select! {
+                    _ = interrupt => {}
+                    _ = terminate.recv() => {}
+                }
+            }
+            Err(_) => {
+                let _ = interrupt.await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = interrupt.await;
+}
+
+/// Text logs by default, one JSON object per line with `--log-json`. `RUST_LOG` filters.
+pub fn init_logging(json: bool) {
+    use tracing_subscriber::EnvFilter;
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
+    let builder = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    let _ = if json {
+        builder.json().flatten_event(true).try_init()
+    } else {
+        builder.try_init()
+    };
+}

@@ -1,0 +1,14 @@
+//! Who is calling: access tokens (format, hashing, storage), scopes, and the
+//! [`Authorized`] extractor every endpoint starts with.
+
+mod entity;
+mod scope;
+mod secret;
+pub mod store;
+mod subject;
+pub mod token;
+
+pub use scope::Scope;
+pub use secret::ServerSecret;
+pub use subject::{AuthSubject, Authorized, RequiredScopes};
+pub use token::SecretToken;

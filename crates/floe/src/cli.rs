@@ -1,0 +1,199 @@
+//! The command line: `serve`, `migrate`, and the admin commands that work on the same data
+//! as a running server (`organization create`, `token create`).
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::Context;
+use clap::{Args, Parser, Subcommand};
+
+use crate::auth::{self, Scope, ServerSecret};
+use crate::config::Config;
+use crate::organizations;
+use crate::{app, db};
+
+/// floe: the Polar billing platform API as one self-hostable server.
+#[derive(Debug, Parser)]
+#[command(name = "floe", version, about)]
+pub struct Cli {
+    #[command(flatten)]
+    pub data: DataArgs,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Where floe keeps its data; shared by every command so that admin commands reach the
+/// same database as `serve`.
+#[derive(Debug, Args)]
+pub struct DataArgs {
+    /// Directory for the embedded database, local file storage and the generated secret.
+    #[arg(
+        long,
+        env = "FLOE_DATA_DIR",
+        default_value = "./floe-data",
+        global = true
+    )]
+    pub data_dir: PathBuf,
+    /// Database URL: `postgres://…` selects PostgreSQL; default is SQLite in the data dir.
+    #[arg(long, env = "FLOE_DATABASE_URL", global = true)]
+    pub database_url: Option<String>,
+    /// Log one JSON object per line instead of text.
+    #[arg(long, env = "FLOE_LOG_JSON", global = true)]
+    pub log_json: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP API and the background workers.
+    Serve(ServeArgs),
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Manage organizations.
+    #[command(subcommand)]
+    Organization(OrganizationCommand),
+    /// Manage access tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FLOE_LISTEN", default_value = "127.0.0.1:8000")]
+    pub listen: SocketAddr,
+    /// Base URL of every URL floe hands out; default `http://{listen}`.
+    #[arg(long, env = "FLOE_PUBLIC_URL")]
+    pub public_url: Option<String>,
+    /// Lifetime of presigned upload and download URLs, in seconds.
+    #[arg(long, env = "FLOE_PRESIGN_TTL", default_value_t = 600)]
+    pub presign_ttl: u64,
+    /// Age in seconds after which an upload that was never completed is removed.
+    #[arg(long, env = "FLOE_UPLOAD_MAX_AGE", default_value_t = 86_400)]
+    pub upload_max_age: u64,
+    /// Seconds between two runs of the background sweep.
+    #[arg(long, env = "FLOE_SWEEP_INTERVAL", default_value_t = 600)]
+    pub sweep_interval: u64,
+    /// Seconds an API request may take before it is answered with 408.
+    #[arg(long, env = "FLOE_REQUEST_TIMEOUT", default_value_t = 30)]
+    pub request_timeout: u64,
+    /// Serve the API only; leave background work to other processes.
+    #[arg(long, env = "FLOE_NO_WORKERS")]
+    pub no_workers: bool,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum OrganizationCommand {
+    /// Create an organization and print it as JSON.
+    Create {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        slug: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an organization access token; the token is the last line of stdout.
+    Create {
+        /// The organization's slug or ID.
+        #[arg(long)]
+        organization: String,
+        /// A scope to grant (repeatable); none means every scope.
+        #[arg(long = "scope")]
+        scopes: Vec<String>,
+        /// A name to recognise the token by.
+        #[arg(long)]
+        name: Option<String>,
+        /// Seconds until the token expires; none means it never does.
+        #[arg(long)]
+        expires_in: Option<u64>,
+    },
+}
+
+/// Runs one command to completion.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    app::init_logging(cli.data.log_json);
+    let data_dir = cli.data.data_dir.clone();
+    let database_url = cli
+        .data
+        .database_url
+        .clone()
+        .unwrap_or_else(|| Config::default_database_url(&data_dir));
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("creating data dir {}", data_dir.display()))?;
+
+    match cli.command {
+        Command::Serve(args) => {
+            let public_url = args
+                .public_url
+                .unwrap_or_else(|| format!("http://{}", args.listen));
+            let config = Config {
+                listen: args.listen,
+                data_dir,
+                database_url,
+                public_url: public_url.trim_end_matches('/').to_owned(),
+                presign_ttl: Duration::from_secs(args.presign_ttl),
+                upload_max_age: Duration::from_secs(args.upload_max_age),
+                sweep_interval: Duration::from_secs(args.sweep_interval.max(1)),
+                request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+                run_workers: !args.no_workers,
+            };
+            app::serve(config).await
+        }
+        Command::Migrate => {
+            db::connect(&database_url).await?;
+            eprintln!("migrations applied");
+            Ok(())
+        }
+        Command::Organization(OrganizationCommand::Create { name, slug }) => {
+            let db = db::connect(&database_url).await?;
+            let clock = crate::clock::Clock::default();
+            let organization = organizations::service::create(&db, &clock, &name, &slug)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{}", serde_json::to_string_pretty(&organization)?);
+            Ok(())
+        }
+        Command::Token(TokenCommand::Create {
+            organization,
+            scopes,
+            name,
+            expires_in,
+        }) => {
+            let db = db::connect(&database_url).await?;
+            let secret = ServerSecret::load_or_create(&data_dir)?;
+            let clock = crate::clock::Clock::default();
+            let scopes = if scopes.is_empty() {
+                Scope::organization_token_default()
+            } else {
+                scopes
+                    .iter()
+                    .map(|s| s.parse::<Scope>().map_err(|e| anyhow::anyhow!("{e}")))
+                    .collect::<anyhow::Result<Vec<_>>>()?
+            };
+            let org = organizations::store::find_by_slug_or_id(&db, &organization)
+                .await?
+                .with_context(|| format!("no organization {organization:?}"))?;
+            let created = auth::store::create_organization_token(
+                &db,
+                &clock,
+                &secret,
+                auth::store::NewOrganizationToken {
+                    organization_id: org.id,
+                    comment: name.unwrap_or_default(),
+                    scopes,
+                    expires_in: expires_in.map(|s| chrono::Duration::seconds(s as i64)),
+                },
+            )
+            .await?;
+            eprintln!(
+                "created token {} for organization {} ({})",
+                created.id, org.slug, org.id
+            );
+            println!("{}", created.token.expose());
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,36 @@
+//! Settings of a running floe, resolved from the command line and the environment.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::time::Duration;
+
+/// Everything `floe serve` needs to know, once parsed.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Address the HTTP server binds.
+    pub listen: SocketAddr,
+    /// Where the embedded database, local objects and the generated secret live.
+    pub data_dir: PathBuf,
+    /// `sqlite://…` or `postgres://…`.
+    pub database_url: String,
+    /// Base of every URL floe hands out (part uploads, downloads, public files), without a
+    /// trailing slash.
+    pub public_url: String,
+    /// Lifetime of presigned upload and download URLs.
+    pub presign_ttl: Duration,
+    /// Uploads not completed within this age are aborted by the sweep.
+    pub upload_max_age: Duration,
+    /// How often the sweep runs.
+    pub sweep_interval: Duration,
+    /// Longest time an API request may take before it is answered with 408.
+    pub request_timeout: Duration,
+    /// Whether this process runs the background workers (the sweep).
+    pub run_workers: bool,
+}
+
+impl Config {
+    /// The SQLite database inside `data_dir`, used when no database URL is given.
+    pub fn default_database_url(data_dir: &std::path::Path) -> String {
+        format!("sqlite://{}?mode=rwc", data_dir.join("floe.db").display())
+    }
+}

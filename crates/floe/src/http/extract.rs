@@ -1,0 +1,287 @@
+//! Extractors whose rejections are [`ApiError`]s in the contract's shapes: a JSON body, a
+//! UUID path parameter and query parameters (which may repeat, e.g. `ids=a&ids=b`).
+
+use axum::extract::{FromRequest, FromRequestParts, RawPathParams, Request};
+use axum::http::request::Parts;
+use axum::http::{StatusCode, header};
+use bytes::Bytes;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+use uuid::Uuid;
+
+use super::error::{ApiError, ApiResult, Loc, LocPart, ValidationIssue};
+
+/// A JSON request body. Malformed JSON, a non-JSON content type and values of the wrong
+/// shape are all 422s that point at the offending field.
+#[derive(Debug)]
+pub struct Json<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        if !has_json_content_type(req.headers()) {
+            return Err(ApiError::validation(
+                Loc::body(),
+                "model_attributes_type",
+                "Input should be a JSON object sent with Content-Type: application/json",
+                Value::Null,
+            ));
+        }
+        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
+            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                ApiError::PayloadTooLarge("The request body is larger than 10 MiB.".to_owned())
+            } else {
+                ApiError::BadRequest(rejection.body_text())
+            }
+        })?;
+        parse_json(&bytes).map(Json)
+    }
+}
+
+fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(value) = headers
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = value
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
+}
+
+/// Deserializes `bytes` into `T`, reporting the first problem FastAPI-style.
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
+    let result: Result<T, _> = serde_path_to_error::deserialize(&mut deserializer);
+    match result {
+        Ok(value) => {
+            deserializer.end().map_err(|e| json_invalid(&e))?;
+            Ok(value)
+        }
+        Err(error) => {
+            let inner = error.inner();
+            if inner.is_syntax() || inner.is_eof() {
+                return Err(json_invalid(inner));
+            }
+            let mut loc = Loc::body();
+            for segment in error.path().iter() {
+                match segment {
+                    serde_path_to_error::Segment::Seq { index } => {
+                        loc.0.push(LocPart::Index(*index))
+                    }
+                    serde_path_to_error::Segment::Map { key } => {
+                        loc.0.push(LocPart::Key(key.clone()))
+                    }
+                    serde_path_to_error::Segment::Enum { variant } => {
+                        loc.0.push(LocPart::Key(variant.clone()))
+                    }
+                    serde_path_to_error::Segment::Unknown => {}
+                }
+            }
+            let body: Value = serde_json::from_slice(bytes).unwrap_or(Value::Null);
+            Err(ApiError::Validation(vec![describe_data_error(
+                &inner.to_string(),
+                loc,
+                &body,
+            )]))
+        }
+    }
+}
+
+fn json_invalid(error: &serde_json::Error) -> ApiError {
+    ApiError::Validation(vec![ValidationIssue::new(
+        Loc::body().index(error.column()),
+        "json_invalid",
+        format!("JSON decode error: {error}"),
+        Value::Null,
+    )])
+}
+
+/// The value at `loc` (after its leading "body"), for the `input` of an issue.
+fn value_at<'a>(body: &'a Value, loc: &Loc) -> Option<&'a Value> {
+    loc.0
+        .iter()
+        .skip(1)
+        .try_fold(body, |value, part| match part {
+            LocPart::Key(key) => value.get(key),
+            LocPart::Index(index) => value.get(index),
+        })
+}
+
+/// Turns serde's message for a data error into a pydantic-style type and message.
+fn describe_data_error(message: &str, loc: Loc, body: &Value) -> ValidationIssue {
+    let message = message.split(" at line ").next().unwrap_or(message);
+    if let Some(field) = between(message, "missing field `", "`") {
+        let input = value_at(body, &loc).cloned().unwrap_or(Value::Null);
+        return ValidationIssue::new(loc.key(field), "missing", "Field required", input);
+    }
+    let input = value_at(body, &loc).cloned().unwrap_or(Value::Null);
+    if let Some(rest) = message.strip_prefix("unknown variant `") {
+        let expected = rest.split("expected ").nth(1).unwrap_or("a known value");
+        return ValidationIssue::new(loc, "enum", format!("Input should be {expected}"), input);
+    }
+    if message.contains("UUID parsing failed") || message.contains("expected UUID") {
+        return ValidationIssue::new(loc, "uuid_parsing", "Input should be a valid UUID", input);
+    }
+    if let Some(expected) = message.split(", expected ").nth(1) {
+        let (kind, msg) = match expected {
+            "a string" => ("string_type", "Input should be a valid string"),
+            "a boolean" => ("bool_type", "Input should be a valid boolean"),
+            e if e.starts_with("i64")
+                || e.starts_with("u64")
+                || e.starts_with("i32")
+                || e.starts_with("u32")
+                || e.starts_with("u16")
+                || e.starts_with("usize") =>
+            {
+                ("int_type", "Input should be a valid integer")
+            }
+            e if e.starts_with("a sequence") => ("list_type", "Input should be a valid list"),
+            e if e.starts_with("struct") || e.starts_with("a map") => (
+                "model_attributes_type",
+                "Input should be a valid dictionary or object to extract fields from",
+            ),
+            _ => ("value_error", message),
+        };
+        return ValidationIssue::new(loc, kind, msg, input);
+    }
+    ValidationIssue::new(loc, "value_error", message, input)
+}
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> Option<&'a str> {
+    let rest = text.split_once(start)?.1;
+    Some(rest.split_once(end)?.0)
+}
+
+/// The `{id}` path parameter of item routes, which must be a UUID.
+#[derive(Clone, Copy, Debug)]
+pub struct IdPath(pub Uuid);
+
+impl<S: Send + Sync> FromRequestParts<S> for IdPath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let params = RawPathParams::from_request_parts(parts, state)
+            .await
+            .map_err(|_| ApiError::not_found())?;
+        let raw = params
+            .iter()
+            .find(|(name, _)| *name == "id")
+            .map(|(_, value)| value.to_owned())
+            .ok_or_else(ApiError::not_found)?;
+        parse_uuid(&raw)
+            .map(IdPath)
+            .ok_or_else(|| uuid_issue(Loc::path("id"), &raw))
+    }
+}
+
+/// Parses a UUID in its hyphenated form, the only form the API uses.
+pub fn parse_uuid(raw: &str) -> Option<Uuid> {
+    if raw.len() != 36 {
+        return None;
+    }
+    Uuid::try_parse(raw).ok()
+}
+
+fn uuid_issue(loc: Loc, raw: &str) -> ApiError {
+    ApiError::validation(
+        loc,
+        "uuid_parsing",
+        "Input should be a valid UUID",
+        Value::String(raw.to_owned()),
+    )
+}
+
+/// The query string, decoded, with every repetition of a key kept.
+#[derive(Clone, Debug, Default)]
+pub struct QueryParams(Vec<(String, String)>);
+
+impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        let query = parts.uri.query().unwrap_or("");
+        Ok(Self(
+            form_urlencoded::parse(query.as_bytes())
+                .map(|(k, v)| (k.into_owned(), v.into_owned()))
+                .collect(),
+        ))
+    }
+}
+
+impl QueryParams {
+    /// Every value given for `name`, in order.
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.0
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
+    }
+
+    /// The last value given for `name`.
+    pub fn last(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// A positive integer, or `default` when absent.
+    pub fn positive_int(&self, name: &str, default: u64) -> ApiResult<u64> {
+        let Some(raw) = self.last(name) else {
+            return Ok(default);
+        };
+        let value: i128 = raw.trim().parse().map_err(|_| {
+            ApiError::validation(
+                Loc::query(name),
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+                Value::String(raw.to_owned()),
+            )
+        })?;
+        if value <= 0 {
+            return Err(ApiError::validation(
+                Loc::query(name),
+                "greater_than",
+                "Input should be greater than 0",
+                Value::String(raw.to_owned()),
+            ));
+        }
+        Ok(u64::try_from(value).unwrap_or(u64::MAX))
+    }
+
+    /// A filter that takes one UUID or many (`ids=a&ids=b`); `None` when absent.
+    pub fn uuids(&self, name: &str) -> ApiResult<Option<Vec<Uuid>>> {
+        let values = self.all(name);
+        if values.is_empty() {
+            return Ok(None);
+        }
+        let mut issues = Vec::new();
+        let mut ids = Vec::with_capacity(values.len());
+        for (index, raw) in values.iter().enumerate() {
+            match parse_uuid(raw) {
+                Some(id) => ids.push(id),
+                None => issues.push(ValidationIssue::new(
+                    Loc::query(name).index(index),
+                    "uuid_parsing",
+                    "Input should be a valid UUID",
+                    Value::String((*raw).to_owned()),
+                )),
+            }
+        }
+        if issues.is_empty() {
+            Ok(Some(ids))
+        } else {
+            Err(ApiError::Validation(issues))
+        }
+    }
+}

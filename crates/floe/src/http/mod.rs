@@ -1,0 +1,12 @@
+//! HTTP pieces every endpoint shares: the error type and its JSON shapes, extractors that
+//! turn bad input into 422s, list pagination, the `Polar-Version` header and request logs.
+
+pub mod error;
+pub mod extract;
+pub mod log;
+pub mod pagination;
+pub mod version;
+
+pub use error::{ApiError, ApiResult, Loc, ValidationIssue, Validator};
+pub use extract::{IdPath, Json, QueryParams};
+pub use pagination::{ListResource, Pagination};

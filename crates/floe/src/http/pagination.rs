@@ -1,0 +1,125 @@
+//! Page-based lists (`page`, `limit` → `{"items", "pagination": {"total_count", "max_page"}}`)
+//! and the `sorting` query parameter.
+
+use serde::Serialize;
+use serde_json::Value;
+
+use super::error::{ApiError, ApiResult, Loc, ValidationIssue};
+use super::extract::QueryParams;
+
+/// Largest page a list returns; larger `limit`s are clamped, as Polar does.
+pub const MAX_LIMIT: u64 = 100;
+const DEFAULT_LIMIT: u64 = 10;
+
+/// The requested page of a list.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Pagination {
+    pub page: u64,
+    pub limit: u64,
+}
+
+impl Pagination {
+    pub fn from_query(query: &QueryParams) -> ApiResult<Self> {
+        let page = query.positive_int("page", 1);
+        let limit = query.positive_int("limit", DEFAULT_LIMIT);
+        match (page, limit) {
+            (Ok(page), Ok(limit)) => Ok(Self {
+                page,
+                limit: limit.min(MAX_LIMIT),
+            }),
+            (page, limit) => {
+                let mut issues = Vec::new();
+                for result in [page, limit] {
+                    if let Err(ApiError::Validation(more)) = result {
+                        issues.extend(more);
+                    }
+                }
+                Err(ApiError::Validation(issues))
+            }
+        }
+    }
+
+    /// Rows to skip; saturates instead of overflowing on absurd page numbers.
+    pub fn offset(&self) -> u64 {
+        (self.page - 1).saturating_mul(self.limit)
+    }
+}
+
+/// A page of a list, in the contract's `ListResource_*` shape.
+#[derive(Debug, Serialize)]
+pub struct ListResource<T> {
+    pub items: Vec<T>,
+    pub pagination: PageInfo,
+}
+
+#[derive(Debug, Serialize)]
+pub struct PageInfo {
+    pub total_count: u64,
+    pub max_page: u64,
+}
+
+impl<T> ListResource<T> {
+    pub fn new(items: Vec<T>, total_count: u64, pagination: Pagination) -> Self {
+        Self {
+            items,
+            pagination: PageInfo {
+                total_count,
+                max_page: total_count.div_ceil(pagination.limit),
+            },
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Ascending,
+    Descending,
+}
+
+/// A property a list can be sorted by, named as the spec's `*SortProperty` enum names it.
+pub trait SortProperty: Sized + Copy {
+    /// Every name, without the `-` prefix.
+    const NAMES: &'static [&'static str];
+    fn from_name(name: &str) -> Option<Self>;
+}
+
+impl QueryParams {
+    /// The repeated `sorting` parameter (`-created_at` is descending); `default` when absent.
+    pub fn sorting<P: SortProperty>(
+        &self,
+        default: &[(P, Direction)],
+    ) -> ApiResult<Vec<(P, Direction)>> {
+        let values = self.all("sorting");
+        if values.is_empty() {
+            return Ok(default.to_vec());
+        }
+        let mut issues = Vec::new();
+        let mut sorting = Vec::with_capacity(values.len());
+        for (index, raw) in values.iter().enumerate() {
+            let (name, direction) = match raw.strip_prefix('-') {
+                Some(name) => (name, Direction::Descending),
+                None => (*raw, Direction::Ascending),
+            };
+            match P::from_name(name) {
+                Some(property) => sorting.push((property, direction)),
+                None => {
+                    let expected: Vec<String> = P::NAMES
+                        .iter()
+                        .flat_map(|n| [format!("'{n}'"), format!("'-{n}'")])
+                        .collect();
+                    issues.push(ValidationIssue::new(
+                        Loc::query("sorting").index(index),
+                        "enum",
+                        format!("Input should be {}", expected.join(", ")),
+                        Value::String((*raw).to_owned()),
+                    ));
+                }
+            }
+        }
+        if issues.is_empty() {
+            Ok(sorting)
+        } else {
+            Err(ApiError::Validation(issues))
+        }
+    }
+}

@@ -1,0 +1,17 @@
+//! floe: the Polar billing platform API as one self-hostable server.
+//!
+//! The crate is organised by Polar domain (`files`, `organizations`, …), each with its
+//! routes, service, store and wire schemas, around a few shared pieces: `http` (errors,
+//! extractors, middleware), `auth`, `db`, `storage` and `clock`.
+
+pub mod app;
+pub mod auth;
+pub mod cli;
+pub mod clock;
+pub mod config;
+pub mod db;
+pub mod files;
+pub mod http;
+pub mod openapi;
+pub mod organizations;
+pub mod storage;
