@@ -153,7 +153,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let organization = organizations::service::create(&db, &clock, &name, &slug)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("{}", serde_json::to_string_pretty(&organization)?);
+            print_stdout(&serde_json::to_string_pretty(&organization)?);
             Ok(())
         }
         Command::Token(TokenCommand::Create {
@@ -192,8 +192,15 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "created token {} for organization {} ({})",
                 created.id, org.slug, org.id
             );
-            println!("{}", created.token.expose());
+            print_stdout(created.token.expose());
             Ok(())
         }
     }
+}
+
+/// Prints a line of output; a closed stdout (`| head`) is not an error worth a panic.
+fn print_stdout(line: &str) {
+    use std::io::Write;
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "{line}");
 }

@@ -456,7 +456,7 @@ pub fn content_disposition(kind: &str, filename: &str) -> String {
     let fallback: String = filename
         .chars()
         .map(|c| match c {
-            '"' | '\\' => '_',
+            '"' | '\\' | '/' => '_',
             c if c.is_ascii() && !c.is_ascii_control() => c,
             _ => '_',
         })
