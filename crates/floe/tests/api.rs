@@ -1,6 +1,8 @@
 //! The rules every endpoint follows: authentication and scopes, tenancy, the version
 //! header, path aliases, error shapes, limits.
 
+#![allow(clippy::unwrap_used, reason = "tests fail loudly")]
+
 mod common;
 
 use common::{Backend, TestApp};

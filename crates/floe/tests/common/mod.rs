@@ -5,7 +5,12 @@
 //! `postgres://postgres@127.0.0.1:5432`); if it is not there the PostgreSQL variants fail,
 //! they never skip.
 
-#![allow(dead_code, clippy::unwrap_used, clippy::expect_used)]
+#![allow(
+    dead_code,
+    clippy::unwrap_used,
+    clippy::expect_used,
+    reason = "shared by test binaries that each use part of it"
+)]
 
 use std::time::Duration;
 
@@ -185,12 +190,12 @@ impl TestApp {
         .await
     }
 
-    pub async fn post(&self, token: &str, path: &str, body: &Value) -> Reply {
+    pub async fn post(&self, token: &str, path: &str, body: impl serde::Serialize) -> Reply {
         Reply::of(
             self.client
                 .post(self.url(path))
                 .bearer_auth(token)
-                .json(body)
+                .json(&body)
                 .send()
                 .await
                 .unwrap(),
@@ -198,12 +203,12 @@ impl TestApp {
         .await
     }
 
-    pub async fn patch(&self, token: &str, path: &str, body: &Value) -> Reply {
+    pub async fn patch(&self, token: &str, path: &str, body: impl serde::Serialize) -> Reply {
         Reply::of(
             self.client
                 .patch(self.url(path))
                 .bearer_auth(token)
-                .json(body)
+                .json(&body)
                 .send()
                 .await
                 .unwrap(),

@@ -126,18 +126,17 @@ async fn put_part(
         .find(|p| p.number == number)
         .ok_or_else(|| ApiError::ResourceNotFound(format!("The upload has no part {number}.")))?;
 
-    let length: u64 = headers
-        .get(header::CONTENT_LENGTH)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.parse().ok())
-        .ok_or_else(|| {
-            ApiError::LengthRequired(format!(
-                "Send Content-Length: {} (the part's byte range [{}, {})).",
-                plan.len(),
-                plan.start,
-                plan.end
-            ))
-        })?;
+    // The body's length is known from Content-Length, or is zero for an HTTP/1.1 request
+    // with neither Content-Length nor Transfer-Encoding; a chunked body is refused, as S3
+    // refuses it, because the length must be checked before a byte is stored.
+    let length = http_body::Body::size_hint(&body).exact().ok_or_else(|| {
+        ApiError::LengthRequired(format!(
+            "Send Content-Length: {} (the part's byte range [{}, {})).",
+            plan.len(),
+            plan.start,
+            plan.end
+        ))
+    })?;
     if length != plan.len() {
         return Err(ApiError::BadRequest(format!(
             "Part {number} covers bytes [{}, {}) and must be {} bytes long; the request has {length}.",

@@ -249,6 +249,8 @@ impl ObjectStorage for LocalStorage {
     }
 
     async fn sweep_uploads(&self, cutoff: DateTime<Utc>) -> Result<usize, StorageError> {
+        // Plans carry business time; file modification times are real time.
+        let real_cutoff = Utc::now() - (self.clock.now() - cutoff);
         let mut removed = 0;
         for bucket in [Bucket::Private, Bucket::Public] {
             let uploads = self.layout.uploads(bucket);
@@ -259,10 +261,12 @@ impl ObjectStorage for LocalStorage {
                     let name = entry.file_name().to_string_lossy().into_owned();
                     let manifest: std::io::Result<UploadManifest> =
                         read_json(&entry.path().join(UPLOAD_FILE));
-                    // A directory without a readable plan is a create that never finished.
-                    if manifest.is_ok_and(|m| m.created_at < cutoff)
-                        || is_older_than(&entry.path(), cutoff)
-                    {
+                    let is_stale = match manifest {
+                        Ok(manifest) => manifest.created_at < cutoff,
+                        // No readable plan: a create that never finished.
+                        Err(_) => is_older_than(&entry.path(), real_cutoff),
+                    };
+                    if is_stale {
                         stale.push(name);
                     }
                 }
@@ -277,7 +281,7 @@ impl ObjectStorage for LocalStorage {
             blocking(move || -> std::io::Result<()> {
                 for entry in std::fs::read_dir(&incoming)? {
                     let path = entry?.path();
-                    if is_older_than(&path, cutoff) {
+                    if is_older_than(&path, real_cutoff) {
                         let _ = std::fs::remove_file(&path);
                     }
                 }

@@ -35,19 +35,19 @@ pub fn stream_range(
         (segments.into_iter(), None::<(tokio::fs::File, u64)>),
         |(mut segments, mut current)| async move {
             loop {
-                if let Some((file, remaining)) = current.as_mut() {
-                    if *remaining > 0 {
-                        let want = (*remaining).min(READ_CHUNK as u64) as usize;
-                        let mut buffer = vec![0u8; want];
-                        return match file.read_exact(&mut buffer).await {
-                            Ok(_) => {
-                                *remaining -= want as u64;
-                                Some((Ok(Bytes::from(buffer)), (segments, current)))
-                            }
-                            // End the stream after an error.
-                            Err(e) => Some((Err(e), (Vec::new().into_iter(), None))),
-                        };
-                    }
+                if let Some((file, remaining)) = current.as_mut()
+                    && *remaining > 0
+                {
+                    let want = (*remaining).min(READ_CHUNK as u64) as usize;
+                    let mut buffer = vec![0u8; want];
+                    return match file.read_exact(&mut buffer).await {
+                        Ok(_) => {
+                            *remaining -= want as u64;
+                            Some((Ok(Bytes::from(buffer)), (segments, current)))
+                        }
+                        // End the stream after an error.
+                        Err(e) => Some((Err(e), (Vec::new().into_iter(), None))),
+                    };
                 }
                 let (path, skip, len) = segments.next()?;
                 let opened = async {
