@@ -162,10 +162,7 @@ async fn method_not_allowed() -> Response {
 }
 
 /// `floe serve`: binds, serves, and stops gracefully on SIGINT or SIGTERM.
-pub async fn serve(config: Config) -> anyhow::Result<()> {
-    let listener = TcpListener::bind(config.listen)
-        .await
-        .with_context(|| format!("binding {}", config.listen))?;
+pub async fn serve(config: Config, listener: TcpListener) -> anyhow::Result<()> {
     let server = Server::build(config, Clock::default()).await?;
     tracing::info!(
         listen = %listener.local_addr()?,

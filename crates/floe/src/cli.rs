@@ -39,7 +39,7 @@ pub struct DataArgs {
     #[arg(long, env = "FLOE_DATABASE_URL", global = true)]
     pub database_url: Option<String>,
     /// Log one JSON object per line instead of text.
-    #[arg(long, env = "FLOE_LOG_JSON", global = true)]
+    #[arg(long, env = "FLOE_LOG_JSON", value_parser = clap::builder::FalseyValueParser::new(), global = true)]
     pub log_json: bool,
 }
 
@@ -78,7 +78,7 @@ pub struct ServeArgs {
     #[arg(long, env = "FLOE_REQUEST_TIMEOUT", default_value_t = 30)]
     pub request_timeout: u64,
     /// Serve the API only; leave background work to other processes.
-    #[arg(long, env = "FLOE_NO_WORKERS")]
+    #[arg(long, env = "FLOE_NO_WORKERS", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_workers: bool,
 }
 
@@ -126,11 +126,16 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve(args) => {
+            // Bind first, so that `--listen 127.0.0.1:0` hands out URLs with the real port.
+            let listener = tokio::net::TcpListener::bind(args.listen)
+                .await
+                .with_context(|| format!("binding {}", args.listen))?;
+            let listen = listener.local_addr()?;
             let public_url = args
                 .public_url
-                .unwrap_or_else(|| format!("http://{}", args.listen));
+                .unwrap_or_else(|| format!("http://{listen}"));
             let config = Config {
-                listen: args.listen,
+                listen,
                 data_dir,
                 database_url,
                 public_url: public_url.trim_end_matches('/').to_owned(),
@@ -140,7 +145,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 run_workers: !args.no_workers,
             };
-            app::serve(config).await
+            app::serve(config, listener).await
         }
         Command::Migrate => {
             db::connect(&database_url).await?;

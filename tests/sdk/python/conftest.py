@@ -1,0 +1,129 @@
+"""Fixtures for the SDK conformance suite: a real `floe` binary on an ephemeral port, over
+SQLite or a fresh PostgreSQL database (FLOE_TEST_DB=sqlite|postgres), with organizations
+and tokens made through floe's own CLI, and clients of the official `polar-sdk` whose every
+response is also checked against the contract's JSON schemas."""
+
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import time
+import uuid
+
+import httpx
+import pytest
+from polar.v2026_10 import Polar
+
+from contract import check_response
+
+FLOE_BIN = os.environ.get("FLOE_BIN")
+DB = os.environ.get("FLOE_TEST_DB", "sqlite")
+POSTGRES = os.environ.get("FLOE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+class Floe:
+    """One floe process with its own data dir and database."""
+
+    def __init__(self, **serve_args):
+        if not FLOE_BIN:
+            raise RuntimeError("set FLOE_BIN to the floe binary")
+        self.dir = tempfile.mkdtemp(prefix="floe-sdk-")
+        self.pg_db = None
+        self.env = dict(os.environ, FLOE_DATA_DIR=self.dir, FLOE_LOG_JSON="1", RUST_LOG="info")
+        self.env.pop("FLOE_DATABASE_URL", None)
+        if DB == "postgres":
+            self.pg_db = f"floe_sdk_{uuid.uuid4().hex}"
+            subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"CREATE DATABASE {self.pg_db}"], check=True)
+            self.env["FLOE_DATABASE_URL"] = f"{POSTGRES}/{self.pg_db}"
+        args = [FLOE_BIN, "serve", "--listen", "127.0.0.1:0"]
+        for name, value in serve_args.items():
+            args += [f"--{name.replace('_', '-')}", str(value)]
+        self.log = open(os.path.join(self.dir, "serve.log"), "w+")
+        self.process = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=self.log)
+        self.url = self._wait_for_address()
+
+    def _wait_for_address(self):
+        deadline = time.time() + 60
+        while time.time() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError("floe exited: " + self._log_text())
+            for line in self._log_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                except ValueError:
+                    continue
+                if entry.get("message") == "floe is serving":
+                    url = f"http://{entry['listen']}"
+                    if httpx.get(f"{url}/healthz").status_code == 200:
+                        return url
+            time.sleep(0.05)
+        raise RuntimeError("floe did not start: " + self._log_text())
+
+    def _log_text(self):
+        self.log.flush()
+        with open(self.log.name) as f:
+            return f.read()
+
+    def cli(self, *args):
+        """Runs an admin command against this server's data, while it serves."""
+        result = subprocess.run([FLOE_BIN, *args], env=self.env, capture_output=True, text=True)
+        if result.returncode != 0:
+            raise RuntimeError(f"floe {' '.join(args)} failed: {result.stderr}")
+        return result.stdout
+
+    def organization(self, name=None):
+        slug = f"org-{uuid.uuid4().hex[:12]}"
+        return json.loads(self.cli("organization", "create", "--name", name or slug, "--slug", slug))
+
+    def token(self, organization, *scopes, name=None):
+        args = ["token", "create", "--organization", organization["slug"]]
+        for scope in scopes:
+            args += ["--scope", scope]
+        if name:
+            args += ["--name", name]
+        return self.cli(*args).strip().splitlines()[-1]
+
+    def client(self, token):
+        polar = Polar(token, base_url=self.url, timeout=30)
+        # Every JSON response must also match the contract's schema for its operation.
+        polar._client._client.event_hooks["response"].append(check_response)
+        return polar
+
+    def stop(self):
+        self.process.terminate()
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+        if self.pg_db:
+            subprocess.run(
+                ["psql", f"{POSTGRES}/postgres", "-qc", f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)"],
+                check=False,
+            )
+        self.log.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def floe():
+    server = Floe()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def org(floe):
+    """A fresh organization, a token with every scope, and an SDK client for it."""
+    organization = floe.organization()
+    token = floe.token(organization)
+    return Org(organization, token, floe.client(token), floe.url)
+
+
+class Org:
+    def __init__(self, organization, token, polar, url):
+        self.url = url
+        self.organization = organization
+        self.id = organization["id"]
+        self.token = token
+        self.polar = polar

@@ -1,0 +1,95 @@
+"""Checks responses against the contract (openapi-2026-10.json): each JSON body must
+validate against the schema the spec gives for its operation and status, with formats
+(date-time, UUID) checked too."""
+
+import datetime
+import json
+import pathlib
+import re
+import uuid
+
+import httpx
+import jsonschema
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+SPEC_PATH = pathlib.Path(__file__).resolve().parents[3] / "crates" / "floe" / "openapi" / "polar-2026-10.json"
+SPEC = json.loads(SPEC_PATH.read_text())
+REGISTRY = Registry().with_resource("urn:polar-spec", Resource.from_contents(SPEC, default_specification=DRAFT202012))
+
+FORMATS = jsonschema.FormatChecker()
+
+
+@FORMATS.checks("date-time", raises=ValueError)
+def _date_time(value):
+    if not isinstance(value, str):
+        return True
+    if not re.fullmatch(r"\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d+)?(Z|[+-]\d{2}:\d{2})", value):
+        raise ValueError(f"not RFC 3339: {value!r}")
+    datetime.datetime.fromisoformat(value.replace("Z", "+00:00"))
+    return True
+
+
+@FORMATS.checks("uuid4", raises=ValueError)
+def _uuid4(value):
+    if isinstance(value, str):
+        uuid.UUID(value)
+    return True
+
+
+def _compile(template):
+    pattern = re.sub(r"\{[^}]+\}", "[^/]+", template)
+    return re.compile(f"^{pattern}$")
+
+
+OPERATIONS = [
+    (_compile(path), method.upper(), operation)
+    for path, item in SPEC["paths"].items()
+    for method, operation in item.items()
+    if method in ("get", "post", "put", "patch", "delete")
+]
+
+
+def schema_ref(name):
+    return {"$ref": f"urn:polar-spec#/components/schemas/{name}"}
+
+
+def validate(instance, schema):
+    validator = jsonschema.Draft202012Validator(schema, registry=REGISTRY, format_checker=FORMATS)
+    errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
+    if errors:
+        details = "; ".join(f"{list(e.absolute_path)}: {e.message}" for e in errors[:5])
+        raise AssertionError(f"response does not match the contract: {details}")
+
+
+def response_schema(method, path, status):
+    """The contract's schema for this response, or None when the spec has none."""
+    for pattern, op_method, operation in OPERATIONS:
+        if op_method == method and pattern.match(path):
+            response = operation.get("responses", {}).get(str(status))
+            if not response:
+                return None
+            content = response.get("content", {}).get("application/json")
+            if not content:
+                return None
+            schema = json.loads(json.dumps(content["schema"]).replace('"#/components', '"urn:polar-spec#/components'))
+            return schema
+    return None
+
+
+def check_response(response: httpx.Response):
+    response.read()
+    request = response.request
+    path = request.url.path
+    if not path.startswith("/v1/"):
+        return
+    if response.headers.get("content-type", "").startswith("application/json"):
+        body = response.json()
+        if path.endswith("/download") and response.status_code == 200:
+            validate(body, schema_ref("FileDownload"))
+            return
+        schema = response_schema(request.method, path, response.status_code)
+        if schema is not None:
+            validate(body, schema)
+    # Every API response says which version answered.
+    assert response.headers.get("polar-version") == request.headers.get("polar-version", "2026-04")
