@@ -18,7 +18,7 @@ use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
 use tower_http::timeout::TimeoutLayer;
 
-use crate::auth::ServerSecret;
+use crate::auth::{ServerSecret, TokenCache};
 use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::{ApiError, log, version};
@@ -38,6 +38,8 @@ pub struct AppState {
     pub secret: ServerSecret,
     pub clock: Clock,
     pub config: Arc<Config>,
+    /// Tokens that authenticated recently; see [`TokenCache`].
+    pub tokens: Arc<TokenCache>,
 }
 
 /// A server ready to accept connections.
@@ -66,6 +68,7 @@ impl Server {
             secret,
             clock,
             config: Arc::new(config),
+            tokens: Arc::new(TokenCache::default()),
         };
         let router = routes(state.clone(), crate::storage::local::router(local));
         Ok(Self { state, router })

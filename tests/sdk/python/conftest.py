@@ -15,7 +15,7 @@ import httpx
 import pytest
 from polar.v2026_10 import Polar
 
-from contract import check_response
+from contract import check_response, schema_ref, validate
 
 FLOE_BIN = os.environ.get("FLOE_BIN")
 DB = os.environ.get("FLOE_TEST_DB", "sqlite")
@@ -36,12 +36,22 @@ class Floe:
             self.pg_db = f"floe_sdk_{uuid.uuid4().hex}"
             subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"CREATE DATABASE {self.pg_db}"], check=True)
             self.env["FLOE_DATABASE_URL"] = f"{POSTGRES}/{self.pg_db}"
-        args = [FLOE_BIN, "serve", "--listen", "127.0.0.1:0"]
+        self.args = [FLOE_BIN, "serve", "--listen", "127.0.0.1:0"]
         for name, value in serve_args.items():
-            args += [f"--{name.replace('_', '-')}", str(value)]
+            self.args += [f"--{name.replace('_', '-')}", str(value)]
         self.log = open(os.path.join(self.dir, "serve.log"), "w+")
-        self.process = subprocess.Popen(args, env=self.env, stdout=self.log, stderr=self.log)
+        self.start()
+
+    def start(self):
+        self.log.seek(0)
+        self.log.truncate()
+        self.process = subprocess.Popen(self.args, env=self.env, stdout=self.log, stderr=self.log)
         self.url = self._wait_for_address()
+
+    def kill(self):
+        """SIGKILL: no chance to flush or clean up."""
+        self.process.kill()
+        self.process.wait()
 
     def _wait_for_address(self):
         deadline = time.time() + 60
@@ -74,7 +84,9 @@ class Floe:
 
     def organization(self, name=None):
         slug = f"org-{uuid.uuid4().hex[:12]}"
-        return json.loads(self.cli("organization", "create", "--name", name or slug, "--slug", slug))
+        organization = json.loads(self.cli("organization", "create", "--name", name or slug, "--slug", slug))
+        validate(organization, schema_ref("Organization"))
+        return organization
 
     def token(self, organization, *scopes, name=None):
         args = ["token", "create", "--organization", organization["slug"]]

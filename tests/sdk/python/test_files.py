@@ -69,7 +69,11 @@ def upload_file(polar, data, **kwargs):
 
 def download(org, file_id):
     """`GET /v1/files/{id}/download`, which the SDK does not wrap (Polar keeps it private)."""
-    response = httpx.get(f"{org.url}/v1/files/{file_id}/download", headers={"Authorization": f"Bearer {org.token}"})
+    return download_with(org.url, org.token, file_id)
+
+
+def download_with(url, token, file_id):
+    response = httpx.get(f"{url}/v1/files/{file_id}/download", headers={"Authorization": f"Bearer {token}"})
     from contract import check_response
 
     check_response(response)

@@ -67,6 +67,8 @@ pub async fn find_active_by_hash(
                 .add(Column::ExpiresAt.is_null())
                 .add(Column::ExpiresAt.gt(now)),
         )
-        .one(db)
+        // Not `.one()`: the hash is unique, and a LIMIT would be one more bound parameter.
+        .all(db)
         .await
+        .map(|rows| rows.into_iter().next())
 }

@@ -84,7 +84,11 @@ async fn authenticate(app: &AppState, parts: &Parts) -> Result<AuthSubject, ApiE
         return Err(ApiError::InvalidToken);
     }
     let hash = app.secret.token_hash(token);
-    let row = store::find_active_by_hash(&app.db, &hash, app.clock.now())
+    let now = app.clock.now();
+    if let Some(subject) = app.tokens.get(&hash, now) {
+        return Ok(subject);
+    }
+    let row = store::find_active_by_hash(&app.db, &hash, now)
         .await?
         .ok_or(ApiError::InvalidToken)?;
     // The lookup went through an index on the hash; compare again in constant time so
@@ -92,9 +96,11 @@ async fn authenticate(app: &AppState, parts: &Parts) -> Result<AuthSubject, ApiE
     if !bool::from(row.token_hash.as_bytes().ct_eq(hash.as_bytes())) {
         return Err(ApiError::InvalidToken);
     }
-    Ok(AuthSubject {
+    let subject = AuthSubject {
         organization_id: row.organization_id,
         scopes: Scope::parse_list(&row.scopes),
         token_id: row.id,
-    })
+    };
+    app.tokens.insert(hash, subject.clone(), row.expires_at);
+    Ok(subject)
 }

@@ -3,6 +3,7 @@
 //! PostgreSQL database is ready as soon as floe starts.
 
 mod migrations;
+mod paginate;
 
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
+pub use paginate::paginate;
 
 /// Opens a pool to `url` and applies pending migrations.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {

@@ -573,8 +573,8 @@ async fn discard(app: &AppState, row: &Model) {
 }
 
 /// Removes a deleted file's object (or its unfinished upload) and records that it is gone.
-/// On failure the file stays unpurged and the sweep tries again.
-pub async fn purge(app: &AppState, row: &Model) {
+/// On failure the file stays unpurged and the sweep tries again. Returns whether it is gone.
+pub async fn purge(app: &AppState, row: &Model) -> bool {
     let bucket = service_of(row).bucket();
     // Whatever state the file was in, make sure neither an object nor an upload remains.
     let result = async {
@@ -584,13 +584,16 @@ pub async fn purge(app: &AppState, row: &Model) {
         app.storage.delete_object(bucket, &row.path).await
     }
     .await;
-    match result {
-        Ok(()) => {
-            if let Err(error) = store::mark_purged(&app.db, row.id, app.clock.now()).await {
-                tracing::warn!(file_id = %row.id, %error, "could not record a purge");
-            }
+    if let Err(error) = result {
+        tracing::warn!(file_id = %row.id, %error, "purge deferred to the sweep");
+        return false;
+    }
+    match store::mark_purged(&app.db, row.id, app.clock.now()).await {
+        Ok(()) => true,
+        Err(error) => {
+            tracing::warn!(file_id = %row.id, %error, "could not record a purge");
+            false
         }
-        Err(error) => tracing::warn!(file_id = %row.id, %error, "purge deferred to the sweep"),
     }
 }
 

@@ -4,8 +4,8 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -60,18 +60,10 @@ pub async fn list(
     if let Some(ids) = &filter.ids {
         query = query.filter(Column::Id.is_in(ids.iter().copied()));
     }
-    let total = query.clone().count(db).await?;
-    if total == 0 || pagination.offset() >= total {
-        return Ok((Vec::new(), total));
-    }
-    let rows = query
+    let query = query
         .order_by_desc(Column::CreatedAt)
-        .order_by_desc(Column::Id)
-        .offset(pagination.offset())
-        .limit(pagination.limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+        .order_by_desc(Column::Id);
+    crate::db::paginate(db, query, pagination).await
 }
 
 /// Records a completed upload, unless the file was completed or deleted meanwhile.

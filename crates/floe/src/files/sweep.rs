@@ -38,16 +38,18 @@ pub async fn run_once(app: &AppState, upload_max_age: Duration) -> anyhow::Resul
             break;
         }
     }
-    // Includes the uploads just abandoned.
+    // Includes the uploads just abandoned. A batch that purges nothing (the store is
+    // down) ends the pass; the next one retries.
     loop {
         let deleted = store::unpurged_deleted(&app.db, BATCH).await?;
+        let mut purged = 0;
         for row in &deleted {
-            purge(app, row).await;
+            if purge(app, row).await {
+                purged += 1;
+            }
         }
-        let still = store::unpurged_deleted(&app.db, BATCH).await?;
-        report.purged_files += deleted.len() - still.len().min(deleted.len());
-        // Stop when a batch made no progress (the store is down) or nothing is left.
-        if (deleted.len() as u64) < BATCH || still.len() == deleted.len() {
+        report.purged_files += purged;
+        if (deleted.len() as u64) < BATCH || purged == 0 {
             break;
         }
     }

@@ -199,6 +199,10 @@ fn uuid_issue(loc: Loc, raw: &str) -> ApiError {
     )
 }
 
+/// Most values a multi-value filter (`ids=a&ids=b…`) takes; a page holds at most 100 items
+/// anyway, and the limit bounds the query floe sends to the database.
+pub const MAX_FILTER_VALUES: usize = 100;
+
 /// The query string, decoded, with every repetition of a key kept.
 #[derive(Clone, Debug, Default)]
 pub struct QueryParams(Vec<(String, String)>);
@@ -264,6 +268,17 @@ impl QueryParams {
         let values = self.all(name);
         if values.is_empty() {
             return Ok(None);
+        }
+        if values.len() > MAX_FILTER_VALUES {
+            return Err(ApiError::validation(
+                Loc::query(name),
+                "too_long",
+                format!(
+                    "List should have at most {MAX_FILTER_VALUES} items, not {}",
+                    values.len()
+                ),
+                Value::Null,
+            ));
         }
         let mut issues = Vec::new();
         let mut ids = Vec::with_capacity(values.len());

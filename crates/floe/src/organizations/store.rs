@@ -3,7 +3,7 @@
 
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set,
+    QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -71,7 +71,6 @@ pub async fn list_visible(
     if let Some(slug) = slug {
         query = query.filter(Column::Slug.eq(slug));
     }
-    let total = query.clone().count(db).await?;
     for (property, direction) in sorting {
         let (column, direction) = match property {
             OrganizationSortProperty::CreatedAt | OrganizationSortProperty::NextReviewThreshold => {
@@ -88,13 +87,7 @@ pub async fn list_visible(
             Direction::Descending => query.order_by_desc(column),
         };
     }
-    let rows = query
-        .order_by_asc(Column::Id)
-        .offset(pagination.offset())
-        .limit(pagination.limit)
-        .all(db)
-        .await?;
-    Ok((rows, total))
+    crate::db::paginate(db, query.order_by_asc(Column::Id), pagination).await
 }
 
 fn reverse(direction: Direction) -> Direction {
