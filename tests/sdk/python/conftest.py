@@ -49,9 +49,12 @@ class Floe:
         self.url = self._wait_for_address()
 
     def kill(self):
-        """SIGKILL: no chance to flush or clean up."""
+        """SIGKILL: no chance to flush or clean up. A later start() reuses the port, so
+        URLs handed out before stay valid, as they would across a real restart."""
         self.process.kill()
         self.process.wait()
+        listen = self.args.index("--listen") + 1
+        self.args[listen] = self.url.removeprefix("http://")
 
     def _wait_for_address(self):
         deadline = time.time() + 60

@@ -89,12 +89,11 @@ def test_acknowledged_data_survives_kill_9(own_floe):
     got = httpx.get(download_with(floe.url, token, finished.id).json()["download"]["url"])
     assert got.content == data
     # The acknowledged part is still there: upload the rest and complete.
-    second = halfway.upload.parts[1]
-    response = httpx.put(second.url, content=data[second.chunk_start : second.chunk_end])
-    parts = [
-        {"number": 1, "checksum_etag": first_etag, "checksum_sha256_base64": None},
-        {"number": 2, "checksum_etag": response.headers["etag"], "checksum_sha256_base64": None},
-    ]
+    parts = [{"number": 1, "checksum_etag": first_etag, "checksum_sha256_base64": None}]
+    for part in halfway.upload.parts[1:]:
+        response = httpx.put(part.url, content=data[part.chunk_start : part.chunk_end])
+        assert response.status_code == 200
+        parts.append({"number": part.number, "checksum_etag": response.headers["etag"], "checksum_sha256_base64": None})
     assert complete(polar, halfway, parts).is_uploaded
     # Admin commands still reach the same data.
     assert floe.token(organization, "files:read").startswith("polar_oat_")
