@@ -23,7 +23,6 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use chrono::{DateTime, Utc};
 use md5::{Digest, Md5};
-use sha2::Sha256;
 
 pub use http::router;
 use layout::{
@@ -376,7 +375,7 @@ fn assemble(
         )));
     }
     if let Some(expected) = sha256 {
-        let mut hasher = Sha256::new();
+        let mut hasher = ring::digest::Context::new(&ring::digest::SHA256);
         let mut buffer = vec![0u8; 1 << 20];
         for record in &records {
             let mut file = std::fs::File::open(upload_dir.join(&record.data_file))?;
@@ -388,8 +387,8 @@ fn assemble(
                 hasher.update(&buffer[..n]);
             }
         }
-        let actual: [u8; 32] = hasher.finalize().into();
-        if actual != expected {
+        let actual = hasher.finish();
+        if actual.as_ref() != expected.as_slice() {
             return Err(StorageError::Rejected(
                 "The uploaded file's SHA-256 does not match checksum_sha256_base64.".to_owned(),
             ));

@@ -8,8 +8,7 @@ use std::path::PathBuf;
 
 use bytes::Bytes;
 use futures_util::{Stream, StreamExt};
-use md5::Md5;
-use sha2::{Digest, Sha256};
+use md5::{Digest, Md5};
 use tokio::sync::mpsc;
 
 /// Chunks buffered between the network and the disk, per upload in flight. With hyper's
@@ -43,9 +42,11 @@ pub struct ReceivedPart {
     pub sha256: Option<[u8; 32]>,
 }
 
+/// SHA-256 comes from `ring` (assembly): on this machine's CPU, without SHA
+/// instructions, it hashes about twice as fast as the portable `sha2` crate.
 enum PartHasher {
     Md5(Md5),
-    Sha256(Sha256),
+    Sha256(ring::digest::Context),
 }
 
 impl PartHasher {
@@ -91,7 +92,7 @@ where
         tokio::task::spawn_blocking(move || -> Result<(u64, PartHasher), std::io::Error> {
             let mut out = BufWriter::with_capacity(WRITE_BUFFER, File::create(&path)?);
             let mut hasher = match sha256 {
-                Some(_) => PartHasher::Sha256(Sha256::new()),
+                Some(_) => PartHasher::Sha256(ring::digest::Context::new(&ring::digest::SHA256)),
                 None => PartHasher::Md5(Md5::new()),
             };
             let mut written = 0u64;
@@ -142,7 +143,7 @@ where
     let (etag, digest) = match hasher {
         PartHasher::Md5(h) => (hex::encode(h.finalize()), None),
         PartHasher::Sha256(h) => {
-            let digest: [u8; 32] = h.finalize().into();
+            let digest: [u8; 32] = h.finish().as_ref().try_into().unwrap_or_default();
             (hex::encode(&digest[..16]), Some(digest))
         }
     };
