@@ -180,25 +180,43 @@ impl MigrationTrait for Migration {
             )
             .await?;
 
-        // Lists are per organization, newest first.
+        // A list is one organization's live, uploaded files, newest first: every filter is
+        // an equality, then the index is already in the list's order (created_at, id), so
+        // a page is read straight off it. Without it SQLite picked the sweep's index and
+        // scanned every organization's files.
         manager
             .create_index(
                 Index::create()
-                    .name("ix_files_organization_created")
+                    .name("ix_files_list")
                     .table(Files::Table)
                     .col(Files::OrganizationId)
+                    .col(Files::DeletedAt)
+                    .col(Files::IsUploaded)
+                    .col(Files::CreatedAt)
+                    .col(Files::Id)
+                    .to_owned(),
+            )
+            .await?;
+        // The sweep looks for stale uploads: not uploaded, not deleted, old.
+        manager
+            .create_index(
+                Index::create()
+                    .name("ix_files_sweep")
+                    .table(Files::Table)
+                    .col(Files::IsUploaded)
+                    .col(Files::DeletedAt)
                     .col(Files::CreatedAt)
                     .to_owned(),
             )
             .await?;
-        // The sweep looks for stale uploads and deleted files not yet purged.
+        // ... and for deleted files whose bytes are not purged yet.
         manager
             .create_index(
                 Index::create()
-                    .name("ix_files_uploaded_created")
+                    .name("ix_files_purge")
                     .table(Files::Table)
-                    .col(Files::IsUploaded)
-                    .col(Files::CreatedAt)
+                    .col(Files::StoragePurgedAt)
+                    .col(Files::DeletedAt)
                     .to_owned(),
             )
             .await?;
