@@ -1029,6 +1029,15 @@ async fn list_pagination_and_filters(backend: Backend) {
     assert_eq!(page.body["items"][0]["id"], ids[4], "newest first");
     let page3 = app.get(&acme.token, "/v1/files/?limit=2&page=3").await;
     assert_eq!(page3.body["items"].as_array().unwrap().len(), 1);
+    assert_eq!(
+        page3.body["pagination"],
+        json!({"total_count": 5, "max_page": 3})
+    );
+    let all = app.get(&acme.token, "/v1/files/?limit=10").await;
+    assert_eq!(
+        all.body["pagination"],
+        json!({"total_count": 5, "max_page": 1})
+    );
     let beyond = app.get(&acme.token, "/v1/files/?limit=2&page=9").await;
     assert_eq!(beyond.body["items"], json!([]));
     assert_eq!(beyond.body["pagination"]["total_count"], 5);

@@ -13,7 +13,7 @@ use tokio::sync::mpsc;
 
 /// Chunks buffered between the network and the disk, per upload in flight. With hyper's
 /// chunk sizes this bounds a part's memory to well under a megabyte.
-const CHANNEL_CHUNKS: usize = 16;
+const CHANNEL_CHUNKS: usize = 8;
 const WRITE_BUFFER: usize = 1 << 20;
 
 /// Why a part was refused.

@@ -10,7 +10,7 @@ use tokio::io::{AsyncReadExt, AsyncSeekExt};
 
 use super::layout::ObjectManifest;
 
-const READ_CHUNK: usize = 256 * 1024;
+const READ_CHUNK: usize = 128 * 1024;
 
 /// The bytes `[start, end)` of the object whose files are in `dir`.
 pub fn stream_range(
