@@ -2,6 +2,7 @@
 the admin commands beside a running server."""
 
 import http.client
+import json
 import time
 import urllib.parse
 
@@ -109,3 +110,22 @@ def test_cli_refuses_bad_input(floe):
         floe.token(organization, "files:destroy")
     with pytest.raises(RuntimeError):
         floe.cli("token", "create", "--organization", "no-such-org")
+
+
+def test_one_json_log_line_per_request(own_floe):
+    floe = own_floe()
+    organization, token, polar = client_of(floe)
+    polar.files.list()
+    lines = [json.loads(line) for line in floe._log_text().splitlines() if line.startswith("{")]
+    requests = [line for line in lines if line.get("message") == "request"]
+    listed = [r for r in requests if r["path"] == "/v1/files/" or r["path"] == "/v1/files"]
+    assert len(listed) == 1, requests
+    entry = listed[0]
+    assert entry["method"] == "GET" and entry["status"] == 200
+    assert entry["latency_ms"] >= 0 and len(entry["request_id"]) == 36
+    # Tokens and signatures never reach the log.
+    assert token not in floe._log_text()
+
+
+def test_migrate_command(floe):
+    assert floe.cli("migrate") == ""

@@ -98,3 +98,35 @@ impl ServerSecret {
         Hmac::<Sha256>::new_from_slice(&self.0).expect("HMAC key of any length")
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::os::unix::fs::PermissionsExt;
+
+    use super::*;
+
+    #[test]
+    fn a_generated_secret_is_private_and_stable() {
+        let dir = tempfile::tempdir().unwrap();
+        assert!(std::env::var("FLOE_SECRET").is_err());
+        let first = ServerSecret::load_or_create(dir.path()).unwrap();
+        let mode = std::fs::metadata(dir.path().join(FILE_NAME))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o777, 0o600);
+        let second = ServerSecret::load_or_create(dir.path()).unwrap();
+        assert_eq!(first.token_hash("t"), second.token_hash("t"));
+        assert!(!format!("{first:?}").contains(&hex::encode(&*first.0)));
+    }
+
+    #[test]
+    fn signatures_depend_on_purpose_and_message() {
+        let secret = ServerSecret::new(b"k".to_vec());
+        let signature = secret.sign("a", b"m");
+        assert!(secret.verify("a", b"m", &signature));
+        assert!(!secret.verify("b", b"m", &signature));
+        assert!(!secret.verify("a", b"n", &signature));
+        assert!(!ServerSecret::new(b"other".to_vec()).verify("a", b"m", &signature));
+    }
+}
