@@ -121,7 +121,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         .database_url
         .clone()
         .unwrap_or_else(|| Config::default_database_url(&data_dir));
-    std::fs::create_dir_all(&data_dir)
+    // Only floe's user may read the database, the files and the secret.
+    std::os::unix::fs::DirBuilderExt::mode(std::fs::DirBuilder::new().recursive(true), 0o700)
+        .create(&data_dir)
         .with_context(|| format!("creating data dir {}", data_dir.display()))?;
 
     match cli.command {

@@ -2,9 +2,9 @@
 //! requests with one token does not pay a database lookup for each.
 //!
 //! Only tokens that authenticated are cached, never failures, so a token created a moment
-//! ago works at once and garbage cannot fill the cache. An entry lives [`TTL`]; a token
-//! revoked through another instance keeps working here for at most that long (one revoked
-//! through this instance is evicted at once). Expiry is checked on every hit.
+//! ago works at once and garbage cannot fill the cache. An entry lives [`TTL`]: a revoked
+//! token keeps working for at most that long (floe has no revocation endpoint yet; the one
+//! to come must also evict from this instance's cache). Expiry is checked on every hit.
 
 use std::collections::HashMap;
 use std::sync::Mutex;
@@ -56,13 +56,5 @@ impl TokenCache {
                 cached_at: Instant::now(),
             },
         );
-    }
-
-    /// Forgets a token at once (on revocation).
-    pub fn evict(&self, token_hash: &str) {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(token_hash);
     }
 }

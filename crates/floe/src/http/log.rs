@@ -21,7 +21,7 @@ pub async fn middleware(request: Request, next: Next) -> Response {
         .to_owned();
     let response = next.run(request).await;
     let status = response.status().as_u16();
-    let latency_ms = started.elapsed().as_secs_f64() * 1000.0;
+    let latency_ms = started.elapsed().as_micros() as f64 / 1000.0;
     if let Some(LoggedCause(cause)) = response.extensions().get::<LoggedCause>() {
         tracing::error!(%method, %path, status, latency_ms, %request_id, cause = %cause, "request");
     } else if status >= 500 {

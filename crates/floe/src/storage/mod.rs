@@ -40,7 +40,7 @@ pub struct PlannedPart {
     pub number: u32,
     pub start: u64,
     pub end: u64,
-    #[serde(default, with = "opt_b64_digest")]
+    #[serde(default, with = "b64_digest_serde")]
     pub sha256: Option<[u8; 32]>,
 }
 
@@ -188,7 +188,7 @@ pub trait ObjectStorage: Send + Sync + 'static {
 }
 
 /// Base64 for optional 32-byte digests in stored JSON.
-pub(crate) mod opt_b64_digest {
+pub(crate) mod b64_digest_serde {
     use base64::Engine;
     use base64::engine::general_purpose::STANDARD;
     use serde::{Deserialize, Deserializer, Serializer};
@@ -210,5 +210,3 @@ pub(crate) mod opt_b64_digest {
             .map_err(|_| serde::de::Error::custom("expected 32 bytes"))
     }
 }
-
-pub(crate) use opt_b64_digest as b64_digest_serde;
