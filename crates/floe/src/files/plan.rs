@@ -98,21 +98,7 @@ pub fn validate(
         }
         expected_start = part.chunk_end;
 
-        let sha256 = match &part.checksum_sha256_base64 {
-            None => None,
-            Some(text) => match decode_sha256(text) {
-                Some(digest) => Some(digest),
-                None => {
-                    validator.push(
-                        part_loc.key("checksum_sha256_base64"),
-                        "value_error",
-                        "Value should be the base64 encoding of a 32-byte SHA-256 digest",
-                        Value::String(text.clone()),
-                    );
-                    None
-                }
-            },
-        };
+        let sha256 = checked_sha256(part.checksum_sha256_base64.as_deref(), part_loc, validator);
         plan.push(PlannedPart {
             number: u32::try_from(part.number).unwrap_or(0),
             start: u64::try_from(part.chunk_start).unwrap_or(0),
@@ -127,6 +113,22 @@ pub fn validate(
 pub fn decode_sha256(text: &str) -> Option<[u8; 32]> {
     let bytes = STANDARD.decode(text.trim()).ok()?;
     <[u8; 32]>::try_from(bytes.as_slice()).ok()
+}
+
+/// A declared `checksum_sha256_base64` (at `loc`), decoded, or a 422 issue when it is not
+/// the base64 of a SHA-256 digest. `None` when none was declared.
+pub fn checked_sha256(text: Option<&str>, loc: Loc, validator: &mut Validator) -> Option<[u8; 32]> {
+    let text = text?;
+    let digest = decode_sha256(text);
+    if digest.is_none() {
+        validator.push(
+            loc.key("checksum_sha256_base64"),
+            "value_error",
+            "Value should be the base64 encoding of a 32-byte SHA-256 digest",
+            Value::String(text.to_owned()),
+        );
+    }
+    digest
 }
 
 #[cfg(test)]

@@ -182,21 +182,11 @@ pub async fn create(
             json!(body.size),
         );
     }
-    let sha256 = match &body.checksum_sha256_base64 {
-        None => None,
-        Some(text) => {
-            let digest = plan::decode_sha256(text);
-            if digest.is_none() {
-                validator.push(
-                    body_loc.key("checksum_sha256_base64"),
-                    "value_error",
-                    "Value should be the base64 encoding of a 32-byte SHA-256 digest",
-                    json!(text),
-                );
-            }
-            digest
-        }
-    };
+    let sha256 = plan::checked_sha256(
+        body.checksum_sha256_base64.as_deref(),
+        body_loc.clone(),
+        &mut validator,
+    );
     let parts = if body.size > 0 {
         plan::validate(body.size, &body.upload.parts, &mut validator)
     } else {
@@ -342,21 +332,8 @@ pub async fn complete(
                 json!(part.checksum_etag),
             );
         }
-        let sha256 = match &part.checksum_sha256_base64 {
-            None => None,
-            Some(text) => {
-                let digest = plan::decode_sha256(text);
-                if digest.is_none() {
-                    validator.push(
-                        loc.key("checksum_sha256_base64"),
-                        "value_error",
-                        "Value should be the base64 encoding of a 32-byte SHA-256 digest",
-                        json!(text),
-                    );
-                }
-                digest
-            }
-        };
+        let sha256 =
+            plan::checked_sha256(part.checksum_sha256_base64.as_deref(), loc, &mut validator);
         completed.push(CompletedPart {
             number: u32::try_from(part.number).unwrap_or(0),
             etag: part.checksum_etag.clone(),
