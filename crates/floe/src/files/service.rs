@@ -421,24 +421,21 @@ pub async fn complete(
         }
     }
 
-    let now = app.clock.now();
-    let marked = store::mark_uploaded(
+    // Conditional on the file being live and not yet uploaded: a concurrent completion
+    // or delete wins, and the reread below tells which.
+    store::mark_uploaded(
         &app.db,
         row.id,
         &stored.etag,
         stored.version.as_deref(),
         stored.last_modified,
-        now,
+        app.clock.now(),
     )
     .await?;
-    let current = store::get(&app.db, organization_id, id).await?;
-    match current {
+    match store::get(&app.db, organization_id, id).await? {
         Some(current) => Ok(FileRead::from_row(&current, app.storage.as_ref())),
         None => {
             // Deleted while completing: the object must not outlive its file.
-            if marked {
-                tracing::warn!(file_id = %id, "file vanished after completion");
-            }
             purge(app, &row).await;
             Err(not_found())
         }

@@ -67,7 +67,6 @@ pub async fn list(
 }
 
 /// Records a completed upload, unless the file was completed or deleted meanwhile.
-/// Returns whether this call did it.
 pub async fn mark_uploaded(
     db: &impl ConnectionTrait,
     id: Uuid,
@@ -75,8 +74,8 @@ pub async fn mark_uploaded(
     storage_version: Option<&str>,
     last_modified_at: DateTime<Utc>,
     now: DateTime<Utc>,
-) -> Result<bool, sea_orm::DbErr> {
-    let result = Entity::update_many()
+) -> Result<(), sea_orm::DbErr> {
+    Entity::update_many()
         .col_expr(Column::IsUploaded, Expr::value(true))
         .col_expr(Column::ChecksumEtag, Expr::value(checksum_etag))
         .col_expr(
@@ -90,7 +89,7 @@ pub async fn mark_uploaded(
         .filter(Column::DeletedAt.is_null())
         .exec(db)
         .await?;
-    Ok(result.rows_affected == 1)
+    Ok(())
 }
 
 pub async fn update_name_version(
