@@ -687,16 +687,7 @@ async fn tampered_and_expired_urls_are_refused(backend: Backend) {
             10,
         )
         .await;
-    let download = app
-        .get(
-            &acme.token,
-            &format!("/v1/files/{}/download", file["id"].as_str().unwrap()),
-        )
-        .await;
-    let url = download.body["download"]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = app.download_url(&acme.token, &file).await;
     assert_eq!(app.client.get(&url).send().await.unwrap().status(), 200);
     let changed = url.replace("text%2Fplain", "text%2Fhtml");
     assert_ne!(changed, url);
@@ -798,16 +789,7 @@ async fn range_downloads(backend: Backend) {
             300,
         )
         .await;
-    let download = app
-        .get(
-            &acme.token,
-            &format!("/v1/files/{}/download", file["id"].as_str().unwrap()),
-        )
-        .await;
-    let url = download.body["download"]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
+    let url = app.download_url(&acme.token, &file).await;
     let range = |spec: &'static str| {
         let client = app.client.clone();
         let url = url.clone();
@@ -866,17 +848,7 @@ async fn unicode_and_hostile_names(backend: Backend) {
                 .unwrap()
                 .ends_with(&format!("{id}/{name}"))
         );
-        let download = app
-            .get(&acme.token, &format!("/v1/files/{id}/download"))
-            .await;
-        let got = Reply::of(
-            app.client
-                .get(download.body["download"]["url"].as_str().unwrap())
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await;
+        let got = app.fetch(&app.download_url(&acme.token, &file).await).await;
         assert_eq!(got.status, 200, "{name}");
         assert_eq!(got.bytes, bytes, "{name}");
         let disposition = got.headers["content-disposition"].to_str().unwrap();
@@ -949,23 +921,12 @@ async fn update_and_delete(backend: Backend) {
     assert_eq!(reply.body["name"], "b.txt");
     assert_eq!(reply.body["version"], "2.0");
     // Downloads use the new name.
-    let download = app
-        .get(&acme.token, &format!("/v1/files/{id}/download"))
-        .await;
-    let got = app
-        .client
-        .get(download.body["download"]["url"].as_str().unwrap())
-        .send()
-        .await
-        .unwrap();
+    let url = app.download_url(&acme.token, &file).await;
+    let got = app.fetch(&url).await;
     assert_eq!(
-        got.headers()["content-disposition"],
+        got.headers["content-disposition"],
         "attachment; filename=\"b.txt\""
     );
-    let url = download.body["download"]["url"]
-        .as_str()
-        .unwrap()
-        .to_owned();
 
     assert_eq!(
         app.delete(&acme.token, &format!("/v1/files/{id}"))
@@ -1161,19 +1122,8 @@ async fn concurrent_part_uploads(backend: Backend) {
         .collect();
     let file = app.complete(&acme.token, &created.body, &done).await;
     assert_eq!(file.status, 200, "{}", file.body);
-    let download = app
-        .get(
-            &acme.token,
-            &format!("/v1/files/{}/download", file.body["id"].as_str().unwrap()),
-        )
+    let got = app
+        .fetch(&app.download_url(&acme.token, &file.body).await)
         .await;
-    let got = Reply::of(
-        app.client
-            .get(download.body["download"]["url"].as_str().unwrap())
-            .send()
-            .await
-            .unwrap(),
-    )
-    .await;
     assert_eq!(got.bytes, bytes);
 }

@@ -178,54 +178,26 @@ impl TestApp {
         &self.state.secret
     }
 
+    async fn send(&self, request: reqwest::RequestBuilder, token: &str) -> Reply {
+        Reply::of(request.bearer_auth(token).send().await.unwrap()).await
+    }
+
     pub async fn get(&self, token: &str, path: &str) -> Reply {
-        Reply::of(
-            self.client
-                .get(self.url(path))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.send(self.client.get(self.url(path)), token).await
     }
 
     pub async fn post(&self, token: &str, path: &str, body: impl serde::Serialize) -> Reply {
-        Reply::of(
-            self.client
-                .post(self.url(path))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.send(self.client.post(self.url(path)).json(&body), token)
+            .await
     }
 
     pub async fn patch(&self, token: &str, path: &str, body: impl serde::Serialize) -> Reply {
-        Reply::of(
-            self.client
-                .patch(self.url(path))
-                .bearer_auth(token)
-                .json(&body)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.send(self.client.patch(self.url(path)).json(&body), token)
+            .await
     }
 
     pub async fn delete(&self, token: &str, path: &str) -> Reply {
-        Reply::of(
-            self.client
-                .delete(self.url(path))
-                .bearer_auth(token)
-                .send()
-                .await
-                .unwrap(),
-        )
-        .await
+        self.send(self.client.delete(self.url(path)), token).await
     }
 
     /// Creates a file, uploads `data` in parts of `part_size` and completes it.
@@ -280,6 +252,19 @@ impl TestApp {
             }));
         }
         done
+    }
+
+    /// The presigned download URL of an uploaded file, via `GET /v1/files/{id}/download`.
+    pub async fn download_url(&self, token: &str, file: &Value) -> String {
+        let id = file["id"].as_str().unwrap();
+        let reply = self.get(token, &format!("/v1/files/{id}/download")).await;
+        assert_eq!(reply.status, 200, "{}", reply.body);
+        reply.body["download"]["url"].as_str().unwrap().to_owned()
+    }
+
+    /// GET of a URL floe handed out (no token).
+    pub async fn fetch(&self, url: &str) -> Reply {
+        Reply::of(self.client.get(url).send().await.unwrap()).await
     }
 
     pub async fn put_part(&self, part: &Value, data: &[u8]) -> Reply {
