@@ -537,13 +537,7 @@ async fn discard(app: &AppState, row: &Model) {
     if let Err(error) = store::mark_deleted(&app.db, row.id, app.clock.now()).await {
         tracing::warn!(file_id = %row.id, %error, "could not mark a refused file deleted");
     }
-    let service = service_of(row);
-    match app.storage.delete_object(service.bucket(), &row.path).await {
-        Ok(()) => {
-            let _ = store::mark_purged(&app.db, row.id, app.clock.now()).await;
-        }
-        Err(error) => tracing::warn!(file_id = %row.id, %error, "refused file left for the sweep"),
-    }
+    purge(app, row).await;
 }
 
 /// Removes a deleted file's object (or its unfinished upload) and records that it is gone.

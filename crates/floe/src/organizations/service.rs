@@ -37,11 +37,6 @@ pub async fn create(
         );
     }
     validator.finish()?;
-    if store::slug_exists(db, slug).await? {
-        return Err(ApiError::ResourceAlreadyExists(format!(
-            "An organization with the slug {slug:?} already exists."
-        )));
-    }
     let row = store::insert(
         db,
         Model {
@@ -56,6 +51,7 @@ pub async fn create(
         },
     )
     .await
+    // The unique index decides, so two concurrent creates cannot both win.
     .map_err(|e| match e.sql_err() {
         Some(sea_orm::SqlErr::UniqueConstraintViolation(_)) => ApiError::ResourceAlreadyExists(
             format!("An organization with the slug {slug:?} already exists."),

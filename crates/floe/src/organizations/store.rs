@@ -2,8 +2,7 @@
 //! act on: an organization token sees its own.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, PaginatorTrait, QueryFilter,
-    QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
 };
 use uuid::Uuid;
 
@@ -37,14 +36,6 @@ pub async fn find_by_slug_or_id(
         return Ok(Some(found));
     }
     Entity::find().filter(Column::Slug.eq(key)).one(db).await
-}
-
-pub async fn slug_exists(db: &DatabaseConnection, slug: &str) -> Result<bool, sea_orm::DbErr> {
-    Ok(Entity::find()
-        .filter(Column::Slug.eq(slug))
-        .count(db)
-        .await?
-        > 0)
 }
 
 /// The organization `id`, if `visible_to` may see it.

@@ -61,6 +61,19 @@ fn object_of(bucket: &str, key: &str) -> Result<(Bucket, String), ApiError> {
     Ok((bucket, key))
 }
 
+/// A JSON record of the layout, or `None` when there is none at `path`.
+async fn read_record<T: serde::de::DeserializeOwned>(
+    path: std::path::PathBuf,
+) -> Result<Option<T>, ApiError> {
+    match tokio::fs::read(&path).await {
+        Ok(bytes) => serde_json::from_slice(&bytes)
+            .map(Some)
+            .map_err(ApiError::internal),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(ApiError::internal(e)),
+    }
+}
+
 fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
     form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
         .into_owned()
@@ -105,18 +118,13 @@ async fn put_part(
         .ok_or_else(|| ApiError::BadRequest("partNumber is missing or malformed.".to_owned()))?;
 
     let upload_dir = storage.layout.upload(bucket, &upload_id);
-    let manifest: UploadManifest = tokio::task::spawn_blocking({
-        let file = upload_dir.join(UPLOAD_FILE);
-        move || read_json(&file)
-    })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(|e| match e.kind() {
-        std::io::ErrorKind::NotFound => ApiError::ResourceNotFound(
-            "No such upload: it was completed, aborted or has expired.".to_owned(),
-        ),
-        _ => ApiError::internal(e),
-    })?;
+    let manifest: UploadManifest = read_record(upload_dir.join(UPLOAD_FILE))
+        .await?
+        .ok_or_else(|| {
+            ApiError::ResourceNotFound(
+                "No such upload: it was completed, aborted or has expired.".to_owned(),
+            )
+        })?;
     if manifest.key != key {
         return Err(ApiError::ResourceNotFound("No such upload.".to_owned()));
     }
@@ -251,11 +259,9 @@ async fn get_object(
     };
 
     let dir = storage.layout.object(bucket, &key);
-    let manifest: ObjectManifest = match tokio::fs::read(dir.join(OBJECT_FILE)).await {
-        Ok(bytes) => serde_json::from_slice(&bytes).map_err(ApiError::internal)?,
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Err(ApiError::not_found()),
-        Err(e) => return Err(ApiError::internal(e)),
-    };
+    let manifest: ObjectManifest = read_record(dir.join(OBJECT_FILE))
+        .await?
+        .ok_or_else(ApiError::not_found)?;
 
     let size = manifest.size;
     let range = headers
