@@ -34,6 +34,8 @@ pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
 #[derive(Clone)]
 pub struct AppState {
     pub db: DatabaseConnection,
+    /// Where reads outside a transaction go; see [`db::ReadConnection`].
+    pub reader: db::ReadConnection,
     pub storage: Arc<dyn ObjectStorage>,
     pub secret: ServerSecret,
     pub clock: Clock,
@@ -54,6 +56,8 @@ impl Server {
         let db = db::connect(&config.database_url)
             .await
             .context("connecting to the database")?;
+        let reader = db::ReadConnection::open(&config.database_url, &db)
+            .context("opening the database for reading")?;
         let secret = ServerSecret::load_or_create(&config.data_dir)?;
         let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
         let local = Arc::new(LocalStorage::open(
@@ -64,6 +68,7 @@ impl Server {
         )?);
         let state = AppState {
             db,
+            reader,
             storage: local.clone(),
             secret,
             clock,
@@ -205,18 +210,28 @@ async fn wait_for_signal() {
 }
 
 /// Text logs by default, one JSON object per line with `--log-json`. `RUST_LOG` filters.
-pub fn init_logging(json: bool) {
+///
+/// Lines go through a channel to one writer thread that buffers whatever has queued up and
+/// writes it with one syscall, instead of every request taking the stderr lock and making its
+/// own `write(2)`: under load that was a fifth of a request's CPU (docs/decisions/0004). The
+/// channel applies back-pressure rather than dropping lines. Keep the returned guard alive
+/// until exit: dropping it flushes what is still queued.
+pub fn init_logging(json: bool) -> tracing_appender::non_blocking::WorkerGuard {
+    use std::io::IsTerminal;
     use tracing_subscriber::EnvFilter;
     let filter = EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| EnvFilter::new("info,sqlx=warn,sea_orm=warn,sea_orm_migration=warn"));
-    use std::io::IsTerminal;
+    let (writer, guard) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .finish(std::io::BufWriter::new(std::io::stderr()));
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_ansi(std::io::stderr().is_terminal())
-        .with_writer(std::io::stderr);
+        .with_writer(writer);
     let _ = if json {
         builder.json().flatten_event(true).try_init()
     } else {
         builder.try_init()
     };
+    guard
 }

@@ -114,7 +114,7 @@ pub enum TokenCommand {
 
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
-    app::init_logging(cli.data.log_json);
+    let _log_writer = app::init_logging(cli.data.log_json);
     let data_dir = cli.data.data_dir.clone();
     let database_url = cli
         .data

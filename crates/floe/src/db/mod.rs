@@ -4,6 +4,8 @@
 
 mod migrations;
 mod paginate;
+mod reader;
+mod sqlite_row;
 
 use std::time::Duration;
 
@@ -15,6 +17,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
 pub use paginate::paginate;
+pub use reader::{ReadConnection, ReadModel};
 
 /// Opens a pool to `url` and applies pending migrations.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {

@@ -9,10 +9,10 @@
 
 use sea_orm::sea_query::{Expr, SubQueryStatement};
 use sea_orm::{
-    ConnectionTrait, DbErr, EntityTrait, FromQueryResult, PaginatorTrait, QueryResult, QuerySelect,
-    QueryTrait, Select,
+    DbBackend, DbErr, EntityTrait, FromQueryResult, QueryResult, QuerySelect, QueryTrait, Select,
 };
 
+use super::reader::{ReadConnection, ReadModel, count_of};
 use crate::http::Pagination;
 
 const TOTAL: &str = "floe_total_count";
@@ -33,35 +33,41 @@ impl<M: FromQueryResult> FromQueryResult for Counted<M> {
 
 /// The page `pagination` asks for of an ordered `query`, and the number of rows in all.
 pub async fn paginate<E>(
-    db: &impl ConnectionTrait,
+    db: &ReadConnection,
     query: Select<E>,
     pagination: Pagination,
 ) -> Result<(Vec<E::Model>, u64), DbErr>
 where
     E: EntityTrait,
-    E::Model: FromQueryResult + Send + Sync,
+    E::Model: ReadModel,
 {
-    let mut count = query.clone().into_query();
-    count
-        .clear_selects()
-        .clear_order_by()
-        .expr(Expr::cust("COUNT(*)"));
-    let counted: Vec<Counted<E::Model>> = query
+    let counted = query
         .clone()
         .column_as(
-            Expr::SubQuery(None, Box::new(SubQueryStatement::from(count))),
+            Expr::SubQuery(
+                None,
+                Box::new(SubQueryStatement::from(count_of(query.clone()))),
+            ),
             TOTAL,
         )
         .offset(pagination.offset())
-        .limit(pagination.limit)
-        .into_model::<Counted<E::Model>>()
-        .all(db)
-        .await?;
-    let total = match counted.first() {
+        .limit(pagination.limit);
+    let rows: Vec<Counted<E::Model>> = match db {
+        ReadConnection::Pool(pool) => counted.into_model().all(pool).await?,
+        ReadConnection::Sqlite(reader) => {
+            reader.query(&counted.build(DbBackend::Sqlite), |row| {
+                Ok(Counted {
+                    row: row.decode()?,
+                    total: row.get_i64_named(TOTAL)?,
+                })
+            })?
+        }
+    };
+    let total = match rows.first() {
         Some(first) => u64::try_from(first.total).unwrap_or(0),
         // Past the last page no row carries the count.
-        None if pagination.page > 1 => query.count(db).await?,
+        None if pagination.page > 1 => db.count(query).await?,
         None => 0,
     };
-    Ok((counted.into_iter().map(|c| c.row).collect(), total))
+    Ok((rows.into_iter().map(|c| c.row).collect(), total))
 }

@@ -36,7 +36,7 @@ pub async fn list(
         organization_ids: query.uuids("organization_id")?,
         ids: query.uuids("ids")?,
     };
-    let (rows, total) = store::list(&app.db, auth.organization_id, &filter, pagination).await?;
+    let (rows, total) = store::list(&app.reader, auth.organization_id, &filter, pagination).await?;
     let items = rows
         .iter()
         .map(|row| FileRead::from_row(row, app.storage.as_ref()))

@@ -267,15 +267,25 @@ pub fn service_of(row: &Model) -> FileServiceTypes {
 }
 
 /// Polar's `human_readable_size`: 1024-based, one decimal, e.g. `1.5 MB`.
+///
+/// Python formats the float `size / 1024^k` to one decimal, rounding the exact binary value
+/// half to even. Dividing by a power of two is exact, so the same digits come from integer
+/// arithmetic, without the float formatter (which was 2% of a file list's CPU).
 pub fn size_readable(size: i64) -> String {
-    let mut value = size as f64;
-    for unit in ["", "K", "M", "G", "T", "P", "E", "Z"] {
-        if value.abs() < 1024.0 {
-            return format!("{value:3.1} {unit}B");
-        }
-        value /= 1024.0;
+    const UNITS: [&str; 9] = ["", "K", "M", "G", "T", "P", "E", "Z", "Y"];
+    let magnitude = size.unsigned_abs();
+    let mut exponent = 0;
+    while exponent < UNITS.len() - 1 && magnitude >> (10 * exponent) >= 1024 {
+        exponent += 1;
     }
-    format!("{value:.1} YB")
+    let divisor = 1u128 << (10 * exponent);
+    let scaled = u128::from(magnitude) * 10;
+    let (mut tenths, remainder) = (scaled / divisor, scaled % divisor);
+    if remainder * 2 > divisor || (remainder * 2 == divisor && tenths % 2 == 1) {
+        tenths += 1;
+    }
+    let sign = if size < 0 { "-" } else { "" };
+    format!("{sign}{}.{} {}B", tenths / 10, tenths % 10, UNITS[exponent])
 }
 
 #[cfg(test)]
@@ -290,5 +300,32 @@ mod tests {
         assert_eq!(size_readable(1536), "1.5 KB");
         assert_eq!(size_readable(10 * 1024 * 1024), "10.0 MB");
         assert_eq!(size_readable(1 << 30), "1.0 GB");
+        // Halfway cases round to even, as Python's formatting does: 5376 B is 5.25 KB.
+        assert_eq!(size_readable(5376), "5.2 KB");
+        assert_eq!(size_readable(5376 + 1024), "6.2 KB");
+        assert_eq!(size_readable(1023 * 1024 + 1023), "1024.0 KB");
+    }
+
+    #[test]
+    fn integer_digits_match_float_formatting() {
+        // The float formatter rounds the exact value half to even too; compare over sizes
+        // from every unit, halfway cases included.
+        let float = |size: i64| {
+            let mut value = size as f64;
+            for unit in ["", "K", "M", "G", "T", "P", "E", "Z"] {
+                if value.abs() < 1024.0 {
+                    return format!("{value:.1} {unit}B");
+                }
+                value /= 1024.0;
+            }
+            format!("{value:.1} YB")
+        };
+        let mut size: i64 = 0;
+        while size < (1 << 52) {
+            for probe in [size, size + 256, size + 512, size + 51, size + 52] {
+                assert_eq!(size_readable(probe), float(probe), "{probe}");
+            }
+            size = size * 3 / 2 + 97;
+        }
     }
 }

@@ -432,7 +432,7 @@ pub async fn complete(
         app.clock.now(),
     )
     .await?;
-    match store::get(&app.db, organization_id, id).await? {
+    match store::get(&app.reader, organization_id, id).await? {
         Some(current) => Ok(FileRead::from_row(&current, app.storage.as_ref())),
         None => {
             // Deleted while completing: the object must not outlive its file.
@@ -512,7 +512,7 @@ pub async fn download(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiRes
 }
 
 async fn find(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<Model> {
-    store::get(&app.db, organization_id, id)
+    store::get(&app.reader, organization_id, id)
         .await?
         .ok_or_else(not_found)
 }

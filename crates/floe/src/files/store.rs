@@ -11,6 +11,7 @@ use uuid::Uuid;
 
 use super::entity::{self, Column, Entity, Model};
 use super::schema::FileServiceTypes;
+use crate::db::ReadConnection;
 use crate::http::Pagination;
 
 pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<Model, sea_orm::DbErr> {
@@ -20,15 +21,16 @@ pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<Model, sea_
 
 /// A live (not deleted) file of `organization_id`.
 pub async fn get(
-    db: &impl ConnectionTrait,
+    db: &ReadConnection,
     organization_id: Uuid,
     id: Uuid,
 ) -> Result<Option<Model>, sea_orm::DbErr> {
-    Entity::find_by_id(id)
-        .filter(Column::OrganizationId.eq(organization_id))
-        .filter(Column::DeletedAt.is_null())
-        .one(db)
-        .await
+    db.one(
+        Entity::find_by_id(id)
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::DeletedAt.is_null()),
+    )
+    .await
 }
 
 /// Filters of `files:list`.
@@ -40,7 +42,7 @@ pub struct ListFilter {
 /// A page of `organization_id`'s uploaded files, newest first, and how many there are.
 /// Support-case attachments belong to their case and are not listed, as in Polar.
 pub async fn list(
-    db: &impl ConnectionTrait,
+    db: &ReadConnection,
     organization_id: Uuid,
     filter: &ListFilter,
     pagination: Pagination,

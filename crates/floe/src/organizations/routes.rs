@@ -26,7 +26,7 @@ pub async fn list(
     let pagination = Pagination::from_query(&query)?;
     let sorting = query.sorting(&[(OrganizationSortProperty::CreatedAt, Direction::Ascending)])?;
     let (rows, total) = store::list_visible(
-        &app.db,
+        &app.reader,
         auth.organization_id,
         query.last("slug"),
         &sorting,
@@ -43,7 +43,7 @@ pub async fn get(
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<Organization>> {
-    let row = store::get_visible(&app.db, auth.organization_id, id)
+    let row = store::get_visible(&app.reader, auth.organization_id, id)
         .await?
         .ok_or_else(|| ApiError::ResourceNotFound("Organization not found.".to_owned()))?;
     Ok(axum::Json(row.into()))

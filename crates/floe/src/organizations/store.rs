@@ -6,6 +6,8 @@ use sea_orm::{
 };
 use uuid::Uuid;
 
+use crate::db::ReadConnection;
+
 use super::entity::{self, Column, Entity, Model};
 use super::schema::OrganizationSortProperty;
 use crate::http::pagination::{Direction, Pagination};
@@ -40,19 +42,19 @@ pub async fn find_by_slug_or_id(
 
 /// The organization `id`, if `visible_to` may see it.
 pub async fn get_visible(
-    db: &DatabaseConnection,
+    db: &ReadConnection,
     visible_to: Uuid,
     id: Uuid,
 ) -> Result<Option<Model>, sea_orm::DbErr> {
     if id != visible_to {
         return Ok(None);
     }
-    Entity::find_by_id(id).one(db).await
+    db.one(Entity::find_by_id(id)).await
 }
 
 /// A page of the organizations `visible_to` may see, and how many there are in all.
 pub async fn list_visible(
-    db: &DatabaseConnection,
+    db: &ReadConnection,
     visible_to: Uuid,
     slug: Option<&str>,
     sorting: &[(OrganizationSortProperty, Direction)],
