@@ -20,10 +20,11 @@ use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{ServerSecret, TokenCache};
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, StorageConfig};
 use crate::http::{ApiError, log, version};
 use crate::storage::ObjectStorage;
 use crate::storage::local::LocalStorage;
+use crate::storage::s3::{EmptyParts, S3Storage};
 use crate::storage::signing::UrlSigner;
 use crate::{db, files, openapi, organizations};
 
@@ -59,23 +60,36 @@ impl Server {
         let reader = db::ReadConnection::open(&config.database_url, &db)
             .context("opening the database for reading")?;
         let secret = ServerSecret::load_or_create(&config.data_dir)?;
-        let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
-        let local = Arc::new(LocalStorage::open(
-            config.data_dir.join("storage"),
-            &config.public_url,
-            signer,
-            clock.clone(),
-        )?);
+        let (storage, storage_routes): (Arc<dyn ObjectStorage>, Router) = match &config.storage {
+            StorageConfig::Local => {
+                let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
+                let local = Arc::new(LocalStorage::open(
+                    config.data_dir.join("storage"),
+                    &config.public_url,
+                    signer,
+                    clock.clone(),
+                )?);
+                (local.clone(), crate::storage::local::router(local))
+            }
+            StorageConfig::S3(s3) => {
+                let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
+                let empty_parts = EmptyParts::new(signer, &config.public_url);
+                (
+                    Arc::new(S3Storage::new(s3, config.presign_ttl, empty_parts.clone())?),
+                    empty_parts.router(),
+                )
+            }
+        };
         let state = AppState {
             db,
             reader,
-            storage: local.clone(),
+            storage,
             secret,
             clock,
             config: Arc::new(config),
             tokens: Arc::new(TokenCache::default()),
         };
-        let router = routes(state.clone(), crate::storage::local::router(local));
+        let router = routes(state.clone(), storage_routes);
         Ok(Self { state, router })
     }
 

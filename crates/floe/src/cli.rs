@@ -9,8 +9,9 @@ use anyhow::Context;
 use clap::{Args, Parser, Subcommand};
 
 use crate::auth::{self, Scope, ServerSecret};
-use crate::config::Config;
+use crate::config::{Config, StorageConfig};
 use crate::organizations;
+use crate::storage::s3::{S3Config, S3Storage};
 use crate::{app, db};
 
 /// floe: the Polar billing platform API as one self-hostable server.
@@ -55,6 +56,89 @@ pub enum Command {
     /// Manage access tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Object storage.
+    #[command(subcommand)]
+    Storage(StorageCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum StorageCommand {
+    /// Check the storage settings against the store: buckets reachable, an object written,
+    /// read back and deleted, a multipart upload started and aborted.
+    Check(StorageArgs),
+}
+
+/// Where files live. `local` keeps them under the data dir and makes floe the upload and
+/// download endpoint; `s3` puts them in an S3-compatible store that clients reach directly.
+#[derive(Debug, Args)]
+pub struct StorageArgs {
+    /// `local` or `s3`.
+    #[arg(long, env = "FLOE_STORAGE", default_value = "local", value_parser = ["local", "s3"])]
+    pub storage: String,
+    /// S3 endpoint URL (e.g. `https://<account>.r2.cloudflarestorage.com`); none means AWS.
+    #[arg(long, env = "FLOE_S3_ENDPOINT")]
+    pub s3_endpoint: Option<String>,
+    /// S3 region (`auto` on R2).
+    #[arg(long, env = "FLOE_S3_REGION", default_value = "us-east-1")]
+    pub s3_region: String,
+    /// Bucket for private files (downloadables, support attachments).
+    #[arg(long, env = "FLOE_S3_BUCKET")]
+    pub s3_bucket: Option<String>,
+    /// Bucket for public files (product media, avatars); default: the private bucket, with
+    /// `--s3-public-prefix`.
+    #[arg(long, env = "FLOE_S3_PUBLIC_BUCKET")]
+    pub s3_public_bucket: Option<String>,
+    /// Key prefix of public files, e.g. `public/`.
+    #[arg(long, env = "FLOE_S3_PUBLIC_PREFIX", default_value = "")]
+    pub s3_public_prefix: String,
+    /// Base URL public files are served from (a CDN, an R2 custom domain, a website
+    /// endpoint); an object's URL is this, `/`, and its key.
+    #[arg(long, env = "FLOE_S3_PUBLIC_URL")]
+    pub s3_public_url: Option<String>,
+    #[arg(long, env = "FLOE_S3_ACCESS_KEY_ID")]
+    pub s3_access_key_id: Option<String>,
+    #[arg(long, env = "FLOE_S3_SECRET_ACCESS_KEY", hide_env_values = true)]
+    pub s3_secret_access_key: Option<String>,
+    /// Path-style addressing (`endpoint/bucket/key`), as most self-hosted stores want.
+    #[arg(long, env = "FLOE_S3_PATH_STYLE", value_parser = clap::builder::FalseyValueParser::new())]
+    pub s3_path_style: bool,
+}
+
+impl StorageArgs {
+    pub fn resolve(&self) -> anyhow::Result<StorageConfig> {
+        if self.storage == "local" {
+            return Ok(StorageConfig::Local);
+        }
+        let required = |value: &Option<String>, name: &str| {
+            value
+                .clone()
+                .filter(|v| !v.is_empty())
+                .with_context(|| format!("--storage s3 needs {name}"))
+        };
+        let bucket = required(&self.s3_bucket, "--s3-bucket (FLOE_S3_BUCKET)")?;
+        let config = S3Config {
+            endpoint: self.s3_endpoint.clone().filter(|v| !v.is_empty()),
+            region: self.s3_region.clone(),
+            public_bucket: self
+                .s3_public_bucket
+                .clone()
+                .unwrap_or_else(|| bucket.clone()),
+            bucket,
+            public_prefix: self.s3_public_prefix.clone(),
+            access_key_id: required(
+                &self.s3_access_key_id,
+                "--s3-access-key-id (FLOE_S3_ACCESS_KEY_ID)",
+            )?,
+            secret_access_key: required(
+                &self.s3_secret_access_key,
+                "--s3-secret-access-key (FLOE_S3_SECRET_ACCESS_KEY)",
+            )?,
+            path_style: self.s3_path_style,
+            public_base_url: required(&self.s3_public_url, "--s3-public-url (FLOE_S3_PUBLIC_URL)")?,
+        };
+        config.validate()?;
+        Ok(StorageConfig::S3(config))
+    }
 }
 
 #[derive(Debug, Args)]
@@ -80,6 +164,8 @@ pub struct ServeArgs {
     /// Serve the API only; leave background work to other processes.
     #[arg(long, env = "FLOE_NO_WORKERS", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_workers: bool,
+    #[command(flatten)]
+    pub storage: StorageArgs,
 }
 
 #[derive(Debug, Subcommand)]
@@ -146,9 +232,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 sweep_interval: Duration::from_secs(args.sweep_interval.max(1)),
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 run_workers: !args.no_workers,
+                storage: args.storage.resolve()?,
             };
             app::serve(config, listener).await
         }
+        Command::Storage(StorageCommand::Check(args)) => storage_check(&args).await,
         Command::Migrate => {
             db::connect(&database_url).await?;
             eprintln!("migrations applied");
@@ -210,4 +298,38 @@ fn print_stdout(line: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();
     let _ = writeln!(stdout, "{line}");
+}
+
+/// `floe storage check`: one line per step, and a failing exit status if any step failed.
+async fn storage_check(args: &StorageArgs) -> anyhow::Result<()> {
+    let StorageConfig::S3(config) = args.resolve()? else {
+        println!("ok    local storage needs no check: files live under the data dir");
+        return Ok(());
+    };
+    // The check presigns nothing, so the signer of empty parts needs no real secret.
+    let signer = crate::storage::signing::UrlSigner::new(
+        ServerSecret::new(b"unused by storage check".to_vec()),
+        crate::clock::Clock::default(),
+        Duration::from_secs(600),
+    );
+    let empty_parts = crate::storage::s3::EmptyParts::new(signer, "http://127.0.0.1");
+    let storage = S3Storage::new(&config, Duration::from_secs(600), empty_parts)?;
+    let steps = crate::storage::s3::check(&storage).await;
+    let mut failed = 0;
+    for step in &steps {
+        match &step.outcome {
+            Ok(()) => println!("ok    {}", step.what),
+            Err(why) => {
+                failed += 1;
+                println!("FAIL  {}: {why}", step.what);
+            }
+        }
+    }
+    anyhow::ensure!(
+        failed == 0,
+        "{failed} of {} storage checks failed",
+        steps.len()
+    );
+    println!("storage is ready");
+    Ok(())
 }

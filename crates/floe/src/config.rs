@@ -26,6 +26,17 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Whether this process runs the background workers (the sweep).
     pub run_workers: bool,
+    /// Where files live.
+    pub storage: StorageConfig,
+}
+
+/// Where files live: under the data dir with floe as the endpoint, or in an S3-compatible
+/// store that the clients talk to directly.
+#[derive(Clone, Debug, Default)]
+pub enum StorageConfig {
+    #[default]
+    Local,
+    S3(crate::storage::s3::S3Config),
 }
 
 impl Config {

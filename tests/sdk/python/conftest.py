@@ -19,6 +19,9 @@ from contract import check_response, schema_ref, validate
 
 FLOE_BIN = os.environ.get("FLOE_BIN")
 DB = os.environ.get("FLOE_TEST_DB", "sqlite")
+# `s3` when the environment carries floe's S3 settings (FLOE_STORAGE=s3, FLOE_S3_*), which
+# every floe started here inherits.
+STORAGE = os.environ.get("FLOE_STORAGE", "local")
 POSTGRES = os.environ.get("FLOE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
 
@@ -77,6 +80,10 @@ class Floe:
         self.log.flush()
         with open(self.log.name) as f:
             return f.read()
+
+    def run_cli(self, *args):
+        """Runs a floe command against this server's settings; returns the completed process."""
+        return subprocess.run([FLOE_BIN, *args], env=self.env, capture_output=True, text=True)
 
     def cli(self, *args):
         """Runs an admin command against this server's data, while it serves."""

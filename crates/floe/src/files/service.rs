@@ -192,6 +192,16 @@ pub async fn create(
     } else {
         None
     };
+    if let Some(parts) = &parts
+        && let Err(reason) = app.storage.check_plan(parts)
+    {
+        validator.push(
+            body_loc.key("upload").key("parts"),
+            "value_error",
+            reason,
+            json!(body.upload.parts.len()),
+        );
+    }
     validator.finish()?;
     let parts =
         parts.ok_or_else(|| ApiError::internal(anyhow::anyhow!("validated plan missing")))?;
@@ -200,7 +210,7 @@ pub async fn create(
     let path = format!(
         "{}/{organization_id}/{id}/{}",
         body.service.as_str(),
-        body.name
+        key_name(&body.name)
     );
     let started = app
         .storage
@@ -371,6 +381,7 @@ pub async fn complete(
             key: &row.path,
             upload_id: &row.upload_id,
             parts: &completed,
+            planned: &planned,
             size: row.size as u64,
             sha256: declared_sha256,
         })
@@ -500,14 +511,18 @@ pub async fn download(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiRes
             "Support case attachments cannot be downloaded through the files API.".to_owned(),
         ));
     }
-    let presigned = app.storage.presign_download(
-        service.bucket(),
-        &row.path,
-        DownloadAs {
-            filename: &row.name,
-            content_type: &row.mime_type,
-        },
-    );
+    let presigned = app
+        .storage
+        .presign_download(
+            service.bucket(),
+            &row.path,
+            DownloadAs {
+                filename: &row.name,
+                content_type: &row.mime_type,
+            },
+        )
+        .await
+        .map_err(storage_error)?;
     Ok(FileDownload::new(&row, presigned))
 }
 
@@ -565,9 +580,23 @@ pub async fn purge(app: &AppState, row: &Model) -> bool {
     }
 }
 
+/// The file name as the last part of its object key. Any name is kept as given, except
+/// `.` and `..` segments: HTTP clients resolve those in a URL's path (`a/../b` becomes
+/// `b`), so a presigned URL to such a key would reach another key and fail its signature.
+fn key_name(name: &str) -> String {
+    name.split('/')
+        .map(|segment| match segment {
+            "." | ".." => "_",
+            other => other,
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
 fn storage_error(error: StorageError) -> ApiError {
     match error {
         StorageError::Unavailable(reason) => ApiError::Unavailable(reason),
+        StorageError::Timeout(reason) => ApiError::UpstreamTimeout(reason),
         StorageError::NoSuchUpload => {
             ApiError::BadRequest("The upload no longer exists.".to_owned())
         }

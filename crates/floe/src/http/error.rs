@@ -48,6 +48,9 @@ pub enum ApiError {
     /// A dependency (database, object store) is unreachable; the client may retry.
     #[error("service unavailable: {0}")]
     Unavailable(String),
+    /// A dependency did not answer in time; the client may retry.
+    #[error("upstream timeout: {0}")]
+    UpstreamTimeout(String),
     #[error("internal error: {0:#}")]
     Internal(anyhow::Error),
 }
@@ -77,6 +80,7 @@ impl ApiError {
             Self::Unauthorized | Self::InvalidToken => StatusCode::UNAUTHORIZED,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::UpstreamTimeout(_) => StatusCode::GATEWAY_TIMEOUT,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }
@@ -107,6 +111,10 @@ impl ApiError {
             Self::Unavailable(_) => json!({
                 "error": "ServiceUnavailable",
                 "detail": "A service floe depends on is unavailable; retry later.",
+            }),
+            Self::UpstreamTimeout(_) => json!({
+                "error": "GatewayTimeout",
+                "detail": "A service floe depends on did not answer in time; retry later.",
             }),
             Self::Internal(_) => {
                 json!({"error": "InternalServerError", "detail": "Internal Server Error"})
@@ -147,7 +155,7 @@ impl IntoResponse for ApiError {
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, value);
         }
-        if status == StatusCode::SERVICE_UNAVAILABLE {
+        if status == StatusCode::SERVICE_UNAVAILABLE || status == StatusCode::GATEWAY_TIMEOUT {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from_static("1"));

@@ -4,6 +4,8 @@
 //! S3-like endpoint; an S3 backend talks to a real store with the same calls.
 
 pub mod local;
+pub mod presigned_http;
+pub mod s3;
 pub mod signing;
 
 use chrono::{DateTime, Utc};
@@ -94,6 +96,8 @@ pub struct CompleteUpload<'a> {
     pub key: &'a str,
     pub upload_id: &'a str,
     pub parts: &'a [CompletedPart],
+    /// The plan the upload was created with (the parts above name each of them once).
+    pub planned: &'a [PlannedPart],
     pub size: u64,
     /// The whole file's SHA-256, when the client declared it: the assembled object must
     /// match it or the completion is refused.
@@ -129,6 +133,9 @@ pub enum StorageError {
     /// The store is unreachable or failing; the same request may succeed later.
     #[error("object store unavailable: {0}")]
     Unavailable(String),
+    /// The store did not answer in time; the same request may succeed later.
+    #[error("object store timed out: {0}")]
+    Timeout(String),
     #[error(transparent)]
     Internal(#[from] anyhow::Error),
 }
@@ -142,6 +149,13 @@ impl From<std::io::Error> for StorageError {
 /// An S3-compatible object store.
 #[async_trait::async_trait]
 pub trait ObjectStorage: Send + Sync + 'static {
+    /// Why this store would refuse `parts` as the parts of a multipart upload, beyond the
+    /// rules every plan follows (`files::plan`): S3 wants equal parts of at least 5 MiB.
+    fn check_plan(&self, parts: &[PlannedPart]) -> Result<(), String> {
+        let _ = parts;
+        Ok(())
+    }
+
     /// Starts a multipart upload and presigns one PUT per planned part.
     async fn create_upload(&self, upload: NewUpload<'_>) -> Result<StartedUpload, StorageError>;
 
@@ -172,12 +186,12 @@ pub trait ObjectStorage: Send + Sync + 'static {
     async fn delete_object(&self, bucket: Bucket, key: &str) -> Result<(), StorageError>;
 
     /// A presigned GET of a whole object.
-    fn presign_download(
+    async fn presign_download(
         &self,
         bucket: Bucket,
         key: &str,
         download: DownloadAs<'_>,
-    ) -> PresignedRequest;
+    ) -> Result<PresignedRequest, StorageError>;
 
     /// The unsigned URL of an object in the public bucket.
     fn public_url(&self, key: &str) -> String;
@@ -185,6 +199,32 @@ pub trait ObjectStorage: Send + Sync + 'static {
     /// Removes uploads started before `cutoff` that floe no longer tracks (e.g. after a
     /// crash between starting an upload and recording it). Returns how many went.
     async fn sweep_uploads(&self, cutoff: DateTime<Utc>) -> Result<usize, StorageError>;
+}
+
+/// `Content-Disposition` that survives any file name: an ASCII fallback with quotes and
+/// control characters made safe, and the exact name in RFC 5987's `filename*`.
+pub fn content_disposition(kind: &str, filename: &str) -> String {
+    let fallback: String = filename
+        .chars()
+        .map(|c| match c {
+            '"' | '\\' | '/' => '_',
+            c if c.is_ascii() && !c.is_ascii_control() => c,
+            _ => '_',
+        })
+        .collect();
+    if filename.is_ascii()
+        && !filename.chars().any(|c| c.is_ascii_control())
+        && fallback == filename
+    {
+        return format!("{kind}; filename=\"{fallback}\"");
+    }
+    const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~');
+    let encoded = percent_encoding::utf8_percent_encode(filename, ATTR_CHAR);
+    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
 }
 
 /// Base64 for optional 32-byte digests in stored JSON.
@@ -208,5 +248,26 @@ pub(crate) mod b64_digest_serde {
         <[u8; 32]>::try_from(bytes.as_slice())
             .map(Some)
             .map_err(|_| serde::de::Error::custom("expected 32 bytes"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn content_disposition_handles_any_name() {
+        assert_eq!(
+            content_disposition("attachment", "a.txt"),
+            "attachment; filename=\"a.txt\""
+        );
+        assert_eq!(
+            content_disposition("attachment", "say \"hi\".txt"),
+            "attachment; filename=\"say _hi_.txt\"; filename*=UTF-8''say%20%22hi%22.txt"
+        );
+        assert_eq!(
+            content_disposition("attachment", "résumé\r\n.pdf"),
+            "attachment; filename=\"r_sum___.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%0D%0A.pdf"
+        );
     }
 }

@@ -118,6 +118,7 @@ impl TestApp {
             request_timeout: options.request_timeout,
             // Tests run the sweep themselves, at the moment they choose.
             run_workers: false,
+            storage: Default::default(),
         };
         let clock = Clock::default();
         let server = Server::build(config, clock.clone()).await.unwrap();

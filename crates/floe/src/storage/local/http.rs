@@ -7,12 +7,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, Path, State};
-use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, Uri, header};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use tower_http::cors::{Any, CorsLayer};
 
 use super::layout::{
     OBJECT_FILE, ObjectManifest, PartRecord, UPLOAD_FILE, UploadManifest, is_upload_id,
@@ -22,22 +21,11 @@ use super::part::{self, PartError};
 use super::{LocalStorage, ROUTE_PREFIX, read};
 use crate::http::ApiError;
 use crate::storage::Bucket;
+use crate::storage::presigned_http::{self, query_pairs, refused};
 use crate::storage::signing::SignatureError;
 
 /// Routes of the local backend, ready to merge into the app.
 pub fn router<S: Clone + Send + Sync + 'static>(storage: Arc<LocalStorage>) -> Router<S> {
-    // Browsers upload parts straight from a page on another origin and must read the
-    // ETag back; the URL's signature, not the origin, is what authorizes the request.
-    let cors = CorsLayer::new()
-        .allow_origin(Any)
-        .allow_methods([Method::GET, Method::HEAD, Method::PUT])
-        .allow_headers(Any)
-        .expose_headers([
-            header::ETAG,
-            header::CONTENT_RANGE,
-            header::CONTENT_DISPOSITION,
-        ])
-        .max_age(std::time::Duration::from_secs(3600));
     Router::new()
         .route(
             &format!("{ROUTE_PREFIX}/{{bucket}}/{{key}}"),
@@ -46,7 +34,7 @@ pub fn router<S: Clone + Send + Sync + 'static>(storage: Arc<LocalStorage>) -> R
         // Parts are streamed to disk and bounded by their planned length, not by the
         // API's body limit.
         .layer(DefaultBodyLimit::disable())
-        .layer(cors)
+        .layer(presigned_http::cors())
         .with_state(storage)
 }
 
@@ -72,20 +60,6 @@ async fn read_record<T: serde::de::DeserializeOwned>(
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(ApiError::internal(e)),
     }
-}
-
-fn query_pairs(uri: &Uri) -> Vec<(String, String)> {
-    form_urlencoded::parse(uri.query().unwrap_or("").as_bytes())
-        .into_owned()
-        .collect()
-}
-
-fn refused(error: SignatureError) -> ApiError {
-    ApiError::NotPermitted(match error {
-        SignatureError::Missing => "This URL needs a signature.".to_owned(),
-        SignatureError::Invalid => "The URL's signature does not match; it was altered.".to_owned(),
-        SignatureError::Expired => "The URL has expired; ask for a new one.".to_owned(),
-    })
 }
 
 fn param<'a>(params: &'a [(String, String)], name: &str) -> Option<&'a str> {

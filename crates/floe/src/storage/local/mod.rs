@@ -33,7 +33,7 @@ use layout::{
 use super::signing::UrlSigner;
 use super::{
     Bucket, CompleteUpload, DownloadAs, NewUpload, ObjectStorage, PresignedRequest, StartedUpload,
-    StorageError, StoredObject,
+    StorageError, StoredObject, content_disposition,
 };
 use crate::clock::Clock;
 
@@ -221,14 +221,14 @@ impl ObjectStorage for LocalStorage {
         blocking(move || layout.discard(&dir)).await
     }
 
-    fn presign_download(
+    async fn presign_download(
         &self,
         bucket: Bucket,
         key: &str,
         download: DownloadAs<'_>,
-    ) -> PresignedRequest {
+    ) -> Result<PresignedRequest, StorageError> {
         let disposition = content_disposition("attachment", download.filename);
-        self.presign(
+        Ok(self.presign(
             "GET",
             bucket,
             key,
@@ -236,7 +236,7 @@ impl ObjectStorage for LocalStorage {
                 ("response-content-disposition", &disposition),
                 ("response-content-type", download.content_type),
             ],
-        )
+        ))
     }
 
     fn public_url(&self, key: &str) -> String {
@@ -453,32 +453,6 @@ pub fn normalize_etag(etag: &str) -> &str {
     etag.trim().trim_matches('"')
 }
 
-/// `Content-Disposition` that survives any file name: an ASCII fallback with quotes and
-/// control characters made safe, and the exact name in RFC 5987's `filename*`.
-pub fn content_disposition(kind: &str, filename: &str) -> String {
-    let fallback: String = filename
-        .chars()
-        .map(|c| match c {
-            '"' | '\\' | '/' => '_',
-            c if c.is_ascii() && !c.is_ascii_control() => c,
-            _ => '_',
-        })
-        .collect();
-    if filename.is_ascii()
-        && !filename.chars().any(|c| c.is_ascii_control())
-        && fallback == filename
-    {
-        return format!("{kind}; filename=\"{fallback}\"");
-    }
-    const ATTR_CHAR: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
-        .remove(b'-')
-        .remove(b'.')
-        .remove(b'_')
-        .remove(b'~');
-    let encoded = percent_encoding::utf8_percent_encode(filename, ATTR_CHAR);
-    format!("{kind}; filename=\"{fallback}\"; filename*=UTF-8''{encoded}")
-}
-
 fn is_older_than(path: &std::path::Path, cutoff: DateTime<Utc>) -> bool {
     std::fs::metadata(path)
         .and_then(|m| m.modified())
@@ -532,22 +506,6 @@ mod tests {
         assert_eq!(
             multipart_etag([a.as_str(), b.as_str()].into_iter()),
             expected
-        );
-    }
-
-    #[test]
-    fn content_disposition_handles_any_name() {
-        assert_eq!(
-            content_disposition("attachment", "a.txt"),
-            "attachment; filename=\"a.txt\""
-        );
-        assert_eq!(
-            content_disposition("attachment", "say \"hi\".txt"),
-            "attachment; filename=\"say _hi_.txt\"; filename*=UTF-8''say%20%22hi%22.txt"
-        );
-        assert_eq!(
-            content_disposition("attachment", "résumé\r\n.pdf"),
-            "attachment; filename=\"r_sum___.pdf\"; filename*=UTF-8''r%C3%A9sum%C3%A9%0D%0A.pdf"
         );
     }
 }

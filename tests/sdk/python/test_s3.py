@@ -1,0 +1,114 @@
+"""What only the S3 backend has: a store that is down or does not answer. Run with the files
+suite when floe's S3 settings are in the environment (scripts/test does, against Garage)."""
+
+import socket
+import threading
+import time
+
+import httpx
+import pytest
+
+from conftest import STORAGE, Floe
+
+if STORAGE != "s3":
+    pytest.fail("test_s3.py needs FLOE_STORAGE=s3 and the FLOE_S3_* settings", pytrace=False)
+
+
+def create_file(floe):
+    organization = floe.organization()
+    token = floe.token(organization)
+    body = {
+        "service": "downloadable", "name": "a.txt", "mime_type": "text/plain", "size": 3,
+        "upload": {"parts": [{"number": 1, "chunk_start": 0, "chunk_end": 3}]},
+    }
+    started = time.monotonic()
+    response = httpx.post(f"{floe.url}/v1/files/", json=body, headers={"Authorization": f"Bearer {token}"}, timeout=120)
+    return response, time.monotonic() - started
+
+
+def test_a_store_that_is_down_is_a_retryable_503():
+    with socket.socket() as closed:
+        closed.bind(("127.0.0.1", 0))
+        port = closed.getsockname()[1]
+    floe = Floe(s3_endpoint=f"http://127.0.0.1:{port}")
+    try:
+        response, took = create_file(floe)
+        assert response.status_code == 503, response.text
+        assert response.json()["error"] == "ServiceUnavailable"
+        assert response.headers["retry-after"]
+        assert took < 15
+        assert floe.organization()  # floe itself is fine
+    finally:
+        floe.stop()
+
+
+def test_a_store_that_does_not_answer_is_a_504_not_a_hang():
+    silent = socket.socket()
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(16)
+    accepted = []
+
+    def accept():
+        while True:
+            try:
+                accepted.append(silent.accept()[0])  # and never answer
+            except OSError:
+                return
+
+    threading.Thread(target=accept, daemon=True).start()
+    floe = Floe(s3_endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}")
+    try:
+        response, took = create_file(floe)
+        assert response.status_code == 504, response.text
+        assert response.json()["error"] == "GatewayTimeout"
+        assert response.headers["retry-after"]
+        assert took < 35
+    finally:
+        floe.stop()
+        silent.close()
+        for connection in accepted:
+            connection.close()
+
+
+def test_abandoned_uploads_are_aborted_in_the_store(own_s3_floe):
+    floe = own_s3_floe(upload_max_age=1, sweep_interval=1)
+    organization = floe.organization()
+    polar = floe.client(floe.token(organization))
+    data = b"abandoned"
+    upload = polar.files.create(
+        service="downloadable", name="a.bin", mime_type="application/octet-stream", size=len(data),
+        upload={"parts": [{"number": 1, "chunk_start": 0, "chunk_end": len(data)}]},
+    )
+    time.sleep(3.5)
+    # The store no longer knows the upload: AbortMultipartUpload went through.
+    response = httpx.put(upload.upload.parts[0].url, content=data)
+    assert response.status_code == 404, response.text
+    assert "NoSuchUpload" in response.text
+
+
+def test_storage_check_says_what_is_wrong(floe):
+    ok = floe.run_cli("storage", "check")
+    assert ok.returncode == 0, ok.stdout + ok.stderr
+    assert "storage is ready" in ok.stdout
+    # Two buckets: reachable, write, read back, delete, multipart.
+    assert sum(line.startswith("ok ") for line in ok.stdout.splitlines()) == 10, ok.stdout
+    wrong = floe.run_cli("storage", "check", "--s3-secret-access-key", "wrong")
+    assert wrong.returncode == 1
+    assert "FAIL" in wrong.stdout and "403" in wrong.stdout
+    missing = floe.run_cli("storage", "check", "--s3-bucket", "no-such-bucket")
+    assert missing.returncode == 1
+    assert "no-such-bucket" in missing.stdout and "404" in missing.stdout
+
+
+@pytest.fixture
+def own_s3_floe():
+    servers = []
+
+    def make(**serve_args):
+        server = Floe(**serve_args)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
