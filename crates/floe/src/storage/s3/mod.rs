@@ -553,7 +553,14 @@ impl ObjectStorage for S3Storage {
 
     async fn sweep_uploads(&self, cutoff: DateTime<Utc>) -> Result<usize, StorageError> {
         let mut aborted = 0;
-        for location in [&self.private, &self.public] {
+        // Public files sharing the private bucket are under its listing already.
+        let shared = self.public.bucket == self.private.bucket;
+        let locations = if shared {
+            vec![&self.private]
+        } else {
+            vec![&self.private, &self.public]
+        };
+        for location in locations {
             let mut key_marker: Option<String> = None;
             let mut upload_marker: Option<String> = None;
             loop {
@@ -570,15 +577,21 @@ impl ObjectStorage for S3Storage {
                 for upload in page.uploads() {
                     let old = upload.initiated().is_some_and(|t| to_chrono(t) < cutoff);
                     if let (true, Some(key), Some(id)) = (old, upload.key(), upload.upload_id()) {
-                        self.client
+                        // Another instance's sweep may have been first.
+                        match self
+                            .client
                             .abort_multipart_upload()
                             .bucket(&location.bucket)
                             .key(key)
                             .upload_id(id)
                             .send()
                             .await
-                            .map_err(sdk_error)?;
-                        aborted += 1;
+                            .map_err(upload_error)
+                        {
+                            Ok(_) => aborted += 1,
+                            Err(StorageError::NoSuchUpload) => {}
+                            Err(other) => return Err(other),
+                        }
                     }
                 }
                 if page.is_truncated() != Some(true) {
