@@ -320,6 +320,11 @@ def test_tampered_part_urls_are_403(org):
         assert response.status_code == 403, tampered
         if not S3:
             assert response.json()["error"] == "NotPermitted"
+    # Nothing was stored: a completion claiming the part is refused.
+    made_up = [{"number": 1, "checksum_etag": f'"{hashlib.md5(data).hexdigest()}"', "checksum_sha256_base64": None}]
+    with pytest.raises(HTTPValidationError) as error:
+        complete(org.polar, upload, made_up)
+    assert list(error.value.error.detail[0].loc)[:3] == ["body", "parts", 0]
     assert httpx.put(url, content=data).status_code == 200
 
 
@@ -337,6 +342,9 @@ def test_expired_urls_are_403():
         else:
             assert response.status_code == 403
             assert "expired" in response.json()["detail"]
+        made_up = [{"number": 1, "checksum_etag": f'"{hashlib.md5(data).hexdigest()}"', "checksum_sha256_base64": None}]
+        with pytest.raises(HTTPValidationError):
+            complete(polar, upload, made_up)
     finally:
         short.stop()
 

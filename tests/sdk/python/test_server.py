@@ -116,9 +116,15 @@ def test_one_json_log_line_per_request(own_floe):
     floe = own_floe()
     organization, token, polar = client_of(floe)
     polar.files.list()
-    lines = [json.loads(line) for line in floe._log_text().splitlines() if line.startswith("{")]
-    requests = [line for line in lines if line.get("message") == "request"]
-    listed = [r for r in requests if r["path"] == "/v1/files/" or r["path"] == "/v1/files"]
+    # Lines are written by floe's log thread, a moment after the response.
+    deadline = time.time() + 5
+    while True:
+        lines = [json.loads(line) for line in floe._log_text().splitlines() if line.startswith("{")]
+        requests = [line for line in lines if line.get("message") == "request"]
+        listed = [r for r in requests if r["path"] == "/v1/files/" or r["path"] == "/v1/files"]
+        if listed or time.time() > deadline:
+            break
+        time.sleep(0.05)
     assert len(listed) == 1, requests
     entry = listed[0]
     assert entry["method"] == "GET" and entry["status"] == 200

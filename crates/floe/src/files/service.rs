@@ -220,6 +220,7 @@ pub async fn create(
             content_type: &body.mime_type,
             size: body.size as u64,
             parts: &parts,
+            metadata: object_metadata(id, organization_id, &body.name, body.size, sha256),
         })
         .await
         .map_err(storage_error)?;
@@ -578,6 +579,35 @@ pub async fn purge(app: &AppState, row: &Model) -> bool {
             false
         }
     }
+}
+
+/// The object's metadata, under Polar's names. Header values carry printable ASCII only, so
+/// the name keeps just those characters (Polar drops the non-ASCII ones too).
+fn object_metadata(
+    id: Uuid,
+    organization_id: Uuid,
+    name: &str,
+    size: i64,
+    sha256: Option<[u8; 32]>,
+) -> Vec<(&'static str, String)> {
+    let mut metadata = vec![
+        ("polar-id", id.to_string()),
+        ("polar-organization-id", organization_id.to_string()),
+        (
+            "polar-name",
+            name.chars()
+                .filter(|c| matches!(c, ' '..='~'))
+                .collect::<String>()
+                .trim()
+                .to_owned(),
+        ),
+        ("polar-size", size.to_string()),
+    ];
+    if let Some(digest) = sha256 {
+        metadata.push(("polar-sha256-base64", STANDARD.encode(digest)));
+        metadata.push(("polar-sha256-hex", hex::encode(digest)));
+    }
+    metadata
 }
 
 /// The file name as the last part of its object key. Any name is kept as given, except

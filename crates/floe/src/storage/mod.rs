@@ -64,6 +64,9 @@ pub struct NewUpload<'a> {
     pub content_type: &'a str,
     pub size: u64,
     pub parts: &'a [PlannedPart],
+    /// User metadata for the object (`x-amz-meta-*`), as Polar sets it: the file's ID,
+    /// organization, name, size and declared checksum, so that a bucket explains itself.
+    pub metadata: Vec<(&'static str, String)>,
 }
 
 /// A presigned request the client makes itself: the URL, the headers it must send, and

@@ -296,7 +296,13 @@ impl ObjectStorage for S3Storage {
             .bucket(&location.bucket)
             .key(&key)
             .content_type(upload.content_type)
-            .metadata("floe-size", upload.size.to_string())
+            .set_metadata(Some(
+                upload
+                    .metadata
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect(),
+            ))
             .set_checksum_algorithm(all_checksummed.then_some(ChecksumAlgorithm::Sha256))
             .send()
             .await
