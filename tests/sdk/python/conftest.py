@@ -135,6 +135,21 @@ def floe():
 
 
 @pytest.fixture
+def own_floe():
+    """A floe of the test's own, for tests that stop, kill or configure it."""
+    servers = []
+
+    def make(**serve_args):
+        server = Floe(**serve_args)
+        servers.append(server)
+        return server
+
+    yield make
+    for server in servers:
+        server.stop()
+
+
+@pytest.fixture
 def org(floe):
     """A fresh organization, a token with every scope, and an SDK client for it."""
     organization = floe.organization()

@@ -8,7 +8,7 @@ import time
 import httpx
 import pytest
 
-from conftest import STORAGE, Floe
+from conftest import STORAGE
 
 if STORAGE != "s3":
     pytest.fail("test_s3.py needs FLOE_STORAGE=s3 and the FLOE_S3_* settings", pytrace=False)
@@ -26,23 +26,20 @@ def create_file(floe):
     return response, time.monotonic() - started
 
 
-def test_a_store_that_is_down_is_a_retryable_503():
+def test_a_store_that_is_down_is_a_retryable_503(own_floe):
     with socket.socket() as closed:
         closed.bind(("127.0.0.1", 0))
         port = closed.getsockname()[1]
-    floe = Floe(s3_endpoint=f"http://127.0.0.1:{port}")
-    try:
-        response, took = create_file(floe)
-        assert response.status_code == 503, response.text
-        assert response.json()["error"] == "ServiceUnavailable"
-        assert response.headers["retry-after"]
-        assert took < 15
-        assert floe.organization()  # floe itself is fine
-    finally:
-        floe.stop()
+    floe = own_floe(s3_endpoint=f"http://127.0.0.1:{port}")
+    response, took = create_file(floe)
+    assert response.status_code == 503, response.text
+    assert response.json()["error"] == "ServiceUnavailable"
+    assert response.headers["retry-after"]
+    assert took < 15
+    assert floe.organization()  # floe itself is fine
 
 
-def test_a_store_that_does_not_answer_is_a_504_not_a_hang():
+def test_a_store_that_does_not_answer_is_a_504_not_a_hang(own_floe):
     silent = socket.socket()
     silent.bind(("127.0.0.1", 0))
     silent.listen(16)
@@ -56,7 +53,7 @@ def test_a_store_that_does_not_answer_is_a_504_not_a_hang():
                 return
 
     threading.Thread(target=accept, daemon=True).start()
-    floe = Floe(s3_endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}")
+    floe = own_floe(s3_endpoint=f"http://127.0.0.1:{silent.getsockname()[1]}")
     try:
         response, took = create_file(floe)
         assert response.status_code == 504, response.text
@@ -64,14 +61,13 @@ def test_a_store_that_does_not_answer_is_a_504_not_a_hang():
         assert response.headers["retry-after"]
         assert took < 35
     finally:
-        floe.stop()
         silent.close()
         for connection in accepted:
             connection.close()
 
 
-def test_abandoned_uploads_are_aborted_in_the_store(own_s3_floe):
-    floe = own_s3_floe(upload_max_age=1, sweep_interval=1)
+def test_abandoned_uploads_are_aborted_in_the_store(own_floe):
+    floe = own_floe(upload_max_age=1, sweep_interval=1)
     organization = floe.organization()
     polar = floe.client(floe.token(organization))
     data = b"abandoned"
@@ -98,35 +94,3 @@ def test_storage_check_says_what_is_wrong(floe):
     missing = floe.run_cli("storage", "check", "--s3-bucket", "no-such-bucket")
     assert missing.returncode == 1
     assert "no-such-bucket" in missing.stdout and "404" in missing.stdout
-
-
-@pytest.fixture
-def own_s3_floe():
-    servers = []
-
-    def make(**serve_args):
-        server = Floe(**serve_args)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
-def test_objects_carry_polars_metadata(floe):
-    from test_files import b64sha256, download_with, upload_file
-
-    organization = floe.organization()
-    token = floe.token(organization)
-    polar = floe.client(token)
-    data = b"metadata"
-    file = upload_file(polar, data, name="🚀 naïve.txt", mime="text/plain", checksum_sha256_base64=b64sha256(data))
-    got = httpx.get(download_with(floe.url, token, file.id).json()["download"]["url"])
-    assert got.content == data
-    meta = {k.removeprefix("x-amz-meta-"): v for k, v in got.headers.items() if k.startswith("x-amz-meta-")}
-    assert meta["polar-id"] == file.id
-    assert meta["polar-organization-id"] == organization["id"]
-    assert meta["polar-name"] == "nave.txt"
-    assert meta["polar-size"] == str(len(data))
-    assert meta["polar-sha256-base64"] == b64sha256(data)

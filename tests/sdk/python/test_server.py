@@ -13,21 +13,6 @@ from conftest import Floe
 from test_files import complete, create, download_with, put_parts
 
 
-@pytest.fixture
-def own_floe(request):
-    """A floe of the test's own, for tests that stop, kill or configure it."""
-    servers = []
-
-    def make(**serve_args):
-        server = Floe(**serve_args)
-        servers.append(server)
-        return server
-
-    yield make
-    for server in servers:
-        server.stop()
-
-
 def client_of(floe):
     organization = floe.organization()
     token = floe.token(organization)

@@ -610,3 +610,60 @@ impl ObjectStorage for S3Storage {
         Ok(aborted)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::auth::ServerSecret;
+    use crate::clock::Clock;
+    use crate::storage::signing::UrlSigner;
+
+    fn config() -> S3Config {
+        S3Config {
+            endpoint: Some("http://127.0.0.1:3900".into()),
+            region: "us-east-1".into(),
+            bucket: "private".into(),
+            public_bucket: "public".into(),
+            public_prefix: String::new(),
+            access_key_id: "key".into(),
+            secret_access_key: "secret".into(),
+            path_style: true,
+            public_base_url: "https://cdn.example.com/".into(),
+        }
+    }
+
+    fn storage(config: &S3Config, ttl: Duration) -> anyhow::Result<S3Storage> {
+        let signer = UrlSigner::new(ServerSecret::new(b"k".to_vec()), Clock::default(), ttl);
+        S3Storage::new(config, ttl, EmptyParts::new(signer, "http://floe"))
+    }
+
+    #[test]
+    fn public_files_need_their_own_bucket_or_prefix() {
+        let mut shared = config();
+        shared.public_bucket = shared.bucket.clone();
+        assert!(shared.validate().is_err());
+        shared.public_prefix = "public/".into();
+        assert!(shared.validate().is_ok());
+        let mut no_base = config();
+        no_base.public_base_url.clear();
+        assert!(no_base.validate().is_err());
+    }
+
+    #[test]
+    fn presigned_urls_live_at_most_7_days() {
+        assert!(storage(&config(), MAX_PRESIGN_TTL).is_ok());
+        assert!(storage(&config(), MAX_PRESIGN_TTL + Duration::from_secs(1)).is_err());
+        assert!(storage(&config(), Duration::ZERO).is_err());
+    }
+
+    #[test]
+    fn public_urls_are_the_base_and_the_encoded_key() {
+        let mut with_prefix = config();
+        with_prefix.public_prefix = "media/".into();
+        let storage = storage(&with_prefix, Duration::from_secs(600)).unwrap();
+        assert_eq!(
+            storage.public_url("product_media/org/id/logo 1 ü?.png"),
+            "https://cdn.example.com/media/product_media/org/id/logo%201%20%C3%BC%3F.png"
+        );
+    }
+}
