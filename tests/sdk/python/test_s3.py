@@ -94,3 +94,21 @@ def test_storage_check_says_what_is_wrong(floe):
     missing = floe.run_cli("storage", "check", "--s3-bucket", "no-such-bucket")
     assert missing.returncode == 1
     assert "no-such-bucket" in missing.stdout and "404" in missing.stdout
+
+
+def test_objects_carry_polars_metadata(floe):
+    from test_files import b64sha256, download_with, upload_file
+
+    organization = floe.organization()
+    token = floe.token(organization)
+    polar = floe.client(token)
+    data = b"metadata"
+    file = upload_file(polar, data, name="🚀 naïve.txt", mime="text/plain", checksum_sha256_base64=b64sha256(data))
+    got = httpx.get(download_with(floe.url, token, file.id).json()["download"]["url"])
+    assert got.content == data
+    meta = {k.removeprefix("x-amz-meta-"): v for k, v in got.headers.items() if k.startswith("x-amz-meta-")}
+    assert meta["polar-id"] == file.id
+    assert meta["polar-organization-id"] == organization["id"]
+    assert meta["polar-name"] == "nave.txt"
+    assert meta["polar-size"] == str(len(data))
+    assert meta["polar-sha256-base64"] == b64sha256(data)
