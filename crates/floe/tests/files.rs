@@ -91,6 +91,19 @@ async fn upload_complete_download_round_trip(backend: Backend) {
     let etag = file["checksum_etag"].as_str().unwrap();
     assert!(etag.ends_with("-3\""), "S3's multipart form: {etag}");
     assert!(file["last_modified_at"].is_string());
+    // The part plan served its purpose; later reads of the file do not carry it.
+    let plan = {
+        use sea_orm::ConnectionTrait;
+        use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query};
+        let mut select = Query::select();
+        select
+            .column(Alias::new("upload_plan"))
+            .from(Alias::new("files"))
+            .and_where(Expr::col(Alias::new("id")).eq(uuid::Uuid::parse_str(id).unwrap()));
+        let row = app.state.db.query_one(&select).await.unwrap().unwrap();
+        row.try_get::<String>("", "upload_plan").unwrap()
+    };
+    assert_eq!(plan, "[]");
 
     let list = app.get(&acme.token, "/v1/files/").await;
     assert_eq!(
