@@ -445,9 +445,11 @@ impl ObjectStorage for S3Storage {
             .await;
         }
         if let Some(expected) = &complete.sha256 {
-            // One part whose checksum the store verified is the whole file; otherwise read
-            // the object back once (the store keeps only a checksum of checksums).
-            let proven = matches!(complete.parts, [only] if only.sha256.as_ref() == Some(expected));
+            // A single part planned with this SHA-256 was verified by the store: the checksum
+            // header is signed into its URL. Otherwise read the object back once (the store
+            // keeps only a checksum of checksums, and a client's claim proves nothing).
+            let proven =
+                matches!(complete.planned, [only] if only.sha256.as_ref() == Some(expected));
             if !proven && !self.verify_sha256(location, &key, expected).await? {
                 return refuse(
                     "The uploaded file does not match the declared SHA-256 checksum".into(),
