@@ -31,7 +31,8 @@ impl Columns {
                 .iter()
                 .map(|c| {
                     c.decl_type()
-                        .is_some_and(|t| t.to_ascii_lowercase().starts_with("json"))
+                        .and_then(|t| t.get(..4))
+                        .is_some_and(|prefix| prefix.eq_ignore_ascii_case("json"))
                 })
                 .collect(),
         }
