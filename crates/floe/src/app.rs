@@ -60,9 +60,11 @@ impl Server {
         let reader = db::ReadConnection::open(&config.database_url, &db)
             .context("opening the database for reading")?;
         let secret = ServerSecret::load_or_create(&config.data_dir)?;
+        // Signs the URLs floe itself answers: every part and download on local storage, the
+        // empty last parts on S3.
+        let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
         let (storage, storage_routes): (Arc<dyn ObjectStorage>, Router) = match &config.storage {
             StorageConfig::Local => {
-                let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
                 let local = Arc::new(LocalStorage::open(
                     config.data_dir.join("storage"),
                     &config.public_url,
@@ -72,7 +74,6 @@ impl Server {
                 (local.clone(), crate::storage::local::router(local))
             }
             StorageConfig::S3(s3) => {
-                let signer = UrlSigner::new(secret.clone(), clock.clone(), config.presign_ttl);
                 let empty_parts = EmptyParts::new(signer, &config.public_url);
                 (
                     Arc::new(S3Storage::new(s3, config.presign_ttl, empty_parts.clone())?),

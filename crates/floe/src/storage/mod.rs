@@ -204,6 +204,11 @@ pub trait ObjectStorage: Send + Sync + 'static {
     async fn sweep_uploads(&self, cutoff: DateTime<Utc>) -> Result<usize, StorageError>;
 }
 
+/// ETags arrive quoted (as the PUT returned them) or bare; compare them bare.
+pub fn normalize_etag(etag: &str) -> &str {
+    etag.trim().trim_matches('"')
+}
+
 /// `Content-Disposition` that survives any file name: an ASCII fallback with quotes and
 /// control characters made safe, and the exact name in RFC 5987's `filename*`.
 pub fn content_disposition(kind: &str, filename: &str) -> String {

@@ -33,7 +33,7 @@ use layout::{
 use super::signing::UrlSigner;
 use super::{
     Bucket, CompleteUpload, DownloadAs, NewUpload, ObjectStorage, PresignedRequest, StartedUpload,
-    StorageError, StoredObject, content_disposition,
+    StorageError, StoredObject, content_disposition, normalize_etag,
 };
 use crate::clock::Clock;
 
@@ -446,11 +446,6 @@ fn multipart_etag<'a>(part_etags: impl ExactSizeIterator<Item = &'a str>) -> Str
         md5.update(hex::decode(etag).unwrap_or_default());
     }
     format!("\"{}-{count}\"", hex::encode(md5.finalize()))
-}
-
-/// ETags arrive quoted (as the PUT returned them) or bare; compare them bare.
-pub fn normalize_etag(etag: &str) -> &str {
-    etag.trim().trim_matches('"')
 }
 
 fn is_older_than(path: &std::path::Path, cutoff: DateTime<Utc>) -> bool {

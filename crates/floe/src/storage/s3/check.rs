@@ -3,8 +3,11 @@
 
 use aws_sdk_s3::primitives::ByteStream;
 
+use aws_sdk_s3::config::http::HttpResponse;
+use aws_sdk_s3::error::{ProvideErrorMetadata, SdkError};
+
 use super::errors::sdk_error;
-use super::{Location, S3Storage};
+use super::{Bucketed, Location, S3Config};
 
 /// One step of the check and how it went.
 pub struct Step {
@@ -12,9 +15,10 @@ pub struct Step {
     pub outcome: Result<(), String>,
 }
 
-/// Runs every step against `storage`'s buckets; later steps of a bucket that cannot be
-/// reached are skipped.
-pub async fn check(storage: &S3Storage) -> Vec<Step> {
+/// Runs every step against the buckets `config` names; later steps of a bucket that cannot
+/// be reached are skipped.
+pub async fn check(config: &S3Config) -> Vec<Step> {
+    let storage = Bucketed::connect(config);
     let mut steps = Vec::new();
     let mut locations: Vec<(&str, &Location)> = vec![("private", &storage.private)];
     locations.push(("public", &storage.public));
@@ -30,8 +34,8 @@ pub async fn check(storage: &S3Storage) -> Vec<Step> {
                     .bucket(bucket)
                     .send()
                     .await
+                    .map_err(said)
                     .map(|_| ())
-                    .map_err(|e| sdk_error(e).to_string())
             },
         )
         .await;
@@ -49,8 +53,8 @@ pub async fn check(storage: &S3Storage) -> Vec<Step> {
                 .body(ByteStream::from(body.clone().into_bytes()))
                 .send()
                 .await
+                .map_err(said)
                 .map(|_| ())
-                .map_err(|e| sdk_error(e).to_string())
         })
         .await;
         if written {
@@ -62,7 +66,7 @@ pub async fn check(storage: &S3Storage) -> Vec<Step> {
                     .key(&key)
                     .send()
                     .await
-                    .map_err(|e| sdk_error(e).to_string())?;
+                    .map_err(said)?;
                 let bytes = object.body.collect().await.map_err(|e| e.to_string())?;
                 if bytes.into_bytes().as_ref() == body.as_bytes() {
                     Ok(())
@@ -79,8 +83,8 @@ pub async fn check(storage: &S3Storage) -> Vec<Step> {
                     .key(&key)
                     .send()
                     .await
+                    .map_err(said)
                     .map(|_| ())
-                    .map_err(|e| sdk_error(e).to_string())
             })
             .await;
         }
@@ -96,7 +100,7 @@ pub async fn check(storage: &S3Storage) -> Vec<Step> {
                     .checksum_algorithm(aws_sdk_s3::types::ChecksumAlgorithm::Sha256)
                     .send()
                     .await
-                    .map_err(|e| sdk_error(e).to_string())?;
+                    .map_err(said)?;
                 let upload_id = created
                     .upload_id()
                     .ok_or("the store returned no upload ID")?;
@@ -108,8 +112,8 @@ pub async fn check(storage: &S3Storage) -> Vec<Step> {
                     .upload_id(upload_id)
                     .send()
                     .await
+                    .map_err(said)
                     .map(|_| ())
-                    .map_err(|e| sdk_error(e).to_string())
             },
         )
         .await;
@@ -126,4 +130,12 @@ async fn step(
     let ok = outcome.is_ok();
     steps.push(Step { what, outcome });
     ok
+}
+
+/// What the store said, as the check prints it.
+fn said<E>(error: SdkError<E, HttpResponse>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+{
+    sdk_error(error).to_string()
 }

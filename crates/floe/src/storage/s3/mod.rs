@@ -32,9 +32,8 @@ use errors::{sdk_error, upload_error};
 
 use super::{
     Bucket, CompleteUpload, DownloadAs, NewUpload, ObjectStorage, PlannedPart, PresignedRequest,
-    StartedUpload, StorageError, StoredObject, content_disposition,
+    StartedUpload, StorageError, StoredObject, content_disposition, normalize_etag,
 };
-use crate::storage::local::normalize_etag;
 
 /// Presigned URLs live at most this long (SigV4's limit).
 pub const MAX_PRESIGN_TTL: Duration = Duration::from_secs(7 * 24 * 3600);
@@ -85,6 +84,62 @@ impl S3Config {
     }
 }
 
+/// A client of the store and the two places objects go: what every call needs, and all
+/// that `floe storage check` needs.
+struct Bucketed {
+    client: Client,
+    private: Location,
+    public: Location,
+}
+
+impl Bucketed {
+    fn connect(config: &S3Config) -> Self {
+        // rustls with ring, like the rest of floe, rather than the SDK's default aws-lc.
+        let http_client = aws_smithy_http_client::Builder::new()
+            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
+                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
+            ))
+            .build_https();
+        let mut builder = aws_sdk_s3::Config::builder()
+            .behavior_version(BehaviorVersion::latest())
+            .http_client(http_client)
+            .region(Region::new(config.region.clone()))
+            .credentials_provider(Credentials::new(
+                &config.access_key_id,
+                &config.secret_access_key,
+                None,
+                None,
+                "floe",
+            ))
+            .force_path_style(config.path_style)
+            .timeout_config(
+                TimeoutConfig::builder()
+                    .connect_timeout(CONNECT_TIMEOUT)
+                    .read_timeout(READ_TIMEOUT)
+                    .operation_timeout(OPERATION_TIMEOUT)
+                    .build(),
+            )
+            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
+            // Checksums are floe's to choose (SHA-256, as Polar), not the SDK's CRC defaults.
+            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
+            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
+        if let Some(endpoint) = &config.endpoint {
+            builder = builder.endpoint_url(endpoint);
+        }
+        Self {
+            client: Client::from_conf(builder.build()),
+            private: Location {
+                bucket: config.bucket.clone(),
+                prefix: String::new(),
+            },
+            public: Location {
+                bucket: config.public_bucket.clone(),
+                prefix: config.public_prefix.clone(),
+            },
+        }
+    }
+}
+
 /// Where objects of one [`Bucket`] kind go.
 #[derive(Clone, Debug)]
 struct Location {
@@ -119,48 +174,15 @@ impl S3Storage {
             presign_ttl <= MAX_PRESIGN_TTL && !presign_ttl.is_zero(),
             "presigned URLs on S3 live between 1 s and 7 days"
         );
-        // rustls with ring, like the rest of floe, rather than the SDK's default aws-lc.
-        let http_client = aws_smithy_http_client::Builder::new()
-            .tls_provider(aws_smithy_http_client::tls::Provider::Rustls(
-                aws_smithy_http_client::tls::rustls_provider::CryptoMode::Ring,
-            ))
-            .build_https();
-        let mut builder = aws_sdk_s3::Config::builder()
-            .behavior_version(BehaviorVersion::latest())
-            .http_client(http_client)
-            .region(Region::new(config.region.clone()))
-            .credentials_provider(Credentials::new(
-                &config.access_key_id,
-                &config.secret_access_key,
-                None,
-                None,
-                "floe",
-            ))
-            .force_path_style(config.path_style)
-            .timeout_config(
-                TimeoutConfig::builder()
-                    .connect_timeout(CONNECT_TIMEOUT)
-                    .read_timeout(READ_TIMEOUT)
-                    .operation_timeout(OPERATION_TIMEOUT)
-                    .build(),
-            )
-            .retry_config(RetryConfig::standard().with_max_attempts(MAX_ATTEMPTS))
-            // Checksums are floe's to choose (SHA-256, as Polar), not the SDK's CRC defaults.
-            .request_checksum_calculation(RequestChecksumCalculation::WhenRequired)
-            .response_checksum_validation(ResponseChecksumValidation::WhenRequired);
-        if let Some(endpoint) = &config.endpoint {
-            builder = builder.endpoint_url(endpoint);
-        }
+        let Bucketed {
+            client,
+            private,
+            public,
+        } = Bucketed::connect(config);
         Ok(Self {
-            client: Client::from_conf(builder.build()),
-            private: Location {
-                bucket: config.bucket.clone(),
-                prefix: String::new(),
-            },
-            public: Location {
-                bucket: config.public_bucket.clone(),
-                prefix: config.public_prefix.clone(),
-            },
+            client,
+            private,
+            public,
             public_base_url: config.public_base_url.trim_end_matches('/').to_owned(),
             presign_ttl,
             empty_parts,
@@ -211,6 +233,25 @@ impl S3Storage {
             hasher.update(&chunk);
         }
         Ok(hasher.finish().as_ref() == expected)
+    }
+
+    /// Aborts an upload; `false` when it was already gone (completed, aborted, or another
+    /// instance's sweep was first).
+    async fn abort(&self, bucket: &str, key: &str, upload_id: &str) -> Result<bool, StorageError> {
+        match self
+            .client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .upload_id(upload_id)
+            .send()
+            .await
+            .map_err(upload_error)
+        {
+            Ok(_) => Ok(true),
+            Err(StorageError::NoSuchUpload) => Ok(false),
+            Err(other) => Err(other),
+        }
     }
 
     /// The parts the store holds for an upload, by number: ETag and SHA-256.
@@ -355,12 +396,13 @@ impl ObjectStorage for S3Storage {
             Err(StorageError::NoSuchUpload) => None,
             Err(other) => return Err(other),
         };
-        let is_empty = |number: u32| {
-            complete
-                .planned
-                .iter()
-                .any(|p| p.number == number && p.is_empty())
-        };
+        // Only the last planned part may be empty (files::plan).
+        let empty_part = complete
+            .planned
+            .last()
+            .filter(|p| p.is_empty())
+            .map(|p| p.number);
+        let is_empty = |number: u32| empty_part == Some(number);
         if let Some(stored) = &stored {
             // The store would refuse these too, but without saying which part.
             for part in complete.parts {
@@ -471,19 +513,9 @@ impl ObjectStorage for S3Storage {
         upload_id: &str,
     ) -> Result<(), StorageError> {
         let location = self.location(bucket);
-        match self
-            .client
-            .abort_multipart_upload()
-            .bucket(&location.bucket)
-            .key(location.key(key))
-            .upload_id(upload_id)
-            .send()
+        self.abort(&location.bucket, &location.key(key), upload_id)
             .await
-            .map_err(upload_error)
-        {
-            Ok(_) | Err(StorageError::NoSuchUpload) => Ok(()),
-            Err(other) => Err(other),
-        }
+            .map(|_| ())
     }
 
     async fn read_head(
@@ -584,22 +616,10 @@ impl ObjectStorage for S3Storage {
                     .map_err(sdk_error)?;
                 for upload in page.uploads() {
                     let old = upload.initiated().is_some_and(|t| to_chrono(t) < cutoff);
-                    if let (true, Some(key), Some(id)) = (old, upload.key(), upload.upload_id()) {
-                        // Another instance's sweep may have been first.
-                        match self
-                            .client
-                            .abort_multipart_upload()
-                            .bucket(&location.bucket)
-                            .key(key)
-                            .upload_id(id)
-                            .send()
-                            .await
-                            .map_err(upload_error)
-                        {
-                            Ok(_) => aborted += 1,
-                            Err(StorageError::NoSuchUpload) => {}
-                            Err(other) => return Err(other),
-                        }
+                    if let (true, Some(key), Some(id)) = (old, upload.key(), upload.upload_id())
+                        && self.abort(&location.bucket, key, id).await?
+                    {
+                        aborted += 1;
                     }
                 }
                 if page.is_truncated() != Some(true) {
