@@ -1,15 +1,22 @@
-"""What only the S3 backend has: a store that is down or does not answer. Run with the files
-suite when floe's S3 settings are in the environment (scripts/test does, against Garage)."""
+"""What only the S3 backend has: a store that is down, silent or goes away mid-way, the
+storage check, signed part headers, object metadata, the sweep in the store. Run with the
+files suite when floe's S3 settings are in the environment (scripts/test does, against a
+Garage node it can stop and restart)."""
 
+import os
+import signal
 import socket
+import sqlite3
+import subprocess
 import threading
 import time
 import urllib.parse
+import uuid
 
 import httpx
 import pytest
 
-from conftest import STORAGE
+from conftest import POSTGRES, STORAGE
 
 if STORAGE != "s3":
     pytest.fail("test_s3.py needs FLOE_STORAGE=s3 and the FLOE_S3_* settings", pytrace=False)
@@ -130,3 +137,85 @@ def test_part_checksum_headers_are_signed(floe):
     # Refused (Garage says 400 for a signed header that is missing, AWS 403).
     assert httpx.put(part.url, content=data).status_code in (400, 403)
     assert httpx.put(part.url, content=data, headers=part.headers).status_code == 200
+
+
+def count_file_rows(floe, organization_id):
+    """Rows in floe's `files` table for an organization, uploaded or not, read from the
+    database itself (the API lists uploaded files only)."""
+    if floe.pg_db:
+        out = subprocess.run(
+            ["psql", f"{POSTGRES}/{floe.pg_db}", "-tAc",
+             f"SELECT COUNT(*) FROM files WHERE organization_id = '{organization_id}'"],
+            check=True, capture_output=True, text=True,
+        ).stdout
+        return int(out.strip())
+    with sqlite3.connect(os.path.join(floe.dir, "floe.db")) as db:
+        return db.execute(
+            "SELECT COUNT(*) FROM files WHERE organization_id = ?", (uuid.UUID(organization_id).bytes,)
+        ).fetchone()[0]
+
+
+def test_the_store_going_away_is_a_503_and_the_upload_can_be_retried(floe):
+    from test_files import complete, create, put_parts
+
+    garage_dir = os.environ.get("FLOE_TEST_GARAGE_DIR")
+    garage_bin = os.environ.get("FLOE_TEST_GARAGE_BIN")
+    if not (garage_dir and garage_bin):
+        pytest.fail("needs FLOE_TEST_GARAGE_DIR and FLOE_TEST_GARAGE_BIN (scripts/test sets them)", pytrace=False)
+    organization = floe.organization()
+    token = floe.token(organization)
+    polar = floe.client(token)
+    data = b"retried after the store came back"
+    upload = create(polar, data)
+    parts = put_parts(upload, data)
+    assert count_file_rows(floe, organization["id"]) == 1
+
+    pid_file = os.path.join(garage_dir, "garage.pid")
+    with open(pid_file) as f:
+        pid = int(f.read())
+    os.kill(pid, signal.SIGTERM)
+    for _ in range(200):  # Garage stops within about a second
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            break
+        time.sleep(0.05)
+    try:
+        headers = {"Authorization": f"Bearer {token}"}
+        created = httpx.post(f"{floe.url}/v1/files/", headers=headers, timeout=60, json={
+            "service": "downloadable", "name": "b.txt", "mime_type": "text/plain", "size": 3,
+            "upload": {"parts": [{"number": 1, "chunk_start": 0, "chunk_end": 3}]},
+        })
+        assert created.status_code == 503, created.text
+        completed = httpx.post(f"{floe.url}/v1/files/{upload.id}/uploaded", headers=headers, timeout=60, json={
+            "id": upload.upload.id, "path": upload.upload.path, "parts": parts,
+        })
+        assert completed.status_code == 503, completed.text
+        # No half-written row: the failed create left none, the failed completion left the
+        # file as it was.
+        assert count_file_rows(floe, organization["id"]) == 1
+        assert polar.files.list().pagination.total_count == 0
+    finally:
+        log = open(os.path.join(garage_dir, "garage.log"), "a")
+        config = os.path.join(garage_dir, "garage.toml")
+        server = subprocess.Popen([garage_bin, "-c", config, "server"], stdout=log, stderr=log)
+        with open(pid_file, "w") as f:
+            f.write(str(server.pid))
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            if subprocess.run([garage_bin, "-c", config, "status"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+    # The same upload, completed again once the store is back.
+    deadline = time.time() + 30
+    while True:
+        try:
+            file = complete(polar, upload, parts)
+            break
+        except Exception:
+            if time.time() > deadline:
+                raise
+            time.sleep(0.5)
+    assert file.is_uploaded
+    got = httpx.get(httpx.get(f"{floe.url}/v1/files/{file.id}/download", headers={"Authorization": f"Bearer {token}"}).json()["download"]["url"])
+    assert got.content == data
