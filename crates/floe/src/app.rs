@@ -26,7 +26,7 @@ use crate::storage::ObjectStorage;
 use crate::storage::local::LocalStorage;
 use crate::storage::s3::{EmptyParts, S3Storage};
 use crate::storage::signing::UrlSigner;
-use crate::{db, files, openapi, organizations};
+use crate::{customers, db, files, openapi, organizations, webhooks};
 
 /// The API's body limit; part uploads to local storage have their own.
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -43,6 +43,8 @@ pub struct AppState {
     pub config: Arc<Config>,
     /// Tokens that authenticated recently; see [`TokenCache`].
     pub tokens: Arc<TokenCache>,
+    /// Wakes this process's webhook worker after a commit queued events.
+    pub nudge: webhooks::Nudge,
 }
 
 /// A server ready to accept connections.
@@ -89,6 +91,7 @@ impl Server {
             clock,
             config: Arc::new(config),
             tokens: Arc::new(TokenCache::default()),
+            nudge: webhooks::Nudge::default(),
         };
         let router = routes(state.clone(), storage_routes);
         Ok(Self { state, router })
@@ -109,6 +112,9 @@ impl Server {
                 shutdown.clone(),
             )
         });
+        let deliveries = config
+            .run_workers
+            .then(|| webhooks::worker::spawn(self.state.clone(), shutdown.clone()));
         // Trailing slashes are trimmed before routing, so `/v1/files/` and `/v1/files`
         // reach the same handler.
         let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
@@ -119,6 +125,9 @@ impl Server {
         if let Some(sweep) = sweep {
             let _ = sweep.await;
         }
+        if let Some(deliveries) = deliveries {
+            let _ = deliveries.await;
+        }
         Ok(())
     }
 }
@@ -128,6 +137,13 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
     let api = Router::new()
         .merge(files::router())
         .merge(organizations::router())
+        .merge(customers::router())
+        .merge(webhooks::router())
+        // Inside the timeout, so a replayed response is as quick as any.
+        .layer(middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::idempotency::middleware,
+        ))
         .layer(TimeoutLayer::with_status_code(
             StatusCode::REQUEST_TIMEOUT,
             state.config.request_timeout,

@@ -166,6 +166,71 @@ pub struct ServeArgs {
     pub no_workers: bool,
     #[command(flatten)]
     pub storage: StorageArgs,
+    #[command(flatten)]
+    pub webhooks: WebhookArgs,
+}
+
+/// Webhook delivery settings.
+#[derive(Debug, Args)]
+pub struct WebhookArgs {
+    /// Let webhook endpoints use `http` and private, loopback or link-local addresses.
+    /// For development and tests only: in production it lets an endpoint reach floe's own
+    /// network.
+    #[arg(long, env = "FLOE_ALLOW_PRIVATE_WEBHOOKS", value_parser = clap::builder::FalseyValueParser::new())]
+    pub allow_private_webhooks: bool,
+    /// First retry delay of a failed delivery, in milliseconds; each retry doubles it.
+    #[arg(
+        long,
+        env = "FLOE_WEBHOOK_RETRY_BASE_MS",
+        default_value_t = 2_000,
+        hide = true
+    )]
+    pub webhook_retry_base_ms: u64,
+    /// Longest retry delay, in milliseconds.
+    #[arg(
+        long,
+        env = "FLOE_WEBHOOK_RETRY_CAP_MS",
+        default_value_t = 1_200_000,
+        hide = true
+    )]
+    pub webhook_retry_cap_ms: u64,
+    /// How long a process holds an endpoint's queue without renewing, in milliseconds;
+    /// after a crash, another process resumes that endpoint's deliveries after this long.
+    #[arg(
+        long,
+        env = "FLOE_WEBHOOK_LEASE_MS",
+        default_value_t = 30_000,
+        hide = true
+    )]
+    pub webhook_lease_ms: u64,
+    /// How long a receiver has to answer, in milliseconds.
+    #[arg(
+        long,
+        env = "FLOE_WEBHOOK_TIMEOUT_MS",
+        default_value_t = 10_000,
+        hide = true
+    )]
+    pub webhook_timeout_ms: u64,
+}
+
+impl WebhookArgs {
+    pub fn resolve(&self) -> anyhow::Result<crate::webhooks::DeliveryConfig> {
+        let timeout = Duration::from_millis(self.webhook_timeout_ms.max(1));
+        let lease = Duration::from_millis(self.webhook_lease_ms);
+        // A lease shorter than one send would let a second process send the same event
+        // while the first is still waiting for the answer.
+        if lease <= timeout {
+            anyhow::bail!("--webhook-lease-ms must be longer than --webhook-timeout-ms");
+        }
+        Ok(crate::webhooks::DeliveryConfig {
+            allow_private: self.allow_private_webhooks,
+            retry_base: Duration::from_millis(self.webhook_retry_base_ms.max(1)),
+            retry_cap: Duration::from_millis(self.webhook_retry_cap_ms.max(1)),
+            lease,
+            timeout,
+            poll_interval: Duration::from_secs(1),
+        })
+    }
 }
 
 #[derive(Debug, Subcommand)]
@@ -233,6 +298,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 run_workers: !args.no_workers,
                 storage: args.storage.resolve()?,
+                webhooks: args.webhooks.resolve()?,
             };
             app::serve(config, listener).await
         }

@@ -28,6 +28,8 @@ pub struct Config {
     pub run_workers: bool,
     /// Where files live.
     pub storage: StorageConfig,
+    /// How webhooks are delivered.
+    pub webhooks: crate::webhooks::DeliveryConfig,
 }
 
 /// Where files live: under the data dir with floe as the endpoint, or in an S3-compatible

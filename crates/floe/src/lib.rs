@@ -4,14 +4,18 @@
 //! routes, service, store and wire schemas, around a few shared pieces: `http` (errors,
 //! extractors, middleware), `auth`, `db`, `storage` and `clock`.
 
+pub mod address;
 pub mod app;
 pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod customers;
 pub mod db;
 pub mod files;
 pub mod http;
+pub mod metadata;
 pub mod openapi;
 pub mod organizations;
 pub mod storage;
+pub mod webhooks;

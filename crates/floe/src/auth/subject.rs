@@ -71,15 +71,24 @@ where
 }
 
 /// The bearer token of the request, if it has one.
-fn bearer_token(parts: &Parts) -> Option<&str> {
-    let value = parts.headers.get(AUTHORIZATION)?.to_str().ok()?;
+fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+    let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();
     (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 async fn authenticate(app: &AppState, parts: &Parts) -> Result<AuthSubject, ApiError> {
-    let token = bearer_token(parts).ok_or(ApiError::Unauthorized)?;
+    authenticate_headers(app, &parts.headers).await
+}
+
+/// Authenticates the bearer token in `headers` (for middleware that needs the caller
+/// before the handler runs).
+pub async fn authenticate_headers(
+    app: &AppState,
+    headers: &axum::http::HeaderMap,
+) -> Result<AuthSubject, ApiError> {
+    let token = bearer_token(headers).ok_or(ApiError::Unauthorized)?;
     if !token::is_well_formed(token, ORGANIZATION_ACCESS_TOKEN_PREFIX) {
         return Err(ApiError::InvalidToken);
     }

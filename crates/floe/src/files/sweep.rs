@@ -54,6 +54,8 @@ pub async fn run_once(app: &AppState, upload_max_age: Duration) -> anyhow::Resul
         }
     }
     report.orphan_uploads = app.storage.sweep_uploads(cutoff).await?;
+    // Not files, but the sweep is the one periodic job: forget idempotency keys past 24 h.
+    crate::http::idempotency::purge_expired(&app.db, now).await?;
     Ok(report)
 }
 

@@ -221,6 +221,28 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
 }
 
 impl QueryParams {
+    /// Every name and value, in order.
+    pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// An optional boolean (`true`/`false`, as FastAPI also reads `1`/`0`, `yes`/`no`).
+    pub fn boolean(&self, name: &str) -> ApiResult<Option<bool>> {
+        let Some(raw) = self.last(name) else {
+            return Ok(None);
+        };
+        match raw.to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" | "t" | "y" => Ok(Some(true)),
+            "false" | "0" | "no" | "off" | "f" | "n" => Ok(Some(false)),
+            _ => Err(ApiError::validation(
+                Loc::query(name),
+                "bool_parsing",
+                "Input should be a valid boolean, unable to interpret input",
+                Value::String(raw.to_owned()),
+            )),
+        }
+    }
+
     /// Every value given for `name`, in order.
     pub fn all(&self, name: &str) -> Vec<&str> {
         self.0

@@ -3,8 +3,10 @@
 
 pub mod error;
 pub mod extract;
+pub mod idempotency;
 pub mod log;
 pub mod pagination;
+pub mod patch;
 pub mod version;
 
 pub use error::{ApiError, ApiResult, Loc, ValidationIssue, Validator};

@@ -15,6 +15,8 @@ pub struct Model {
     pub avatar_url: Option<String>,
     pub email: Option<String>,
     pub website: Option<String>,
+    /// The settings objects of `Organization`, a JSON document (see `schema::Settings`).
+    pub settings: String,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -16,5 +16,8 @@ use crate::app::AppState;
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/organizations", get(routes::list))
-        .route("/v1/organizations/{id}", get(routes::get))
+        .route(
+            "/v1/organizations/{id}",
+            get(routes::get).patch(routes::update),
+        )
 }

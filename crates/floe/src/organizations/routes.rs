@@ -2,12 +2,12 @@
 
 use axum::extract::State;
 
-use super::schema::{Organization, OrganizationSortProperty};
-use super::store;
+use super::schema::{Organization, OrganizationSortProperty, OrganizationUpdate};
+use super::{service, store};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::http::pagination::Direction;
-use crate::http::{ApiError, ApiResult, IdPath, ListResource, Pagination, QueryParams};
+use crate::http::{ApiError, ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
 
 /// `organizations:read` or `organizations:write`.
 pub struct OrganizationsRead;
@@ -47,4 +47,23 @@ pub async fn get(
         .await?
         .ok_or_else(|| ApiError::ResourceNotFound("Organization not found.".to_owned()))?;
     Ok(axum::Json(row.into()))
+}
+
+/// `organizations:write`.
+pub struct OrganizationsWrite;
+
+impl RequiredScopes for OrganizationsWrite {
+    const SCOPES: &'static [Scope] = &[Scope::OrganizationsWrite];
+}
+
+/// `organizations:update`.
+pub async fn update(
+    auth: Authorized<OrganizationsWrite>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    Json(patch): Json<OrganizationUpdate>,
+) -> ApiResult<axum::Json<Organization>> {
+    Ok(axum::Json(
+        service::update(&app, auth.organization_id, id, patch).await?,
+    ))
 }

@@ -5,11 +5,13 @@
 //! endpoint can change yet are reported with Polar's defaults.
 
 use chrono::{DateTime, Utc};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::entity::Model;
 use crate::http::pagination::SortProperty;
+use crate::http::patch;
 
 /// `Organization`.
 #[derive(Debug, Serialize)]
@@ -20,17 +22,17 @@ pub struct Organization {
     pub name: String,
     pub slug: String,
     pub avatar_url: Option<String>,
-    pub proration_behavior: &'static str,
+    pub proration_behavior: String,
     pub allow_customer_updates: bool,
     pub email: Option<String>,
     pub website: Option<String>,
-    pub socials: Vec<serde_json::Value>,
+    pub socials: Vec<SocialLink>,
     pub status: &'static str,
     pub details_submitted_at: Option<DateTime<Utc>>,
     pub onboarding_resubmission_requested_at: Option<DateTime<Utc>>,
     pub sso_enforced: bool,
-    pub default_presentment_currency: &'static str,
-    pub default_tax_behavior: &'static str,
+    pub default_presentment_currency: String,
+    pub default_tax_behavior: String,
     pub feature_settings: FeatureSettings,
     pub subscription_settings: SubscriptionSettings,
     pub customer_email_settings: CustomerEmailSettings,
@@ -45,7 +47,8 @@ pub struct Organization {
 }
 
 /// `OrganizationFeatureSettings`.
-#[derive(Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct FeatureSettings {
     pub issue_funding_enabled: bool,
     pub seat_based_pricing_enabled: bool,
@@ -66,17 +69,17 @@ pub struct FeatureSettings {
 }
 
 /// `OrganizationSubscriptionSettings`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct SubscriptionSettings {
     pub allow_multiple_subscriptions: bool,
-    pub proration_behavior: &'static str,
+    pub proration_behavior: String,
     pub benefit_revocation_grace_period: i64,
     pub prevent_trial_abuse: bool,
     pub allow_customer_updates: bool,
 }
 
 /// `OrganizationCustomerEmailSettings`: every customer email is on by default.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CustomerEmailSettings {
     pub order_confirmation: bool,
     pub payment_method_expiration_reminder: bool,
@@ -95,32 +98,47 @@ pub struct CustomerEmailSettings {
 }
 
 /// `OrganizationCustomerPortalSettings`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct CustomerPortalSettings {
     pub usage: PortalUsage,
     pub subscription: PortalSubscription,
+    #[serde(default = "PortalCustomer::default_settings")]
     pub customer: PortalCustomer,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PortalUsage {
     pub show: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PortalSubscription {
     pub update_seats: bool,
     pub update_plan: bool,
+    #[serde(default)]
     pub pause: bool,
 }
 
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct PortalCustomer {
+    #[serde(default = "yes")]
     pub allow_email_change: bool,
 }
 
+impl PortalCustomer {
+    fn default_settings() -> Self {
+        Self {
+            allow_email_change: true,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// `OrganizationDisputeSettings`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct DisputeSettings {
     pub auto_accept_below_amount: Option<i64>,
 }
@@ -136,8 +154,88 @@ pub struct Capabilities {
     pub dashboard_access: bool,
 }
 
+/// `OrganizationSocialLink`.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct SocialLink {
+    pub platform: String,
+    pub url: String,
+}
+
+/// What `PATCH` can change beyond the columns, stored as one JSON document. A setting
+/// never changed is absent and reads as Polar's default.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
+pub struct Settings {
+    pub socials: Vec<SocialLink>,
+    pub country: Option<String>,
+    pub details: Option<Value>,
+    pub feature_settings: FeatureSettings,
+    pub subscription_settings: Option<SubscriptionSettings>,
+    pub customer_email_settings: Option<CustomerEmailSettings>,
+    pub customer_portal_settings: Option<CustomerPortalSettings>,
+    pub dispute_auto_accept_below_amount: Option<i64>,
+    pub embed_hosts: Vec<String>,
+    pub default_presentment_currency: Option<String>,
+    pub default_tax_behavior: Option<String>,
+    pub sso_enforced: bool,
+}
+
+impl Settings {
+    pub fn parse(text: &str) -> Self {
+        serde_json::from_str(text).unwrap_or_default()
+    }
+}
+
+pub fn default_subscription_settings() -> SubscriptionSettings {
+    SubscriptionSettings {
+        allow_multiple_subscriptions: false,
+        proration_behavior: "prorate".to_owned(),
+        benefit_revocation_grace_period: 0,
+        prevent_trial_abuse: false,
+        allow_customer_updates: true,
+    }
+}
+
+/// Every customer email is on by default.
+pub fn default_customer_email_settings() -> CustomerEmailSettings {
+    CustomerEmailSettings {
+        order_confirmation: true,
+        payment_method_expiration_reminder: true,
+        subscription_cancellation: true,
+        subscription_confirmation: true,
+        subscription_cycled: true,
+        subscription_cycled_after_trial: true,
+        subscription_past_due: true,
+        subscription_paused: true,
+        subscription_resumed: true,
+        subscription_renewal_reminder: true,
+        subscription_revoked: true,
+        subscription_trial_conversion_reminder: true,
+        subscription_uncanceled: true,
+        subscription_updated: true,
+    }
+}
+
+pub fn default_customer_portal_settings() -> CustomerPortalSettings {
+    CustomerPortalSettings {
+        usage: PortalUsage { show: true },
+        subscription: PortalSubscription {
+            update_seats: true,
+            update_plan: true,
+            pause: false,
+        },
+        customer: PortalCustomer {
+            allow_email_change: true,
+        },
+    }
+}
+
 impl From<Model> for Organization {
     fn from(row: Model) -> Self {
+        let settings = Settings::parse(&row.settings);
+        let subscription_settings = settings
+            .subscription_settings
+            .unwrap_or_else(default_subscription_settings);
         Self {
             created_at: row.created_at,
             modified_at: row.modified_at,
@@ -145,58 +243,35 @@ impl From<Model> for Organization {
             name: row.name,
             slug: row.slug,
             avatar_url: row.avatar_url,
-            proration_behavior: "prorate",
-            allow_customer_updates: true,
+            proration_behavior: subscription_settings.proration_behavior.clone(),
+            allow_customer_updates: subscription_settings.allow_customer_updates,
             email: row.email,
             website: row.website,
-            socials: Vec::new(),
+            socials: settings.socials,
             status: "active",
             details_submitted_at: None,
             onboarding_resubmission_requested_at: None,
-            sso_enforced: false,
-            default_presentment_currency: "usd",
-            default_tax_behavior: "location",
-            feature_settings: FeatureSettings::default(),
-            subscription_settings: SubscriptionSettings {
-                allow_multiple_subscriptions: false,
-                proration_behavior: "prorate",
-                benefit_revocation_grace_period: 0,
-                prevent_trial_abuse: false,
-                allow_customer_updates: true,
-            },
-            customer_email_settings: CustomerEmailSettings {
-                order_confirmation: true,
-                payment_method_expiration_reminder: true,
-                subscription_cancellation: true,
-                subscription_confirmation: true,
-                subscription_cycled: true,
-                subscription_cycled_after_trial: true,
-                subscription_past_due: true,
-                subscription_paused: true,
-                subscription_resumed: true,
-                subscription_renewal_reminder: true,
-                subscription_revoked: true,
-                subscription_trial_conversion_reminder: true,
-                subscription_uncanceled: true,
-                subscription_updated: true,
-            },
-            customer_portal_settings: CustomerPortalSettings {
-                usage: PortalUsage { show: true },
-                subscription: PortalSubscription {
-                    update_seats: true,
-                    update_plan: true,
-                    pause: false,
-                },
-                customer: PortalCustomer {
-                    allow_email_change: true,
-                },
-            },
+            sso_enforced: settings.sso_enforced,
+            default_presentment_currency: settings
+                .default_presentment_currency
+                .unwrap_or_else(|| "usd".to_owned()),
+            default_tax_behavior: settings
+                .default_tax_behavior
+                .unwrap_or_else(|| "location".to_owned()),
+            feature_settings: settings.feature_settings,
+            subscription_settings,
+            customer_email_settings: settings
+                .customer_email_settings
+                .unwrap_or_else(default_customer_email_settings),
+            customer_portal_settings: settings
+                .customer_portal_settings
+                .unwrap_or_else(default_customer_portal_settings),
             dispute_settings: DisputeSettings {
-                auto_accept_below_amount: None,
+                auto_accept_below_amount: settings.dispute_auto_accept_below_amount,
             },
-            embed_hosts: Vec::new(),
+            embed_hosts: settings.embed_hosts,
             embed_hosts_enforced: false,
-            country: None,
+            country: settings.country,
             account_id: None,
             payout_account_id: None,
             capabilities: Capabilities {
@@ -209,6 +284,61 @@ impl From<Model> for Organization {
             },
         }
     }
+}
+
+/// `OrganizationFeatureSettingsUpdate`: the feature settings an organization may change.
+#[derive(Debug, Default, Deserialize)]
+pub struct FeatureSettingsUpdate {
+    pub seat_based_pricing_enabled: Option<bool>,
+    pub member_model_enabled: Option<bool>,
+    pub checkout_localization_enabled: Option<bool>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub overview_metrics: Option<Option<Vec<String>>>,
+}
+
+/// `OrganizationDisputeSettingsUpdate`.
+#[derive(Debug, Default, Deserialize)]
+pub struct DisputeSettingsUpdate {
+    #[serde(default, deserialize_with = "patch::field")]
+    pub auto_accept_below_amount: Option<Option<i64>>,
+}
+
+/// `OrganizationUpdate`: absent fields stay as they are; `null` clears the ones that can
+/// be empty and leaves the others.
+#[derive(Debug, Default, Deserialize)]
+pub struct OrganizationUpdate {
+    #[serde(default, deserialize_with = "patch::field")]
+    pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub avatar_url: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub email: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub website: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub socials: Option<Option<Vec<SocialLink>>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub details: Option<Option<Value>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub country: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub feature_settings: Option<Option<FeatureSettingsUpdate>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub subscription_settings: Option<Option<SubscriptionSettings>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub customer_email_settings: Option<Option<CustomerEmailSettings>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub customer_portal_settings: Option<Option<CustomerPortalSettings>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub dispute_settings: Option<Option<DisputeSettingsUpdate>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub embed_hosts: Option<Option<Vec<String>>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub default_presentment_currency: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub default_tax_behavior: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub sso_enforced: Option<Option<bool>>,
 }
 
 /// `OrganizationSortProperty`. The review-queue properties of Polar's admin

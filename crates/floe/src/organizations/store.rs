@@ -2,7 +2,8 @@
 //! act on: an organization token sees its own.
 
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, DatabaseConnection, EntityTrait, QueryFilter, QueryOrder, Set,
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DatabaseConnection, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set,
 };
 use uuid::Uuid;
 
@@ -22,6 +23,7 @@ pub async fn insert(db: &DatabaseConnection, row: Model) -> Result<Model, sea_or
         avatar_url: Set(row.avatar_url),
         email: Set(row.email),
         website: Set(row.website),
+        settings: Set(row.settings),
     }
     .insert(db)
     .await
@@ -88,4 +90,34 @@ fn reverse(direction: Direction) -> Direction {
         Direction::Ascending => Direction::Descending,
         Direction::Descending => Direction::Ascending,
     }
+}
+
+/// The name of an organization (for chat webhook messages).
+pub async fn name_of(
+    db: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    Entity::find_by_id(id)
+        .select_only()
+        .column(Column::Name)
+        .into_tuple::<String>()
+        .one(db)
+        .await
+}
+
+/// The organization `id` inside a write transaction, if `visible_to` may see it.
+pub async fn get_visible_in(
+    txn: &impl ConnectionTrait,
+    visible_to: Uuid,
+    id: Uuid,
+) -> Result<Option<Model>, sea_orm::DbErr> {
+    if id != visible_to {
+        return Ok(None);
+    }
+    Entity::find_by_id(id).one(txn).await
+}
+
+pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, sea_orm::DbErr> {
+    let active: entity::ActiveModel = row.into();
+    active.reset_all().update(txn).await
 }

@@ -119,6 +119,7 @@ impl TestApp {
             // Tests run the sweep themselves, at the moment they choose.
             run_workers: false,
             storage: Default::default(),
+            webhooks: Default::default(),
         };
         let clock = Clock::default();
         let server = Server::build(config, clock.clone()).await.unwrap();

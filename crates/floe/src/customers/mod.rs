@@ -1,0 +1,44 @@
+//! Customers: the people and teams an organization sells to, addressed by floe's ID or by
+//! the organization's own external ID.
+
+mod entity;
+mod routes;
+pub mod schema;
+pub mod service;
+mod store;
+
+use axum::Router;
+use axum::routing::get;
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/customers", get(routes::list).post(routes::create))
+        .route("/v1/customers/export", get(routes::export))
+        .route(
+            "/v1/customers/{id}",
+            get(routes::get)
+                .patch(routes::update)
+                .delete(routes::delete),
+        )
+        .route("/v1/customers/{id}/state", get(routes::state))
+        .route(
+            "/v1/customers/{id}/payment-methods",
+            get(routes::payment_methods),
+        )
+        .route(
+            "/v1/customers/external/{external_id}",
+            get(routes::get_external)
+                .patch(routes::update_external)
+                .delete(routes::delete_external),
+        )
+        .route(
+            "/v1/customers/external/{external_id}/state",
+            get(routes::state_external),
+        )
+        .route(
+            "/v1/customers/external/{external_id}/payment-methods",
+            get(routes::payment_methods_external),
+        )
+}

@@ -1,0 +1,161 @@
+//! Queries on customers. Every read is scoped to an organization and sees live customers
+//! only; a deleted customer, like another organization's, does not exist for the caller.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
+    QueryFilter, QueryOrder,
+};
+use uuid::Uuid;
+
+use super::entity::{self, Column, Entity, Model};
+use super::schema::CustomerSortProperty;
+use crate::db::ReadConnection;
+use crate::http::Pagination;
+use crate::http::pagination::Direction;
+
+/// How a request names a customer: by floe's ID or by the caller's external ID.
+#[derive(Clone, Debug)]
+pub enum CustomerKey {
+    Id(Uuid),
+    External(String),
+}
+
+impl CustomerKey {
+    fn condition(&self) -> Condition {
+        match self {
+            Self::Id(id) => Condition::all().add(Column::Id.eq(*id)),
+            Self::External(external_id) => {
+                Condition::all().add(Column::ExternalId.eq(external_id.clone()))
+            }
+        }
+    }
+}
+
+pub async fn get(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    key: &CustomerKey,
+) -> Result<Option<Model>, DbErr> {
+    db.one(
+        Entity::find()
+            .filter(key.condition())
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::DeletedAt.is_null()),
+    )
+    .await
+}
+
+/// The same, inside a write transaction.
+pub async fn get_in(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    key: &CustomerKey,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(key.condition())
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::DeletedAt.is_null())
+        .one(txn)
+        .await
+}
+
+pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
+    let active: entity::ActiveModel = row.into();
+    active.reset_all().insert(txn).await
+}
+
+pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
+    let active: entity::ActiveModel = row.into();
+    active.reset_all().update(txn).await
+}
+
+/// Filters of `customers:list`.
+#[derive(Default)]
+pub struct ListFilter {
+    pub email: Option<String>,
+    pub query: Option<String>,
+    pub active: Option<bool>,
+    pub metadata: Vec<(String, Vec<String>)>,
+}
+
+/// `LIKE` pattern that matches `text` anywhere, with its wildcards taken literally.
+fn contains_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+fn lower_like(column: Column, pattern: &str) -> sea_orm::sea_query::SimpleExpr {
+    Expr::expr(Func::lower(Expr::col(column)))
+        .like(sea_orm::sea_query::LikeExpr::new(pattern.to_owned()).escape('\\'))
+}
+
+/// A page of `organization_id`'s live customers and how many match in all.
+pub async fn list(
+    db: &ReadConnection,
+    backend: DbBackend,
+    organization_id: Uuid,
+    filter: &ListFilter,
+    sorting: &[(CustomerSortProperty, Direction)],
+    pagination: Pagination,
+) -> Result<(Vec<Model>, u64), DbErr> {
+    // Active means having a trialing, active or past-due subscription; floe has no
+    // subscriptions yet, so no customer is active.
+    if filter.active == Some(true) {
+        return Ok((Vec::new(), 0));
+    }
+    let mut query = Entity::find()
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::DeletedAt.is_null());
+    if let Some(email) = &filter.email {
+        query = query.filter(Column::EmailKey.eq(email.to_lowercase()));
+    }
+    if let Some(text) = &filter.query {
+        let pattern = contains_pattern(text);
+        query = query.filter(
+            Condition::any()
+                .add(lower_like(Column::Email, &pattern))
+                .add(lower_like(Column::Name, &pattern))
+                .add(lower_like(Column::ExternalId, &pattern)),
+        );
+    }
+    if !filter.metadata.is_empty() {
+        query = query.filter(crate::metadata::condition(
+            backend,
+            Column::Metadata,
+            &filter.metadata,
+        ));
+    }
+    for (property, direction) in sorting {
+        let column = match property {
+            CustomerSortProperty::CreatedAt => Column::CreatedAt,
+            CustomerSortProperty::Email => Column::EmailKey,
+            CustomerSortProperty::Name => Column::Name,
+        };
+        query = match direction {
+            Direction::Ascending => query.order_by_asc(column),
+            Direction::Descending => query.order_by_desc(column),
+        };
+    }
+    crate::db::paginate(db, query.order_by_asc(Column::Id), pagination).await
+}
+
+/// Every live customer of an organization, oldest first, for the CSV export.
+pub async fn all(db: &ReadConnection, organization_id: Uuid) -> Result<Vec<Model>, DbErr> {
+    db.all(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::DeletedAt.is_null())
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id),
+    )
+    .await
+}

@@ -1,0 +1,141 @@
+//! The body each endpoint format gets. `raw` is the event itself, `{"type", "timestamp",
+//! "data"}`. `discord` and `slack` get a short message for the events a person in a chat
+//! channel cares about (a customer arriving, changing or leaving; the organization's
+//! settings changing); the others, like the machine-oriented `customer.state_changed`, are
+//! not sent to chat endpoints at all.
+
+use serde_json::{Value, json};
+
+use super::schema::{EventType, WebhookFormat};
+
+/// The body to send to an endpoint of `format`, or `None` when that format skips the event.
+pub fn render(
+    format: WebhookFormat,
+    kind: EventType,
+    raw: &Value,
+    organization_name: &str,
+) -> Option<String> {
+    match format {
+        WebhookFormat::Raw => Some(raw.to_string()),
+        WebhookFormat::Discord => {
+            let (title, details) = message(kind, &raw["data"])?;
+            Some(
+                json!({
+                    "content": title,
+                    "embeds": [{
+                        "title": title,
+                        "description": details,
+                        "color": 0x0062ff,
+                        "fields": [
+                            {"name": "Organization", "value": organization_name},
+                            {"name": "Object", "value": raw["data"]["id"]},
+                        ],
+                        "footer": {"text": "floe"},
+                    }],
+                })
+                .to_string(),
+            )
+        }
+        WebhookFormat::Slack => {
+            let (title, details) = message(kind, &raw["data"])?;
+            Some(
+                json!({
+                    "text": title,
+                    "blocks": [{
+                        "type": "section",
+                        "text": {"type": "mrkdwn", "text": format!("*{title}*\n{details}")},
+                        "fields": [
+                            {"type": "mrkdwn", "text": format!("*Organization*\n{organization_name}")},
+                            {"type": "mrkdwn", "text": format!("*Object*\n{}", text(&raw["data"]["id"]))},
+                        ],
+                    }],
+                })
+                .to_string(),
+            )
+        }
+    }
+}
+
+/// A title and one line of details, for the events that have a human message.
+fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
+    let who = || {
+        let email = text(&data["email"]);
+        match data["name"].as_str() {
+            Some(name) if !email.is_empty() => format!("{name} <{email}>"),
+            Some(name) => name.to_owned(),
+            None if !email.is_empty() => email,
+            None => text(&data["id"]),
+        }
+    };
+    Some(match kind {
+        EventType::CustomerCreated => ("New customer".to_owned(), who()),
+        EventType::CustomerUpdated => ("Customer updated".to_owned(), who()),
+        EventType::CustomerDeleted => ("Customer deleted".to_owned(), who()),
+        EventType::OrganizationUpdated => (
+            "Organization updated".to_owned(),
+            format!("{} ({})", text(&data["name"]), text(&data["slug"])),
+        ),
+        EventType::CustomerStateChanged => return None,
+    })
+}
+
+fn text(value: &Value) -> String {
+    match value {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn chat_formats_skip_state_changes() {
+        let raw = json!({"type": "customer.created", "timestamp": "t", "data": {"id": "c1", "email": "a@b.co", "name": "Ada"}});
+        assert!(
+            render(
+                WebhookFormat::Discord,
+                EventType::CustomerStateChanged,
+                &raw,
+                "Acme"
+            )
+            .is_none()
+        );
+        assert!(
+            render(
+                WebhookFormat::Slack,
+                EventType::CustomerStateChanged,
+                &raw,
+                "Acme"
+            )
+            .is_none()
+        );
+        let discord = render(
+            WebhookFormat::Discord,
+            EventType::CustomerCreated,
+            &raw,
+            "Acme",
+        )
+        .unwrap_or_default();
+        assert!(discord.contains("Ada <a@b.co>"), "{discord}");
+        let slack = render(
+            WebhookFormat::Slack,
+            EventType::CustomerCreated,
+            &raw,
+            "Acme",
+        )
+        .unwrap_or_default();
+        assert!(slack.contains("New customer"), "{slack}");
+        assert_eq!(
+            render(
+                WebhookFormat::Raw,
+                EventType::CustomerStateChanged,
+                &raw,
+                "Acme"
+            ),
+            Some(raw.to_string())
+        );
+    }
+}

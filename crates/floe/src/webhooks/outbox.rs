@@ -1,0 +1,122 @@
+//! Queuing events: called inside the transaction of the change that causes them, so the
+//! event is stored if and only if the change is (a rollback queues nothing; a crash after
+//! commit loses nothing). The delivery worker sends them later.
+//!
+//! Order: each subscribed endpoint's row is updated first (`queue_version + 1`, returning
+//! the new value, which is the event's position in that endpoint's queue). The update holds
+//! the endpoint's row lock until commit, so two transactions queuing for one endpoint take
+//! their positions in the order they commit, and the worker, which sends strictly by
+//! position, never sends a later event before an earlier one that was still committing.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+};
+use serde::Serialize;
+use serde_json::json;
+use uuid::Uuid;
+
+use super::entity::{endpoint, event};
+use super::format;
+use super::schema::{EventType, WebhookFormat};
+use crate::organizations;
+
+/// Queues `data` as an event of `kind` for every enabled endpoint of `organization_id`
+/// subscribed to it. Returns how many endpoints it was queued for; when that is more than
+/// zero, nudge the worker after committing.
+pub async fn emit(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    kind: EventType,
+    data: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let endpoints = endpoint::Entity::find()
+        .filter(endpoint::Column::OrganizationId.eq(organization_id))
+        .filter(endpoint::Column::Enabled.eq(true))
+        .filter(endpoint::Column::DeletedAt.is_null())
+        .all(txn)
+        .await?;
+    let subscribed: Vec<endpoint::Model> = endpoints
+        .into_iter()
+        .filter(|e| subscribes_to(&e.events, kind.as_str()))
+        .collect();
+    if subscribed.is_empty() {
+        return Ok(0);
+    }
+    let raw = json!({
+        "type": kind.as_str(),
+        "timestamp": now.to_rfc3339_opts(SecondsFormat::Micros, true),
+        "data": serde_json::to_value(data).map_err(|e| DbErr::Custom(e.to_string()))?,
+    });
+    let organization_name = organizations::store::name_of(txn, organization_id)
+        .await?
+        .unwrap_or_default();
+    let mut queued = 0;
+    for endpoint in subscribed {
+        let Some(payload) = format::render(
+            WebhookFormat::parse(&endpoint.format),
+            kind,
+            &raw,
+            &organization_name,
+        ) else {
+            continue;
+        };
+        let Some(position) = take_position(txn, endpoint.id, now).await? else {
+            // Disabled or deleted since it was read.
+            continue;
+        };
+        event::ActiveModel {
+            id: Set(Uuid::new_v4()),
+            created_at: Set(now),
+            modified_at: Set(None),
+            organization_id: Set(organization_id),
+            endpoint_id: Set(endpoint.id),
+            seq: Set(position),
+            kind: Set(kind.as_str().to_owned()),
+            payload: Set(Some(payload)),
+            succeeded: Set(None),
+            skipped: Set(false),
+            last_http_code: Set(None),
+            attempts: Set(0),
+            next_attempt_at: Set(Some(now)),
+        }
+        .insert(txn)
+        .await?;
+        queued += 1;
+    }
+    Ok(queued)
+}
+
+/// Takes the next position in an endpoint's queue and marks the queue as having work
+/// (unless it already has, possibly later: a failing head keeps its retry time, and new
+/// events wait behind it).
+async fn take_position(
+    txn: &impl ConnectionTrait,
+    endpoint_id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<Option<i64>, DbErr> {
+    let updated = endpoint::Entity::update_many()
+        .col_expr(
+            endpoint::Column::QueueVersion,
+            Expr::col(endpoint::Column::QueueVersion).add(1),
+        )
+        .col_expr(
+            endpoint::Column::NextAttemptAt,
+            Func::coalesce([Expr::col(endpoint::Column::NextAttemptAt), Expr::val(now)]).into(),
+        )
+        .filter(endpoint::Column::Id.eq(endpoint_id))
+        .filter(endpoint::Column::Enabled.eq(true))
+        .filter(endpoint::Column::DeletedAt.is_null())
+        .exec_with_returning(txn)
+        .await?;
+    Ok(updated.first().map(|e| e.queue_version))
+}
+
+/// Whether a stored event list (a JSON array) contains `kind`.
+pub fn subscribes_to(events: &str, kind: &str) -> bool {
+    serde_json::from_str::<Vec<String>>(events)
+        .map(|list| list.iter().any(|e| e == kind))
+        .unwrap_or(false)
+}

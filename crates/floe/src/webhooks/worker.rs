@@ -1,0 +1,504 @@
+//! The delivery worker: sends queued events to their endpoints, at least once, in order.
+//!
+//! - Work is found per endpoint: an endpoint whose `next_attempt_at` has passed has a due
+//!   queue. A worker claims it with a lease (a conditional update that only one process
+//!   can win, so several floe processes on one database never send an event twice at
+//!   once), then sends the endpoint's events strictly in queue order, one at a time.
+//! - Success is a 2xx within the timeout; redirects are not followed. A failure is retried
+//!   with exponential backoff (doubling from the base, capped, with jitter); after
+//!   [`MAX_ATTEMPTS`] the event has failed for good and the next one goes. The schedule is
+//!   in the database, so it survives restarts.
+//! - After [`DISABLE_AFTER`] events in a row fail for good, the endpoint is disabled and
+//!   its pending events are marked skipped.
+//! - A process killed mid-send leaves its lease to expire; another process (or itself,
+//!   restarted) then sends the same event again with the same `webhook-id`.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use chrono::{DateTime, DurationRound, TimeDelta, Utc};
+use futures_util::StreamExt;
+use rand::Rng;
+use sea_orm::sea_query::Expr;
+use sea_orm::{
+    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, Set, TransactionTrait,
+};
+use tokio::sync::{Notify, Semaphore};
+use tokio::task::JoinSet;
+use tokio_util::sync::CancellationToken;
+use uuid::Uuid;
+
+use super::entity::{delivery, endpoint, event};
+use super::{secret_box, signature, store, url_guard};
+use crate::app::AppState;
+
+/// Attempts per event before it has failed for good.
+pub const MAX_ATTEMPTS: i32 = 10;
+/// Events in a row that fail for good before the endpoint is disabled.
+pub const DISABLE_AFTER: i32 = 10;
+/// Longest response body kept per attempt.
+const MAX_RESPONSE_BYTES: usize = 2048;
+/// Endpoints sent to at once by one process.
+const CONCURRENT_ENDPOINTS: usize = 32;
+
+/// How deliveries behave; the defaults are the production values, tests shorten them.
+#[derive(Clone, Debug)]
+pub struct DeliveryConfig {
+    /// Allow `http` and private addresses (development and tests only).
+    pub allow_private: bool,
+    /// First retry delay; each further one doubles.
+    pub retry_base: Duration,
+    /// Longest retry delay.
+    pub retry_cap: Duration,
+    /// How long a claim on an endpoint lasts without renewal; longer than one send.
+    pub lease: Duration,
+    /// How long a receiver has to answer.
+    pub timeout: Duration,
+    /// How often the queue is polled when nothing nudges the worker.
+    pub poll_interval: Duration,
+}
+
+impl Default for DeliveryConfig {
+    fn default() -> Self {
+        Self {
+            allow_private: false,
+            retry_base: Duration::from_secs(2),
+            retry_cap: Duration::from_secs(20 * 60),
+            lease: Duration::from_secs(30),
+            timeout: Duration::from_secs(10),
+            poll_interval: Duration::from_secs(1),
+        }
+    }
+}
+
+/// Wakes the worker of this process when a transaction queued events.
+#[derive(Clone, Default)]
+pub struct Nudge(Arc<Notify>);
+
+impl Nudge {
+    pub fn wake(&self) {
+        self.0.notify_one();
+    }
+}
+
+/// The delay before attempt `attempt + 1`, after `attempt` attempts failed.
+pub fn backoff(config: &DeliveryConfig, attempt: i32) -> Duration {
+    let exponent = u32::try_from(attempt.saturating_sub(1))
+        .unwrap_or(0)
+        .min(30);
+    let plain = config
+        .retry_base
+        .saturating_mul(1u32 << exponent)
+        .min(config.retry_cap);
+    // ±10% so that endpoints that failed together do not retry together.
+    let factor = rand::rng().random_range(0.9..1.1);
+    plain.mul_f64(factor).min(config.retry_cap)
+}
+
+/// Timestamps used as lease tokens are compared for equality, so they must survive the
+/// database's precision (PostgreSQL keeps microseconds).
+fn now_micros(app: &AppState) -> DateTime<Utc> {
+    let now = app.clock.now();
+    now.duration_trunc(TimeDelta::microseconds(1))
+        .unwrap_or(now)
+}
+
+fn after(at: DateTime<Utc>, by: Duration) -> DateTime<Utc> {
+    at + TimeDelta::from_std(by).unwrap_or(TimeDelta::MAX)
+}
+
+pub fn client(config: &DeliveryConfig) -> anyhow::Result<reqwest::Client> {
+    Ok(reqwest::Client::builder()
+        .user_agent("floe webhooks")
+        .redirect(reqwest::redirect::Policy::none())
+        .no_proxy()
+        .connect_timeout(config.timeout)
+        .timeout(config.timeout)
+        .dns_resolver(Arc::new(url_guard::GuardedResolver {
+            allow_private: config.allow_private,
+        }))
+        .build()?)
+}
+
+/// Runs the worker until `shutdown`; sends in flight are finished first.
+pub fn spawn(app: AppState, shutdown: CancellationToken) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let client = match client(&app.config.webhooks) {
+            Ok(client) => client,
+            Err(error) => {
+                tracing::error!(error = %error, "webhook delivery cannot start");
+                return;
+            }
+        };
+        let slots = Arc::new(Semaphore::new(CONCURRENT_ENDPOINTS));
+        let mut running = JoinSet::new();
+        loop {
+            while running.try_join_next().is_some() {}
+            let now = now_micros(&app);
+            match store::due_endpoints(&app.db, now, CONCURRENT_ENDPOINTS as u64).await {
+                Ok(due) => {
+                    for endpoint_id in due {
+                        let Ok(permit) = slots.clone().try_acquire_owned() else {
+                            break;
+                        };
+                        match claim(&app.db, endpoint_id, &app).await {
+                            Ok(Some(lease)) => {
+                                let app = app.clone();
+                                let client = client.clone();
+                                running.spawn(async move {
+                                    let _permit = permit;
+                                    if let Err(error) =
+                                        work_endpoint(&app, &client, endpoint_id, lease).await
+                                    {
+                                        tracing::warn!(endpoint_id = %endpoint_id, error = %error, "webhook delivery interrupted");
+                                    }
+                                });
+                            }
+                            Ok(None) => {}
+                            Err(error) => {
+                                tracing::warn!(error = %error, "claiming a webhook endpoint failed")
+                            }
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(error = %error, "polling the webhook queue failed"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                _ = app.nudge.0.notified() => {}
+                _ = tokio::time::sleep(app.config.webhooks.poll_interval) => {}
+            }
+        }
+        while running.join_next().await.is_some() {}
+    })
+}
+
+/// Claims an endpoint's queue; returns the lease, the token later updates must present.
+async fn claim(
+    db: &DatabaseConnection,
+    endpoint_id: Uuid,
+    app: &AppState,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let now = now_micros(app);
+    let lease = after(now, app.config.webhooks.lease);
+    let result = endpoint::Entity::update_many()
+        .col_expr(endpoint::Column::LeaseUntil, Expr::value(lease))
+        .filter(endpoint::Column::Id.eq(endpoint_id))
+        .filter(
+            Condition::any()
+                .add(endpoint::Column::LeaseUntil.is_null())
+                .add(endpoint::Column::LeaseUntil.lt(now)),
+        )
+        .exec(db)
+        .await?;
+    Ok((result.rows_affected == 1).then_some(lease))
+}
+
+/// Extends a lease this worker holds; `None` when it was lost (expired and taken).
+async fn renew(
+    db: &DatabaseConnection,
+    endpoint_id: Uuid,
+    lease: DateTime<Utc>,
+    app: &AppState,
+) -> Result<Option<DateTime<Utc>>, DbErr> {
+    let renewed = after(now_micros(app), app.config.webhooks.lease);
+    let result = endpoint::Entity::update_many()
+        .col_expr(endpoint::Column::LeaseUntil, Expr::value(renewed))
+        .filter(endpoint::Column::Id.eq(endpoint_id))
+        .filter(endpoint::Column::LeaseUntil.eq(lease))
+        .exec(db)
+        .await?;
+    Ok((result.rows_affected == 1).then_some(renewed))
+}
+
+/// Gives the queue back, recording when it is next due, unless an event was queued since
+/// `version` was read (then the caller looks again).
+async fn release(
+    db: &DatabaseConnection,
+    endpoint_id: Uuid,
+    lease: DateTime<Utc>,
+    version: i64,
+    next_attempt_at: Option<DateTime<Utc>>,
+) -> Result<bool, DbErr> {
+    let result = endpoint::Entity::update_many()
+        .col_expr(
+            endpoint::Column::LeaseUntil,
+            Expr::value(Option::<DateTime<Utc>>::None),
+        )
+        .col_expr(
+            endpoint::Column::NextAttemptAt,
+            Expr::value(next_attempt_at),
+        )
+        .filter(endpoint::Column::Id.eq(endpoint_id))
+        .filter(endpoint::Column::LeaseUntil.eq(lease))
+        .filter(endpoint::Column::QueueVersion.eq(version))
+        .exec(db)
+        .await?;
+    Ok(result.rows_affected == 1)
+}
+
+/// Sends an endpoint's due events in order while this worker holds its lease.
+async fn work_endpoint(
+    app: &AppState,
+    client: &reqwest::Client,
+    endpoint_id: Uuid,
+    mut lease: DateTime<Utc>,
+) -> anyhow::Result<()> {
+    let db = &app.db;
+    loop {
+        let Some(endpoint) = endpoint::Entity::find_by_id(endpoint_id).one(db).await? else {
+            return Ok(());
+        };
+        let version = endpoint.queue_version;
+        if !endpoint.enabled || endpoint.deleted_at.is_some() {
+            let txn = db.begin().await?;
+            store::skip_pending(&txn, endpoint_id, now_micros(app)).await?;
+            txn.commit().await?;
+            if release(db, endpoint_id, lease, version, None).await? {
+                return Ok(());
+            }
+            continue;
+        }
+        let head = event::Entity::find()
+            .filter(event::Column::EndpointId.eq(endpoint_id))
+            .filter(event::Column::NextAttemptAt.is_not_null())
+            .order_by_asc(event::Column::Seq)
+            .one(db)
+            .await?;
+        let now = now_micros(app);
+        let head = match head {
+            None => {
+                if release(db, endpoint_id, lease, version, None).await? {
+                    return Ok(());
+                }
+                continue;
+            }
+            Some(head) if head.next_attempt_at.is_some_and(|at| at > now) => {
+                if release(db, endpoint_id, lease, version, head.next_attempt_at).await? {
+                    return Ok(());
+                }
+                continue;
+            }
+            Some(head) => head,
+        };
+        match renew(db, endpoint_id, lease, app).await? {
+            Some(renewed) => lease = renewed,
+            None => return Ok(()),
+        }
+        let outcome = send(app, client, &endpoint, &head).await;
+        record(app, &endpoint, &head, outcome).await?;
+    }
+}
+
+/// What one attempt gave.
+struct Outcome {
+    http_code: Option<i32>,
+    response: Option<String>,
+    succeeded: bool,
+    duration: Duration,
+}
+
+async fn send(
+    app: &AppState,
+    client: &reqwest::Client,
+    endpoint: &endpoint::Model,
+    event: &event::Model,
+) -> Outcome {
+    let started = Instant::now();
+    let failed = |message: String| Outcome {
+        http_code: None,
+        response: Some(truncate(message)),
+        succeeded: false,
+        duration: started.elapsed(),
+    };
+    let Some(body) = event.payload.clone() else {
+        return failed("The event was archived; its payload is gone.".to_owned());
+    };
+    // Literal IP addresses never reach the resolver, so the URL is checked again here.
+    let url = match url_guard::check(&endpoint.url, app.config.webhooks.allow_private) {
+        Ok(url) => url,
+        Err(refused) => return failed(refused.to_string()),
+    };
+    let secret = match secret_box::open(&app.secret, endpoint.id, &endpoint.secret_sealed) {
+        Ok(secret) => secret,
+        Err(error) => return failed(format!("floe could not open the signing secret: {error}")),
+    };
+    let id = event.id.to_string();
+    let timestamp = app.clock.now().timestamp();
+    let request = client
+        .post(url)
+        .header("content-type", "application/json")
+        .header("webhook-id", &id)
+        .header("webhook-timestamp", timestamp.to_string())
+        .header(
+            "webhook-signature",
+            signature::sign(&secret, &id, timestamp, &body),
+        )
+        .body(body);
+    match request.send().await {
+        Ok(response) => {
+            let status = response.status();
+            let text = read_prefix(response).await;
+            Outcome {
+                http_code: Some(i32::from(status.as_u16())),
+                response: text,
+                succeeded: status.is_success(),
+                duration: started.elapsed(),
+            }
+        }
+        Err(error) => {
+            let message = if error.is_timeout() {
+                "The endpoint did not answer in time.".to_owned()
+            } else {
+                // The chain says why (refused address, connection refused, TLS...).
+                let mut message = error.to_string();
+                let mut source = std::error::Error::source(&error);
+                while let Some(cause) = source {
+                    message.push_str(": ");
+                    message.push_str(&cause.to_string());
+                    source = cause.source();
+                }
+                message
+            };
+            failed(message)
+        }
+    }
+}
+
+/// The first 2 KiB of a response body, without reading the rest.
+async fn read_prefix(response: reqwest::Response) -> Option<String> {
+    let mut kept = Vec::new();
+    let mut stream = response.bytes_stream();
+    while let Some(Ok(chunk)) = stream.next().await {
+        let room = MAX_RESPONSE_BYTES - kept.len();
+        kept.extend_from_slice(&chunk[..chunk.len().min(room)]);
+        if kept.len() >= MAX_RESPONSE_BYTES {
+            break;
+        }
+    }
+    if kept.is_empty() {
+        return None;
+    }
+    Some(truncate(String::from_utf8_lossy(&kept).into_owned()))
+}
+
+/// At most 2 KiB, cut on a character boundary, without NULs (PostgreSQL text refuses them).
+fn truncate(mut text: String) -> String {
+    text.retain(|c| c != '\0');
+    if text.len() > MAX_RESPONSE_BYTES {
+        let mut end = MAX_RESPONSE_BYTES;
+        while !text.is_char_boundary(end) {
+            end -= 1;
+        }
+        text.truncate(end);
+    }
+    text
+}
+
+/// Records an attempt, and what it means for the event and the endpoint, in one
+/// transaction.
+async fn record(
+    app: &AppState,
+    endpoint: &endpoint::Model,
+    event: &event::Model,
+    outcome: Outcome,
+) -> Result<(), DbErr> {
+    let now = now_micros(app);
+    let attempts = event.attempts + 1;
+    let gave_up = !outcome.succeeded && attempts >= MAX_ATTEMPTS;
+    let txn = app.db.begin().await?;
+    delivery::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        created_at: Set(now),
+        modified_at: Set(None),
+        organization_id: Set(event.organization_id),
+        endpoint_id: Set(endpoint.id),
+        event_id: Set(event.id),
+        succeeded: Set(outcome.succeeded),
+        http_code: Set(outcome.http_code),
+        response: Set(outcome.response),
+        duration_ms: Set(i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX)),
+    }
+    .insert(&txn)
+    .await?;
+    let next_attempt_at = if outcome.succeeded || gave_up {
+        None
+    } else {
+        Some(after(now, backoff(&app.config.webhooks, attempts)))
+    };
+    let succeeded = if outcome.succeeded {
+        Some(true)
+    } else if gave_up {
+        Some(false)
+    } else {
+        event.succeeded
+    };
+    event::Entity::update_many()
+        .col_expr(event::Column::Attempts, Expr::value(attempts))
+        .col_expr(event::Column::LastHttpCode, Expr::value(outcome.http_code))
+        .col_expr(event::Column::Succeeded, Expr::value(succeeded))
+        .col_expr(event::Column::NextAttemptAt, Expr::value(next_attempt_at))
+        .col_expr(event::Column::ModifiedAt, Expr::value(now))
+        .filter(event::Column::Id.eq(event.id))
+        .exec(&txn)
+        .await?;
+    if outcome.succeeded {
+        endpoint::Entity::update_many()
+            .col_expr(endpoint::Column::FailureStreak, Expr::value(0))
+            .filter(endpoint::Column::Id.eq(endpoint.id))
+            .exec(&txn)
+            .await?;
+    } else if gave_up {
+        let current = endpoint::Entity::find_by_id(endpoint.id)
+            .one(&txn)
+            .await?
+            .map_or(0, |e| e.failure_streak);
+        let streak = current + 1;
+        let disable = streak >= DISABLE_AFTER;
+        endpoint::Entity::update_many()
+            .col_expr(endpoint::Column::FailureStreak, Expr::value(streak))
+            .col_expr(endpoint::Column::Enabled, Expr::value(!disable))
+            .filter(endpoint::Column::Id.eq(endpoint.id))
+            .exec(&txn)
+            .await?;
+        if disable {
+            let skipped = store::skip_pending(&txn, endpoint.id, now).await?;
+            tracing::warn!(
+                endpoint_id = %endpoint.id,
+                skipped,
+                "webhook endpoint disabled after {DISABLE_AFTER} events in a row failed"
+            );
+        }
+    }
+    txn.commit().await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn backoff_doubles_and_caps() {
+        let config = DeliveryConfig::default();
+        let within = |attempt: i32, secs: f64| {
+            let d = backoff(&config, attempt).as_secs_f64();
+            d >= secs * 0.9 - 1e-9 && d <= (secs * 1.1).min(1200.0) + 1e-9
+        };
+        assert!(within(1, 2.0));
+        assert!(within(2, 4.0));
+        assert!(within(5, 32.0));
+        assert!(within(9, 512.0));
+        assert!(backoff(&config, 12) <= Duration::from_secs(1200));
+        assert!(backoff(&config, 12) >= Duration::from_secs(1080));
+    }
+
+    #[test]
+    fn truncation_keeps_characters_whole() {
+        let text = "é".repeat(2000);
+        let cut = truncate(text);
+        assert!(cut.len() <= MAX_RESPONSE_BYTES);
+        assert!(cut.chars().all(|c| c == 'é'));
+        assert_eq!(truncate("a\0b".to_owned()), "ab");
+    }
+}
