@@ -140,7 +140,7 @@ pub fn condition(
     for (key, values) in filter {
         let value_of_key: SimpleExpr = match backend {
             DbBackend::Postgres => {
-                Expr::cust_with_values(format!("(\"{column}\"::jsonb ->> ?)"), [key.clone()])
+                Expr::cust_with_values(format!("(\"{column}\"::jsonb ->> $1)"), [key.clone()])
             }
             _ => {
                 let path = format!("$.\"{key}\"");
@@ -191,5 +191,35 @@ mod tests {
         assert_eq!(issues(json!({"k": null, "l": [1], "m": {}})), 3);
         let many: Map<String, Value> = (0..51).map(|i| (format!("k{i}"), json!(i))).collect();
         assert_eq!(issues(Value::Object(many)), 1);
+    }
+}
+
+#[cfg(test)]
+mod sql_tests {
+    use sea_orm::sea_query::{Alias, PostgresQueryBuilder, Query, SqliteQueryBuilder};
+
+    use super::*;
+
+    /// Every value is bound, and numbered in order on PostgreSQL.
+    #[test]
+    fn values_are_bound_on_both_backends() {
+        let filter = vec![
+            ("tier".to_owned(), vec!["gold".to_owned()]),
+            ("n".to_owned(), vec!["1".to_owned(), "2".to_owned()]),
+        ];
+        let query = |backend| {
+            Query::select()
+                .column(Alias::new("id"))
+                .from(Alias::new("customers"))
+                .cond_where(condition(backend, Alias::new("metadata"), &filter))
+                .to_owned()
+        };
+        let (sql, values) = query(DbBackend::Postgres).build(PostgresQueryBuilder);
+        assert!(!sql.contains('?'), "{sql}");
+        assert!(sql.contains("$5") && !sql.contains("$6"), "{sql}");
+        assert_eq!(values.0.len(), 5);
+        let (sql, values) = query(DbBackend::Sqlite).build(SqliteQueryBuilder);
+        assert_eq!(sql.matches('?').count(), values.0.len());
+        assert_eq!(values.0.len(), 7);
     }
 }

@@ -28,21 +28,29 @@ POSTGRES = os.environ.get("FLOE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0
 class Floe:
     """One floe process with its own data dir and database."""
 
-    def __init__(self, **serve_args):
+    def __init__(self, env=None, twin_of=None, **serve_args):
+        """`env`: extra environment for floe; `twin_of`: another Floe whose data dir and
+        database this one shares (a second process of the same installation)."""
         if not FLOE_BIN:
             raise RuntimeError("set FLOE_BIN to the floe binary")
-        self.dir = tempfile.mkdtemp(prefix="floe-sdk-")
         self.pg_db = None
-        self.env = dict(os.environ, FLOE_DATA_DIR=self.dir, FLOE_LOG_JSON="1", RUST_LOG="info")
-        self.env.pop("FLOE_DATABASE_URL", None)
-        if DB == "postgres":
-            self.pg_db = f"floe_sdk_{uuid.uuid4().hex}"
-            subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"CREATE DATABASE {self.pg_db}"], check=True)
-            self.env["FLOE_DATABASE_URL"] = f"{POSTGRES}/{self.pg_db}"
+        self.owns_data = twin_of is None
+        if twin_of is not None:
+            self.dir = twin_of.dir
+            self.env = dict(twin_of.env)
+        else:
+            self.dir = tempfile.mkdtemp(prefix="floe-sdk-")
+            self.env = dict(os.environ, FLOE_DATA_DIR=self.dir, FLOE_LOG_JSON="1", RUST_LOG="info")
+            self.env.pop("FLOE_DATABASE_URL", None)
+            if DB == "postgres":
+                self.pg_db = f"floe_sdk_{uuid.uuid4().hex}"
+                subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"CREATE DATABASE {self.pg_db}"], check=True)
+                self.env["FLOE_DATABASE_URL"] = f"{POSTGRES}/{self.pg_db}"
+        self.env.update(env or {})
         self.args = [FLOE_BIN, "serve", "--listen", "127.0.0.1:0"]
         for name, value in serve_args.items():
             self.args += [f"--{name.replace('_', '-')}", str(value)]
-        self.log = open(os.path.join(self.dir, "serve.log"), "w+")
+        self.log = open(os.path.join(self.dir, f"serve-{uuid.uuid4().hex[:8]}.log"), "w+")
         self.start()
 
     def start(self):
@@ -118,6 +126,9 @@ class Floe:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             self.process.kill()
+        if not self.owns_data:
+            self.log.close()
+            return
         if self.pg_db:
             subprocess.run(
                 ["psql", f"{POSTGRES}/postgres", "-qc", f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)"],
@@ -145,7 +156,8 @@ def own_floe():
         return server
 
     yield make
-    for server in servers:
+    # Twins first: they share what their original owns.
+    for server in reversed(servers):
         server.stop()
 
 

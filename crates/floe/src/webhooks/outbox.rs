@@ -45,16 +45,21 @@ pub async fn emit(
     if subscribed.is_empty() {
         return Ok(0);
     }
-    let raw = json!({
-        "type": kind.as_str(),
-        "timestamp": now.to_rfc3339_opts(SecondsFormat::Micros, true),
-        "data": serde_json::to_value(data).map_err(|e| DbErr::Custom(e.to_string()))?,
-    });
+    let data = serde_json::to_value(data).map_err(|e| DbErr::Custom(e.to_string()))?;
+    let timestamp = now.to_rfc3339_opts(SecondsFormat::Micros, true);
     let organization_name = organizations::store::name_of(txn, organization_id)
         .await?
         .unwrap_or_default();
     let mut queued = 0;
     for endpoint in subscribed {
+        // The payload names the API version the endpoint asked for (the official SDKs
+        // require it); floe's payload shapes are the same in every version it serves.
+        let raw = json!({
+            "type": kind.as_str(),
+            "timestamp": timestamp,
+            "api_version": endpoint.api_version,
+            "data": data,
+        });
         let Some(payload) = format::render(
             WebhookFormat::parse(&endpoint.format),
             kind,
@@ -75,6 +80,7 @@ pub async fn emit(
             endpoint_id: Set(endpoint.id),
             seq: Set(position),
             kind: Set(kind.as_str().to_owned()),
+            api_version: Set(endpoint.api_version.clone()),
             payload: Set(Some(payload)),
             succeeded: Set(None),
             skipped: Set(false),

@@ -1,5 +1,6 @@
 //! Handlers of the webhooks API. Each authenticates, parses, and hands over to `service`.
 
+use axum::Extension;
 use axum::extract::State;
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -11,6 +12,7 @@ use super::schema::{
 use super::{service, store};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
+use crate::http::version::ApiVersion;
 use crate::http::{
     ApiError, ApiResult, IdPath, Json, ListResource, Loc, Pagination, QueryParams, ValidationIssue,
 };
@@ -52,9 +54,10 @@ pub async fn list_endpoints(
 pub async fn create_endpoint(
     auth: Authorized<WebhooksWrite>,
     State(app): State<AppState>,
+    Extension(version): Extension<ApiVersion>,
     Json(body): Json<WebhookEndpointCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<WebhookEndpoint>)> {
-    let created = service::create(&app, auth.organization_id, body).await?;
+    let created = service::create(&app, auth.organization_id, version.0, body).await?;
     Ok((StatusCode::CREATED, axum::Json(created)))
 }
 

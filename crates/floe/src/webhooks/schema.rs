@@ -110,11 +110,15 @@ pub struct WebhookEndpoint {
     pub id: Uuid,
     pub url: String,
     pub name: Option<String>,
+    pub api_version: String,
     pub format: &'static str,
     pub secret: String,
     pub organization_id: Uuid,
     pub events: Vec<String>,
     pub enabled: bool,
+    /// floe signs as Polar always has (the key is the whole secret's bytes), not with the
+    /// base64-decoded key of the Standard Webhooks libraries.
+    pub uses_standard_webhook_signature: bool,
 }
 
 /// `WebhookEndpointCreate`. Event types are checked by hand so that a wrong one is
@@ -124,6 +128,8 @@ pub struct WebhookEndpointCreate {
     pub url: String,
     #[serde(default)]
     pub name: Option<String>,
+    #[serde(default)]
+    pub api_version: Option<String>,
     pub format: WebhookFormat,
     pub events: Vec<String>,
     #[serde(default)]
@@ -137,6 +143,8 @@ pub struct WebhookEndpointUpdate {
     pub url: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::field")]
     pub name: Option<Option<String>>,
+    #[serde(default, deserialize_with = "patch::field")]
+    pub api_version: Option<Option<String>>,
     #[serde(default, deserialize_with = "patch::field")]
     pub format: Option<Option<WebhookFormat>>,
     #[serde(default, deserialize_with = "patch::field")]
@@ -154,6 +162,7 @@ pub struct WebhookEvent {
     pub last_http_code: Option<i32>,
     pub succeeded: Option<bool>,
     pub skipped: bool,
+    pub api_version: String,
     pub payload: Option<String>,
     #[serde(rename = "type")]
     pub kind: String,
@@ -169,6 +178,7 @@ impl From<event::Model> for WebhookEvent {
             last_http_code: row.last_http_code,
             succeeded: row.succeeded,
             skipped: row.skipped,
+            api_version: row.api_version,
             is_archived: row.payload.is_none(),
             payload: row.payload,
             kind: row.kind,

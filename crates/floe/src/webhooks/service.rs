@@ -67,20 +67,49 @@ pub fn to_wire(app: &AppState, row: &endpoint::Model) -> ApiResult<WebhookEndpoi
         id: row.id,
         url: row.url.clone(),
         name: row.name.clone(),
+        api_version: row.api_version.clone(),
         format: WebhookFormat::parse(&row.format).as_str(),
         secret,
         organization_id: row.organization_id,
         events: serde_json::from_str(&row.events).unwrap_or_default(),
         enabled: row.enabled,
+        uses_standard_webhook_signature: false,
     })
 }
 
+/// API versions an endpoint's payloads can follow: those floe serves.
+fn check_api_version(version: &str, validator: &mut Validator) -> Option<&'static str> {
+    let found = crate::http::version::SUPPORTED
+        .iter()
+        .copied()
+        .find(|v| *v == version);
+    if found.is_none() {
+        validator.push(
+            Loc::body().key("api_version"),
+            "enum",
+            format!(
+                "Input should be one of {}",
+                crate::http::version::SUPPORTED.join(", ")
+            ),
+            json!(version),
+        );
+    }
+    found
+}
+
+/// Creates an endpoint; its payloads follow `api_version`, or else the version of the
+/// request that creates it.
 pub async fn create(
     app: &AppState,
     organization_id: Uuid,
+    request_version: &'static str,
     body: WebhookEndpointCreate,
 ) -> ApiResult<WebhookEndpoint> {
     let mut validator = Validator::new();
+    let api_version = match &body.api_version {
+        Some(version) => check_api_version(version, &mut validator).unwrap_or(request_version),
+        None => request_version,
+    };
     if let Some(given) = body.organization_id {
         validator.push(
             Loc::body().key("organization_id"),
@@ -102,6 +131,7 @@ pub async fn create(
         organization_id: Set(organization_id),
         url: Set(body.url),
         name: Set(body.name),
+        api_version: Set(api_version.to_owned()),
         format: Set(body.format.as_str().to_owned()),
         secret_sealed: Set(seal(app, id, secret.expose())?),
         events: Set(Value::from(dedup(body.events)).to_string()),
@@ -137,6 +167,10 @@ pub async fn update(
     if let Some(Some(events)) = &patch.events {
         check_events(events, &mut validator);
     }
+    let api_version = match &patch.api_version {
+        Some(Some(version)) => check_api_version(version, &mut validator),
+        _ => None,
+    };
     validator.finish()?;
     let now = app.clock.now();
     let txn = crate::db::begin_write(&app.db).await?;
@@ -150,6 +184,9 @@ pub async fn update(
     }
     if let Some(name) = patch.name {
         active.name = Set(name);
+    }
+    if let Some(version) = api_version {
+        active.api_version = Set(version.to_owned());
     }
     if let Some(Some(format)) = patch.format {
         active.format = Set(format.as_str().to_owned());

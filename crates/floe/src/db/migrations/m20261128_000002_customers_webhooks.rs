@@ -45,6 +45,7 @@ enum WebhookEndpoints {
     OrganizationId,
     Url,
     Name,
+    ApiVersion,
     Format,
     SecretSealed,
     Events,
@@ -65,6 +66,7 @@ enum WebhookEvents {
     EndpointId,
     Seq,
     Type,
+    ApiVersion,
     Payload,
     Succeeded,
     Skipped,
@@ -229,6 +231,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(WebhookEndpoints::OrganizationId))
                     .col(text(WebhookEndpoints::Url))
                     .col(text_null(WebhookEndpoints::Name))
+                    .col(text(WebhookEndpoints::ApiVersion))
                     .col(text(WebhookEndpoints::Format))
                     .col(text(WebhookEndpoints::SecretSealed))
                     .col(text(WebhookEndpoints::Events))
@@ -285,6 +288,7 @@ impl MigrationTrait for Migration {
                     .col(uuid(WebhookEvents::EndpointId))
                     .col(ColumnDef::new(WebhookEvents::Seq).big_integer().not_null())
                     .col(text(WebhookEvents::Type))
+                    .col(text(WebhookEvents::ApiVersion))
                     .col(text_null(WebhookEvents::Payload))
                     .col(ColumnDef::new(WebhookEvents::Succeeded).boolean().null())
                     .col(boolean(WebhookEvents::Skipped))

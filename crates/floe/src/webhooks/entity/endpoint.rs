@@ -14,6 +14,8 @@ pub struct Model {
     pub organization_id: Uuid,
     pub url: String,
     pub name: Option<String>,
+    /// The API version of the payloads (`2026-04`, `2026-10`, …).
+    pub api_version: String,
     /// `raw`, `discord` or `slack`.
     pub format: String,
     /// The `whsec_…` signing secret, sealed under the server secret (see `secret_box`).

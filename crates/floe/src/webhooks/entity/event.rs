@@ -18,6 +18,8 @@ pub struct Model {
     #[sea_orm(column_name = "type")]
     #[serde(rename = "type")]
     pub kind: String,
+    /// The endpoint's API version when the event was queued.
+    pub api_version: String,
     /// The exact body sent (already in the endpoint's format).
     pub payload: Option<String>,
     /// `None` while pending or skipped.
