@@ -67,6 +67,32 @@ class Floe:
         listen = self.args.index("--listen") + 1
         self.args[listen] = self.url.removeprefix("http://")
 
+    def restart(self, env=None, unset=()):
+        """Stops this process gracefully and starts it again on the same port and data,
+        with environment changes."""
+        self.process.terminate()
+        self.process.wait(timeout=30)
+        listen = self.args.index("--listen") + 1
+        self.args[listen] = self.url.removeprefix("http://")
+        for name in unset:
+            self.env.pop(name, None)
+        self.env.update(env or {})
+        self.start()
+
+    def sql(self, query):
+        """Rows of a query run on this floe's database itself (to check what the API
+        cannot show)."""
+        if self.env.get("FLOE_DATABASE_URL"):
+            out = subprocess.run(
+                ["psql", self.env["FLOE_DATABASE_URL"], "-AtF", "\t", "-c", query],
+                check=True, capture_output=True, text=True,
+            ).stdout
+            return [tuple(line.split("\t")) for line in out.splitlines() if line]
+        import sqlite3
+
+        with sqlite3.connect(os.path.join(self.dir, "floe.db")) as db:
+            return [tuple(str(v) for v in row) for row in db.execute(query)]
+
     def _wait_for_address(self):
         deadline = time.time() + 60
         while time.time() < deadline:

@@ -195,7 +195,8 @@ pub async fn redeliver(
     auth: Authorized<WebhooksWrite>,
     State(app): State<AppState>,
     IdPath(id): IdPath,
-) -> ApiResult<StatusCode> {
+) -> ApiResult<(StatusCode, axum::Json<Value>)> {
     service::redeliver(&app, auth.organization_id, id).await?;
-    Ok(StatusCode::ACCEPTED)
+    // A JSON `null`, as FastAPI answers a handler that returns nothing.
+    Ok((StatusCode::ACCEPTED, axum::Json(Value::Null)))
 }

@@ -275,6 +275,16 @@ async fn work_endpoint(
                 continue;
             }
             Some(head) if head.next_attempt_at.is_some_and(|at| at > now) => {
+                let wait = head
+                    .next_attempt_at
+                    .and_then(|at| (at - now).to_std().ok())
+                    .unwrap_or_default();
+                // A retry due before the next poll is waited for here, holding the lease,
+                // so short backoffs are kept to rather than rounded up to the poll.
+                if wait <= app.config.webhooks.poll_interval {
+                    tokio::time::sleep(wait).await;
+                    continue;
+                }
                 if release(db, endpoint_id, lease, version, head.next_attempt_at).await? {
                     return Ok(());
                 }
