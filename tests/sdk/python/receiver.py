@@ -9,7 +9,8 @@ import time
 
 
 class Delivery:
-    def __init__(self, headers, body):
+    def __init__(self, headers, body, path="/hook"):
+        self.path = path
         self.headers = {k.lower(): v for k, v in headers.items()}
         self.body = body
         self.id = self.headers.get("webhook-id")
@@ -42,12 +43,14 @@ class Receiver:
                     attempt = receiver.attempts
                     fail = receiver.always_fail or attempt <= receiver.fail_first
                     hang = receiver.hang_seconds
-                    receiver.deliveries.append((Delivery(dict(self.headers), body), not fail))
+                    receiver.deliveries.append((Delivery(dict(self.headers), body, self.path), not fail))
                 if hang:
                     time.sleep(hang)
                 status = receiver.status_on_failure if fail else 200
                 reply = b'{"error": "receiver told to fail"}' if fail else b"ok"
                 self.send_response(status)
+                if 300 <= status < 400:
+                    self.send_header("location", receiver.url + "/elsewhere")
                 self.send_header("content-length", str(len(reply)))
                 self.end_headers()
                 self.wfile.write(reply)

@@ -235,6 +235,20 @@ def test_failures_are_retried_with_the_same_id_and_recorded(tenant):
         tenant.polar.webhooks.list_webhook_deliveries(start_timestamp="yesterday")
 
 
+def test_redirects_are_not_followed(tenant):
+    endpoint = tenant.endpoint(events=["customer.created"])
+    tenant.receiver.fail_first = 1
+    tenant.receiver.status_on_failure = 307
+    tenant.polar.customers.create(email=email())
+    tenant.receiver.wait_for(1)
+    attempts = tenant.receiver.all()
+    # The 307 was one failed attempt, retried at the same URL, not a hop to its Location.
+    assert len(attempts) == 2 and len({d.id for d in attempts}) == 1
+    assert [d.path for d in attempts] == ["/hook", "/hook"]
+    first = tenant.polar.webhooks.list_webhook_deliveries(endpoint_id=endpoint.id, succeeded=False).items
+    assert [d.http_code for d in first] == [307]
+
+
 def test_an_endpoint_that_keeps_failing_is_disabled_and_can_be_reenabled(tenant):
     endpoint = tenant.endpoint(events=["customer.created"])
     tenant.receiver.always_fail = True

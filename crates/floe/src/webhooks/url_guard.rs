@@ -118,17 +118,69 @@ impl Resolve for GuardedResolver {
             }
             let addrs: Vec<SocketAddr> =
                 tokio::net::lookup_host((host.as_str(), 0)).await?.collect();
-            if !allow_private && addrs.iter().any(|a| is_blocked(a.ip())) {
-                return Err(Box::new(Refused::PrivateAddress) as Box<_>);
-            }
+            let addrs = check_resolved(addrs, allow_private)?;
             Ok(Box::new(addrs.into_iter()) as Addrs)
         })
     }
 }
 
+/// The addresses a name resolved to, if floe may connect to them: one blocked address
+/// refuses the whole name (a name that points anywhere private is not trusted at all).
+pub fn check_resolved(
+    addrs: Vec<SocketAddr>,
+    allow_private: bool,
+) -> Result<Vec<SocketAddr>, Refused> {
+    if addrs.is_empty() {
+        return Err(Refused::Invalid);
+    }
+    if !allow_private && addrs.iter().any(|a| is_blocked(a.ip())) {
+        return Err(Refused::PrivateAddress);
+    }
+    Ok(addrs)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn resolved_addresses() {
+        let public = SocketAddr::from(([93, 184, 215, 14], 0));
+        let private = SocketAddr::from(([10, 0, 0, 7], 0));
+        assert_eq!(check_resolved(vec![public], false), Ok(vec![public]));
+        // A name that (re)binds to a private address, even beside a public one, is refused.
+        assert_eq!(
+            check_resolved(vec![public, private], false),
+            Err(Refused::PrivateAddress)
+        );
+        assert_eq!(check_resolved(vec![private], true), Ok(vec![private]));
+        assert_eq!(check_resolved(vec![], false), Err(Refused::Invalid));
+    }
+
+    /// The sending client's resolver checks what the system resolver answers.
+    #[tokio::test]
+    async fn the_sending_resolver_refuses_private_answers() {
+        let name = |text: &str| text.parse::<Name>().ok();
+        let (Some(loopback), Some(again)) = (name("127.0.0.1"), name("127.0.0.1")) else {
+            panic!("names parse");
+        };
+        assert!(
+            GuardedResolver {
+                allow_private: false
+            }
+            .resolve(loopback)
+            .await
+            .is_err()
+        );
+        assert!(
+            GuardedResolver {
+                allow_private: true
+            }
+            .resolve(again)
+            .await
+            .is_ok()
+        );
+    }
 
     #[test]
     fn urls() {
