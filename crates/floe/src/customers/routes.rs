@@ -12,7 +12,7 @@ use super::store::{self, CustomerKey};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::http::pagination::Direction;
-use crate::http::{ApiError, ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
+use crate::http::{ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
 
 /// `customers:read` or `customers:write`.
 pub struct CustomersRead;
@@ -26,10 +26,6 @@ pub struct CustomersWrite;
 
 impl RequiredScopes for CustomersWrite {
     const SCOPES: &'static [Scope] = &[Scope::CustomersWrite];
-}
-
-fn not_found() -> ApiError {
-    ApiError::ResourceNotFound("Customer not found.".to_owned())
 }
 
 pub async fn list(
@@ -105,7 +101,7 @@ async fn get_by(
 ) -> ApiResult<Customer> {
     let row = store::get(&app.reader, organization_id, key)
         .await?
-        .ok_or_else(not_found)?;
+        .ok_or_else(service::not_found)?;
     Ok(Customer::from(&row))
 }
 

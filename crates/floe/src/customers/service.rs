@@ -126,14 +126,7 @@ pub async fn create(
 ) -> ApiResult<Customer> {
     let kind = body.kind.unwrap_or(CustomerType::Individual);
     let mut validator = Validator::new();
-    if let Some(given) = body.organization_id {
-        validator.push(
-            Loc::body().key("organization_id"),
-            "value_error",
-            "Setting organization_id is disallowed when using an organization token.",
-            json!(given),
-        );
-    }
+    validator.reject_organization_id(body.organization_id);
     match (&body.email, kind) {
         (Some(email), _) => check_email(email, &mut validator),
         (None, CustomerType::Individual) => validator.push(
@@ -213,7 +206,7 @@ fn address_text(address: &Address) -> String {
     json!(address).to_string()
 }
 
-fn not_found() -> ApiError {
+pub(super) fn not_found() -> ApiError {
     ApiError::ResourceNotFound("Customer not found.".to_owned())
 }
 

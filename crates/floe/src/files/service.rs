@@ -128,14 +128,7 @@ pub async fn create(
 ) -> ApiResult<FileUpload> {
     let body_loc = Loc::body().key(body.service.as_str());
     let mut validator = Validator::new();
-    if let Some(given) = body.organization_id {
-        validator.push(
-            Loc::body().key("organization_id"),
-            "organization_token",
-            "Setting organization_id is disallowed when using an organization token.",
-            json!(given),
-        );
-    }
+    validator.reject_organization_id(body.organization_id);
     let rules = rules(body.service);
     check_name(&body.name, body_loc.key("name"), &mut validator);
     check_version(

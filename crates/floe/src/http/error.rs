@@ -261,6 +261,19 @@ impl Validator {
             .push(ValidationIssue::new(loc, kind, msg, input));
     }
 
+    /// With an organization token the organization is implied: a body that names one is
+    /// refused, as Polar does.
+    pub fn reject_organization_id(&mut self, given: Option<uuid::Uuid>) {
+        if let Some(given) = given {
+            self.push(
+                Loc::body().key("organization_id"),
+                "organization_token",
+                "Setting organization_id is disallowed when using an organization token.",
+                Value::String(given.to_string()),
+            );
+        }
+    }
+
     pub fn is_empty(&self) -> bool {
         self.issues.is_empty()
     }

@@ -110,14 +110,7 @@ pub async fn create(
         Some(version) => check_api_version(version, &mut validator).unwrap_or(request_version),
         None => request_version,
     };
-    if let Some(given) = body.organization_id {
-        validator.push(
-            Loc::body().key("organization_id"),
-            "value_error",
-            "Setting organization_id is disallowed when using an organization token.",
-            json!(given),
-        );
-    }
+    validator.reject_organization_id(body.organization_id);
     check_url(&body.url, app.config.webhooks.allow_private, &mut validator);
     check_events(&body.events, &mut validator);
     validator.finish()?;
