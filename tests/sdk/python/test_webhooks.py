@@ -381,3 +381,14 @@ def test_two_processes_deliver_each_event_once(own_floe):
         assert [d.json["data"]["id"] for d in got] == made
     finally:
         tenant.receiver.stop()
+
+
+def test_idempotent_endpoint_creation(org):
+    headers = {"Authorization": f"Bearer {org.token}", "Idempotency-Key": str(uuid.uuid4())}
+    body = {"url": "https://hooks.example.com/once", "format": "raw", "events": ["customer.created"]}
+    first = httpx.post(f"{org.url}/v1/webhooks/endpoints", json=body, headers=headers)
+    again = httpx.post(f"{org.url}/v1/webhooks/endpoints", json=body, headers=headers)
+    assert first.status_code == again.status_code == 201
+    assert again.json() == first.json()  # same endpoint, same secret
+    urls = [e.url for e in org.polar.webhooks.list_webhook_endpoints(limit=100).items]
+    assert urls.count("https://hooks.example.com/once") == 1
