@@ -9,11 +9,12 @@ import { randomUUID } from "node:crypto";
 
 const postgres = process.env.FLOE_TEST_POSTGRES_URL ?? "postgres://postgres@127.0.0.1:5432";
 
-export async function startFloe() {
+// `scopes`: the token's scopes (none: every scope); `env`: extra environment for floe.
+export async function startFloe({ scopes = ["files:write"], env: extra = {} } = {}) {
   const bin = process.env.FLOE_BIN;
   if (!bin) throw new Error("set FLOE_BIN to the floe binary");
   const dir = mkdtempSync(join(tmpdir(), "floe-js-"));
-  const env = { ...process.env, FLOE_DATA_DIR: dir, FLOE_LOG_JSON: "1" };
+  const env = { ...process.env, FLOE_DATA_DIR: dir, FLOE_LOG_JSON: "1", ...extra };
   delete env.FLOE_DATABASE_URL;
   let database = null;
   if (process.env.FLOE_TEST_DB === "postgres") {
@@ -38,7 +39,8 @@ export async function startFloe() {
   const cli = (...args) => execFileSync(bin, args, { env, encoding: "utf8" });
   const slug = `js-${randomUUID().slice(0, 8)}`;
   cli("organization", "create", "--name", "JS smoke", "--slug", slug);
-  const token = cli("token", "create", "--organization", slug, "--scope", "files:write").trim().split("\n").pop();
+  const scopeArgs = scopes.flatMap((scope) => ["--scope", scope]);
+  const token = cli("token", "create", "--organization", slug, ...scopeArgs).trim().split("\n").pop();
   return {
     url,
     token,
