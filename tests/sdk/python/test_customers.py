@@ -115,6 +115,11 @@ def test_list_filters_sorting_and_pages(org):
     assert {c.id for c in gold.items} == {made[1].id, made[3].id}
     either = org.polar.customers.list(query=tag, metadata={"n": [0, 4]})
     assert {c.id for c in either.items} == {made[0].id, made[4].id}
+    nameless = org.polar.customers.create(email=f"{tag}-zz@example.com")
+    by_name = org.polar.customers.list(query=tag, sorting=["name"], limit=100).items
+    assert by_name[-1].id == nameless.id  # no name sorts last going up, on both databases
+    assert org.polar.customers.list(query=tag, sorting=["-name"], limit=100).items[0].id == nameless.id
+    org.polar.customers.delete(nameless.id)
     page = org.polar.customers.list(query=tag, limit=2, page=3)
     assert len(page.items) == 1 and page.pagination.max_page == 3
     assert org.polar.customers.list(query=tag, active=True).items == []

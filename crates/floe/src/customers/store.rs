@@ -1,10 +1,10 @@
 //! Queries on customers. Every read is scoped to an organization and sees live customers
 //! only; a deleted customer, like another organization's, does not exist for the caller.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    QueryFilter, QueryOrder,
+    Order, QueryFilter, QueryOrder,
 };
 use uuid::Uuid;
 
@@ -140,9 +140,15 @@ pub async fn list(
             CustomerSortProperty::Email => Column::EmailKey,
             CustomerSortProperty::Name => Column::Name,
         };
+        // Missing names and emails sort as PostgreSQL puts NULLs by default (last going up,
+        // first going down), on SQLite too.
         query = match direction {
-            Direction::Ascending => query.order_by_asc(column),
-            Direction::Descending => query.order_by_desc(column),
+            Direction::Ascending => {
+                query.order_by_with_nulls(column, Order::Asc, NullOrdering::Last)
+            }
+            Direction::Descending => {
+                query.order_by_with_nulls(column, Order::Desc, NullOrdering::First)
+            }
         };
     }
     crate::db::paginate(db, query.order_by_asc(Column::Id), pagination).await
