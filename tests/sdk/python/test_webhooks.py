@@ -173,6 +173,7 @@ def test_deliveries_are_signed_typed_and_in_order(tenant):
     customer = tenant.polar.customers.create(email=email(), name="Ada")
     tenant.polar.customers.update(customer.id, name="Ada L.")
     tenant.polar.customers.delete(customer.id)
+    tenant.polar.organizations.update(tenant.organization["id"])  # no change, no event
     tenant.polar.organizations.update(tenant.organization["id"], name="Renamed Org")
     got = tenant.receiver.wait_for(7)
     payloads = [check(d, endpoint.secret) for d in got]
@@ -190,6 +191,8 @@ def test_deliveries_are_signed_typed_and_in_order(tenant):
     assert payloads[6].data.name == "Renamed Org"
     assert all(p.api_version == "2026-10" for p in payloads)
     assert len({d.id for d in got}) == 7
+    time.sleep(0.3)
+    assert len(tenant.receiver.all()) == 7
     assert all(d.headers["user-agent"] == "floe webhooks" for d in got)
     # A wrong secret does not verify.
     with pytest.raises(Exception):

@@ -214,8 +214,10 @@ pub async fn update(
     let mut row = store::get_visible_in(&txn, visible_to, id)
         .await?
         .ok_or_else(|| ApiError::ResourceNotFound("Organization not found.".to_owned()))?;
-    let before = row.clone();
     let mut settings = Settings::parse(&row.settings);
+    // Compared in their normal form, so a patch that changes nothing writes nothing.
+    row.settings = serde_json::to_string(&settings).map_err(ApiError::internal)?;
+    let before = row.clone();
     if let Some(Some(name)) = patch.name {
         row.name = name.trim().to_owned();
     }
