@@ -12,6 +12,7 @@ pub mod clock;
 pub mod config;
 pub mod customers;
 pub mod db;
+pub mod events;
 pub mod files;
 pub mod http;
 pub mod metadata;

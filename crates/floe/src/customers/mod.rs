@@ -42,3 +42,24 @@ pub fn router() -> Router<AppState> {
             get(routes::payment_methods_external),
         )
 }
+
+/// Which of `ids` are live customers of `organization_id` (for other domains' checks).
+pub async fn live_ids(
+    db: &impl sea_orm::ConnectionTrait,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<uuid::Uuid>, sea_orm::DbErr> {
+    store::live_ids(db, organization_id, ids).await
+}
+
+/// Live customers of `organization_id` named by ID or by external ID, for showing who an
+/// event is about.
+pub async fn find_many(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+    external_ids: &[String],
+) -> Result<Vec<schema::Customer>, sea_orm::DbErr> {
+    let rows = store::find_many(db, organization_id, ids, external_ids).await?;
+    Ok(rows.iter().map(schema::Customer::from).collect())
+}

@@ -4,7 +4,7 @@
 use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering};
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    Order, QueryFilter, QueryOrder,
+    Order, QueryFilter, QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
@@ -162,6 +162,44 @@ pub async fn all(db: &ReadConnection, organization_id: Uuid) -> Result<Vec<Model
             .filter(Column::DeletedAt.is_null())
             .order_by_asc(Column::CreatedAt)
             .order_by_asc(Column::Id),
+    )
+    .await
+}
+
+pub async fn live_ids(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, DbErr> {
+    Entity::find()
+        .select_only()
+        .column(Column::Id)
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::DeletedAt.is_null())
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .into_tuple()
+        .all(db)
+        .await
+}
+
+pub async fn find_many(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    ids: &[Uuid],
+    external_ids: &[String],
+) -> Result<Vec<Model>, DbErr> {
+    if ids.is_empty() && external_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::DeletedAt.is_null())
+            .filter(
+                Condition::any()
+                    .add(Column::Id.is_in(ids.iter().copied()))
+                    .add(Column::ExternalId.is_in(external_ids.iter().cloned())),
+            ),
     )
     .await
 }

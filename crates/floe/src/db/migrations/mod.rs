@@ -5,6 +5,7 @@ use sea_orm_migration::prelude::*;
 
 mod m20261128_000001_init;
 mod m20261128_000002_customers_webhooks;
+mod m20261128_000003_events_meters;
 
 pub struct Migrator;
 
@@ -14,6 +15,7 @@ impl MigratorTrait for Migrator {
         vec![
             Box::new(m20261128_000001_init::Migration),
             Box::new(m20261128_000002_customers_webhooks::Migration),
+            Box::new(m20261128_000003_events_meters::Migration),
         ]
     }
 }

@@ -1,0 +1,23 @@
+//! Usage events: ingestion in batches (deduplicated, all-or-nothing), the events list and
+//! its filters, event names, and event types with their labels.
+
+pub mod entity;
+pub mod ingest;
+mod routes;
+pub mod schema;
+mod store;
+
+use axum::Router;
+use axum::routing::{get, patch, post};
+
+use crate::app::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/v1/events", get(routes::list))
+        .route("/v1/events/names", get(routes::list_names))
+        .route("/v1/events/ingest", post(routes::ingest))
+        .route("/v1/events/{id}", get(routes::get))
+        .route("/v1/event-types", get(routes::list_types))
+        .route("/v1/event-types/{id}", patch(routes::update_type))
+}

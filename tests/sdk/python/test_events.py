@@ -1,0 +1,167 @@
+"""Usage events through the official Python SDK: ingestion (all-or-nothing batches, dedupe,
+parents, `_cost` and `_llm`), the events list and its filters, get, names and event types."""
+
+import datetime
+import uuid
+
+import httpx
+import pytest
+from polar.base import PolarClientError
+from polar.v2026_10.errors import HTTPValidationError, ResourceNotFound
+
+
+def ago(**delta):
+    return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(**delta)).isoformat()
+
+
+def locs(error):
+    return [list(d.loc) for d in error.value.error.detail]
+
+
+def test_ingest_list_get(org):
+    customer = org.polar.customers.create(email=f"e-{uuid.uuid4().hex[:8]}@example.com", external_id="ev-" + uuid.uuid4().hex[:6])
+    result = org.polar.events.ingest(events=[
+        {"name": "api.call", "customer_id": customer.id, "timestamp": ago(minutes=3), "metadata": {"route": "/a", "ms": 12}},
+        {"name": "api.call", "external_customer_id": customer.external_id, "timestamp": ago(minutes=2), "metadata": {"route": "/b", "ms": 30}},
+        {"name": "llm.completion", "external_customer_id": "not-yet-a-customer", "timestamp": ago(minutes=1),
+         "metadata": {"_llm": {"vendor": "openai", "model": "gpt-4o", "input_tokens": 10, "output_tokens": 5, "total_tokens": 15},
+                      "_cost": {"amount": 150, "currency": "usd"}}},
+    ])
+    assert (result.inserted, result.duplicates) == (3, 0)
+    listed = org.polar.events.list(limit=10)
+    assert listed.pagination.total_count == 3
+    newest = listed.items[0]
+    assert newest.name == "llm.completion" and newest.source == "user" and newest.label == "llm.completion"
+    assert newest.metadata["_cost"].amount == "150.0"
+    assert newest.metadata["_llm"].total_tokens == 15
+    assert newest.customer is None and newest.external_customer_id == "not-yet-a-customer"
+    by_external = listed.items[1]
+    assert by_external.customer.id == customer.id  # attributed through the external ID
+    assert org.polar.events.get(by_external.id).metadata["route"] == "/b"
+
+    # A customer created later is the owner of its earlier events.
+    later = org.polar.customers.create(email=f"l-{uuid.uuid4().hex[:8]}@example.com", external_id="not-yet-a-customer")
+    assert org.polar.events.get(newest.id).customer.id == later.id
+
+    assert [e.name for e in org.polar.events.list(customer_id=customer.id).items] == ["api.call", "api.call"]
+    assert [e.name for e in org.polar.events.list(external_customer_id="not-yet-a-customer").items] == ["llm.completion"]
+    assert org.polar.events.list(name="api.call").pagination.total_count == 2
+    assert org.polar.events.list(metadata={"route": "/a"}).pagination.total_count == 1
+    assert org.polar.events.list(start_timestamp=ago(minutes=2, seconds=30)).pagination.total_count == 2
+    assert org.polar.events.list(end_timestamp=ago(minutes=2, seconds=30)).pagination.total_count == 1
+    oldest_first = org.polar.events.list(sorting=["timestamp"]).items
+    assert [e.metadata.get("route") for e in oldest_first[:2]] == ["/a", "/b"]
+    assert org.polar.events.list(source="system").pagination.total_count == 0
+    assert org.polar.events.list(query="gpt-4o").pagination.total_count == 1
+
+
+def test_dedupe_by_external_id(org):
+    batch = [{"name": "tick", "external_customer_id": "d1", "external_id": f"tick-{i}"} for i in range(5)]
+    assert org.polar.events.ingest(events=batch).inserted == 5
+    again = org.polar.events.ingest(events=batch[2:] + [{"name": "tick", "external_customer_id": "d1", "external_id": "tick-5"}])
+    assert (again.inserted, again.duplicates) == (1, 3)
+    within = org.polar.events.ingest(events=[{"name": "tick", "external_customer_id": "d1", "external_id": "same"}] * 3)
+    assert (within.inserted, within.duplicates) == (1, 2)
+    assert org.polar.events.list(name="tick").pagination.total_count == 7
+
+
+def test_a_bad_event_refuses_the_whole_batch(org):
+    with pytest.raises(HTTPValidationError) as error:
+        org.polar.events.ingest(events=[
+            {"name": "fine", "external_customer_id": "u"},
+            {"name": "x" * 129, "external_customer_id": "u"},
+            {"name": "future", "external_customer_id": "u", "timestamp": "2999-01-01T00:00:00Z"},
+            {"name": "who"},
+            {"name": "ghost", "customer_id": str(uuid.uuid4())},
+        ])
+    found = locs(error)
+    assert ["body", "events", 1, "name"] in found
+    assert ["body", "events", 2, "timestamp"] in found
+    assert ["body", "events", 3, "customer_id"] in found
+    assert not any(l[:3] == ["body", "events", 0] for l in found)
+    assert org.polar.events.list().pagination.total_count == 0  # nothing stored
+    # The customer check runs too, once the batch is otherwise valid.
+    with pytest.raises(HTTPValidationError) as error:
+        org.polar.events.ingest(events=[{"name": "ok", "external_customer_id": "u"}, {"name": "ghost", "customer_id": str(uuid.uuid4())}])
+    assert locs(error) == [["body", "events", 1, "customer_id"]]
+    assert org.polar.events.list().pagination.total_count == 0
+
+
+def test_metadata_rules(org):
+    cases = [
+        ({"k": {"nested": True}}, ["body", "events", 0, "metadata", "k"]),
+        ({"k": ""}, ["body", "events", 0, "metadata", "k"]),
+        ({"k" * 41: 1}, ["body", "events", 0, "metadata", "k" * 41]),
+        ({"_cost": {"amount": 100000, "currency": "usd"}}, ["body", "events", 0, "metadata", "_cost", "amount"]),
+        ({"_cost": {"amount": 1, "currency": "eur"}}, ["body", "events", 0, "metadata", "_cost", "currency"]),
+        ({"_llm": {"vendor": "x", "model": "y", "input_tokens": 1, "output_tokens": 1}}, ["body", "events", 0, "metadata", "_llm", "total_tokens"]),
+    ]
+    for metadata, loc in cases:
+        with pytest.raises(HTTPValidationError) as error:
+            org.polar.events.ingest(events=[{"name": "m", "external_customer_id": "u", "metadata": metadata}])
+        assert loc in locs(error), (metadata, locs(error))
+
+
+def test_parents_children_and_depth(org):
+    org.polar.events.ingest(events=[
+        {"name": "request", "external_customer_id": "p", "external_id": "req-1", "timestamp": ago(seconds=30)},
+        {"name": "step", "external_customer_id": "p", "parent_id": "req-1", "timestamp": ago(seconds=20)},
+    ])
+    # A child may arrive before its parent; it is adopted when the parent comes.
+    org.polar.events.ingest(events=[{"name": "step", "external_customer_id": "p", "parent_id": "req-2", "timestamp": ago(seconds=15)}])
+    org.polar.events.ingest(events=[{"name": "request", "external_customer_id": "p", "external_id": "req-2", "timestamp": ago(seconds=40)}])
+    roots = org.polar.events.list(depth=0).items
+    assert [e.name for e in roots] == ["request", "request"]
+    assert all(e.child_count == 1 for e in roots)
+    for root in roots:
+        children = org.polar.events.list(parent_id=root.id).items
+        assert len(children) == 1 and children[0].parent_id == root.id
+    by_id = org.polar.events.ingest(events=[{"name": "step", "external_customer_id": "p", "parent_id": roots[0].id}])
+    assert by_id.inserted == 1
+    assert org.polar.events.list(parent_id=roots[0].id).pagination.total_count == 2
+
+
+def test_names_and_event_types(org):
+    org.polar.events.ingest(events=[
+        {"name": "a.one", "external_customer_id": "n", "timestamp": ago(minutes=5)},
+        {"name": "a.one", "external_customer_id": "n", "timestamp": ago(minutes=1), "metadata": {"kind": "fancy"}},
+        {"name": "b.two", "external_customer_id": "n", "timestamp": ago(minutes=3)},
+    ])
+    names = org.polar.events.list_names().items
+    assert [(n.name, n.occurrences) for n in names] == [("a.one", 2), ("b.two", 1)]
+    assert org.polar.events.list_names(sorting=["occurrences"]).items[0].name == "b.two"
+    assert [n.name for n in org.polar.events.list_names(query="TWO").items] == ["b.two"]
+    types = org.polar.event_types.list().items
+    assert {(t.name, t.occurrences) for t in types} == {("a.one", 2), ("b.two", 1)}
+    a_one = next(t for t in types if t.name == "a.one")
+    renamed = org.polar.event_types.update(a_one.id, label="  Premium call ", label_property_selector="kind")
+    assert renamed.label == "Premium call" and renamed.label_property_selector == "kind"
+    labels = {e.metadata.get("kind"): e.label for e in org.polar.events.list(name="a.one").items}
+    assert labels == {"fancy": "fancy", None: "Premium call"}
+    assert org.polar.event_types.list(query="premium").items[0].id == a_one.id
+    with pytest.raises(HTTPValidationError):
+        org.polar.event_types.update(a_one.id, label="   ")
+
+
+def test_scopes_and_tenancy(floe, org):
+    org.polar.events.ingest(events=[{"name": "mine", "external_customer_id": "t"}])
+    event = org.polar.events.list().items[0]
+    reader = floe.client(floe.token(org.organization, "events:read"))
+    assert reader.events.list().pagination.total_count == 1
+    with pytest.raises(PolarClientError) as error:
+        reader.events.ingest(events=[{"name": "x", "external_customer_id": "t"}])
+    assert error.value.status_code == 403
+    assert httpx.post(f"{org.url}/v1/events/ingest", json={"events": []}).status_code == 401
+    other = floe.client(floe.token(floe.organization()))
+    assert other.events.list().pagination.total_count == 0
+    assert other.events.list_names().items == []
+    assert other.event_types.list().items == []
+    with pytest.raises(ResourceNotFound):
+        other.events.get(event.id)
+    a_type = org.polar.event_types.list().items[0]
+    with pytest.raises(PolarClientError) as error:
+        other.event_types.update(a_type.id, label="stolen")
+    assert error.value.status_code == 404
+    # Another organization's customer cannot be named.
+    with pytest.raises(HTTPValidationError):
+        other.events.ingest(events=[{"name": "x", "customer_id": org.polar.customers.create(email=f"t-{uuid.uuid4().hex[:6]}@example.com").id}])
