@@ -26,7 +26,7 @@ use crate::storage::ObjectStorage;
 use crate::storage::local::LocalStorage;
 use crate::storage::s3::{EmptyParts, S3Storage};
 use crate::storage::signing::UrlSigner;
-use crate::{customers, db, events, files, openapi, organizations, webhooks};
+use crate::{customers, db, events, files, meters, openapi, organizations, webhooks};
 
 /// The API's body limit; part uploads to local storage have their own.
 pub const BODY_LIMIT: usize = 10 * 1024 * 1024;
@@ -140,6 +140,7 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
         .merge(customers::router())
         .merge(webhooks::router())
         .merge(events::router())
+        .merge(meters::router())
         // Inside the timeout, so a replayed response is as quick as any.
         .layer(middleware::from_fn_with_state(
             state.clone(),

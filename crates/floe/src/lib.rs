@@ -16,6 +16,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod metadata;
+pub mod meters;
 pub mod openapi;
 pub mod organizations;
 pub mod storage;
