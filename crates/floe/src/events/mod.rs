@@ -21,3 +21,17 @@ pub fn router() -> Router<AppState> {
         .route("/v1/event-types", get(routes::list_types))
         .route("/v1/event-types/{id}", patch(routes::update_type))
 }
+
+/// Events of `organization_id` with `from <= timestamp < to`, optionally only some
+/// customers' (by ID or external ID) and with metadata values, for meter computations.
+pub async fn in_range(
+    db: &crate::db::ReadConnection,
+    backend: sea_orm::DbBackend,
+    organization_id: uuid::Uuid,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+    customers: Option<(Vec<uuid::Uuid>, Vec<String>)>,
+    metadata: &[(String, Vec<String>)],
+) -> Result<Vec<entity::Model>, sea_orm::DbErr> {
+    store::in_range(db, backend, organization_id, from, to, customers, metadata).await
+}

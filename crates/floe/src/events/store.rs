@@ -248,3 +248,33 @@ pub async fn get_event_type_in(
         .one(txn)
         .await
 }
+
+pub async fn in_range(
+    db: &ReadConnection,
+    backend: DbBackend,
+    organization_id: Uuid,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    customers: Option<(Vec<Uuid>, Vec<String>)>,
+    metadata: &[(String, Vec<String>)],
+) -> Result<Vec<Model>, DbErr> {
+    let mut query = Entity::find()
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::Timestamp.gte(from))
+        .filter(Column::Timestamp.lt(to));
+    if let Some((ids, external)) = customers {
+        query = query.filter(
+            Condition::any()
+                .add(Column::CustomerId.is_in(ids))
+                .add(Column::ExternalCustomerId.is_in(external)),
+        );
+    }
+    if !metadata.is_empty() {
+        query = query.filter(crate::metadata::condition(
+            backend,
+            Column::Metadata,
+            metadata,
+        ));
+    }
+    db.all(query).await
+}

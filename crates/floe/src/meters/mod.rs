@@ -2,7 +2,9 @@
 //! and an aggregation over them).
 
 mod entity;
+pub mod evaluate;
 pub mod filter;
+pub mod quantities;
 mod routes;
 pub mod schema;
 mod service;
@@ -17,4 +19,5 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/meters", get(routes::list).post(routes::create))
         .route("/v1/meters/{id}", get(routes::get).patch(routes::update))
+        .route("/v1/meters/{id}/quantities", get(routes::quantities))
 }

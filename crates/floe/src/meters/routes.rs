@@ -2,14 +2,23 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
 use serde_json::Value;
+use uuid::Uuid;
+
+use super::evaluate::EventView;
+use super::filter::{Aggregation, Filter};
+use super::quantities::{Interval, MeterQuantities, Sample, compute, event_range, series};
 
 use super::schema::{Meter, MeterSortProperty};
 use super::{service, store};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::http::pagination::Direction;
-use crate::http::{ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
+use crate::http::{
+    ApiError, ApiResult, IdPath, Json, ListResource, Loc, Pagination, QueryParams, ValidationIssue,
+};
 
 /// `meters:read` or `meters:write`.
 pub struct MetersRead;
@@ -90,4 +99,253 @@ pub async fn update(
     Ok(axum::Json(
         service::update(&app, auth.organization_id, id, body).await?,
     ))
+}
+
+/// `meters:quantities`.
+pub async fn quantities(
+    auth: Authorized<MetersRead>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    query: QueryParams,
+) -> ApiResult<axum::Json<MeterQuantities>> {
+    let row = store::get(&app.reader, auth.organization_id, id)
+        .await?
+        .ok_or_else(service::missing)?;
+    let params = QuantityParams::parse(&query)?;
+    let filter: Filter = serde_json::from_str(&row.filter).map_err(ApiError::internal)?;
+    let aggregation =
+        Aggregation::from_json(&serde_json::from_str(&row.aggregation).unwrap_or_default());
+    let points = series(params.start, params.end, params.interval, params.tz);
+    let Some((from, to)) = event_range(&points, params.interval, params.tz) else {
+        return Ok(axum::Json(MeterQuantities {
+            quantities: Vec::new(),
+            total: 0.0,
+        }));
+    };
+    // Whose events: the customers named, by ID and by external ID, each pulling in the other.
+    let customers = if params.customer_ids.is_empty() && params.external_ids.is_empty() {
+        None
+    } else {
+        let found = crate::customers::find_many(
+            &app.reader,
+            auth.organization_id,
+            &params.customer_ids,
+            &params.external_ids,
+        )
+        .await?;
+        let mut ids: Vec<Uuid> = found.iter().map(|c| c.id).collect();
+        let mut external: Vec<String> =
+            found.iter().filter_map(|c| c.external_id.clone()).collect();
+        ids.extend(params.customer_ids.iter().copied());
+        external.extend(params.external_ids.iter().cloned());
+        Some((ids, external))
+    };
+    let rows = crate::events::in_range(
+        &app.reader,
+        app.db.get_database_backend(),
+        auth.organization_id,
+        from,
+        to,
+        customers,
+        &params.metadata,
+    )
+    .await?;
+    // An event sent with an external ID belongs to the customer that has it, if any.
+    let external: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.external_customer_id.clone())
+        .collect();
+    let owners: std::collections::HashMap<String, Uuid> =
+        crate::customers::find_many(&app.reader, auth.organization_id, &[], &external)
+            .await?
+            .into_iter()
+            .filter_map(|c| Some((c.external_id?, c.id)))
+            .collect();
+    let samples: Vec<Sample> = rows
+        .iter()
+        .filter_map(|row| {
+            let metadata = crate::metadata::from_text(&row.metadata);
+            let view = EventView {
+                name: &row.name,
+                source: &row.source,
+                timestamp: row.timestamp,
+                metadata: &metadata,
+            };
+            if !filter.matches(&view) {
+                return None;
+            }
+            let contribution = aggregation.contribution(&view)?;
+            let customer = match (&row.customer_id, &row.external_customer_id) {
+                (Some(id), _) => id.to_string(),
+                (None, Some(ext)) => owners
+                    .get(ext)
+                    .map_or_else(|| format!("external:{ext}"), Uuid::to_string),
+                (None, None) => String::new(),
+            };
+            Some(Sample {
+                timestamp: row.timestamp,
+                customer,
+                contribution,
+            })
+        })
+        .collect();
+    Ok(axum::Json(compute(
+        &points,
+        params.interval,
+        params.tz,
+        &aggregation,
+        params.per_customer.as_ref(),
+        &samples,
+    )))
+}
+
+struct QuantityParams {
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    interval: Interval,
+    tz: Tz,
+    customer_ids: Vec<Uuid>,
+    external_ids: Vec<String>,
+    per_customer: Option<Aggregation>,
+    metadata: Vec<(String, Vec<String>)>,
+}
+
+impl QuantityParams {
+    fn parse(query: &QueryParams) -> ApiResult<Self> {
+        let mut issues = Vec::new();
+        let mut timestamp = |name: &str| -> Option<DateTime<Utc>> {
+            match query.last(name) {
+                None => {
+                    issues.push(ValidationIssue::new(
+                        Loc::query(name),
+                        "missing",
+                        "Field required",
+                        Value::Null,
+                    ));
+                    None
+                }
+                Some(raw) => match DateTime::parse_from_rfc3339(raw) {
+                    Ok(at) => Some(at.with_timezone(&Utc)),
+                    Err(_) => {
+                        issues.push(ValidationIssue::new(
+                            Loc::query(name),
+                            "datetime_from_date_parsing",
+                            "Input should be a valid datetime with a timezone",
+                            Value::String(raw.to_owned()),
+                        ));
+                        None
+                    }
+                },
+            }
+        };
+        let start = timestamp("start_timestamp");
+        let end = timestamp("end_timestamp");
+        let interval = match query.last("interval") {
+            None => {
+                issues.push(ValidationIssue::new(
+                    Loc::query("interval"),
+                    "missing",
+                    "Field required",
+                    Value::Null,
+                ));
+                None
+            }
+            Some(raw) => {
+                let parsed = Interval::parse(raw);
+                if parsed.is_none() {
+                    issues.push(ValidationIssue::new(
+                        Loc::query("interval"),
+                        "enum",
+                        "Input should be 'year', 'month', 'week', 'day' or 'hour'",
+                        Value::String(raw.to_owned()),
+                    ));
+                }
+                parsed
+            }
+        };
+        let tz_name = query.last("timezone").unwrap_or("UTC");
+        let tz = tz_name.parse::<Tz>().ok();
+        if tz.is_none() {
+            issues.push(ValidationIssue::new(
+                Loc::query("timezone"),
+                "enum",
+                "Input should be an IANA time zone name",
+                Value::String(tz_name.to_owned()),
+            ));
+        }
+        let per_customer = match query.last("customer_aggregation_function") {
+            None => None,
+            Some(raw) => {
+                let parsed = match raw {
+                    "count" => Some(Aggregation::Count),
+                    "sum" => Some(Aggregation::Sum(String::new())),
+                    "max" => Some(Aggregation::Max(String::new())),
+                    "min" => Some(Aggregation::Min(String::new())),
+                    "avg" => Some(Aggregation::Avg(String::new())),
+                    "unique" => Some(Aggregation::Unique(String::new())),
+                    _ => None,
+                };
+                if parsed.is_none() {
+                    issues.push(ValidationIssue::new(
+                        Loc::query("customer_aggregation_function"),
+                        "enum",
+                        "Input should be 'count', 'sum', 'max', 'min', 'avg' or 'unique'",
+                        Value::String(raw.to_owned()),
+                    ));
+                }
+                parsed
+            }
+        };
+        let customer_ids = match query.uuids("customer_id") {
+            Ok(ids) => ids.unwrap_or_default(),
+            Err(ApiError::Validation(more)) => {
+                issues.extend(more);
+                Vec::new()
+            }
+            Err(other) => return Err(other),
+        };
+        let metadata = match crate::metadata::query_filter(query) {
+            Ok(pairs) => pairs,
+            Err(ApiError::Validation(more)) => {
+                issues.extend(more);
+                Vec::new()
+            }
+            Err(other) => return Err(other),
+        };
+        if !issues.is_empty() {
+            return Err(ApiError::Validation(issues));
+        }
+        let (Some(start), Some(end), Some(interval), Some(tz)) = (start, end, interval, tz) else {
+            return Err(ApiError::internal(anyhow::anyhow!(
+                "quantity parameters missing after validation"
+            )));
+        };
+        let days = end
+            .with_timezone(&tz)
+            .date_naive()
+            .signed_duration_since(start.with_timezone(&tz).date_naive())
+            .num_days();
+        if start > end || days > interval.max_days() {
+            return Err(ApiError::validation(
+                Loc(vec![crate::http::error::LocPart::Key("query".to_owned())]),
+                "value_error",
+                "The interval is too small for the given date range. Use a larger interval or reduce the date range.",
+                Value::Null,
+            ));
+        }
+        Ok(Self {
+            start,
+            end,
+            interval,
+            tz,
+            customer_ids,
+            external_ids: query
+                .all("external_customer_id")
+                .iter()
+                .map(|s| (*s).to_owned())
+                .collect(),
+            per_customer,
+            metadata,
+        })
+    }
 }
