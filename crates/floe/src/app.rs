@@ -141,6 +141,7 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
         .merge(webhooks::router())
         .merge(events::router())
         .merge(meters::router())
+        .merge(crate::customer_meters::router())
         // Inside the timeout, so a replayed response is as quick as any.
         .layer(middleware::from_fn_with_state(
             state.clone(),

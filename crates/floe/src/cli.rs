@@ -59,6 +59,38 @@ pub enum Command {
     /// Object storage.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Customer meter adjustments by hand (what benefits and subscriptions do on their own).
+    #[command(subcommand)]
+    Meter(MeterCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum MeterCommand {
+    /// Credit units of a meter to a customer (negative units take credit back); prints the
+    /// event ID.
+    Credit {
+        /// The organization's slug or ID.
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        customer: uuid::Uuid,
+        #[arg(long)]
+        meter: uuid::Uuid,
+        #[arg(long, allow_hyphen_values = true)]
+        units: i64,
+        /// Mark the credit as rolled over from the previous period.
+        #[arg(long)]
+        rollover: bool,
+    },
+    /// Start a new period of a meter for a customer; prints the event ID.
+    Reset {
+        #[arg(long)]
+        organization: String,
+        #[arg(long)]
+        customer: uuid::Uuid,
+        #[arg(long)]
+        meter: uuid::Uuid,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -315,6 +347,50 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             print_stdout(&serde_json::to_string_pretty(&organization)?);
+            Ok(())
+        }
+        Command::Meter(command) => {
+            let db = db::connect(&database_url).await?;
+            let now = chrono::Utc::now();
+            let (organization, customer, meter) = match &command {
+                MeterCommand::Credit {
+                    organization,
+                    customer,
+                    meter,
+                    ..
+                }
+                | MeterCommand::Reset {
+                    organization,
+                    customer,
+                    meter,
+                } => (organization, *customer, *meter),
+            };
+            let org = organizations::store::find_by_slug_or_id(&db, organization)
+                .await?
+                .with_context(|| format!("no organization {organization:?}"))?;
+            if crate::customers::live_ids(&db, org.id, &[customer])
+                .await?
+                .is_empty()
+            {
+                anyhow::bail!("no customer {customer} in {organization}");
+            }
+            if !crate::meters::exists(&db, org.id, meter).await? {
+                anyhow::bail!("no meter {meter} in {organization}");
+            }
+            let id = match command {
+                MeterCommand::Credit {
+                    units, rollover, ..
+                } => {
+                    crate::events::system::meter_credited(
+                        &db, org.id, customer, meter, units, rollover, now,
+                    )
+                    .await?
+                }
+                MeterCommand::Reset { .. } => {
+                    crate::events::system::meter_reset(&db, org.id, customer, meter, now).await?
+                }
+            };
+            print_stdout(&id.to_string());
             Ok(())
         }
         Command::Token(TokenCommand::Create {

@@ -63,3 +63,15 @@ pub async fn find_many(
     let rows = store::find_many(db, organization_id, ids, external_ids).await?;
     Ok(rows.iter().map(schema::Customer::from).collect())
 }
+
+/// Every live customer of an organization.
+pub async fn all_live(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+) -> Result<Vec<schema::Customer>, sea_orm::DbErr> {
+    Ok(store::all(db, organization_id)
+        .await?
+        .iter()
+        .map(schema::Customer::from)
+        .collect())
+}

@@ -70,7 +70,15 @@ pub struct CustomerState {
     pub customer: Customer,
     pub active_subscriptions: Vec<Value>,
     pub granted_benefits: Vec<Value>,
-    pub active_meters: Vec<Value>,
+    pub active_meters: Vec<crate::customer_meters::CustomerStateMeter>,
+}
+
+impl CustomerState {
+    pub fn with_meters(customer: Customer, meters: &[crate::customer_meters::MeterState]) -> Self {
+        let mut state = Self::from(customer);
+        state.active_meters = meters.iter().map(Into::into).collect();
+        state
+    }
 }
 
 impl From<Customer> for CustomerState {

@@ -101,18 +101,32 @@ fn conflict(error: DbErr, email: Option<&str>, external_id: Option<&str>) -> Api
 
 /// Queues `customer.<change>` and `customer.state_changed` for `row`.
 async fn emit_change(
+    app: &AppState,
     txn: &DatabaseTransaction,
     row: &Model,
     change: EventType,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, DbErr> {
     let customer = Customer::from(row);
+    // Usage events are immutable and never part of this transaction, so reading the
+    // customer's meters beside it sees exactly what the state is.
+    let meters = if row.deleted_at.is_some() {
+        Vec::new()
+    } else {
+        crate::customer_meters::for_customer(
+            app,
+            row.organization_id,
+            row.id,
+            row.external_id.as_deref(),
+        )
+        .await?
+    };
     let mut queued = webhooks::emit(txn, row.organization_id, change, &customer, now).await?;
     queued += webhooks::emit(
         txn,
         row.organization_id,
         EventType::CustomerStateChanged,
-        &CustomerState::from(customer),
+        &CustomerState::with_meters(customer, &meters),
         now,
     )
     .await?;
@@ -194,7 +208,7 @@ pub async fn create(
     let row = store::insert(&txn, row)
         .await
         .map_err(|e| conflict(e, body.email.as_deref(), body.external_id.as_deref()))?;
-    let queued = emit_change(&txn, &row, EventType::CustomerCreated, now).await?;
+    let queued = emit_change(app, &txn, &row, EventType::CustomerCreated, now).await?;
     txn.commit().await?;
     if queued > 0 {
         app.nudge.wake();
@@ -345,7 +359,7 @@ pub async fn update(
     let row = store::update(&txn, row)
         .await
         .map_err(|e| conflict(e, email.as_deref(), external_id.as_deref()))?;
-    let queued = emit_change(&txn, &row, EventType::CustomerUpdated, now).await?;
+    let queued = emit_change(app, &txn, &row, EventType::CustomerUpdated, now).await?;
     txn.commit().await?;
     if queued > 0 {
         app.nudge.wake();
@@ -384,7 +398,7 @@ pub async fn delete(
         row.metadata = crate::metadata::to_text(&Map::new());
     }
     let row = store::update(&txn, row).await?;
-    let queued = emit_change(&txn, &row, EventType::CustomerDeleted, now).await?;
+    let queued = emit_change(app, &txn, &row, EventType::CustomerDeleted, now).await?;
     txn.commit().await?;
     if queued > 0 {
         app.nudge.wake();

@@ -6,6 +6,7 @@ pub mod ingest;
 mod routes;
 pub mod schema;
 mod store;
+pub mod system;
 
 use axum::Router;
 use axum::routing::{get, patch, post};
@@ -34,4 +35,14 @@ pub async fn in_range(
     metadata: &[(String, Vec<String>)],
 ) -> Result<Vec<entity::Model>, sea_orm::DbErr> {
     store::in_range(db, backend, organization_id, from, to, customers, metadata).await
+}
+
+/// Every event of one customer (sent with its ID or its external ID), for customer meters.
+pub async fn of_customer(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    customer_id: uuid::Uuid,
+    external_id: Option<&str>,
+) -> Result<Vec<entity::Model>, sea_orm::DbErr> {
+    store::of_customer(db, organization_id, customer_id, external_id).await
 }

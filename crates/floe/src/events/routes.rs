@@ -235,6 +235,9 @@ async fn present(
 
 /// An event's label: its type's, or the metadata value its type's selector points at.
 fn label_of(row: &super::entity::Model, event_type: Option<&event_type::Model>) -> String {
+    if row.source == "system" {
+        return super::system::label(&row.name).map_or_else(|| row.name.clone(), str::to_owned);
+    }
     let Some(event_type) = event_type else {
         return row.name.clone();
     };

@@ -278,3 +278,21 @@ pub async fn in_range(
     }
     db.all(query).await
 }
+
+pub async fn of_customer(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    customer_id: Uuid,
+    external_id: Option<&str>,
+) -> Result<Vec<Model>, DbErr> {
+    let mut whose = Condition::any().add(Column::CustomerId.eq(customer_id));
+    if let Some(external_id) = external_id {
+        whose = whose.add(Column::ExternalCustomerId.eq(external_id));
+    }
+    db.all(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(whose),
+    )
+    .await
+}

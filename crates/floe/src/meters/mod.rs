@@ -21,3 +21,53 @@ pub fn router() -> Router<AppState> {
         .route("/v1/meters/{id}", get(routes::get).patch(routes::update))
         .route("/v1/meters/{id}/quantities", get(routes::quantities))
 }
+
+/// A meter as other domains use it: its wire form and its compiled rules.
+pub struct MeterRecord {
+    pub meter: schema::Meter,
+    pub filter: filter::Filter,
+    pub aggregation: filter::Aggregation,
+}
+
+/// Meters of `organization_id`: those named in `ids` (archived or not), or else every
+/// meter that is not archived.
+pub async fn records(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    ids: Option<&[uuid::Uuid]>,
+) -> Result<Vec<MeterRecord>, sea_orm::DbErr> {
+    let rows = store::for_organization(db, organization_id, ids).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(MeterRecord {
+                meter: schema::Meter::from(row),
+                filter: serde_json::from_str(&row.filter).ok()?,
+                aggregation: filter::Aggregation::from_json(
+                    &serde_json::from_str(&row.aggregation).ok()?,
+                ),
+            })
+        })
+        .collect())
+}
+
+/// Every meter ID of an organization, archived ones included.
+pub async fn all_ids(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+) -> Result<Vec<uuid::Uuid>, sea_orm::DbErr> {
+    Ok(store::all(db, organization_id)
+        .await?
+        .into_iter()
+        .map(|m| m.id)
+        .collect())
+}
+
+/// Whether `id` is a meter of `organization_id`.
+pub async fn exists(
+    db: &impl sea_orm::ConnectionTrait,
+    organization_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(service::get_in(db, organization_id, id).await?.is_some())
+}

@@ -72,3 +72,22 @@ pub async fn list(
     }
     crate::db::paginate(db, query.order_by_asc(Column::Id), pagination).await
 }
+
+pub async fn for_organization(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    ids: Option<&[Uuid]>,
+) -> Result<Vec<Model>, DbErr> {
+    let mut query = Entity::find().filter(Column::OrganizationId.eq(organization_id));
+    query = match ids {
+        Some(ids) => query.filter(Column::Id.is_in(ids.iter().copied())),
+        None => query.filter(Column::ArchivedAt.is_null()),
+    };
+    db.all(query.order_by_asc(Column::Name).order_by_asc(Column::Id))
+        .await
+}
+
+pub async fn all(db: &ReadConnection, organization_id: Uuid) -> Result<Vec<Model>, DbErr> {
+    db.all(Entity::find().filter(Column::OrganizationId.eq(organization_id)))
+        .await
+}

@@ -1,0 +1,261 @@
+//! Handlers of the customer meters API.
+
+use axum::extract::State;
+use uuid::Uuid;
+
+use super::{MeterDef, MeterState, compute};
+use crate::app::AppState;
+use crate::auth::{Authorized, RequiredScopes, Scope};
+use crate::customers::schema::Customer;
+use crate::http::pagination::{Direction, SortProperty};
+use crate::http::{ApiError, ApiResult, IdPath, ListResource, Pagination, QueryParams};
+use crate::meters::schema::Meter;
+
+/// `customer_meters:read`.
+pub struct CustomerMetersRead;
+
+impl RequiredScopes for CustomerMetersRead {
+    const SCOPES: &'static [Scope] = &[Scope::CustomerMetersRead];
+}
+
+/// `CustomerMeter`.
+#[derive(Debug, serde::Serialize)]
+pub struct CustomerMeter {
+    pub id: Uuid,
+    pub created_at: chrono::DateTime<chrono::Utc>,
+    pub modified_at: Option<chrono::DateTime<chrono::Utc>>,
+    pub customer_id: Uuid,
+    pub meter_id: Uuid,
+    pub consumed_units: f64,
+    pub credited_units: i64,
+    pub balance: f64,
+    pub customer: Customer,
+    pub meter: Meter,
+}
+
+/// `CustomerMeterSortProperty`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SortBy {
+    CreatedAt,
+    ModifiedAt,
+    CustomerId,
+    CustomerName,
+    MeterId,
+    MeterName,
+    ConsumedUnits,
+    CreditedUnits,
+    Balance,
+}
+
+impl SortProperty for SortBy {
+    const NAMES: &'static [&'static str] = &[
+        "created_at",
+        "modified_at",
+        "customer_id",
+        "customer_name",
+        "meter_id",
+        "meter_name",
+        "consumed_units",
+        "credited_units",
+        "balance",
+    ];
+
+    fn from_name(name: &str) -> Option<Self> {
+        Some(match name {
+            "created_at" => Self::CreatedAt,
+            "modified_at" => Self::ModifiedAt,
+            "customer_id" => Self::CustomerId,
+            "customer_name" => Self::CustomerName,
+            "meter_id" => Self::MeterId,
+            "meter_name" => Self::MeterName,
+            "consumed_units" => Self::ConsumedUnits,
+            "credited_units" => Self::CreditedUnits,
+            "balance" => Self::Balance,
+            _ => return None,
+        })
+    }
+}
+
+pub fn router() -> axum::Router<AppState> {
+    axum::Router::new()
+        .route("/v1/customer-meters", axum::routing::get(list))
+        .route("/v1/customer-meters/{id}", axum::routing::get(get))
+}
+
+/// The meters to evaluate: those named (archived too), or the active ones.
+pub async fn active_meters(
+    app: &AppState,
+    organization_id: Uuid,
+    ids: Option<&[Uuid]>,
+) -> Result<Vec<MeterDef>, sea_orm::DbErr> {
+    Ok(crate::meters::records(&app.reader, organization_id, ids)
+        .await?
+        .into_iter()
+        .map(|r| MeterDef {
+            id: r.meter.id,
+            filter: r.filter,
+            aggregation: r.aggregation,
+        })
+        .collect())
+}
+
+/// Every customer meter of the organization, for the customers and meters asked about.
+async fn all(
+    app: &AppState,
+    organization_id: Uuid,
+    customer_ids: Option<Vec<Uuid>>,
+    external_ids: Option<Vec<String>>,
+    meter_ids: Option<Vec<Uuid>>,
+) -> ApiResult<Vec<CustomerMeter>> {
+    let records =
+        crate::meters::records(&app.reader, organization_id, meter_ids.as_deref()).await?;
+    let customers = match (&customer_ids, &external_ids) {
+        (None, None) => crate::customers::all_live(&app.reader, organization_id).await?,
+        _ => {
+            crate::customers::find_many(
+                &app.reader,
+                organization_id,
+                customer_ids.as_deref().unwrap_or_default(),
+                external_ids.as_deref().unwrap_or_default(),
+            )
+            .await?
+        }
+    };
+    let defs: Vec<MeterDef> = records
+        .iter()
+        .map(|r| MeterDef {
+            id: r.meter.id,
+            filter: r.filter.clone(),
+            aggregation: r.aggregation.clone(),
+        })
+        .collect();
+    let mut out = Vec::new();
+    for customer in customers {
+        let events = crate::events::of_customer(
+            &app.reader,
+            organization_id,
+            customer.id,
+            customer.external_id.as_deref(),
+        )
+        .await?;
+        for state in compute(customer.id, &defs, &events) {
+            let Some(record) = records.iter().find(|r| r.meter.id == state.meter_id) else {
+                continue;
+            };
+            out.push(wire(&state, customer.clone(), &record.meter));
+        }
+    }
+    Ok(out)
+}
+
+fn wire(state: &MeterState, customer: Customer, meter: &Meter) -> CustomerMeter {
+    CustomerMeter {
+        id: state.id,
+        created_at: state.created_at,
+        modified_at: state.modified_at,
+        customer_id: state.customer_id,
+        meter_id: state.meter_id,
+        consumed_units: state.consumed_units,
+        credited_units: state.credited_units,
+        balance: state.balance,
+        customer,
+        meter: Meter {
+            ..meter_clone(meter)
+        },
+    }
+}
+
+fn meter_clone(meter: &Meter) -> Meter {
+    Meter {
+        metadata: meter.metadata.clone(),
+        created_at: meter.created_at,
+        modified_at: meter.modified_at,
+        id: meter.id,
+        name: meter.name.clone(),
+        unit: meter.unit.clone(),
+        custom_label: meter.custom_label.clone(),
+        custom_multiplier: meter.custom_multiplier,
+        filter: meter.filter.clone(),
+        aggregation: meter.aggregation.clone(),
+        organization_id: meter.organization_id,
+        archived_at: meter.archived_at,
+    }
+}
+
+pub async fn list(
+    auth: Authorized<CustomerMetersRead>,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<CustomerMeter>>> {
+    let pagination = Pagination::from_query(&query)?;
+    let sorting = query.sorting(&[(SortBy::ModifiedAt, Direction::Descending)])?;
+    let customer_ids = query.uuids("customer_id")?;
+    let meter_ids = query.uuids("meter_id")?;
+    let external: Vec<String> = query
+        .all("external_customer_id")
+        .iter()
+        .map(|s| (*s).to_owned())
+        .collect();
+    if let Some(ids) = query.uuids("organization_id")?
+        && !ids.contains(&auth.organization_id)
+    {
+        return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
+    }
+    let mut items = all(
+        &app,
+        auth.organization_id,
+        customer_ids,
+        (!external.is_empty()).then_some(external),
+        meter_ids,
+    )
+    .await?;
+    items.sort_by(|a, b| {
+        for (property, direction) in &sorting {
+            let ordering = match property {
+                SortBy::CreatedAt => a.created_at.cmp(&b.created_at),
+                SortBy::ModifiedAt => a
+                    .modified_at
+                    .unwrap_or(a.created_at)
+                    .cmp(&b.modified_at.unwrap_or(b.created_at)),
+                SortBy::CustomerId => a.customer_id.cmp(&b.customer_id),
+                SortBy::CustomerName => a.customer.name.cmp(&b.customer.name),
+                SortBy::MeterId => a.meter_id.cmp(&b.meter_id),
+                SortBy::MeterName => a.meter.name.cmp(&b.meter.name),
+                SortBy::ConsumedUnits => a.consumed_units.total_cmp(&b.consumed_units),
+                SortBy::CreditedUnits => a.credited_units.cmp(&b.credited_units),
+                SortBy::Balance => a.balance.total_cmp(&b.balance),
+            };
+            let ordering = if *direction == Direction::Descending {
+                ordering.reverse()
+            } else {
+                ordering
+            };
+            if ordering.is_ne() {
+                return ordering;
+            }
+        }
+        a.id.cmp(&b.id)
+    });
+    let total = items.len() as u64;
+    let page = items
+        .into_iter()
+        .skip(usize::try_from(pagination.offset()).unwrap_or(usize::MAX))
+        .take(usize::try_from(pagination.limit).unwrap_or(usize::MAX))
+        .collect();
+    Ok(axum::Json(ListResource::new(page, total, pagination)))
+}
+
+pub async fn get(
+    auth: Authorized<CustomerMetersRead>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<CustomerMeter>> {
+    // Archived meters keep their customer meters reachable by ID.
+    let meter_ids: Vec<Uuid> = crate::meters::all_ids(&app.reader, auth.organization_id).await?;
+    let items = all(&app, auth.organization_id, None, None, Some(meter_ids)).await?;
+    items
+        .into_iter()
+        .find(|m| m.id == id)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::ResourceNotFound("Customer meter not found.".to_owned()))
+}
