@@ -542,6 +542,8 @@ pub async fn store(
             .column(Column::Id)
             .column(Column::ExternalId)
             .filter(Column::OrganizationId.eq(organization_id))
+            // Spelled out so PostgreSQL sees that the partial unique index applies.
+            .filter(Column::ExternalId.is_not_null())
             .filter(Column::ExternalId.is_in(chunk.iter().cloned()))
             .into_tuple()
             .all(txn)
@@ -652,6 +654,7 @@ pub async fn store(
             .column(Column::ParentRef)
             .filter(Column::OrganizationId.eq(organization_id))
             .filter(Column::ParentId.is_null())
+            .filter(Column::ParentRef.is_not_null())
             .filter(Column::ParentRef.is_in(chunk.iter().cloned()))
             .into_tuple()
             .all(txn)
