@@ -165,3 +165,40 @@ def test_scopes_and_tenancy(floe, org):
     # Another organization's customer cannot be named.
     with pytest.raises(HTTPValidationError):
         other.events.ingest(events=[{"name": "x", "customer_id": org.polar.customers.create(email=f"t-{uuid.uuid4().hex[:6]}@example.com").id}])
+
+
+def test_kill_9_mid_batch_stores_all_or_nothing_and_a_resend_completes_it(own_floe):
+    import threading
+
+    server = own_floe()
+    organization = server.organization()
+    token = server.token(organization)
+    batch = [
+        {"name": "bulk", "external_customer_id": f"k{i % 10}", "external_id": f"bulk-{i}", "metadata": {"i": i, "pad": "x" * 200}}
+        for i in range(20_000)
+    ]
+    outcome = {}
+
+    def send():
+        try:
+            outcome["response"] = httpx.post(f"{server.url}/v1/events/ingest", json={"events": batch},
+                                             headers={"Authorization": f"Bearer {token}"}, timeout=60)
+        except httpx.HTTPError as error:
+            outcome["error"] = error
+
+    sender = threading.Thread(target=send)
+    sender.start()
+    import time as _time
+    _time.sleep(0.3)
+    server.kill()
+    sender.join()
+    server.start()
+    polar = server.client(token)
+    stored = polar.events.list(name="bulk", limit=1).pagination.total_count
+    assert stored in (0, 20_000), stored  # one transaction: never half a batch
+    if "response" in outcome:
+        assert outcome["response"].status_code == 200 and stored == 20_000  # acknowledged means stored
+    again = polar.events.ingest(events=batch)
+    assert again.inserted + again.duplicates == 20_000
+    assert again.duplicates == stored
+    assert polar.events.list(name="bulk", limit=1).pagination.total_count == 20_000

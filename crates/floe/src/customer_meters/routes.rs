@@ -159,26 +159,7 @@ fn wire(state: &MeterState, customer: Customer, meter: &Meter) -> CustomerMeter 
         credited_units: state.credited_units,
         balance: state.balance,
         customer,
-        meter: Meter {
-            ..meter_clone(meter)
-        },
-    }
-}
-
-fn meter_clone(meter: &Meter) -> Meter {
-    Meter {
-        metadata: meter.metadata.clone(),
-        created_at: meter.created_at,
-        modified_at: meter.modified_at,
-        id: meter.id,
-        name: meter.name.clone(),
-        unit: meter.unit.clone(),
-        custom_label: meter.custom_label.clone(),
-        custom_multiplier: meter.custom_multiplier,
-        filter: meter.filter.clone(),
-        aggregation: meter.aggregation.clone(),
-        organization_id: meter.organization_id,
-        archived_at: meter.archived_at,
+        meter: meter.clone(),
     }
 }
 

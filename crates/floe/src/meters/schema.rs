@@ -9,7 +9,7 @@ use super::entity::Model;
 use crate::http::pagination::SortProperty;
 
 /// `Meter`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct Meter {
     pub metadata: Map<String, Value>,
     pub created_at: DateTime<Utc>,

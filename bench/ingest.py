@@ -1,0 +1,102 @@
+"""Ingestion throughput over HTTP: 2 clients posting batches of 1,000 usage events (each with
+an external ID, a customer's external ID and 4 metadata values) to POST /v1/events/ingest for
+a fixed time, against floe on SQLite and on PostgreSQL. Standard library only.
+
+The issue also asks for the raw-insert ceiling (the same inserts without HTTP) and its ratio;
+that measurement is not written yet (docs/decisions/0008)."""
+
+import argparse
+import http.client
+import json
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+
+POSTGRES = os.environ.get("FLOE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
+
+
+def batch(index, size):
+    return json.dumps({"events": [
+        {
+            "name": "llm.call",
+            "external_customer_id": f"customer-{(index * 7 + j) % 100}",
+            "external_id": f"{index}-{j}-{uuid.uuid4().hex[:8]}",
+            "metadata": {"model": "gpt-4o", "tokens": j, "route": "/v1/chat", "ok": True},
+        }
+        for j in range(size)
+    ]}).encode()
+
+
+def run(bin_path, database, seconds, clients, size):
+    data_dir = tempfile.mkdtemp(prefix="floe-bench-ingest-")
+    env = dict(os.environ, FLOE_DATA_DIR=data_dir, FLOE_LOG_JSON="1", RUST_LOG="warn,floe=info")
+    pg_db = None
+    if database == "postgres":
+        pg_db = f"floe_bench_{uuid.uuid4().hex}"
+        subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"CREATE DATABASE {pg_db}"], check=True)
+        env["FLOE_DATABASE_URL"] = f"{POSTGRES}/{pg_db}"
+    subprocess.run([bin_path, "organization", "create", "--name", "bench", "--slug", "bench"], env=env, check=True, capture_output=True)
+    token = subprocess.run([bin_path, "token", "create", "--organization", "bench"], env=env, check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1]
+    server = subprocess.Popen([bin_path, "serve", "--listen", "127.0.0.1:0"], env=env, stderr=subprocess.PIPE, text=True)
+    address = None
+    for line in server.stderr:
+        entry = json.loads(line) if line.startswith("{") else {}
+        if entry.get("message") == "floe is serving":
+            address = entry["listen"]
+            break
+    threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
+    host, port = address.rsplit(":", 1)
+    bodies = [batch(i, size) for i in range(64)]
+    totals = []
+    lock = threading.Lock()
+    deadline = time.time() + seconds
+
+    def client(offset):
+        connection = http.client.HTTPConnection(host, int(port), timeout=120)
+        sent, i = 0, offset
+        while time.time() < deadline:
+            connection.request("POST", "/v1/events/ingest", body=bodies[i % len(bodies)],
+                               headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+            response = connection.getresponse()
+            body = json.loads(response.read())
+            if response.status != 200:
+                raise RuntimeError(f"ingest answered {response.status}: {body}")
+            sent += body["inserted"] + body["duplicates"]
+            i += clients
+        with lock:
+            totals.append(sent)
+
+    started = time.time()
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    elapsed = time.time() - started
+    server.terminate()
+    server.wait()
+    if pg_db:
+        subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"], check=False)
+    shutil.rmtree(data_dir, ignore_errors=True)
+    return sum(totals) / elapsed
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--seconds", type=float, default=10)
+    parser.add_argument("--clients", type=int, default=2)
+    parser.add_argument("--batch", type=int, default=1000)
+    args = parser.parse_args()
+    targets = {"sqlite": 100_000, "postgres": 50_000}
+    for database in ("sqlite", "postgres"):
+        rate = run(args.bin, database, args.seconds, args.clients, args.batch)
+        print(f"ingest over HTTP, {database}: {rate:,.0f} events/s (target {targets[database]:,}; {rate / targets[database]:.2f} of it)")
+
+
+if __name__ == "__main__":
+    main()
