@@ -2,8 +2,8 @@
 an external ID, a customer's external ID and 4 metadata values) to POST /v1/events/ingest for
 a fixed time, against floe on SQLite and on PostgreSQL. Standard library only.
 
-The issue also asks for the raw-insert ceiling (the same inserts without HTTP) and its ratio;
-that measurement is not written yet (docs/decisions/0008)."""
+Beside it, the ceiling: the same batches parsed and stored by the same functions without HTTP
+(bench/ingest-direct), and the ratio of the two."""
 
 import argparse
 import http.client
@@ -19,12 +19,14 @@ import uuid
 POSTGRES = os.environ.get("FLOE_TEST_POSTGRES_URL", "postgres://postgres@127.0.0.1:5432")
 
 
-def batch(index, size):
+def template(size):
+    """A batch whose external IDs carry a placeholder, so that every batch sent is new (a
+    repeated batch would only measure deduplication) at the cost of one bytes.replace."""
     return json.dumps({"events": [
         {
             "name": "llm.call",
-            "external_customer_id": f"customer-{(index * 7 + j) % 100}",
-            "external_id": f"{index}-{j}-{uuid.uuid4().hex[:8]}",
+            "external_customer_id": f"customer-{j % 100}",
+            "external_id": f"@BATCH@-{j}",
             "metadata": {"model": "gpt-4o", "tokens": j, "route": "/v1/chat", "ok": True},
         }
         for j in range(size)
@@ -50,7 +52,8 @@ def run(bin_path, database, seconds, clients, size):
             break
     threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
     host, port = address.rsplit(":", 1)
-    bodies = [batch(i, size) for i in range(64)]
+    body_template = template(size)
+    run_id = uuid.uuid4().hex[:8]
     totals = []
     lock = threading.Lock()
     deadline = time.time() + seconds
@@ -59,13 +62,14 @@ def run(bin_path, database, seconds, clients, size):
         connection = http.client.HTTPConnection(host, int(port), timeout=120)
         sent, i = 0, offset
         while time.time() < deadline:
-            connection.request("POST", "/v1/events/ingest", body=bodies[i % len(bodies)],
+            body = body_template.replace(b"@BATCH@", f"{run_id}-{i}".encode())
+            connection.request("POST", "/v1/events/ingest", body=body,
                                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
             response = connection.getresponse()
-            body = json.loads(response.read())
-            if response.status != 200:
-                raise RuntimeError(f"ingest answered {response.status}: {body}")
-            sent += body["inserted"] + body["duplicates"]
+            answer = json.loads(response.read())
+            if response.status != 200 or answer["duplicates"]:
+                raise RuntimeError(f"ingest answered {response.status}: {answer}")
+            sent += answer["inserted"]
             i += clients
         with lock:
             totals.append(sent)
@@ -85,6 +89,25 @@ def run(bin_path, database, seconds, clients, size):
     return sum(totals) / elapsed
 
 
+def direct(bin_dir, database, seconds, clients, size):
+    """The same batches parsed and stored by the same functions without HTTP."""
+    data_dir = tempfile.mkdtemp(prefix="floe-bench-direct-")
+    if database == "postgres":
+        pg_db = f"floe_bench_{uuid.uuid4().hex}"
+        subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"CREATE DATABASE {pg_db}"], check=True)
+        url = f"{POSTGRES}/{pg_db}"
+    else:
+        pg_db, url = None, f"sqlite://{data_dir}/floe.db?mode=rwc"
+    try:
+        out = subprocess.run([os.path.join(bin_dir, "ingest-direct"), url, str(int(seconds)), str(clients), str(size)],
+                             check=True, capture_output=True, text=True).stdout
+        return float(out.strip().splitlines()[-1])
+    finally:
+        if pg_db:
+            subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"DROP DATABASE IF EXISTS {pg_db} WITH (FORCE)"], check=False)
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--bin", required=True)
@@ -93,9 +116,12 @@ def main():
     parser.add_argument("--batch", type=int, default=1000)
     args = parser.parse_args()
     targets = {"sqlite": 100_000, "postgres": 50_000}
+    bin_dir = os.path.dirname(os.path.abspath(args.bin))
     for database in ("sqlite", "postgres"):
         rate = run(args.bin, database, args.seconds, args.clients, args.batch)
-        print(f"ingest over HTTP, {database}: {rate:,.0f} events/s (target {targets[database]:,}; {rate / targets[database]:.2f} of it)")
+        ceiling = direct(bin_dir, database, args.seconds, args.clients, args.batch)
+        print(f"ingest, {database}: over HTTP {rate:,.0f} events/s (target {targets[database]:,}: {rate / targets[database]:.2f}); "
+              f"same batches stored directly {ceiling:,.0f} events/s; HTTP / direct {rate / ceiling:.2f}")
 
 
 if __name__ == "__main__":

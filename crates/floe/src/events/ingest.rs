@@ -529,6 +529,13 @@ pub async fn store(
     events: Vec<NewEvent>,
     now: DateTime<Utc>,
 ) -> Result<IngestResult, DbErr> {
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        // The batch's lookups are prepared statements with hundreds of parameters. A generic
+        // plan cached while the table was small (a sequential scan) would otherwise be kept
+        // as the table grows: plan each with its real values.
+        txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
+            .await?;
+    }
     let total = events.len() as u64;
     // Earlier events with the same external IDs: duplicates, and possible parents.
     let external_ids: Vec<String> = events

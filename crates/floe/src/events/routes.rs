@@ -43,16 +43,6 @@ pub async fn ingest(
     let now = app.clock.now();
     let events = ingest::parse(&body, now).map_err(ApiError::Validation)?;
     let txn = crate::db::begin_write(&app.db).await?;
-    if app.db.get_database_backend() == sea_orm::DbBackend::Postgres {
-        // The batch's lookups are prepared statements with hundreds of parameters. A generic
-        // plan cached while the table was small (a sequential scan) would otherwise be kept
-        // as the table grows: plan each with its real values.
-        sea_orm::ConnectionTrait::execute_unprepared(
-            &txn,
-            "SET LOCAL plan_cache_mode = force_custom_plan",
-        )
-        .await?;
-    }
     let unknown = ingest::unknown_customers(&txn, auth.organization_id, &events).await?;
     if !unknown.is_empty() {
         return Err(ApiError::Validation(unknown));
