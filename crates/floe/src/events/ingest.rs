@@ -565,7 +565,7 @@ pub async fn store(
         {
             continue;
         }
-        let id = Uuid::new_v4();
+        let id = super::new_event_id();
         if let Some(ext) = &event.external_id {
             batch_ids.insert(ext.clone(), id);
         }

@@ -46,3 +46,28 @@ pub async fn of_customer(
 ) -> Result<Vec<entity::Model>, sea_orm::DbErr> {
     store::of_customer(db, organization_id, customer_id, external_id).await
 }
+
+/// A new event ID: a valid random (version 4) UUID whose first 48 bits are the current time
+/// in milliseconds, so that new events land at the end of the primary-key index instead of on
+/// a random page of it. Random UUIDs made every batch dirty about one index page per event
+/// (docs/decisions/0008). The remaining 74 bits are random.
+pub fn new_event_id() -> uuid::Uuid {
+    let random = uuid::Uuid::new_v4().into_bytes();
+    let millis = u64::try_from(chrono::Utc::now().timestamp_millis()).unwrap_or(0);
+    let mut bytes = random;
+    bytes[..6].copy_from_slice(&millis.to_be_bytes()[2..]);
+    uuid::Builder::from_random_bytes(bytes).into_uuid()
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn event_ids_are_v4_and_ordered_by_time() {
+        let first = super::new_event_id();
+        std::thread::sleep(std::time::Duration::from_millis(2));
+        let second = super::new_event_id();
+        assert_eq!(first.get_version_num(), 4);
+        assert_eq!(first.get_variant(), uuid::Variant::RFC4122);
+        assert!(first.as_bytes()[..6] < second.as_bytes()[..6]);
+    }
+}

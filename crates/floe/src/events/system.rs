@@ -30,7 +30,7 @@ async fn record(
     metadata: serde_json::Value,
     at: DateTime<Utc>,
 ) -> Result<Uuid, DbErr> {
-    let id = Uuid::new_v4();
+    let id = super::new_event_id();
     entity::ActiveModel {
         id: Set(id),
         organization_id: Set(organization_id),
