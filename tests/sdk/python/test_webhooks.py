@@ -127,6 +127,7 @@ def test_private_addresses_are_refused_by_default(org):
         "https://10.0.0.1/hook",
         "https://192.168.1.20/hook",
         "https://metadata.google.internal/",
+        "https://vm/hook",  # this machine's own name, which resolves to 127.0.0.1
     ]:
         with pytest.raises(HTTPValidationError) as error:
             org.polar.webhooks.create_webhook_endpoint(url=url, format="raw", events=[])

@@ -18,7 +18,7 @@ use crate::http::{ApiError, ApiResult, Loc, Validator};
 const SECRET_PREFIX: &str = "whsec_";
 const MAX_URL_CHARS: usize = 2083;
 
-fn check_url(url: &str, allow_private: bool, validator: &mut Validator) {
+async fn check_url(url: &str, allow_private: bool, validator: &mut Validator) {
     let loc = Loc::body().key("url");
     if url.is_empty() || url.chars().count() > MAX_URL_CHARS {
         validator.push(
@@ -29,7 +29,11 @@ fn check_url(url: &str, allow_private: bool, validator: &mut Validator) {
         );
         return;
     }
-    if let Err(refused) = url_guard::check(url, allow_private) {
+    let checked = match url_guard::check(url, allow_private) {
+        Ok(parsed) => url_guard::check_resolves(&parsed, allow_private).await,
+        Err(refused) => Err(refused),
+    };
+    if let Err(refused) = checked {
         validator.push(loc, "url_parsing", refused.to_string(), json!(url));
     }
 }
@@ -111,7 +115,7 @@ pub async fn create(
         None => request_version,
     };
     validator.reject_organization_id(body.organization_id);
-    check_url(&body.url, app.config.webhooks.allow_private, &mut validator);
+    check_url(&body.url, app.config.webhooks.allow_private, &mut validator).await;
     check_events(&body.events, &mut validator);
     validator.finish()?;
     let id = Uuid::new_v4();
@@ -155,7 +159,7 @@ pub async fn update(
 ) -> ApiResult<WebhookEndpoint> {
     let mut validator = Validator::new();
     if let Some(Some(url)) = &patch.url {
-        check_url(url, app.config.webhooks.allow_private, &mut validator);
+        check_url(url, app.config.webhooks.allow_private, &mut validator).await;
     }
     if let Some(Some(events)) = &patch.events {
         check_events(events, &mut validator);

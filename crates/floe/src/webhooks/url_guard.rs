@@ -124,6 +124,31 @@ impl Resolve for GuardedResolver {
     }
 }
 
+/// Checks where a saved URL's host resolves to now: a name whose addresses include a blocked
+/// one is refused. A name that does not resolve (yet) is accepted; the sending resolver checks
+/// it again on every send.
+pub async fn check_resolves(url: &Url, allow_private: bool) -> Result<(), Refused> {
+    if allow_private {
+        return Ok(());
+    }
+    let Some(Host::Domain(name)) = url.host() else {
+        return Ok(());
+    };
+    let lookup = tokio::net::lookup_host((name, url.port_or_known_default().unwrap_or(443)));
+    match tokio::time::timeout(std::time::Duration::from_secs(3), lookup).await {
+        Ok(Ok(addrs)) => check_resolved(addrs.collect(), false)
+            .map(|_| ())
+            .or_else(|refused| {
+                if refused == Refused::Invalid {
+                    Ok(())
+                } else {
+                    Err(refused)
+                }
+            }),
+        _ => Ok(()),
+    }
+}
+
 /// The addresses a name resolved to, if floe may connect to them: one blocked address
 /// refuses the whole name (a name that points anywhere private is not trusted at all).
 pub fn check_resolved(
