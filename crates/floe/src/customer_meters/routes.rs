@@ -177,9 +177,7 @@ pub async fn list(
         .iter()
         .map(|s| (*s).to_owned())
         .collect();
-    if let Some(ids) = query.uuids("organization_id")?
-        && !ids.contains(&auth.organization_id)
-    {
+    if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
     let mut items = all(
@@ -217,13 +215,7 @@ pub async fn list(
         }
         a.id.cmp(&b.id)
     });
-    let total = items.len() as u64;
-    let page = items
-        .into_iter()
-        .skip(usize::try_from(pagination.offset()).unwrap_or(usize::MAX))
-        .take(usize::try_from(pagination.limit).unwrap_or(usize::MAX))
-        .collect();
-    Ok(axum::Json(ListResource::new(page, total, pagination)))
+    Ok(axum::Json(ListResource::page_of(items, pagination)))
 }
 
 pub async fn get(

@@ -75,3 +75,24 @@ pub async fn all_live(
         .map(schema::Customer::from)
         .collect())
 }
+
+/// A customer's usage is sent with its ID or with its external ID: the keys given, plus the
+/// other key of every customer they name.
+pub async fn both_keys(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    mut ids: Vec<uuid::Uuid>,
+    mut external_ids: Vec<String>,
+) -> Result<(Vec<uuid::Uuid>, Vec<String>), sea_orm::DbErr> {
+    for customer in find_many(db, organization_id, &ids, &external_ids).await? {
+        if !ids.contains(&customer.id) {
+            ids.push(customer.id);
+        }
+        if let Some(external_id) = customer.external_id
+            && !external_ids.contains(&external_id)
+        {
+            external_ids.push(external_id);
+        }
+    }
+    Ok((ids, external_ids))
+}

@@ -41,9 +41,7 @@ pub async fn list(
         active: query.boolean("active")?,
         metadata: crate::metadata::query_filter(&query)?,
     };
-    if let Some(ids) = query.uuids("organization_id")?
-        && !ids.contains(&auth.organization_id)
-    {
+    if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
     let (rows, total) = store::list(
@@ -73,9 +71,7 @@ pub async fn export(
     State(app): State<AppState>,
     query: QueryParams,
 ) -> ApiResult<Response> {
-    let visible = query
-        .uuids("organization_id")?
-        .is_none_or(|ids| ids.contains(&auth.organization_id));
+    let visible = query.allows_organization(auth.organization_id)?;
     let csv = if visible {
         service::export(&app, auth.organization_id).await?
     } else {

@@ -108,6 +108,13 @@ async fn emit_change(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, DbErr> {
     let customer = Customer::from(row);
+    let mut queued = webhooks::emit(txn, row.organization_id, change, &customer, now).await?;
+    // The state reads all the customer's usage events: build it only when an endpoint gets it.
+    if !webhooks::outbox::has_subscribers(txn, row.organization_id, EventType::CustomerStateChanged)
+        .await?
+    {
+        return Ok(queued);
+    }
     // Usage events are immutable and never part of this transaction, so reading the
     // customer's meters beside it sees exactly what the state is.
     let meters = if row.deleted_at.is_some() {
@@ -121,7 +128,6 @@ async fn emit_change(
         )
         .await?
     };
-    let mut queued = webhooks::emit(txn, row.organization_id, change, &customer, now).await?;
     queued += webhooks::emit(
         txn,
         row.organization_id,

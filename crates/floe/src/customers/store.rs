@@ -1,7 +1,7 @@
 //! Queries on customers. Every read is scoped to an organization and sees live customers
 //! only; a deleted customer, like another organization's, does not exist for the caller.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, NullOrdering};
+use sea_orm::sea_query::NullOrdering;
 use sea_orm::{
     ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
     Order, QueryFilter, QueryOrder, QuerySelect,
@@ -79,25 +79,6 @@ pub struct ListFilter {
     pub metadata: Vec<(String, Vec<String>)>,
 }
 
-/// `LIKE` pattern that matches `text` anywhere, with its wildcards taken literally.
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
-}
-
-fn lower_like(column: Column, pattern: &str) -> sea_orm::sea_query::SimpleExpr {
-    Expr::expr(Func::lower(Expr::col(column)))
-        .like(sea_orm::sea_query::LikeExpr::new(pattern.to_owned()).escape('\\'))
-}
-
 /// A page of `organization_id`'s live customers and how many match in all.
 pub async fn list(
     db: &ReadConnection,
@@ -119,12 +100,11 @@ pub async fn list(
         query = query.filter(Column::EmailKey.eq(email.to_lowercase()));
     }
     if let Some(text) = &filter.query {
-        let pattern = contains_pattern(text);
         query = query.filter(
             Condition::any()
-                .add(lower_like(Column::Email, &pattern))
-                .add(lower_like(Column::Name, &pattern))
-                .add(lower_like(Column::ExternalId, &pattern)),
+                .add(crate::db::contains(Column::Email, text))
+                .add(crate::db::contains(Column::Name, text))
+                .add(crate::db::contains(Column::ExternalId, text)),
         );
     }
     if !filter.metadata.is_empty() {

@@ -167,32 +167,16 @@ async fn widen_customers(
     if filter.customer_ids.is_none() && filter.external_customer_ids.is_none() {
         return Ok(());
     }
-    let ids = filter.customer_ids.clone().unwrap_or_default();
-    let external = filter.external_customer_ids.clone().unwrap_or_default();
-    let customers =
-        crate::customers::find_many(&app.reader, organization_id, &ids, &external).await?;
-    let mut ids = ids;
-    let mut external = external;
-    for customer in customers {
-        if !ids.contains(&customer.id) {
-            ids.push(customer.id);
-        }
-        if let Some(ext) = customer.external_id
-            && !external.contains(&ext)
-        {
-            external.push(ext);
-        }
-    }
+    let (ids, external) = crate::customers::both_keys(
+        &app.reader,
+        organization_id,
+        filter.customer_ids.clone().unwrap_or_default(),
+        filter.external_customer_ids.clone().unwrap_or_default(),
+    )
+    .await?;
     filter.customer_ids = Some(ids);
     filter.external_customer_ids = Some(external);
     Ok(())
-}
-
-/// Another organization named in `organization_id` sees nothing.
-fn visible(query: &QueryParams, organization_id: uuid::Uuid) -> ApiResult<bool> {
-    Ok(query
-        .uuids("organization_id")?
-        .is_none_or(|ids| ids.contains(&organization_id)))
 }
 
 /// Events as the API shows them: with their customer, label and number of children.
@@ -265,7 +249,7 @@ pub async fn list(
     let pagination = Pagination::from_query(&query)?;
     let sorting = query.sorting(&[(EventSortProperty::Timestamp, Direction::Descending)])?;
     let mut filter = filter_from(&query)?;
-    if !visible(&query, auth.organization_id)? {
+    if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
     widen_customers(&app, auth.organization_id, &mut filter).await?;
@@ -327,7 +311,7 @@ pub async fn list_names(
     let mut filter = filter_from(&query)?;
     // Here `query` matches the name only.
     let text = filter.query.take().map(|q| q.to_lowercase());
-    if !visible(&query, auth.organization_id)? {
+    if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
     widen_customers(&app, auth.organization_id, &mut filter).await?;
@@ -353,17 +337,7 @@ pub async fn list_names(
     store::sort_stats(&mut items, &sorting, |e| {
         (&e.name, &e.label, e.occurrences, e.first_seen, e.last_seen)
     });
-    Ok(axum::Json(page_of(items, pagination)))
-}
-
-fn page_of<T>(items: Vec<T>, pagination: Pagination) -> ListResource<T> {
-    let total = items.len() as u64;
-    let page = items
-        .into_iter()
-        .skip(usize::try_from(pagination.offset()).unwrap_or(usize::MAX))
-        .take(usize::try_from(pagination.limit).unwrap_or(usize::MAX))
-        .collect();
-    ListResource::new(page, total, pagination)
+    Ok(axum::Json(ListResource::page_of(items, pagination)))
 }
 
 /// `event-types:list`.
@@ -379,7 +353,7 @@ pub async fn list_types(
     if query.boolean("root_events")? == Some(true) {
         filter.depth = Some(0);
     }
-    if !visible(&query, auth.organization_id)? {
+    if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
     widen_customers(&app, auth.organization_id, &mut filter).await?;
@@ -414,7 +388,7 @@ pub async fn list_types(
             t.last_seen,
         )
     });
-    Ok(axum::Json(page_of(items, pagination)))
+    Ok(axum::Json(ListResource::page_of(items, pagination)))
 }
 
 fn event_type_wire(t: event_type::Model) -> EventType {

@@ -3,7 +3,7 @@
 use std::collections::HashMap;
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
+use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait,
     QueryFilter, QueryOrder, QuerySelect,
@@ -31,18 +31,6 @@ pub struct EventFilter {
     pub depth: Option<u32>,
     pub query: Option<String>,
     pub metadata: Vec<(String, Vec<String>)>,
-}
-
-fn contains_pattern(text: &str) -> String {
-    let mut pattern = String::from("%");
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 impl EventFilter {
@@ -77,16 +65,11 @@ impl EventFilter {
             _ => {}
         }
         if let Some(text) = &self.query {
-            let pattern = contains_pattern(text);
-            let like = |column: Column| {
-                Expr::expr(Func::lower(Expr::col(column)))
-                    .like(LikeExpr::new(pattern.clone()).escape('\\'))
-            };
             all = all.add(
                 Condition::any()
-                    .add(like(Column::Name))
-                    .add(like(Column::ExternalCustomerId))
-                    .add(like(Column::Metadata)),
+                    .add(crate::db::contains(Column::Name, text))
+                    .add(crate::db::contains(Column::ExternalCustomerId, text))
+                    .add(crate::db::contains(Column::Metadata, text)),
             );
         }
         if !self.metadata.is_empty() {

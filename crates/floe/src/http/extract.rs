@@ -290,6 +290,14 @@ impl QueryParams {
         Ok(u64::try_from(value).unwrap_or(u64::MAX))
     }
 
+    /// Whether the `organization_id` filter, if given, includes the caller's organization; a
+    /// list filtered on other organizations is empty for an organization token.
+    pub fn allows_organization(&self, organization_id: Uuid) -> ApiResult<bool> {
+        Ok(self
+            .uuids("organization_id")?
+            .is_none_or(|ids| ids.contains(&organization_id)))
+    }
+
     /// A filter that takes one UUID or many (`ids=a&ids=b`); `None` when absent.
     pub fn uuids(&self, name: &str) -> ApiResult<Option<Vec<Uuid>>> {
         let values = self.all(name);

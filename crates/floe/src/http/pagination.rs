@@ -70,6 +70,19 @@ impl<T> ListResource<T> {
     }
 }
 
+impl<T> ListResource<T> {
+    /// The requested page of a list already sorted in memory.
+    pub fn page_of(items: Vec<T>, pagination: Pagination) -> Self {
+        let total = items.len() as u64;
+        let page = items
+            .into_iter()
+            .skip(usize::try_from(pagination.offset()).unwrap_or(usize::MAX))
+            .take(usize::try_from(pagination.limit).unwrap_or(usize::MAX))
+            .collect();
+        Self::new(page, total, pagination)
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Direction {
     Ascending,

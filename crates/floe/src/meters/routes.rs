@@ -49,9 +49,7 @@ pub async fn list(
         is_archived: query.boolean("is_archived")?,
         metadata: crate::metadata::query_filter(&query)?,
     };
-    if let Some(ids) = query.uuids("organization_id")?
-        && !ids.contains(&auth.organization_id)
-    {
+    if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
     let (rows, total) = store::list(
@@ -126,19 +124,14 @@ pub async fn quantities(
     let customers = if params.customer_ids.is_empty() && params.external_ids.is_empty() {
         None
     } else {
-        let found = crate::customers::find_many(
+        let keys = crate::customers::both_keys(
             &app.reader,
             auth.organization_id,
-            &params.customer_ids,
-            &params.external_ids,
+            params.customer_ids.clone(),
+            params.external_ids.clone(),
         )
         .await?;
-        let mut ids: Vec<Uuid> = found.iter().map(|c| c.id).collect();
-        let mut external: Vec<String> =
-            found.iter().filter_map(|c| c.external_id.clone()).collect();
-        ids.extend(params.customer_ids.iter().copied());
-        external.extend(params.external_ids.iter().cloned());
-        Some((ids, external))
+        Some(keys)
     };
     let rows = crate::events::in_range(
         &app.reader,

@@ -1,6 +1,5 @@
 //! Queries on meters, scoped to an organization.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Func, LikeExpr};
 use sea_orm::{ColumnTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder};
 use uuid::Uuid;
 
@@ -35,18 +34,7 @@ pub async fn list(
 ) -> Result<(Vec<Model>, u64), DbErr> {
     let mut query = Entity::find().filter(Column::OrganizationId.eq(organization_id));
     if let Some(text) = &filter.query {
-        let mut pattern = String::from("%");
-        for c in text.to_lowercase().chars() {
-            if matches!(c, '%' | '_' | '\\') {
-                pattern.push('\\');
-            }
-            pattern.push(c);
-        }
-        pattern.push('%');
-        query = query.filter(
-            Expr::expr(Func::lower(Expr::col(Column::Name)))
-                .like(LikeExpr::new(pattern).escape('\\')),
-        );
+        query = query.filter(crate::db::contains(Column::Name, text));
     }
     match filter.is_archived {
         Some(true) => query = query.filter(Column::ArchivedAt.is_not_null()),

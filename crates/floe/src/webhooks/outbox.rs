@@ -32,16 +32,7 @@ pub async fn emit(
     data: &impl Serialize,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let endpoints = endpoint::Entity::find()
-        .filter(endpoint::Column::OrganizationId.eq(organization_id))
-        .filter(endpoint::Column::Enabled.eq(true))
-        .filter(endpoint::Column::DeletedAt.is_null())
-        .all(txn)
-        .await?;
-    let subscribed: Vec<endpoint::Model> = endpoints
-        .into_iter()
-        .filter(|e| subscribes_to(&e.events, kind.as_str()))
-        .collect();
+    let subscribed = subscribed_endpoints(txn, organization_id, kind).await?;
     if subscribed.is_empty() {
         return Ok(0);
     }
@@ -93,6 +84,36 @@ pub async fn emit(
         queued += 1;
     }
     Ok(queued)
+}
+
+/// The enabled endpoints of `organization_id` subscribed to `kind`.
+async fn subscribed_endpoints(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    kind: EventType,
+) -> Result<Vec<endpoint::Model>, DbErr> {
+    let endpoints = endpoint::Entity::find()
+        .filter(endpoint::Column::OrganizationId.eq(organization_id))
+        .filter(endpoint::Column::Enabled.eq(true))
+        .filter(endpoint::Column::DeletedAt.is_null())
+        .all(txn)
+        .await?;
+    Ok(endpoints
+        .into_iter()
+        .filter(|e| subscribes_to(&e.events, kind.as_str()))
+        .collect())
+}
+
+/// Whether any endpoint would receive an event of `kind`: lets a caller skip building a
+/// costly payload nobody is sent.
+pub async fn has_subscribers(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    kind: EventType,
+) -> Result<bool, DbErr> {
+    Ok(!subscribed_endpoints(txn, organization_id, kind)
+        .await?
+        .is_empty())
 }
 
 /// Takes the next position in an endpoint's queue and marks the queue as having work

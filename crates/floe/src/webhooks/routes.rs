@@ -37,9 +37,7 @@ pub async fn list_endpoints(
     query: QueryParams,
 ) -> ApiResult<axum::Json<ListResource<WebhookEndpoint>>> {
     let pagination = Pagination::from_query(&query)?;
-    if let Some(ids) = query.uuids("organization_id")?
-        && !ids.contains(&auth.organization_id)
-    {
+    if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
     let (rows, total) =
