@@ -457,6 +457,11 @@ async fn record(
         .col_expr(event::Column::NextAttemptAt, Expr::value(next_attempt_at))
         .col_expr(event::Column::ModifiedAt, Expr::value(now))
         .filter(event::Column::Id.eq(event.id))
+        // Unless it was redelivered while this attempt ran: the redelivery stands.
+        .filter(match event.modified_at {
+            Some(at) => event::Column::ModifiedAt.eq(at),
+            None => event::Column::ModifiedAt.is_null(),
+        })
         .exec(&txn)
         .await?;
     if outcome.succeeded {
