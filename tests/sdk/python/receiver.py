@@ -26,6 +26,7 @@ class Receiver:
         self.deliveries = []
         self.lock = threading.Lock()
         self.fail_first = 0  # answer 500 to this many requests, then 200
+        self.fail_on = set()  # and to these attempts (1 is the first request)
         self.always_fail = False
         self.hang_seconds = 0.0  # wait this long before answering
         self.status_on_failure = 500
@@ -41,7 +42,7 @@ class Receiver:
                 with receiver.lock:
                     receiver.attempts += 1
                     attempt = receiver.attempts
-                    fail = receiver.always_fail or attempt <= receiver.fail_first
+                    fail = receiver.always_fail or attempt <= receiver.fail_first or attempt in receiver.fail_on
                     hang = receiver.hang_seconds
                     receiver.deliveries.append((Delivery(dict(self.headers), body, self.path), not fail))
                 if hang:

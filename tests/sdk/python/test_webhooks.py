@@ -239,6 +239,33 @@ def test_failures_are_retried_with_the_same_id_and_recorded(tenant):
         tenant.polar.webhooks.list_webhook_deliveries(start_timestamp="yesterday")
 
 
+def test_a_failure_in_a_run_of_queued_events_holds_back_the_rest(tenant):
+    """The worker sends a queue in runs and records each run at once: a failure in the
+    middle of one is recorded with the successes before it, and the events behind it wait
+    for its retry."""
+    endpoint = tenant.endpoint(events=["customer.created"])
+    # The first attempt fails, so the others queue up behind its retry; the 5th fails too.
+    tenant.receiver.fail_on = {1, 5}
+    made = [tenant.polar.customers.create(email=email()).id for _ in range(10)]
+    got = tenant.receiver.wait_for(10)
+    assert [d.json["data"]["id"] for d in got] == made
+    attempts = [d.json["data"]["id"] for d in tenant.receiver.all()]
+    assert len(attempts) == 12
+    assert attempts[0] == attempts[1] == made[0]
+    # The 5th attempt failed; the same event is the 6th, and nothing overtook it.
+    assert attempts[4] == attempts[5]
+    deadline = time.time() + 10
+    while time.time() < deadline:
+        recorded = tenant.polar.webhooks.list_webhook_deliveries(endpoint_id=endpoint.id, limit=100)
+        if recorded.pagination.total_count == 12:
+            break
+        time.sleep(0.1)
+    assert recorded.pagination.total_count == 12
+    assert sum(1 for d in recorded.items if not d.succeeded) == 2
+    assert {d.webhook_event.id for d in recorded.items if d.succeeded} == {d.id for d in got}
+    assert all(d.webhook_event.succeeded for d in recorded.items)
+
+
 def test_redirects_are_not_followed(tenant):
     endpoint = tenant.endpoint(events=["customer.created"])
     tenant.receiver.fail_first = 1

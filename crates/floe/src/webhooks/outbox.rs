@@ -10,8 +10,10 @@
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use sea_orm::sea_query::{Expr, ExprTrait, Func};
+use std::collections::HashMap;
+
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, Set,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QuerySelect, Set,
 };
 use serde::Serialize;
 use serde_json::json;
@@ -38,11 +40,16 @@ pub async fn emit(
     }
     let data = serde_json::to_value(data).map_err(|e| DbErr::Custom(e.to_string()))?;
     let timestamp = now.to_rfc3339_opts(SecondsFormat::Micros, true);
-    let organization_name = organizations::store::name_of(txn, organization_id)
-        .await?
-        .unwrap_or_default();
-    let mut queued = 0;
-    for endpoint in subscribed {
+    // Only chat formats name the organization.
+    let organization_name = if subscribed.iter().any(|e| e.format != "raw") {
+        organizations::store::name_of(txn, organization_id)
+            .await?
+            .unwrap_or_default()
+    } else {
+        String::new()
+    };
+    let mut payloads = Vec::with_capacity(subscribed.len());
+    for endpoint in &subscribed {
         // The payload names the API version the endpoint asked for (the official SDKs
         // require it); floe's payload shapes are the same in every version it serves.
         let raw = json!({
@@ -51,37 +58,43 @@ pub async fn emit(
             "api_version": endpoint.api_version,
             "data": data,
         });
-        let Some(payload) = format::render(
+        if let Some(payload) = format::render(
             WebhookFormat::parse(&endpoint.format),
             kind,
             &raw,
             &organization_name,
-        ) else {
-            continue;
-        };
-        let Some(position) = take_position(txn, endpoint.id, now).await? else {
-            // Disabled or deleted since it was read.
-            continue;
-        };
-        event::ActiveModel {
-            id: Set(Uuid::new_v4()),
-            created_at: Set(now),
-            modified_at: Set(None),
-            organization_id: Set(organization_id),
-            endpoint_id: Set(endpoint.id),
-            seq: Set(position),
-            kind: Set(kind.as_str().to_owned()),
-            api_version: Set(endpoint.api_version.clone()),
-            payload: Set(Some(payload)),
-            succeeded: Set(None),
-            skipped: Set(false),
-            last_http_code: Set(None),
-            attempts: Set(0),
-            next_attempt_at: Set(Some(now)),
+        ) {
+            payloads.push((endpoint, payload));
         }
-        .insert(txn)
-        .await?;
-        queued += 1;
+    }
+    let ids: Vec<Uuid> = payloads.iter().map(|(endpoint, _)| endpoint.id).collect();
+    // Endpoints disabled or deleted since they were read get no position and no event.
+    let positions = take_positions(txn, &ids, now).await?;
+    let rows: Vec<event::ActiveModel> = payloads
+        .into_iter()
+        .filter_map(|(endpoint, payload)| {
+            let position = *positions.get(&endpoint.id)?;
+            Some(event::ActiveModel {
+                id: Set(Uuid::new_v4()),
+                created_at: Set(now),
+                modified_at: Set(None),
+                organization_id: Set(organization_id),
+                endpoint_id: Set(endpoint.id),
+                seq: Set(position),
+                kind: Set(kind.as_str().to_owned()),
+                api_version: Set(endpoint.api_version.clone()),
+                payload: Set(Some(payload)),
+                succeeded: Set(None),
+                skipped: Set(false),
+                last_http_code: Set(None),
+                attempts: Set(0),
+                next_attempt_at: Set(Some(now)),
+            })
+        })
+        .collect();
+    let queued = rows.len();
+    if queued > 0 {
+        event::Entity::insert_many(rows).exec(txn).await?;
     }
     Ok(queued)
 }
@@ -116,14 +129,32 @@ pub async fn has_subscribers(
         .is_empty())
 }
 
-/// Takes the next position in an endpoint's queue and marks the queue as having work
-/// (unless it already has, possibly later: a failing head keeps its retry time, and new
-/// events wait behind it).
-async fn take_position(
+/// Takes the next position in each endpoint's queue and marks the queues as having work
+/// (unless they already have, possibly later: a failing head keeps its retry time, and new
+/// events wait behind it). Returns the positions of the endpoints still enabled.
+async fn take_positions(
     txn: &impl ConnectionTrait,
-    endpoint_id: Uuid,
+    ids: &[Uuid],
     now: DateTime<Utc>,
-) -> Result<Option<i64>, DbErr> {
+) -> Result<HashMap<Uuid, i64>, DbErr> {
+    if ids.is_empty() {
+        return Ok(HashMap::new());
+    }
+    if ids.len() > 1 {
+        // Two changes queuing for the same endpoints must lock their rows in one order, or
+        // each could wait for the other. One UPDATE locks in whatever order it scans, so
+        // the rows are locked first, by ID (PostgreSQL; SQLite has one writer at a time
+        // and drops the clause).
+        endpoint::Entity::find()
+            .select_only()
+            .column(endpoint::Column::Id)
+            .filter(endpoint::Column::Id.is_in(ids.iter().copied()))
+            .order_by_asc(endpoint::Column::Id)
+            .lock_exclusive()
+            .into_tuple::<Uuid>()
+            .all(txn)
+            .await?;
+    }
     let updated = endpoint::Entity::update_many()
         .col_expr(
             endpoint::Column::QueueVersion,
@@ -133,12 +164,15 @@ async fn take_position(
             endpoint::Column::NextAttemptAt,
             Func::coalesce([Expr::col(endpoint::Column::NextAttemptAt), Expr::val(now)]).into(),
         )
-        .filter(endpoint::Column::Id.eq(endpoint_id))
+        .filter(endpoint::Column::Id.is_in(ids.iter().copied()))
         .filter(endpoint::Column::Enabled.eq(true))
         .filter(endpoint::Column::DeletedAt.is_null())
         .exec_with_returning(txn)
         .await?;
-    Ok(updated.first().map(|e| e.queue_version))
+    Ok(updated
+        .into_iter()
+        .map(|e| (e.id, e.queue_version))
+        .collect())
 }
 
 /// Whether a stored event list (a JSON array) contains `kind`.

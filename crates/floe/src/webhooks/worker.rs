@@ -13,6 +13,7 @@
 //! - A process killed mid-send leaves its lease to expire; another process (or itself,
 //!   restarted) then sends the same event again with the same `webhook-id`.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -21,8 +22,8 @@ use futures_util::StreamExt;
 use rand::Rng;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, DatabaseConnection, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, Set, TransactionTrait,
+    ColumnTrait, Condition, DatabaseConnection, DatabaseTransaction, DbErr, EntityTrait,
+    QueryFilter, QueryOrder, QuerySelect, Set, TransactionTrait,
 };
 use tokio::sync::{Notify, Semaphore};
 use tokio::task::JoinSet;
@@ -41,6 +42,11 @@ pub const DISABLE_AFTER: i32 = 10;
 const MAX_RESPONSE_BYTES: usize = 2048;
 /// Endpoints sent to at once by one process.
 const CONCURRENT_ENDPOINTS: usize = 32;
+/// Events of one endpoint read at once.
+const BATCH: u64 = 100;
+/// Longest time sends go unrecorded: bounds what a crash makes floe send twice, and how
+/// late the deliveries list shows an attempt.
+const RECORD_EVERY: Duration = Duration::from_millis(250);
 
 /// How deliveries behave; the defaults are the production values, tests shorten them.
 #[derive(Clone, Debug)]
@@ -239,6 +245,12 @@ async fn release(
 }
 
 /// Sends an endpoint's due events in order while this worker holds its lease.
+///
+/// Events are read a batch at a time and sent one after another; the outcomes of a run of
+/// successes are recorded together, in one transaction, when the batch ends or after
+/// [`RECORD_EVERY`]. A failure ends the run (the events behind it wait for its retry) and
+/// is recorded at once. Sends that a crash leaves unrecorded are sent again (with the same
+/// `webhook-id`) once the lease expires: delivery is at least once, never at most once.
 async fn work_endpoint(
     app: &AppState,
     client: &reqwest::Client,
@@ -260,14 +272,15 @@ async fn work_endpoint(
             }
             continue;
         }
-        let head = event::Entity::find()
+        let batch = event::Entity::find()
             .filter(event::Column::EndpointId.eq(endpoint_id))
             .filter(event::Column::NextAttemptAt.is_not_null())
             .order_by_asc(event::Column::Seq)
-            .one(db)
+            .limit(BATCH)
+            .all(db)
             .await?;
         let now = now_micros(app);
-        let head = match head {
+        match batch.first() {
             None => {
                 if release(db, endpoint_id, lease, version, None).await? {
                     return Ok(());
@@ -290,20 +303,48 @@ async fn work_endpoint(
                 }
                 continue;
             }
-            Some(head) => head,
-        };
-        // Renewed only when what is left might not outlast one more send (its timeout plus a
-        // second's margin): most sends then skip this write, and none can outlive the lease.
-        let needed = TimeDelta::from_std(app.config.webhooks.timeout + Duration::from_secs(1))
-            .unwrap_or(TimeDelta::MAX);
-        if lease - now_micros(app) < needed {
-            match renew(db, endpoint_id, lease, app).await? {
-                Some(renewed) => lease = renewed,
-                None => return Ok(()),
+            Some(_) => {}
+        }
+        let secret = secret_box::open(&app.secret, endpoint.id, &endpoint.secret_sealed)
+            .map_err(|error| format!("floe could not open the signing secret: {error}"));
+        let started = Instant::now();
+        let mut sent = Vec::new();
+        for event in batch {
+            // Behind the head, only a redelivered or retried event can be due later; the
+            // queue stops there, as it does at the head.
+            if event.next_attempt_at.is_some_and(|at| at > now_micros(app)) {
+                break;
+            }
+            // Renewed only when what is left might not outlast one more send (its timeout
+            // plus a second's margin): most sends then skip this write, and none can
+            // outlive the lease.
+            let needed = TimeDelta::from_std(app.config.webhooks.timeout + Duration::from_secs(1))
+                .unwrap_or(TimeDelta::MAX);
+            if lease - now_micros(app) < needed {
+                match renew(db, endpoint_id, lease, app).await? {
+                    Some(renewed) => lease = renewed,
+                    None => {
+                        // Another worker owns the queue now; what was sent is still recorded.
+                        record(app, &endpoint, sent).await?;
+                        return Ok(());
+                    }
+                }
+            }
+            let outcome = send(
+                app,
+                client,
+                &endpoint,
+                secret.as_deref().map_err(String::as_str),
+                &event,
+            )
+            .await;
+            let failed = !outcome.succeeded;
+            sent.push((event, outcome));
+            if failed || started.elapsed() >= RECORD_EVERY {
+                break;
             }
         }
-        let outcome = send(app, client, &endpoint, &head).await;
-        record(app, &endpoint, &head, outcome).await?;
+        record(app, &endpoint, sent).await?;
     }
 }
 
@@ -319,6 +360,7 @@ async fn send(
     app: &AppState,
     client: &reqwest::Client,
     endpoint: &endpoint::Model,
+    secret: Result<&str, &str>,
     event: &event::Model,
 ) -> Outcome {
     let started = Instant::now();
@@ -336,9 +378,9 @@ async fn send(
         Ok(url) => url,
         Err(refused) => return failed(refused.to_string()),
     };
-    let secret = match secret_box::open(&app.secret, endpoint.id, &endpoint.secret_sealed) {
+    let secret = match secret {
         Ok(secret) => secret,
-        Err(error) => return failed(format!("floe could not open the signing secret: {error}")),
+        Err(error) => return failed(error.to_owned()),
     };
     let id = event.id.to_string();
     let timestamp = app.clock.now().timestamp();
@@ -349,7 +391,7 @@ async fn send(
         .header("webhook-timestamp", timestamp.to_string())
         .header(
             "webhook-signature",
-            signature::sign(&secret, &id, timestamp, &body),
+            signature::sign(secret, &id, timestamp, &body),
         )
         .body(body);
     match request.send().await {
@@ -412,19 +454,21 @@ fn truncate(mut text: String) -> String {
     text
 }
 
-/// Records an attempt, and what it means for the event and the endpoint, in one
-/// transaction.
+/// Records attempts, and what they mean for their events and the endpoint, in one
+/// transaction. `sent` is a run of successes, possibly ended by one failure.
 async fn record(
     app: &AppState,
     endpoint: &endpoint::Model,
-    event: &event::Model,
-    outcome: Outcome,
+    sent: Vec<(event::Model, Outcome)>,
 ) -> Result<(), DbErr> {
+    // Scoped here: at module level its `min`/`max` would shadow `Ord`'s on integers.
+    use sea_orm::sea_query::ExprTrait as _;
+    if sent.is_empty() {
+        return Ok(());
+    }
     let now = now_micros(app);
-    let attempts = event.attempts + 1;
-    let gave_up = !outcome.succeeded && attempts >= MAX_ATTEMPTS;
     let txn = app.db.begin().await?;
-    delivery::ActiveModel {
+    let attempts = sent.iter().map(|(event, outcome)| delivery::ActiveModel {
         id: Set(Uuid::new_v4()),
         created_at: Set(now),
         modified_at: Set(None),
@@ -433,19 +477,85 @@ async fn record(
         event_id: Set(event.id),
         succeeded: Set(outcome.succeeded),
         http_code: Set(outcome.http_code),
-        response: Set(outcome.response),
+        response: Set(outcome.response.clone()),
         duration_ms: Set(i64::try_from(outcome.duration.as_millis()).unwrap_or(i64::MAX)),
+    });
+    delivery::Entity::insert_many(attempts).exec(&txn).await?;
+
+    // Successes sharing a status and a version of the row are marked in one statement.
+    let mut groups: BTreeMap<(i32, Option<DateTime<Utc>>), Vec<Uuid>> = BTreeMap::new();
+    let mut failure = None;
+    for (event, outcome) in &sent {
+        match outcome.http_code.filter(|_| outcome.succeeded) {
+            Some(code) => groups
+                .entry((code, event.modified_at))
+                .or_default()
+                .push(event.id),
+            None => failure = Some((event, outcome)),
+        }
     }
-    .insert(&txn)
-    .await?;
-    let next_attempt_at = if outcome.succeeded || gave_up {
+    let succeeded_any = !groups.is_empty();
+    for ((code, modified_at), ids) in groups {
+        event::Entity::update_many()
+            .col_expr(
+                event::Column::Attempts,
+                Expr::col(event::Column::Attempts).add(1),
+            )
+            .col_expr(event::Column::LastHttpCode, Expr::value(code))
+            .col_expr(event::Column::Succeeded, Expr::value(true))
+            .col_expr(
+                event::Column::NextAttemptAt,
+                Expr::value(Option::<DateTime<Utc>>::None),
+            )
+            .col_expr(event::Column::ModifiedAt, Expr::value(now))
+            .filter(event::Column::Id.is_in(ids))
+            .filter(unchanged_since(modified_at))
+            .exec(&txn)
+            .await?;
+    }
+    if succeeded_any {
+        // Written only when there is a streak to end: a success then does not lock the
+        // endpoint's row, which every change queuing an event for it also updates.
+        endpoint::Entity::update_many()
+            .col_expr(endpoint::Column::FailureStreak, Expr::value(0))
+            .filter(endpoint::Column::Id.eq(endpoint.id))
+            .filter(endpoint::Column::FailureStreak.ne(0))
+            .exec(&txn)
+            .await?;
+    }
+    if let Some((event, outcome)) = failure {
+        record_failure(app, &txn, endpoint, event, outcome, now).await?;
+    }
+    txn.commit().await
+}
+
+/// An event's row is only updated if nobody changed it since it was read: an attempt that
+/// ran while the event was redelivered must not overwrite the redelivery.
+fn unchanged_since(modified_at: Option<DateTime<Utc>>) -> sea_orm::sea_query::SimpleExpr {
+    match modified_at {
+        Some(at) => event::Column::ModifiedAt.eq(at),
+        None => event::Column::ModifiedAt.is_null(),
+    }
+}
+
+/// A failed attempt: schedules the retry, or gives the event up and counts it towards
+/// disabling the endpoint.
+async fn record_failure(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    endpoint: &endpoint::Model,
+    event: &event::Model,
+    outcome: &Outcome,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    let attempts = event.attempts + 1;
+    let gave_up = attempts >= MAX_ATTEMPTS;
+    let next_attempt_at = if gave_up {
         None
     } else {
         Some(after(now, backoff(&app.config.webhooks, attempts)))
     };
-    let succeeded = if outcome.succeeded {
-        Some(true)
-    } else if gave_up {
+    let succeeded = if gave_up {
         Some(false)
     } else {
         event.succeeded
@@ -457,42 +567,33 @@ async fn record(
         .col_expr(event::Column::NextAttemptAt, Expr::value(next_attempt_at))
         .col_expr(event::Column::ModifiedAt, Expr::value(now))
         .filter(event::Column::Id.eq(event.id))
-        // Unless it was redelivered while this attempt ran: the redelivery stands.
-        .filter(match event.modified_at {
-            Some(at) => event::Column::ModifiedAt.eq(at),
-            None => event::Column::ModifiedAt.is_null(),
-        })
-        .exec(&txn)
+        .filter(unchanged_since(event.modified_at))
+        .exec(txn)
         .await?;
-    if outcome.succeeded {
-        endpoint::Entity::update_many()
-            .col_expr(endpoint::Column::FailureStreak, Expr::value(0))
-            .filter(endpoint::Column::Id.eq(endpoint.id))
-            .exec(&txn)
-            .await?;
-    } else if gave_up {
-        let current = endpoint::Entity::find_by_id(endpoint.id)
-            .one(&txn)
-            .await?
-            .map_or(0, |e| e.failure_streak);
-        let streak = current + 1;
-        let disable = streak >= DISABLE_AFTER;
-        endpoint::Entity::update_many()
-            .col_expr(endpoint::Column::FailureStreak, Expr::value(streak))
-            .col_expr(endpoint::Column::Enabled, Expr::value(!disable))
-            .filter(endpoint::Column::Id.eq(endpoint.id))
-            .exec(&txn)
-            .await?;
-        if disable {
-            let skipped = store::skip_pending(&txn, endpoint.id, now).await?;
-            tracing::warn!(
-                endpoint_id = %endpoint.id,
-                skipped,
-                "webhook endpoint disabled after {DISABLE_AFTER} events in a row failed"
-            );
-        }
+    if !gave_up {
+        return Ok(());
     }
-    txn.commit().await
+    let current = endpoint::Entity::find_by_id(endpoint.id)
+        .one(txn)
+        .await?
+        .map_or(0, |e| e.failure_streak);
+    let streak = current + 1;
+    let disable = streak >= DISABLE_AFTER;
+    endpoint::Entity::update_many()
+        .col_expr(endpoint::Column::FailureStreak, Expr::value(streak))
+        .col_expr(endpoint::Column::Enabled, Expr::value(!disable))
+        .filter(endpoint::Column::Id.eq(endpoint.id))
+        .exec(txn)
+        .await?;
+    if disable {
+        let skipped = store::skip_pending(txn, endpoint.id, now).await?;
+        tracing::warn!(
+            endpoint_id = %endpoint.id,
+            skipped,
+            "webhook endpoint disabled after {DISABLE_AFTER} events in a row failed"
+        );
+    }
+    Ok(())
 }
 
 #[cfg(test)]
