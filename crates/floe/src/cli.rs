@@ -196,6 +196,10 @@ pub struct ServeArgs {
     /// Serve the API only; leave background work to other processes.
     #[arg(long, env = "FLOE_NO_WORKERS", value_parser = clap::builder::FalseyValueParser::new())]
     pub no_workers: bool,
+    /// Compute meter quantities and customer meters from the stored events instead of the
+    /// rollups (the reference the tests compare the rollups with; slow).
+    #[arg(long, env = "FLOE_METER_READS_FROM_EVENTS", value_parser = clap::builder::FalseyValueParser::new(), hide = true)]
+    pub meter_reads_from_events: bool,
     #[command(flatten)]
     pub storage: StorageArgs,
     #[command(flatten)]
@@ -329,6 +333,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 sweep_interval: Duration::from_secs(args.sweep_interval.max(1)),
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 run_workers: !args.no_workers,
+                meter_reads_from_events: args.meter_reads_from_events,
                 storage: args.storage.resolve()?,
                 webhooks: args.webhooks.resolve()?,
             };

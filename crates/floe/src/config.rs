@@ -26,6 +26,8 @@ pub struct Config {
     pub request_timeout: Duration,
     /// Whether this process runs the background workers (the sweep).
     pub run_workers: bool,
+    /// Meter reads recompute from the events (reference path for tests).
+    pub meter_reads_from_events: bool,
     /// Where files live.
     pub storage: StorageConfig,
     /// How webhooks are delivered.

@@ -12,6 +12,8 @@ use uuid::Uuid;
 
 use super::entity::{self, Column, Entity, event_type};
 use crate::http::{Loc, ValidationIssue};
+use crate::meters::evaluate::EventView;
+use crate::meters::rollups;
 
 pub const MAX_NAME_CHARS: usize = 128;
 /// Rows per INSERT statement: under SQLite's and PostgreSQL's bound-parameter limits.
@@ -536,6 +538,8 @@ pub async fn store(
         txn.execute_unprepared("SET LOCAL plan_cache_mode = force_custom_plan")
             .await?;
     }
+    // Before anything is read: a meter rebuilt meanwhile must see this batch or be seen.
+    crate::meters::rollups::lock(txn, organization_id, false).await?;
     let total = events.len() as u64;
     // Earlier events with the same external IDs: duplicates, and possible parents.
     let external_ids: Vec<String> = events
@@ -642,16 +646,57 @@ pub async fn store(
         });
     }
     let mut inserted = 0;
-    let mut chunks = models.into_iter().peekable();
+    let mut stored: Vec<&(Uuid, NewEvent)> = Vec::with_capacity(rows.len());
+    let mut chunks = models.into_iter().zip(&rows).peekable();
     while chunks.peek().is_some() {
-        let chunk: Vec<_> = chunks.by_ref().take(INSERT_CHUNK).collect();
+        let (chunk, chunk_rows): (Vec<_>, Vec<_>) = chunks.by_ref().take(INSERT_CHUNK).unzip();
         // A concurrent batch may have taken an external ID since the lookup above: the
         // unique index decides, and the loser counts as a duplicate.
-        inserted += Entity::insert_many(chunk)
+        let count = Entity::insert_many(chunk)
             .on_conflict(OnConflict::new().do_nothing().to_owned())
             .exec_without_returning(txn)
             .await?;
+        inserted += count;
+        if count == chunk_rows.len() as u64 {
+            stored.extend(chunk_rows);
+        } else {
+            // Which ones made it (rare: only under that race).
+            let ids: HashSet<Uuid> = Entity::find()
+                .select_only()
+                .column(Column::Id)
+                .filter(Column::Id.is_in(chunk_rows.iter().map(|(id, _)| *id)))
+                .into_tuple::<Uuid>()
+                .all(txn)
+                .await?
+                .into_iter()
+                .collect();
+            stored.extend(chunk_rows.into_iter().filter(|(id, _)| ids.contains(id)));
+        }
     }
+    // What the stored events add to the meters.
+    let keys: Vec<String> = stored
+        .iter()
+        .map(|(_, event)| match &event.customer {
+            CustomerRef::Id(id) => rollups::customer_key(Some(*id), None),
+            CustomerRef::External(ext) => rollups::customer_key(None, Some(ext)),
+        })
+        .collect();
+    rollups::add_events(
+        txn,
+        organization_id,
+        stored.iter().zip(keys).map(|((_, event), key)| {
+            (
+                EventView {
+                    name: &event.name,
+                    source: "user",
+                    timestamp: event.timestamp,
+                    metadata: &event.metadata,
+                },
+                key,
+            )
+        }),
+    )
+    .await?;
     // Orphans stored earlier whose parent is in this batch.
     let new_refs: Vec<String> = batch_ids.keys().cloned().collect();
     for chunk in new_refs.chunks(LOOKUP_CHUNK) {

@@ -30,7 +30,23 @@ async fn record(
     metadata: serde_json::Value,
     at: DateTime<Utc>,
 ) -> Result<Uuid, DbErr> {
+    crate::meters::rollups::lock(txn, organization_id, false).await?;
     let id = super::new_event_id();
+    let view_metadata = metadata.as_object().cloned().unwrap_or_default();
+    crate::meters::rollups::add_events(
+        txn,
+        organization_id,
+        [(
+            crate::meters::evaluate::EventView {
+                name,
+                source: "system",
+                timestamp: at,
+                metadata: &view_metadata,
+            },
+            crate::meters::rollups::customer_key(Some(customer_id), None),
+        )],
+    )
+    .await?;
     entity::ActiveModel {
         id: Set(id),
         organization_id: Set(organization_id),

@@ -209,6 +209,33 @@ impl Accumulator {
         }
     }
 
+    /// Adds what another accumulator gathered.
+    pub fn merge(&mut self, other: &Accumulator) {
+        self.count += other.count;
+        self.sum += other.sum;
+        self.min = match (self.min, other.min) {
+            (Some(a), Some(b)) => Some(a.min(b)),
+            (a, b) => a.or(b),
+        };
+        self.max = match (self.max, other.max) {
+            (Some(a), Some(b)) => Some(a.max(b)),
+            (a, b) => a.or(b),
+        };
+        self.distinct.extend(other.distinct.iter().cloned());
+    }
+
+    /// Adds a distinct value already counted (rollups store counts and values apart).
+    pub fn add_distinct(&mut self, value: String) {
+        self.distinct.insert(value);
+    }
+
+    /// An accumulator of one contribution.
+    pub fn of(contribution: &Contribution) -> Self {
+        let mut acc = Self::default();
+        acc.add(contribution);
+        acc
+    }
+
     /// The aggregation's value; `None` when no event contributed (an empty bucket).
     pub fn value(&self, aggregation: &Aggregation) -> Option<f64> {
         if self.count == 0 {

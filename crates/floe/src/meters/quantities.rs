@@ -135,12 +135,19 @@ pub struct MeterQuantities {
     pub total: f64,
 }
 
-/// One matching event, reduced to what the computation needs.
+/// What one matching event, or one rollup bucket of them, adds.
 pub struct Sample {
+    /// When (for a bucket, its start: all its events are in the same period).
     pub timestamp: DateTime<Utc>,
     /// Whose it is (a customer ID, or the external ID it was sent with).
     pub customer: String,
-    pub contribution: Contribution,
+    pub partial: Accumulator,
+}
+
+/// Whether `a` and `b` fall in the same local period.
+pub fn same_period(interval: Interval, tz: Tz, a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
+    interval.truncate(a.with_timezone(&tz).naive_local())
+        == interval.truncate(b.with_timezone(&tz).naive_local())
 }
 
 /// The UTC range of events a series can need: from the start of the period containing
@@ -184,7 +191,7 @@ pub fn compute(
         let bucket = bucket_of(sample.timestamp);
         if point_buckets.contains(&bucket) {
             by_bucket.entry(bucket).or_default().push(sample);
-            in_range.add(&sample.contribution);
+            in_range.merge(&sample.partial);
         }
     }
     let value_of = |samples: &[&Sample]| -> Option<f64> {
@@ -192,7 +199,7 @@ pub fn compute(
             None => {
                 let mut acc = Accumulator::default();
                 for s in samples {
-                    acc.add(&s.contribution);
+                    acc.merge(&s.partial);
                 }
                 acc.value(aggregation)
             }
@@ -203,7 +210,7 @@ pub fn compute(
                     customers
                         .entry(s.customer.as_str())
                         .or_default()
-                        .add(&s.contribution);
+                        .merge(&s.partial);
                 }
                 let mut across = Accumulator::default();
                 for acc in customers.values() {
@@ -292,7 +299,7 @@ mod tests {
         let sample = |t: &str| Sample {
             timestamp: at(t),
             customer: "c".into(),
-            contribution: Contribution::One,
+            partial: Accumulator::of(&Contribution::One),
         };
         // 04:30Z on the 2nd is still the 1st in New York; 04:59Z on the 4th is the 3rd.
         let samples = [
@@ -339,7 +346,7 @@ mod tests {
         let s = |c: &str, n: f64| Sample {
             timestamp: at("2026-01-01T12:00:00Z"),
             customer: c.into(),
-            contribution: Contribution::Number(n),
+            partial: Accumulator::of(&Contribution::Number(n)),
         };
         let samples = [s("a", 1.0), s("a", 2.0), s("b", 10.0)];
         let sum = Aggregation::Sum("n".into());

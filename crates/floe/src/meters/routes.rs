@@ -7,9 +7,9 @@ use chrono_tz::Tz;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::evaluate::EventView;
 use super::filter::{Aggregation, Filter};
-use super::quantities::{Interval, MeterQuantities, Sample, compute, event_range, series};
+use super::quantities::{Interval, MeterQuantities, compute, event_range, series};
+use super::samples;
 
 use super::schema::{Meter, MeterSortProperty};
 use super::{service, store};
@@ -133,55 +133,29 @@ pub async fn quantities(
         .await?;
         Some(keys)
     };
-    let rows = crate::events::in_range(
-        &app.reader,
-        app.db.get_database_backend(),
-        auth.organization_id,
+    let request = samples::Request {
+        organization_id: auth.organization_id,
+        meter_id: row.id,
+        filter: &filter,
+        aggregation: &aggregation,
+        interval: params.interval,
+        tz: params.tz,
         from,
         to,
         customers,
-        &params.metadata,
-    )
-    .await?;
-    // An event sent with an external ID belongs to the customer that has it, if any.
-    let external: Vec<String> = rows
-        .iter()
-        .filter_map(|r| r.external_customer_id.clone())
-        .collect();
-    let owners: std::collections::HashMap<String, Uuid> =
-        crate::customers::find_many(&app.reader, auth.organization_id, &[], &external)
-            .await?
-            .into_iter()
-            .filter_map(|c| Some((c.external_id?, c.id)))
-            .collect();
-    let samples: Vec<Sample> = rows
-        .iter()
-        .filter_map(|row| {
-            let metadata = crate::metadata::from_text(&row.metadata);
-            let view = EventView {
-                name: &row.name,
-                source: &row.source,
-                timestamp: row.timestamp,
-                metadata: &metadata,
-            };
-            if !filter.matches(&view) {
-                return None;
-            }
-            let contribution = aggregation.contribution(&view)?;
-            let customer = match (&row.customer_id, &row.external_customer_id) {
-                (Some(id), _) => id.to_string(),
-                (None, Some(ext)) => owners
-                    .get(ext)
-                    .map_or_else(|| format!("external:{ext}"), Uuid::to_string),
-                (None, None) => String::new(),
-            };
-            Some(Sample {
-                timestamp: row.timestamp,
-                customer,
-                contribution,
-            })
-        })
-        .collect();
+        per_customer: params.per_customer.is_some(),
+        metadata: &params.metadata,
+    };
+    // Rollups cannot filter by metadata; the events can.
+    let from_rollups = if params.metadata.is_empty() && !app.config.meter_reads_from_events {
+        samples::from_rollups(&app, &request).await?
+    } else {
+        None
+    };
+    let samples = match from_rollups {
+        Some(samples) => samples,
+        None => samples::from_events(&app, &request).await?,
+    };
     Ok(axum::Json(compute(
         &points,
         params.interval,

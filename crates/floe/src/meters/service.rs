@@ -229,6 +229,10 @@ pub async fn create(app: &AppState, organization_id: Uuid, body: Value) -> ApiRe
         )));
     };
     let now = app.clock.now();
+    let txn = crate::db::begin_write(&app.db).await?;
+    // Events stored before the meter existed count too: its rollups are built from them,
+    // with event batches held back until this commits.
+    super::rollups::lock(&txn, organization_id, true).await?;
     let row = entity::ActiveModel {
         id: Set(Uuid::new_v4()),
         created_at: Set(now),
@@ -243,8 +247,10 @@ pub async fn create(app: &AppState, organization_id: Uuid, body: Value) -> ApiRe
         aggregation: Set(aggregation.to_json().to_string()),
         metadata: Set(crate::metadata::to_text(&metadata)),
     }
-    .insert(&app.db)
+    .insert(&txn)
     .await?;
+    rebuild_rollups(&txn, &row).await?;
+    txn.commit().await?;
     Ok(Meter::from(&row))
 }
 
@@ -294,6 +300,10 @@ pub async fn update(
     }
     let now: DateTime<Utc> = app.clock.now();
     let txn = crate::db::begin_write(&app.db).await?;
+    let changes_what_counts = filter.is_some() || aggregation.is_some();
+    if changes_what_counts {
+        super::rollups::lock(&txn, organization_id, true).await?;
+    }
     let row = get_in(&txn, organization_id, id)
         .await?
         .ok_or_else(not_found)?;
@@ -338,8 +348,19 @@ pub async fn update(
     }
     active.modified_at = Set(Some(now));
     let row = active.update(&txn).await?;
+    if changes_what_counts {
+        rebuild_rollups(&txn, &row).await?;
+    }
     txn.commit().await?;
     Ok(Meter::from(&row))
+}
+
+/// Recomputes a meter's rollups from the events (see `rollups::rebuild`).
+async fn rebuild_rollups(txn: &impl ConnectionTrait, row: &Model) -> Result<(), DbErr> {
+    let Some(meter) = super::rollups::CompiledMeter::from_row(row) else {
+        return Err(DbErr::Custom(format!("meter {} cannot be read back", row.id)));
+    };
+    super::rollups::rebuild(txn, row.organization_id, &meter).await
 }
 
 pub fn missing() -> ApiError {

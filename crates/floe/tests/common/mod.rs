@@ -118,6 +118,7 @@ impl TestApp {
             request_timeout: options.request_timeout,
             // Tests run the sweep themselves, at the moment they choose.
             run_workers: false,
+            meter_reads_from_events: false,
             storage: Default::default(),
             webhooks: Default::default(),
         };

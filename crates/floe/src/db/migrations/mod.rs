@@ -6,6 +6,7 @@ use sea_orm_migration::prelude::*;
 mod m20261128_000001_init;
 mod m20261128_000002_customers_webhooks;
 mod m20261128_000003_events_meters;
+mod m20261129_000004_meter_rollups;
 
 pub struct Migrator;
 
@@ -16,6 +17,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000001_init::Migration),
             Box::new(m20261128_000002_customers_webhooks::Migration),
             Box::new(m20261128_000003_events_meters::Migration),
+            Box::new(m20261129_000004_meter_rollups::Migration),
         ]
     }
 }
