@@ -25,6 +25,7 @@ use crate::events::entity::Model as EventRow;
 use crate::events::system::{METER_CREDITED, METER_RESET};
 use crate::meters::evaluate::{Accumulator, EventView};
 use crate::meters::filter::{Aggregation, Filter};
+use crate::meters::rollups;
 
 pub use routes::router;
 
@@ -176,7 +177,132 @@ pub async fn for_customer(
     external_id: Option<&str>,
 ) -> Result<Vec<MeterState>, sea_orm::DbErr> {
     let meters = routes::active_meters(app, organization_id, None).await?;
-    let events =
-        crate::events::of_customer(&app.reader, organization_id, customer_id, external_id).await?;
-    Ok(compute(customer_id, &meters, &events))
+    states(app, organization_id, customer_id, external_id, &meters).await
+}
+
+/// One customer's states of `meters`: from the rollups, or from all its events when the
+/// server is told to (the reference the rollups are tested against).
+pub async fn states(
+    app: &crate::app::AppState,
+    organization_id: Uuid,
+    customer_id: Uuid,
+    external_id: Option<&str>,
+    meters: &[MeterDef],
+) -> Result<Vec<MeterState>, sea_orm::DbErr> {
+    if app.config.meter_reads_from_events {
+        let events =
+            crate::events::of_customer(&app.reader, organization_id, customer_id, external_id)
+                .await?;
+        return Ok(compute(customer_id, meters, &events));
+    }
+    let system =
+        crate::events::system_of_customer(&app.reader, organization_id, customer_id).await?;
+    let keys: Vec<String> = std::iter::once(rollups::customer_key(Some(customer_id), None))
+        .chain(external_id.map(rollups::external_key))
+        .collect();
+    let mut states = Vec::new();
+    for meter in meters {
+        let mut sorted: Vec<&EventRow> = system
+            .iter()
+            .filter(|e| meter_of(e) == Some(meter.id))
+            .collect();
+        sorted.sort_by_key(|e| (e.timestamp, e.id));
+        let reset_at = sorted
+            .iter()
+            .filter(|e| e.name == METER_RESET)
+            .map(|e| e.timestamp)
+            .max();
+        let mut seen: Vec<DateTime<Utc>> = sorted
+            .iter()
+            .filter(|e| e.name == METER_RESET || e.name == METER_CREDITED)
+            .map(|e| e.timestamp)
+            .collect();
+        let credited = credited_since(&sorted, reset_at);
+        // First and last matching user events, ever.
+        for key in &keys {
+            let (first, last) = rollups::first_and_last(&app.reader, meter.id, key).await?;
+            seen.extend(first);
+            seen.extend(last);
+        }
+        // Consumption since the reset: whole buckets from the rollups; the part of the
+        // bucket the reset falls in that follows it, from the events.
+        let whole_from = match reset_at {
+            None => rollups::earliest(),
+            Some(reset) if rollups::bucket_of(reset) == reset => reset,
+            Some(reset) => rollups::bucket_of(reset) + rollups::BUCKET,
+        };
+        let (rows, values) = rollups::read(
+            &app.reader,
+            meter.id,
+            &rollups::Whose::Keys(&keys),
+            true,
+            whole_from,
+            rollups::latest(),
+        )
+        .await?;
+        let mut consumed = Accumulator::default();
+        for partial in rollups::fold(rows, values).values() {
+            consumed.merge(partial);
+        }
+        if let Some(reset) = reset_at.filter(|reset| *reset < whole_from) {
+            let events = crate::events::in_range(
+                &app.reader,
+                app.db.get_database_backend(),
+                organization_id,
+                reset,
+                whole_from,
+                Some((
+                    vec![customer_id],
+                    external_id.into_iter().map(str::to_owned).collect(),
+                )),
+                &[],
+            )
+            .await?;
+            for event in events.iter().filter(|e| e.source != "system") {
+                let metadata = crate::metadata::from_text(&event.metadata);
+                let view = EventView {
+                    name: &event.name,
+                    source: &event.source,
+                    timestamp: event.timestamp,
+                    metadata: &metadata,
+                };
+                if meter.filter.matches(&view)
+                    && let Some(contribution) = meter.aggregation.contribution(&view)
+                {
+                    consumed.add(&contribution);
+                }
+            }
+        }
+        let (Some(created_at), Some(last)) = (seen.iter().min(), seen.iter().max()) else {
+            continue;
+        };
+        let consumed_units = consumed.value(&meter.aggregation).unwrap_or(0.0);
+        states.push(MeterState {
+            id: state_id(customer_id, meter.id),
+            customer_id,
+            meter_id: meter.id,
+            created_at: *created_at,
+            modified_at: Some(*last).filter(|l| l != created_at),
+            consumed_units,
+            credited_units: credited,
+            balance: credited as f64 - consumed_units,
+        });
+    }
+    Ok(states)
+}
+
+/// Credits from the latest reset on, in time order, never below zero.
+fn credited_since(sorted: &[&EventRow], reset_at: Option<DateTime<Utc>>) -> i64 {
+    let mut credited: i64 = 0;
+    for event in sorted {
+        if event.name != METER_CREDITED || reset_at.is_some_and(|reset| event.timestamp < reset) {
+            continue;
+        }
+        let units = crate::metadata::from_text(&event.metadata)
+            .get("units")
+            .and_then(Value::as_i64)
+            .unwrap_or(0);
+        credited = credited.saturating_add(units).max(0);
+    }
+    credited
 }

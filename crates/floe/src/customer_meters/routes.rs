@@ -3,7 +3,7 @@
 use axum::extract::State;
 use uuid::Uuid;
 
-use super::{MeterDef, MeterState, compute};
+use super::{MeterDef, MeterState};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::customers::schema::Customer;
@@ -131,14 +131,15 @@ async fn all(
         .collect();
     let mut out = Vec::new();
     for customer in customers {
-        let events = crate::events::of_customer(
-            &app.reader,
+        let states = super::states(
+            app,
             organization_id,
             customer.id,
             customer.external_id.as_deref(),
+            &defs,
         )
         .await?;
-        for state in compute(customer.id, &defs, &events) {
+        for state in states {
             let Some(record) = records.iter().find(|r| r.meter.id == state.meter_id) else {
                 continue;
             };

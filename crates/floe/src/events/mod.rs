@@ -47,6 +47,22 @@ pub async fn of_customer(
     store::of_customer(db, organization_id, customer_id, external_id).await
 }
 
+/// The system events recorded for one customer (credits and resets), for customer meters.
+pub async fn system_of_customer(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    customer_id: uuid::Uuid,
+) -> Result<Vec<entity::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    db.all(
+        entity::Entity::find()
+            .filter(entity::Column::OrganizationId.eq(organization_id))
+            .filter(entity::Column::CustomerId.eq(customer_id))
+            .filter(entity::Column::Source.eq("system")),
+    )
+    .await
+}
+
 /// A new event ID: a valid random (version 4) UUID whose first 48 bits are the current time
 /// in milliseconds, so that new events land at the end of the primary-key index instead of on
 /// a random page of it. Random UUIDs made every batch dirty about one index page per event

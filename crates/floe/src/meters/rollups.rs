@@ -44,6 +44,17 @@ const REBUILD_FLUSH: usize = 20_000;
 /// Events read per page while rebuilding.
 const REBUILD_PAGE: u64 = 5_000;
 
+/// Bounds for "since ever" and "until ever" that both databases store and compare as
+/// timestamps (chrono's own extremes are outside PostgreSQL's range and, as SQLite text,
+/// would not sort).
+pub fn earliest() -> DateTime<Utc> {
+    DateTime::from_timestamp(-62_135_596_800, 0).unwrap_or_default() // 0001-01-01
+}
+
+pub fn latest() -> DateTime<Utc> {
+    DateTime::from_timestamp(253_402_300_799, 0).unwrap_or_default() // 9999-12-31T23:59:59
+}
+
 /// The bucket containing `at`.
 pub fn bucket_of(at: DateTime<Utc>) -> DateTime<Utc> {
     let seconds = BUCKET.num_seconds();
@@ -153,8 +164,14 @@ impl Deltas {
                 .entry((meter.id, key.to_owned(), system, bucket))
                 .or_default();
             cell.matched += 1;
-            cell.first_at = Some(cell.first_at.map_or(event.timestamp, |f| f.min(event.timestamp)));
-            cell.last_at = Some(cell.last_at.map_or(event.timestamp, |l| l.max(event.timestamp)));
+            cell.first_at = Some(
+                cell.first_at
+                    .map_or(event.timestamp, |f| f.min(event.timestamp)),
+            );
+            cell.last_at = Some(
+                cell.last_at
+                    .map_or(event.timestamp, |l| l.max(event.timestamp)),
+            );
             if let Some(contribution) = &contribution {
                 cell.acc.add(contribution);
             }
@@ -371,6 +388,27 @@ pub async fn read(
         values = db.all(query).await?;
     }
     Ok((rows, values))
+}
+
+/// The first and last matching user event of one customer key, ever.
+pub async fn first_and_last(
+    db: &ReadConnection,
+    meter_id: Uuid,
+    customer_key: &str,
+) -> Result<(Option<DateTime<Utc>>, Option<DateTime<Utc>>), DbErr> {
+    let rows = || {
+        rollup::Entity::find()
+            .filter(rollup::Column::MeterId.eq(meter_id))
+            .filter(rollup::Column::CustomerKey.eq(customer_key))
+            .filter(rollup::Column::System.eq(false))
+    };
+    let first = db
+        .one(rows().order_by_asc(rollup::Column::BucketStart))
+        .await?;
+    let last = db
+        .one(rows().order_by_desc(rollup::Column::BucketStart))
+        .await?;
+    Ok((first.map(|r| r.first_at), last.map(|r| r.last_at)))
 }
 
 /// A rollup row as an accumulator (its distinct values are added by the caller).

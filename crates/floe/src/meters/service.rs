@@ -358,7 +358,10 @@ pub async fn update(
 /// Recomputes a meter's rollups from the events (see `rollups::rebuild`).
 async fn rebuild_rollups(txn: &impl ConnectionTrait, row: &Model) -> Result<(), DbErr> {
     let Some(meter) = super::rollups::CompiledMeter::from_row(row) else {
-        return Err(DbErr::Custom(format!("meter {} cannot be read back", row.id)));
+        return Err(DbErr::Custom(format!(
+            "meter {} cannot be read back",
+            row.id
+        )));
     };
     super::rollups::rebuild(txn, row.organization_id, &meter).await
 }
