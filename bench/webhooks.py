@@ -134,6 +134,14 @@ class Floe:
         threading.Thread(target=lambda: [None for _ in server.stderr], daemon=True).start()
         return started
 
+    def twin(self, **env):
+        """A second server on the same data, with more environment (not started)."""
+        twin = Floe.__new__(Floe)
+        twin.bin, twin.data_dir, twin.headers, twin.server = self.bin, self.data_dir, self.headers, None
+        twin.env = dict(self.env, **env)
+        twin.pg_db = None  # the original owns the database
+        return twin
+
     def stop(self):
         self.server.terminate()
         self.server.wait()

@@ -1,0 +1,137 @@
+"""Meter quantities over many stored events: a 31-day daily series for one customer and one
+meter (Europe/Paris), p50 of repeated requests, after loading 1M events and then (with
+--events 10000000) 10M. Beside it, in the same run: a plain GET of the meter (a single-row
+read through the same stack) as the baseline, and the same series computed from the events
+by a second floe on the same database (FLOE_METER_READS_FROM_EVENTS), to show what the
+rollups save. Also floe's peak memory while ingesting. Standard library only.
+
+usage: python3 bench/quantities.py --bin target/release/floe [--events 1000000] [--database sqlite]"""
+
+import argparse
+import datetime
+import http.client
+import json
+import random
+import statistics
+import threading
+import time
+import urllib.parse
+
+from webhooks import Floe
+
+CUSTOMERS = 100
+DAYS = 90
+
+
+def peak_rss_mib(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def bodies(count, size, now):
+    rng = random.Random(7)
+    out = []
+    for _ in range(count):
+        events = []
+        for _ in range(size):
+            at = now - datetime.timedelta(seconds=rng.randrange(60, DAYS * 86400))
+            events.append({
+                "name": "llm.call",
+                "external_customer_id": f"customer-{rng.randrange(CUSTOMERS)}",
+                "timestamp": at.isoformat(),
+                "metadata": {"model": "gpt-4o", "tokens": rng.randrange(1, 4000), "route": "/v1/chat"},
+            })
+        out.append(json.dumps({"events": events}).encode())
+    return out
+
+
+def load(floe, count, payloads, clients=2):
+    sent = [0]
+    lock = threading.Lock()
+
+    def client(n):
+        connection = http.client.HTTPConnection(floe.host, floe.port, timeout=120)
+        i = n
+        while True:
+            with lock:
+                if sent[0] >= count:
+                    return
+                sent[0] += 1000
+            connection.request("POST", "/v1/events/ingest", body=payloads[i % len(payloads)], headers=floe.headers)
+            response = connection.getresponse()
+            body = response.read()
+            assert response.status == 200, body
+            i += clients
+
+    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    started = time.time()
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return count / (time.time() - started)
+
+
+def p50(floe, path, params, runs=30):
+    connection = http.client.HTTPConnection(floe.host, floe.port, timeout=300)
+    url = path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
+    times = []
+    body = None
+    for _ in range(runs):
+        started = time.perf_counter()
+        connection.request("GET", url, headers=floe.headers)
+        response = connection.getresponse()
+        body = response.read()
+        times.append((time.perf_counter() - started) * 1000)
+        assert response.status == 200, body
+    return statistics.median(times), json.loads(body)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin", required=True)
+    parser.add_argument("--events", type=int, default=1_000_000)
+    parser.add_argument("--database", default="sqlite", choices=["sqlite", "postgres"])
+    args = parser.parse_args()
+    now = datetime.datetime.now(datetime.timezone.utc).replace(microsecond=0)
+    floe = Floe(args.bin, args.database)
+    try:
+        floe.start()
+        connection = http.client.HTTPConnection(floe.host, floe.port)
+        connection.request("POST", "/v1/meters", body=json.dumps({
+            "name": "tokens", "filter": {"conjunction": "and", "clauses": [{"property": "name", "operator": "eq", "value": "llm.call"}]},
+            "aggregation": {"func": "sum", "property": "tokens"},
+        }), headers=floe.headers)
+        response = connection.getresponse()
+        meter = json.loads(response.read())
+        assert response.status == 201, meter
+        payloads = bodies(16, 1000, now)
+        params = {
+            "start_timestamp": (now - datetime.timedelta(days=31)).isoformat(), "end_timestamp": now.isoformat(),
+            "interval": "day", "timezone": "Europe/Paris", "external_customer_id": "customer-7",
+        }
+        loaded = 0
+        for checkpoint in [c for c in (1_000_000, 10_000_000) if c <= args.events]:
+            rate = load(floe, checkpoint - loaded, payloads)
+            loaded = checkpoint
+            rss = peak_rss_mib(floe.server.pid)
+            baseline, _ = p50(floe, f"/v1/meters/{meter['id']}", None)
+            fast, fast_body = p50(floe, f"/v1/meters/{meter['id']}/quantities", params)
+            reference = floe.twin(FLOE_METER_READS_FROM_EVENTS="1")
+            reference.start()
+            slow, slow_body = p50(reference, f"/v1/meters/{meter['id']}/quantities", params, runs=5)
+            reference.stop()
+            same = [q["quantity"] for q in fast_body["quantities"]] == [q["quantity"] for q in slow_body["quantities"]]
+            print(f"quantities, {args.database}, {loaded:,} events: 31-day daily series for one customer p50 {fast:.1f} ms "
+                  f"(target 20 ms); GET of the meter {baseline:.1f} ms (ratio {fast / baseline:.1f}); "
+                  f"from the events {slow:.1f} ms; same answer: {same}; loaded at {rate:,.0f} events/s; "
+                  f"floe peak RSS {rss:.0f} MiB", flush=True)
+    finally:
+        floe.close()
+
+
+if __name__ == "__main__":
+    main()
