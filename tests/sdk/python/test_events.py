@@ -9,6 +9,8 @@ import pytest
 from polar.base import PolarClientError
 from polar.v2026_10.errors import HTTPValidationError, ResourceNotFound
 
+from contract import schema_ref, validate
+
 
 def ago(**delta):
     return (datetime.datetime.now(datetime.timezone.utc) - datetime.timedelta(**delta)).isoformat()
@@ -53,6 +55,27 @@ def test_ingest_list_get(org):
     assert [e.metadata.get("route") for e in oldest_first[:2]] == ["/a", "/b"]
     assert org.polar.events.list(source="system").pagination.total_count == 0
     assert org.polar.events.list(query="gpt-4o").pagination.total_count == 1
+
+
+def test_cursor_pagination_says_whether_a_page_follows(org):
+    """Polar's `cursor_pagination=true`: `has_next_page` instead of a total that every page
+    would have to count."""
+    external = "cp-" + uuid.uuid4().hex[:6]
+    org.polar.events.ingest(events=[{"name": "page.test", "external_customer_id": external, "timestamp": ago(seconds=i + 1)} for i in range(5)])
+    headers = {"Authorization": f"Bearer {org.token}"}
+    seen = []
+    for page in (1, 2, 3):
+        answer = httpx.get(f"{org.url}/v1/events/", headers=headers, params={
+            "cursor_pagination": "true", "external_customer_id": external, "limit": 2, "page": page})
+        assert answer.status_code == 200, answer.text
+        body = answer.json()
+        validate(body, schema_ref("ListResourceWithCursorPagination_Event_"))
+        assert body["pagination"] == {"has_next_page": page < 3}
+        seen += [e["id"] for e in body["items"]]
+    everything = org.polar.events.list(external_customer_id=external, limit=10).items
+    assert seen == [e.id for e in everything] and len(seen) == 5
+    bad = httpx.get(f"{org.url}/v1/events/", headers=headers, params={"cursor_pagination": "maybe"})
+    assert bad.status_code == 422
 
 
 def test_dedupe_by_external_id(org):

@@ -16,7 +16,7 @@ use sea_orm::{
 use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
-pub use paginate::paginate;
+pub use paginate::{paginate, paginate_without_count};
 pub use reader::{ReadConnection, ReadModel};
 
 /// Opens a pool to `url` and applies pending migrations.

@@ -71,3 +71,26 @@ where
     };
     Ok((rows.into_iter().map(|c| c.row).collect(), total))
 }
+
+/// A page without the total: `limit + 1` rows are read, and the extra one only says whether
+/// there is a next page. Counting every match is what makes pages of long lists slow.
+pub async fn paginate_without_count<E>(
+    db: &ReadConnection,
+    query: Select<E>,
+    pagination: Pagination,
+) -> Result<(Vec<E::Model>, bool), DbErr>
+where
+    E: EntityTrait,
+    E::Model: ReadModel,
+{
+    let mut rows = db
+        .all(
+            query
+                .offset(pagination.offset())
+                .limit(pagination.limit.saturating_add(1)),
+        )
+        .await?;
+    let more = rows.len() as u64 > pagination.limit;
+    rows.truncate(usize::try_from(pagination.limit).unwrap_or(usize::MAX));
+    Ok((rows, more))
+}

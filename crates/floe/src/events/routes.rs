@@ -17,8 +17,10 @@ use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::http::pagination::Direction;
 use crate::http::{
-    ApiError, ApiResult, IdPath, Json, ListResource, Loc, Pagination, QueryParams, ValidationIssue,
+    ApiError, ApiResult, CursorListResource, CursorPageInfo, IdPath, Json, ListResource, Loc,
+    Pagination, QueryParams, ValidationIssue,
 };
+use axum::response::IntoResponse;
 
 /// `events:read` or `events:write`.
 pub struct EventsRead;
@@ -245,15 +247,35 @@ pub async fn list(
     auth: Authorized<EventsRead>,
     State(app): State<AppState>,
     query: QueryParams,
-) -> ApiResult<axum::Json<ListResource<Event>>> {
+) -> ApiResult<axum::response::Response> {
     let pagination = Pagination::from_query(&query)?;
     let sorting = query.sorting(&[(EventSortProperty::Timestamp, Direction::Descending)])?;
     let mut filter = filter_from(&query)?;
+    // Polar's `cursor_pagination=true`: `has_next_page` instead of the total, which a long
+    // list would have to count on every page.
+    let without_count = query.boolean("cursor_pagination")?.unwrap_or(false);
     if !query.allows_organization(auth.organization_id)? {
-        return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
+        return Ok(if without_count {
+            cursor_page(Vec::new(), false)
+        } else {
+            axum::Json(ListResource::<Event>::new(Vec::new(), 0, pagination)).into_response()
+        });
     }
     widen_customers(&app, auth.organization_id, &mut filter).await?;
     let direction = sorting.first().map_or(Direction::Descending, |(_, d)| *d);
+    if without_count {
+        let (rows, more) = store::list_without_count(
+            &app.reader,
+            app.db.get_database_backend(),
+            auth.organization_id,
+            &filter,
+            direction,
+            pagination,
+        )
+        .await?;
+        let items = present(&app, auth.organization_id, rows).await?;
+        return Ok(cursor_page(items, more));
+    }
     let (rows, total) = store::list(
         &app.reader,
         app.db.get_database_backend(),
@@ -264,7 +286,15 @@ pub async fn list(
     )
     .await?;
     let items = present(&app, auth.organization_id, rows).await?;
-    Ok(axum::Json(ListResource::new(items, total, pagination)))
+    Ok(axum::Json(ListResource::new(items, total, pagination)).into_response())
+}
+
+fn cursor_page(items: Vec<Event>, has_next_page: bool) -> axum::response::Response {
+    axum::Json(CursorListResource {
+        items,
+        pagination: CursorPageInfo { has_next_page },
+    })
+    .into_response()
 }
 
 /// `events:get`.

@@ -83,6 +83,23 @@ impl EventFilter {
     }
 }
 
+fn listed(
+    backend: DbBackend,
+    organization_id: Uuid,
+    filter: &EventFilter,
+    direction: Direction,
+) -> sea_orm::Select<Entity> {
+    let query = Entity::find().filter(filter.condition(backend, organization_id));
+    match direction {
+        Direction::Ascending => query
+            .order_by_asc(Column::Timestamp)
+            .order_by_asc(Column::Id),
+        Direction::Descending => query
+            .order_by_desc(Column::Timestamp)
+            .order_by_desc(Column::Id),
+    }
+}
+
 pub async fn list(
     db: &ReadConnection,
     backend: DbBackend,
@@ -91,16 +108,21 @@ pub async fn list(
     direction: Direction,
     pagination: Pagination,
 ) -> Result<(Vec<Model>, u64), DbErr> {
-    let query = Entity::find().filter(filter.condition(backend, organization_id));
-    let query = match direction {
-        Direction::Ascending => query
-            .order_by_asc(Column::Timestamp)
-            .order_by_asc(Column::Id),
-        Direction::Descending => query
-            .order_by_desc(Column::Timestamp)
-            .order_by_desc(Column::Id),
-    };
+    let query = listed(backend, organization_id, filter, direction);
     crate::db::paginate(db, query, pagination).await
+}
+
+/// A page and whether another follows, without counting the matches.
+pub async fn list_without_count(
+    db: &ReadConnection,
+    backend: DbBackend,
+    organization_id: Uuid,
+    filter: &EventFilter,
+    direction: Direction,
+    pagination: Pagination,
+) -> Result<(Vec<Model>, bool), DbErr> {
+    let query = listed(backend, organization_id, filter, direction);
+    crate::db::paginate_without_count(db, query, pagination).await
 }
 
 pub async fn get(

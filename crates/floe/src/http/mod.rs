@@ -11,4 +11,4 @@ pub mod version;
 
 pub use error::{ApiError, ApiResult, Loc, ValidationIssue, Validator};
 pub use extract::{IdPath, Json, QueryParams};
-pub use pagination::{ListResource, Pagination};
+pub use pagination::{CursorListResource, CursorPageInfo, ListResource, Pagination};

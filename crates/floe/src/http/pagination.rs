@@ -58,6 +58,19 @@ pub struct PageInfo {
     pub max_page: u64,
 }
 
+/// A page of a list without its total, in the contract's `ListResourceWithCursorPagination_*`
+/// shape.
+#[derive(Debug, Serialize)]
+pub struct CursorListResource<T> {
+    pub items: Vec<T>,
+    pub pagination: CursorPageInfo,
+}
+
+#[derive(Debug, Serialize)]
+pub struct CursorPageInfo {
+    pub has_next_page: bool,
+}
+
 impl<T> ListResource<T> {
     pub fn new(items: Vec<T>, total_count: u64, pagination: Pagination) -> Self {
         Self {
