@@ -115,6 +115,7 @@ impl Server {
         let deliveries = config
             .run_workers
             .then(|| webhooks::worker::spawn(self.state.clone(), shutdown.clone()));
+        let wal = crate::db::wal::spawn(self.state.db.clone(), shutdown.clone());
         // Trailing slashes are trimmed before routing, so `/v1/files/` and `/v1/files`
         // reach the same handler.
         let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
@@ -127,6 +128,9 @@ impl Server {
         }
         if let Some(deliveries) = deliveries {
             let _ = deliveries.await;
+        }
+        if let Some(wal) = wal {
+            let _ = wal.await;
         }
         Ok(())
     }

@@ -4,6 +4,7 @@
 
 mod migrations;
 mod paginate;
+pub mod wal;
 mod reader;
 mod sqlite_row;
 
