@@ -4,9 +4,9 @@
 
 mod migrations;
 mod paginate;
-pub mod wal;
 mod reader;
 mod sqlite_row;
+pub mod wal;
 
 use std::time::Duration;
 

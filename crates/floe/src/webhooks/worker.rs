@@ -350,6 +350,8 @@ async fn work_endpoint(
 
 /// What one attempt gave.
 struct Outcome {
+    /// When the attempt started (its time in the deliveries list).
+    at: DateTime<Utc>,
     http_code: Option<i32>,
     response: Option<String>,
     succeeded: bool,
@@ -364,7 +366,9 @@ async fn send(
     event: &event::Model,
 ) -> Outcome {
     let started = Instant::now();
+    let at = now_micros(app);
     let failed = |message: String| Outcome {
+        at,
         http_code: None,
         response: Some(truncate(message)),
         succeeded: false,
@@ -399,6 +403,7 @@ async fn send(
             let status = response.status();
             let text = read_prefix(response).await;
             Outcome {
+                at,
                 http_code: Some(i32::from(status.as_u16())),
                 response: text,
                 succeeded: status.is_success(),
@@ -470,7 +475,7 @@ async fn record(
     let txn = app.db.begin().await?;
     let attempts = sent.iter().map(|(event, outcome)| delivery::ActiveModel {
         id: Set(Uuid::new_v4()),
-        created_at: Set(now),
+        created_at: Set(outcome.at),
         modified_at: Set(None),
         organization_id: Set(event.organization_id),
         endpoint_id: Set(endpoint.id),
