@@ -139,12 +139,7 @@ pub fn compute(customer_id: Uuid, meters: &[MeterDef], events: &[EventRow]) -> V
             let Some(metadata) = parsed.get(&event.id) else {
                 continue;
             };
-            let view = EventView {
-                name: &event.name,
-                source: &event.source,
-                timestamp: event.timestamp,
-                metadata,
-            };
+            let view = EventView::of_row(event, metadata);
             if !meter.filter.matches(&view) {
                 continue;
             }
@@ -260,12 +255,7 @@ pub async fn states(
             .await?;
             for event in events.iter().filter(|e| e.source != "system") {
                 let metadata = crate::metadata::from_text(&event.metadata);
-                let view = EventView {
-                    name: &event.name,
-                    source: &event.source,
-                    timestamp: event.timestamp,
-                    metadata: &metadata,
-                };
+                let view = EventView::of_row(event, &metadata);
                 if meter.filter.matches(&view)
                     && let Some(contribution) = meter.aggregation.contribution(&view)
                 {

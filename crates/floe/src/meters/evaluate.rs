@@ -17,6 +17,18 @@ pub struct EventView<'a> {
     pub metadata: &'a Map<String, Value>,
 }
 
+impl<'a> EventView<'a> {
+    /// A stored event, with its metadata already parsed.
+    pub fn of_row(row: &'a crate::events::entity::Model, metadata: &'a Map<String, Value>) -> Self {
+        Self {
+            name: &row.name,
+            source: &row.source,
+            timestamp: row.timestamp,
+            metadata,
+        }
+    }
+}
+
 impl Filter {
     pub fn matches(&self, event: &EventView<'_>) -> bool {
         let mut results = self.clauses.iter().map(|node| match node {

@@ -315,12 +315,7 @@ pub async fn rebuild(
         after = Some(last.id);
         for row in &rows {
             let metadata = crate::metadata::from_text(&row.metadata);
-            let view = EventView {
-                name: &row.name,
-                source: &row.source,
-                timestamp: row.timestamp,
-                metadata: &metadata,
-            };
+            let view = EventView::of_row(row, &metadata);
             let key = customer_key(row.customer_id, row.external_customer_id.as_deref());
             deltas.add(meter, &view, &key);
         }

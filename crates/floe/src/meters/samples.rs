@@ -148,12 +148,7 @@ pub async fn from_events(app: &AppState, request: &Request<'_>) -> ApiResult<Vec
         .iter()
         .filter_map(|row| {
             let metadata = crate::metadata::from_text(&row.metadata);
-            let view = EventView {
-                name: &row.name,
-                source: &row.source,
-                timestamp: row.timestamp,
-                metadata: &metadata,
-            };
+            let view = EventView::of_row(row, &metadata);
             if !request.filter.matches(&view) {
                 return None;
             }
