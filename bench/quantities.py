@@ -135,7 +135,8 @@ def main():
             }), headers=floe.headers)
             late = connection.getresponse()
             late.read()
-            rebuild = f"{(time.perf_counter() - started):.1f} s (HTTP {late.status})"
+            rebuild = (f"{(time.perf_counter() - started):.1f} s (HTTP {late.status}), "
+                       f"peak RSS after it {peak_rss_mib(floe.server.pid):.0f} MiB")
             print(f"quantities, {args.database}, {loaded:,} events: 31-day daily series for one customer p50 {fast:.1f} ms "
                   f"(target 20 ms); GET of the meter {baseline:.1f} ms (ratio {fast / baseline:.1f}); "
                   f"from the events {slow:.1f} ms; same answer: {same}; loaded at {rate:,.0f} events/s; "
