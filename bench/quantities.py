@@ -32,48 +32,49 @@ def peak_rss_mib(pid):
     return 0.0
 
 
-def bodies(count, size, now):
-    rng = random.Random(7)
-    out = []
-    for _ in range(count):
-        events = []
-        for _ in range(size):
-            at = now - datetime.timedelta(seconds=rng.randrange(60, DAYS * 86400))
-            events.append({
-                "name": "llm.call",
-                "external_customer_id": f"customer-{rng.randrange(CUSTOMERS)}",
-                "timestamp": at.isoformat(),
-                "metadata": {"model": "gpt-4o", "tokens": rng.randrange(1, 4000), "route": "/v1/chat"},
-            })
-        out.append(json.dumps({"events": events}).encode())
-    return out
+def batch_body(index, total, now, size=1000):
+    """Batch `index` of a load of `total` events spread over the last DAYS days in the order
+    they happened, as a live product sends them (each within half an hour of its place)."""
+    rng = random.Random(index)
+    span = DAYS * 86400
+    events = []
+    for j in range(size):
+        place = (index * size + j) / total
+        at = now - datetime.timedelta(seconds=span * (1 - place) + rng.uniform(-1800, 1800))
+        events.append({
+            "name": "llm.call",
+            "external_customer_id": f"customer-{rng.randrange(CUSTOMERS)}",
+            "timestamp": min(at, now - datetime.timedelta(seconds=1)).isoformat(),
+            "metadata": {"model": "gpt-4o", "tokens": rng.randrange(1, 4000), "route": "/v1/chat"},
+        })
+    return json.dumps({"events": events}).encode()
 
 
-def load(floe, count, payloads, clients=2):
-    sent = [0]
+def load(floe, first_batch, last_batch, total, now, clients=2):
+    """Sends batches [first_batch, last_batch) from `clients` connections."""
+    next_batch = [first_batch]
     lock = threading.Lock()
 
-    def client(n):
+    def client():
         connection = http.client.HTTPConnection(floe.host, floe.port, timeout=120)
-        i = n
         while True:
             with lock:
-                if sent[0] >= count:
+                index = next_batch[0]
+                if index >= last_batch:
                     return
-                sent[0] += 1000
-            connection.request("POST", "/v1/events/ingest", body=payloads[i % len(payloads)], headers=floe.headers)
+                next_batch[0] += 1
+            connection.request("POST", "/v1/events/ingest", body=batch_body(index, total, now), headers=floe.headers)
             response = connection.getresponse()
             body = response.read()
             assert response.status == 200, body
-            i += clients
 
-    threads = [threading.Thread(target=client, args=(n,)) for n in range(clients)]
+    threads = [threading.Thread(target=client) for _ in range(clients)]
     started = time.time()
     for t in threads:
         t.start()
     for t in threads:
         t.join()
-    return count / (time.time() - started)
+    return (last_batch - first_batch) * 1000 / (time.time() - started)
 
 
 def p50(floe, path, params, runs=30):
@@ -109,14 +110,14 @@ def main():
         response = connection.getresponse()
         meter = json.loads(response.read())
         assert response.status == 201, meter
-        payloads = bodies(16, 1000, now)
         params = {
             "start_timestamp": (now - datetime.timedelta(days=31)).isoformat(), "end_timestamp": now.isoformat(),
             "interval": "day", "timezone": "Europe/Paris", "external_customer_id": "customer-7",
         }
         loaded = 0
         for checkpoint in [c for c in (1_000_000, 10_000_000) if c <= args.events]:
-            rate = load(floe, checkpoint - loaded, payloads)
+            # Over 1M events the first checkpoint's events cover the whole span too.
+            rate = load(floe, loaded // 1000, checkpoint // 1000, checkpoint, now)
             loaded = checkpoint
             rss = peak_rss_mib(floe.server.pid)
             baseline, _ = p50(floe, f"/v1/meters/{meter['id']}", None)
