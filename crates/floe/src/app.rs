@@ -45,6 +45,8 @@ pub struct AppState {
     pub tokens: Arc<TokenCache>,
     /// Wakes this process's webhook worker after a commit queued events.
     pub nudge: webhooks::Nudge,
+    /// Wakes this process's meter-rollup builder after a meter was created or changed.
+    pub meter_builds: Arc<tokio::sync::Notify>,
 }
 
 /// A server ready to accept connections.
@@ -92,6 +94,7 @@ impl Server {
             config: Arc::new(config),
             tokens: Arc::new(TokenCache::default()),
             nudge: webhooks::Nudge::default(),
+            meter_builds: Arc::default(),
         };
         let router = routes(state.clone(), storage_routes);
         Ok(Self { state, router })
@@ -116,6 +119,14 @@ impl Server {
             .run_workers
             .then(|| webhooks::worker::spawn(self.state.clone(), shutdown.clone()));
         let wal = crate::db::wal::spawn(self.state.db.clone(), shutdown.clone());
+        let meter_builds = config.run_workers.then(|| {
+            crate::meters::rollups::spawn_builder(
+                self.state.db.clone(),
+                config.meter_build_page,
+                self.state.meter_builds.clone(),
+                shutdown.clone(),
+            )
+        });
         // Trailing slashes are trimmed before routing, so `/v1/files/` and `/v1/files`
         // reach the same handler.
         let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
@@ -131,6 +142,9 @@ impl Server {
         }
         if let Some(wal) = wal {
             let _ = wal.await;
+        }
+        if let Some(meter_builds) = meter_builds {
+            let _ = meter_builds.await;
         }
         Ok(())
     }

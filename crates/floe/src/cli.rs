@@ -200,6 +200,14 @@ pub struct ServeArgs {
     /// rollups (the reference the tests compare the rollups with; slow).
     #[arg(long, env = "FLOE_METER_READS_FROM_EVENTS", value_parser = clap::builder::FalseyValueParser::new(), hide = true)]
     pub meter_reads_from_events: bool,
+    /// Events added to a meter's rollups per transaction while they are built.
+    #[arg(
+        long,
+        env = "FLOE_METER_BUILD_PAGE",
+        default_value_t = 5_000,
+        hide = true
+    )]
+    pub meter_build_page: u64,
     #[command(flatten)]
     pub storage: StorageArgs,
     #[command(flatten)]
@@ -334,6 +342,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 run_workers: !args.no_workers,
                 meter_reads_from_events: args.meter_reads_from_events,
+                meter_build_page: args.meter_build_page.max(1),
                 storage: args.storage.resolve()?,
                 webhooks: args.webhooks.resolve()?,
             };

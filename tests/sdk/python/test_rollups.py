@@ -9,6 +9,7 @@ import datetime
 import math
 import os
 import random
+import time
 import uuid
 
 import httpx
@@ -73,9 +74,22 @@ def close(a, b):
     return a == b or math.isclose(a, b, rel_tol=1e-9, abs_tol=1e-9)
 
 
+def wait_until_built(server):
+    """Rollups of new or changed meters are built in the background; until then both floes
+    read the events, which would compare nothing."""
+    deadline = time.time() + 60
+    while time.time() < deadline:
+        if server.sql("SELECT COUNT(*) FROM meters WHERE NOT rollups_ready") == [("0",)]:
+            return
+        time.sleep(0.1)
+    raise AssertionError("meter rollups were not built within 60 s")
+
+
 @pytest.fixture(scope="module")
 def pair():
-    fast = Floe()
+    # Small build pages: a meter's rollups are built over many transactions, while the test
+    # keeps ingesting, so batches and the builder share the work.
+    fast = Floe(env={"FLOE_METER_BUILD_PAGE": "37"})
     slow = Floe(env={"FLOE_METER_READS_FROM_EVENTS": "1"}, twin_of=fast)
     yield fast, slow
     slow.stop()
@@ -122,6 +136,7 @@ def test_rollups_answer_what_the_events_answer(pair):
     # A meter matching everything, so that no comparison is between two empty answers.
     meters.append(meter({"conjunction": "and", "clauses": []}, {"func": "sum", "property": "tokens"}))
 
+    wait_until_built(fast)
     check_customer_meters(fast, slow, rng, organization, headers, polar, meters, alice)
 
     compared = nonzero = 0
@@ -172,6 +187,7 @@ def check_customer_meters(fast, slow, rng, organization, headers, polar, meters,
     after_reset = [{"name": rng.choice(NAMES), key: ref, "metadata": random_metadata(rng)}
                    for key, ref in [("customer_id", alice.id), ("external_customer_id", "ra")] * 20]
     polar.events.ingest(events=after_reset)
+    wait_until_built(fast)
 
     def customer_meters(server):
         answer = httpx.get(f"{server.url}/v1/customer-meters/", params={"limit": 100}, headers=headers)
@@ -205,6 +221,7 @@ def test_integer_sums_are_exact(pair):
     events = [{"name": "x", "external_customer_id": "c", "timestamp": (start + datetime.timedelta(seconds=rng.randrange(0, 9 * 86400))).isoformat(),
                "metadata": {"n": rng.randrange(-10**12, 10**12)}} for _ in range(500)]
     polar.events.ingest(events=events)
+    wait_until_built(fast)
     params = {"start_timestamp": start.isoformat(), "end_timestamp": NOW.isoformat(), "interval": "day", "timezone": "Asia/Kolkata"}
     got, want = (httpx.get(f"{s.url}/v1/meters/{meter_id}/quantities", params=params, headers=headers).json() for s in (fast, slow))
     assert got == want

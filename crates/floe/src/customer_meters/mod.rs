@@ -85,6 +85,8 @@ pub struct MeterDef {
     pub id: Uuid,
     pub filter: Filter,
     pub aggregation: Aggregation,
+    /// Whether its rollups can answer (else its states come from the events).
+    pub rollups_ready: bool,
 }
 
 fn meter_of(event: &EventRow) -> Option<Uuid> {
@@ -93,7 +95,7 @@ fn meter_of(event: &EventRow) -> Option<Uuid> {
 }
 
 /// The states of one customer's meters, from all its events (oldest first or not).
-pub fn compute(customer_id: Uuid, meters: &[MeterDef], events: &[EventRow]) -> Vec<MeterState> {
+pub fn compute(customer_id: Uuid, meters: &[&MeterDef], events: &[EventRow]) -> Vec<MeterState> {
     let mut sorted: Vec<&EventRow> = events.iter().collect();
     sorted.sort_by_key(|e| (e.timestamp, e.id));
     let parsed: HashMap<Uuid, serde_json::Map<String, Value>> = sorted
@@ -184,19 +186,25 @@ pub async fn states(
     external_id: Option<&str>,
     meters: &[MeterDef],
 ) -> Result<Vec<MeterState>, sea_orm::DbErr> {
-    if app.config.meter_reads_from_events {
+    let (ready, building): (Vec<&MeterDef>, Vec<&MeterDef>) = meters
+        .iter()
+        .partition(|m| m.rollups_ready && !app.config.meter_reads_from_events);
+    let mut states = Vec::new();
+    if !building.is_empty() {
         let events =
             crate::events::of_customer(&app.reader, organization_id, customer_id, external_id)
                 .await?;
-        return Ok(compute(customer_id, meters, &events));
+        states = compute(customer_id, &building, &events);
+    }
+    if ready.is_empty() {
+        return Ok(states);
     }
     let system =
         crate::events::system_of_customer(&app.reader, organization_id, customer_id).await?;
     let keys: Vec<String> = std::iter::once(rollups::customer_key(Some(customer_id), None))
         .chain(external_id.map(rollups::external_key))
         .collect();
-    let mut states = Vec::new();
-    for meter in meters {
+    for meter in ready {
         let mut sorted: Vec<&EventRow> = system
             .iter()
             .filter(|e| meter_of(e) == Some(meter.id))
@@ -278,6 +286,8 @@ pub async fn states(
             balance: credited as f64 - consumed_units,
         });
     }
+    // In the order of `meters`, whichever way each was computed.
+    states.sort_by_key(|state| meters.iter().position(|m| m.id == state.meter_id));
     Ok(states)
 }
 

@@ -95,6 +95,7 @@ pub async fn active_meters(
             id: r.meter.id,
             filter: r.filter,
             aggregation: r.aggregation,
+            rollups_ready: r.rollups_ready,
         })
         .collect())
 }
@@ -127,6 +128,7 @@ async fn all(
             id: r.meter.id,
             filter: r.filter.clone(),
             aggregation: r.aggregation.clone(),
+            rollups_ready: r.rollups_ready,
         })
         .collect();
     let mut out = Vec::new();

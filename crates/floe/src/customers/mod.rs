@@ -60,7 +60,30 @@ pub async fn find_many(
     ids: &[uuid::Uuid],
     external_ids: &[String],
 ) -> Result<Vec<schema::Customer>, sea_orm::DbErr> {
-    let rows = store::find_many(db, organization_id, ids, external_ids).await?;
+    // Callers pass keys taken from many events: without repeats, and a bounded number per
+    // query (SQLite refuses statements with more than 32,766 parameters).
+    const CHUNK: usize = 500;
+    let ids: Vec<uuid::Uuid> = ids
+        .iter()
+        .copied()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let external_ids: Vec<String> = external_ids
+        .iter()
+        .cloned()
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut rows = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        rows.extend(store::find_many(db, organization_id, chunk, &[]).await?);
+    }
+    for chunk in external_ids.chunks(CHUNK) {
+        rows.extend(store::find_many(db, organization_id, &[], chunk).await?);
+    }
+    let mut seen = std::collections::HashSet::new();
+    rows.retain(|row| seen.insert(row.id));
     Ok(rows.iter().map(schema::Customer::from).collect())
 }
 

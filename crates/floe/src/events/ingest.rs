@@ -684,8 +684,9 @@ pub async fn store(
     rollups::add_events(
         txn,
         organization_id,
-        stored.iter().zip(keys).map(|((_, event), key)| {
+        stored.iter().zip(keys).map(|((id, event), key)| {
             (
+                *id,
                 EventView {
                     name: &event.name,
                     source: "user",

@@ -37,6 +37,7 @@ async fn record(
         txn,
         organization_id,
         [(
+            id,
             crate::meters::evaluate::EventView {
                 name,
                 source: "system",

@@ -22,6 +22,11 @@ pub struct Model {
     /// An aggregation, as JSON.
     pub aggregation: String,
     pub metadata: String,
+    /// Whether the rollups include every event (else readers use the events).
+    pub rollups_ready: bool,
+    /// While not ready: the rollups include the stored events up to this ID, and batches
+    /// add their events up to it; the builder takes the rest (`meters::rollups`).
+    pub rollups_through: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

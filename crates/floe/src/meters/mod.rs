@@ -30,6 +30,8 @@ pub struct MeterRecord {
     pub meter: schema::Meter,
     pub filter: filter::Filter,
     pub aggregation: filter::Aggregation,
+    /// Whether its rollups include every event yet.
+    pub rollups_ready: bool,
 }
 
 /// Meters of `organization_id`: those named in `ids` (archived or not), or else every
@@ -49,6 +51,7 @@ pub async fn records(
                 aggregation: filter::Aggregation::from_json(
                     &serde_json::from_str(&row.aggregation).ok()?,
                 ),
+                rollups_ready: row.rollups_ready,
             })
         })
         .collect())

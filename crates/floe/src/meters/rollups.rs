@@ -1,10 +1,17 @@
 //! Rollups: what each meter's matching events add up to, per customer key, source and
 //! 15-minute UTC bucket (count, sum, min, max, first and last timestamp; for `unique`, the
 //! distinct values). They are written in the transaction that stores the events, so they
-//! always agree with them, and rebuilt from the events when a meter is created or its
-//! filter or aggregation changes. Quantities and customer meters read them instead of the
-//! events: a 31-day daily series for one customer reads at most 31 × 96 rows, whatever the
-//! number of events.
+//! always agree with them. Quantities and customer meters read them instead of the events:
+//! a 31-day daily series for one customer reads at most 31 × 96 rows, whatever the number
+//! of events.
+//!
+//! A new meter, or one whose filter or aggregation changed, starts with no rollups and
+//! `rollups_ready = false`; readers use the events until it is ready. A background builder
+//! ([`spawn_builder`]) walks the organization's events by ID in pages, each page in its own
+//! short transaction, recording how far it got in `rollups_through`. Batches stored
+//! meanwhile add their events only up to that ID, and the builder takes the ones after it:
+//! every event is counted once, whichever comes first. (Building in the request that
+//! created the meter took over 30 s for 1M events and held ingestion back all that time.)
 //!
 //! Every time zone's offset is a whole number of quarter hours today, so a local hour,
 //! day, week, month or year is a whole number of buckets; readers still check each bucket
@@ -12,9 +19,10 @@
 //! events, e.g. for historical offsets like Amsterdam's +00:19:32 before 1937).
 //!
 //! Concurrency: on PostgreSQL a batch of events takes an organization-wide advisory lock in
-//! shared mode before it reads the meters, and a meter's rebuild takes it exclusively, so
-//! no batch can commit events that a rebuild did not see without also adding them to the
-//! rebuilt rollups. SQLite has one writer at a time. Rows are upserted in key order, so two
+//! shared mode before it reads the meters, and the builder (and a meter's start-over) takes
+//! it exclusively, so a batch sees one `rollups_through` from its start to its commit and
+//! the builder's next page starts exactly after it. SQLite has one writer at a time. Rows are
+//! upserted in key order, so two
 //! batches adding to the same rows lock them in the same order.
 
 use std::collections::BTreeMap;
@@ -22,8 +30,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
-    QuerySelect, Set, Statement,
+    ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
+    QueryOrder, QuerySelect, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -39,10 +47,6 @@ pub const BUCKET: TimeDelta = TimeDelta::minutes(15);
 pub const ALL_CUSTOMERS: &str = "*";
 /// Rows written per statement.
 const UPSERT_CHUNK: usize = 400;
-/// Cells kept in memory while rebuilding before they are written.
-const REBUILD_FLUSH: usize = 20_000;
-/// Events read per page while rebuilding.
-const REBUILD_PAGE: u64 = 5_000;
 
 /// Bounds for "since ever" and "until ever" that both databases store and compare as
 /// timestamps (chrono's own extremes are outside PostgreSQL's range and, as SQLite text,
@@ -76,11 +80,13 @@ pub fn external_key(external_customer_id: &str) -> String {
     format!("ext:{external_customer_id}")
 }
 
-/// A meter ready to evaluate.
+/// A meter ready to evaluate, with how far its rollups are built.
 pub struct CompiledMeter {
     pub id: Uuid,
     pub filter: Filter,
     pub aggregation: Aggregation,
+    pub ready: bool,
+    pub through: Option<Uuid>,
 }
 
 impl CompiledMeter {
@@ -89,12 +95,19 @@ impl CompiledMeter {
             id: row.id,
             filter: serde_json::from_str(&row.filter).ok()?,
             aggregation: Aggregation::from_json(&serde_json::from_str(&row.aggregation).ok()?),
+            ready: row.rollups_ready,
+            through: row.rollups_through,
         })
+    }
+
+    /// Whether a batch adds `event_id` to this meter's rollups (the builder adds the rest).
+    fn takes(&self, event_id: Uuid) -> bool {
+        self.ready || self.through.is_some_and(|through| event_id <= through)
     }
 }
 
 /// Takes the organization's meter lock until the transaction ends: shared to add events,
-/// exclusive to rebuild a meter. PostgreSQL only (SQLite has one writer at a time).
+/// exclusive to build or start over a meter. PostgreSQL only (SQLite has one writer at a time).
 pub async fn lock(
     txn: &impl ConnectionTrait,
     organization_id: Uuid,
@@ -270,60 +283,164 @@ fn add_to_existing() -> OnConflict {
 pub async fn add_events<'a>(
     txn: &impl ConnectionTrait,
     organization_id: Uuid,
-    events: impl IntoIterator<Item = (EventView<'a>, String)>,
+    events: impl IntoIterator<Item = (Uuid, EventView<'a>, String)>,
 ) -> Result<(), DbErr> {
     let meters = meters_of(txn, organization_id).await?;
     if meters.is_empty() {
         return Ok(());
     }
     let mut deltas = Deltas::default();
-    for (event, customer_key) in events {
-        for meter in &meters {
+    for (id, event, customer_key) in events {
+        for meter in meters.iter().filter(|m| m.takes(id)) {
             deltas.add(meter, &event, &customer_key);
         }
     }
     deltas.flush(txn).await
 }
 
-/// Recomputes a meter's rollups from all of the organization's events. The caller holds
-/// [`lock`] (exclusive).
-pub async fn rebuild(
+/// Starts a meter's rollups over (new meter, or new filter or aggregation): they are
+/// dropped and the builder will build them from the events. An organization without events
+/// is ready at once. The caller holds [`lock`] (exclusive).
+pub async fn start_over(
     txn: &impl ConnectionTrait,
     organization_id: Uuid,
-    meter: &CompiledMeter,
+    meter_id: Uuid,
 ) -> Result<(), DbErr> {
     rollup::Entity::delete_many()
-        .filter(rollup::Column::MeterId.eq(meter.id))
+        .filter(rollup::Column::MeterId.eq(meter_id))
         .exec(txn)
         .await?;
     value::Entity::delete_many()
-        .filter(value::Column::MeterId.eq(meter.id))
+        .filter(value::Column::MeterId.eq(meter_id))
         .exec(txn)
         .await?;
-    let mut deltas = Deltas::default();
-    let mut after: Option<Uuid> = None;
-    loop {
-        let mut page = events::Entity::find()
-            .filter(events::Column::OrganizationId.eq(organization_id))
-            .order_by_asc(events::Column::Id)
-            .limit(REBUILD_PAGE);
-        if let Some(after) = after {
-            page = page.filter(events::Column::Id.gt(after));
-        }
-        let rows = page.all(txn).await?;
-        let Some(last) = rows.last() else { break };
-        after = Some(last.id);
-        for row in &rows {
-            let metadata = crate::metadata::from_text(&row.metadata);
-            let view = EventView::of_row(row, &metadata);
-            let key = customer_key(row.customer_id, row.external_customer_id.as_deref());
-            deltas.add(meter, &view, &key);
-        }
-        if deltas.len() >= REBUILD_FLUSH {
-            deltas.flush(txn).await?;
-        }
+    let any_event = events::Entity::find()
+        .select_only()
+        .column(events::Column::Id)
+        .filter(events::Column::OrganizationId.eq(organization_id))
+        .into_tuple::<Uuid>()
+        .one(txn)
+        .await?
+        .is_some();
+    super::entity::Entity::update_many()
+        .col_expr(super::entity::Column::RollupsReady, Expr::value(!any_event))
+        .col_expr(
+            super::entity::Column::RollupsThrough,
+            Expr::value(Option::<Uuid>::None),
+        )
+        .filter(super::entity::Column::Id.eq(meter_id))
+        .exec(txn)
+        .await?;
+    Ok(())
+}
+
+/// Adds the next page of stored events to a meter that is being built, in one transaction;
+/// returns whether the meter is ready (nothing was left).
+pub async fn build_step(
+    db: &DatabaseConnection,
+    meter_id: Uuid,
+    page_size: u64,
+) -> Result<bool, DbErr> {
+    let txn = crate::db::begin_write(db).await?;
+    let Some(organization_id) = super::entity::Entity::find_by_id(meter_id)
+        .one(&txn)
+        .await?
+        .map(|m| m.organization_id)
+    else {
+        return Ok(true);
+    };
+    // Batches of this organization wait while the page is added (PostgreSQL; SQLite has
+    // one writer anyway), so none can commit events around the recorded position.
+    lock(&txn, organization_id, true).await?;
+    // Read again under the lock: another process may have added a page meanwhile (reading
+    // `rollups_through` before the lock counted that page twice).
+    let Some(row) = super::entity::Entity::find_by_id(meter_id)
+        .one(&txn)
+        .await?
+    else {
+        return Ok(true);
+    };
+    if row.rollups_ready {
+        return Ok(true);
     }
-    deltas.flush(txn).await
+    let Some(meter) = CompiledMeter::from_row(&row) else {
+        return Err(DbErr::Custom(format!(
+            "meter {meter_id} cannot be read back"
+        )));
+    };
+    let mut page = events::Entity::find()
+        .filter(events::Column::OrganizationId.eq(row.organization_id))
+        .order_by_asc(events::Column::Id)
+        .limit(page_size);
+    if let Some(through) = row.rollups_through {
+        page = page.filter(events::Column::Id.gt(through));
+    }
+    let rows = page.all(&txn).await?;
+    let mut deltas = Deltas::default();
+    for event in &rows {
+        let metadata = crate::metadata::from_text(&event.metadata);
+        let key = customer_key(event.customer_id, event.external_customer_id.as_deref());
+        deltas.add(&meter, &EventView::of_row(event, &metadata), &key);
+    }
+    deltas.flush(&txn).await?;
+    let done = (rows.len() as u64) < page_size;
+    super::entity::Entity::update_many()
+        .col_expr(super::entity::Column::RollupsReady, Expr::value(done))
+        .col_expr(
+            super::entity::Column::RollupsThrough,
+            Expr::value(rows.last().map(|e| e.id).or(row.rollups_through)),
+        )
+        .filter(super::entity::Column::Id.eq(meter_id))
+        .exec(&txn)
+        .await?;
+    txn.commit().await?;
+    Ok(done)
+}
+
+/// Builds the rollups of meters that are not ready, in every organization, until
+/// `shutdown`. Several floe processes may run it: each page is taken under the lock.
+pub fn spawn_builder(
+    db: DatabaseConnection,
+    page_size: u64,
+    nudge: std::sync::Arc<tokio::sync::Notify>,
+    shutdown: tokio_util::sync::CancellationToken,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            let pending: Result<Vec<Uuid>, DbErr> = super::entity::Entity::find()
+                .select_only()
+                .column(super::entity::Column::Id)
+                .filter(super::entity::Column::RollupsReady.eq(false))
+                .into_tuple()
+                .all(&db)
+                .await;
+            match pending {
+                Ok(pending) => {
+                    for meter_id in pending {
+                        loop {
+                            if shutdown.is_cancelled() {
+                                return;
+                            }
+                            match build_step(&db, meter_id, page_size).await {
+                                Ok(true) => break,
+                                Ok(false) => tokio::task::yield_now().await,
+                                Err(error) => {
+                                    tracing::warn!(meter_id = %meter_id, error = %error, "building meter rollups failed");
+                                    break;
+                                }
+                            }
+                        }
+                    }
+                }
+                Err(error) => tracing::warn!(error = %error, "looking for meters to build failed"),
+            }
+            tokio::select! {
+                _ = shutdown.cancelled() => return,
+                _ = nudge.notified() => {}
+                _ = tokio::time::sleep(std::time::Duration::from_secs(1)) => {}
+            }
+        }
+    })
 }
 
 /// Whose rollups a reader wants.

@@ -146,12 +146,14 @@ pub async fn quantities(
         per_customer: params.per_customer.is_some(),
         metadata: &params.metadata,
     };
-    // Rollups cannot filter by metadata; the events can.
-    let from_rollups = if params.metadata.is_empty() && !app.config.meter_reads_from_events {
-        samples::from_rollups(&app, &request).await?
-    } else {
-        None
-    };
+    // Rollups cannot filter by metadata, and a meter's may still be being built; the events
+    // can always answer.
+    let from_rollups =
+        if row.rollups_ready && params.metadata.is_empty() && !app.config.meter_reads_from_events {
+            samples::from_rollups(&app, &request).await?
+        } else {
+            None
+        };
     let samples = match from_rollups {
         Some(samples) => samples,
         None => samples::from_events(&app, &request).await?,

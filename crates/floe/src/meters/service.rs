@@ -230,8 +230,8 @@ pub async fn create(app: &AppState, organization_id: Uuid, body: Value) -> ApiRe
     };
     let now = app.clock.now();
     let txn = crate::db::begin_write(&app.db).await?;
-    // Events stored before the meter existed count too: its rollups are built from them,
-    // with event batches held back until this commits.
+    // Events stored before the meter existed count too: the builder adds them, and batches
+    // from this commit on add theirs as it goes (`rollups`).
     super::rollups::lock(&txn, organization_id, true).await?;
     let row = entity::ActiveModel {
         id: Set(Uuid::new_v4()),
@@ -246,11 +246,14 @@ pub async fn create(app: &AppState, organization_id: Uuid, body: Value) -> ApiRe
         filter: Set(serde_json::to_string(&filter).map_err(ApiError::internal)?),
         aggregation: Set(aggregation.to_json().to_string()),
         metadata: Set(crate::metadata::to_text(&metadata)),
+        rollups_ready: Set(false),
+        rollups_through: Set(None),
     }
     .insert(&txn)
     .await?;
-    rebuild_rollups(&txn, &row).await?;
+    super::rollups::start_over(&txn, organization_id, row.id).await?;
     txn.commit().await?;
+    app.meter_builds.notify_one();
     Ok(Meter::from(&row))
 }
 
@@ -349,21 +352,13 @@ pub async fn update(
     active.modified_at = Set(Some(now));
     let row = active.update(&txn).await?;
     if changes_what_counts {
-        rebuild_rollups(&txn, &row).await?;
+        super::rollups::start_over(&txn, organization_id, row.id).await?;
     }
     txn.commit().await?;
+    if changes_what_counts {
+        app.meter_builds.notify_one();
+    }
     Ok(Meter::from(&row))
-}
-
-/// Recomputes a meter's rollups from the events (see `rollups::rebuild`).
-async fn rebuild_rollups(txn: &impl ConnectionTrait, row: &Model) -> Result<(), DbErr> {
-    let Some(meter) = super::rollups::CompiledMeter::from_row(row) else {
-        return Err(DbErr::Custom(format!(
-            "meter {} cannot be read back",
-            row.id
-        )));
-    };
-    super::rollups::rebuild(txn, row.organization_id, &meter).await
 }
 
 pub fn missing() -> ApiError {

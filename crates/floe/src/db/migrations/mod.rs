@@ -7,6 +7,7 @@ mod m20261128_000001_init;
 mod m20261128_000002_customers_webhooks;
 mod m20261128_000003_events_meters;
 mod m20261129_000004_meter_rollups;
+mod m20261129_000005_meter_rollup_progress;
 
 pub struct Migrator;
 
@@ -18,6 +19,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000002_customers_webhooks::Migration),
             Box::new(m20261128_000003_events_meters::Migration),
             Box::new(m20261129_000004_meter_rollups::Migration),
+            Box::new(m20261129_000005_meter_rollup_progress::Migration),
         ]
     }
 }
