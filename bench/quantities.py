@@ -12,7 +12,10 @@ import argparse
 import datetime
 import http.client
 import json
+import os
 import random
+import sqlite3
+import subprocess
 import statistics
 import threading
 import time
@@ -77,6 +80,18 @@ def load(floe, first_batch, last_batch, total, now, clients=2):
     return (last_batch - first_batch) * 1000 / (time.time() - started)
 
 
+def rollups_ready(floe, meter_id):
+    if floe.pg_db:
+        out = subprocess.run(["psql", floe.env["FLOE_DATABASE_URL"], "-Atc",
+                              f"SELECT rollups_ready FROM meters WHERE id = '{meter_id}'"],
+                             check=True, capture_output=True, text=True).stdout.strip()
+        return out == "t"
+    with sqlite3.connect(os.path.join(floe.data_dir, "floe.db")) as db:
+        row = db.execute("SELECT rollups_ready FROM meters WHERE hex(id) = ?",
+                         (meter_id.replace("-", "").upper(),)).fetchone()
+        return bool(row and row[0])
+
+
 def p50(floe, path, params, runs=30):
     connection = http.client.HTTPConnection(floe.host, floe.port, timeout=300)
     url = path + ("?" + urllib.parse.urlencode(params, doseq=True) if params else "")
@@ -135,9 +150,14 @@ def main():
                 "aggregation": {"func": "count"},
             }), headers=floe.headers)
             late = connection.getresponse()
-            late.read()
-            rebuild = (f"{(time.perf_counter() - started):.1f} s (HTTP {late.status}), "
-                       f"peak RSS after it {peak_rss_mib(floe.server.pid):.0f} MiB")
+            late_meter = json.loads(late.read())
+            answered = time.perf_counter() - started
+            # Its rollups are built in the background; floe's database says when they are.
+            while not rollups_ready(floe, late_meter["id"]):
+                time.sleep(0.5)
+            rebuild = (f"{answered:.2f} s (HTTP {late.status}), its rollups built in "
+                       f"{time.perf_counter() - started:.0f} s, peak RSS after it "
+                       f"{peak_rss_mib(floe.server.pid):.0f} MiB")
             print(f"quantities, {args.database}, {loaded:,} events: 31-day daily series for one customer p50 {fast:.1f} ms "
                   f"(target 20 ms); GET of the meter {baseline:.1f} ms (ratio {fast / baseline:.1f}); "
                   f"from the events {slow:.1f} ms; same answer: {same}; loaded at {rate:,.0f} events/s; "
