@@ -48,6 +48,9 @@ pub const ALL_CUSTOMERS: &str = "*";
 /// Rows written per statement.
 const UPSERT_CHUNK: usize = 400;
 
+/// The least pause between two pages of a meter's build.
+const BUILD_PAUSE: std::time::Duration = std::time::Duration::from_millis(150);
+
 /// Bounds for "since ever" and "until ever" that both databases store and compare as
 /// timestamps (chrono's own extremes are outside PostgreSQL's range and, as SQLite text,
 /// would not sort).
@@ -421,9 +424,15 @@ pub fn spawn_builder(
                             if shutdown.is_cancelled() {
                                 return;
                             }
+                            let started = std::time::Instant::now();
                             match build_step(&db, meter_id, page_size).await {
                                 Ok(true) => break,
-                                Ok(false) => tokio::task::yield_now().await,
+                                // Other writers get at least as long as the page took: on
+                                // SQLite they wait by polling, and back-to-back pages kept
+                                // event batches out past their 10 s busy timeout.
+                                Ok(false) => {
+                                    tokio::time::sleep(started.elapsed().max(BUILD_PAUSE)).await
+                                }
                                 Err(error) => {
                                     tracing::warn!(meter_id = %meter_id, error = %error, "building meter rollups failed");
                                     break;
