@@ -184,6 +184,7 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
             ApiError::internal(anyhow::anyhow!("handler panicked")).into_response()
         }))
         .layer(middleware::from_fn(log::middleware))
+        .layer(middleware::from_fn(crate::http::close_on_error::middleware))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
 }

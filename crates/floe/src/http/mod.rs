@@ -1,6 +1,7 @@
 //! HTTP pieces every endpoint shares: the error type and its JSON shapes, extractors that
 //! turn bad input into 422s, list pagination, the `Polar-Version` header and request logs.
 
+pub mod close_on_error;
 pub mod error;
 pub mod extract;
 pub mod idempotency;
