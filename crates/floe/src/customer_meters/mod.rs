@@ -239,6 +239,7 @@ pub async fn states(
             meter.id,
             &rollups::Whose::Keys(&keys),
             true,
+            &meter.aggregation,
             whole_from,
             rollups::latest(),
         )

@@ -194,14 +194,6 @@ impl Deltas {
         }
     }
 
-    pub fn len(&self) -> usize {
-        self.cells.len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.cells.is_empty()
-    }
-
     /// Writes the additions and empties `self`.
     pub async fn flush(&mut self, txn: &impl ConnectionTrait) -> Result<(), DbErr> {
         let cells = std::mem::take(&mut self.cells);
@@ -468,39 +460,25 @@ pub async fn read(
     meter_id: Uuid,
     whose: &Whose<'_>,
     user_only: bool,
+    aggregation: &Aggregation,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
 ) -> Result<(Vec<rollup::Model>, Vec<value::Model>), DbErr> {
-    use sea_orm::Condition;
-    let whose_rows = |column: rollup::Column| match whose {
-        Whose::All => Condition::all().add(column.eq(ALL_CUSTOMERS)),
-        Whose::Keys(keys) => Condition::all().add(column.is_in(keys.iter().cloned())),
-        Whose::EachCustomer => Condition::all().add(column.ne(ALL_CUSTOMERS)),
-    };
     let mut rows = rollup::Entity::find()
         .filter(rollup::Column::MeterId.eq(meter_id))
-        .filter(whose_rows(rollup::Column::CustomerKey))
+        .filter(whose.condition(rollup::Column::CustomerKey))
         .filter(rollup::Column::BucketStart.gte(from))
         .filter(rollup::Column::BucketStart.lt(to));
     if user_only {
         rows = rows.filter(rollup::Column::System.eq(false));
     }
     let rows = db.all(rows).await?;
-    // Distinct values exist only for `unique` meters; the rows say whether there are any.
+    // Distinct values are kept (and needed) for `unique` meters only.
     let mut values = Vec::new();
-    if rows.iter().any(|r| r.count > 0) {
-        let value_whose = match whose {
-            Whose::All => Condition::all().add(value::Column::CustomerKey.eq(ALL_CUSTOMERS)),
-            Whose::Keys(keys) => {
-                Condition::all().add(value::Column::CustomerKey.is_in(keys.iter().cloned()))
-            }
-            Whose::EachCustomer => {
-                Condition::all().add(value::Column::CustomerKey.ne(ALL_CUSTOMERS))
-            }
-        };
+    if matches!(aggregation, Aggregation::Unique(_)) && !rows.is_empty() {
         let mut query = value::Entity::find()
             .filter(value::Column::MeterId.eq(meter_id))
-            .filter(value_whose)
+            .filter(whose.condition(value::Column::CustomerKey))
             .filter(value::Column::BucketStart.gte(from))
             .filter(value::Column::BucketStart.lt(to));
         if user_only {
@@ -509,6 +487,17 @@ pub async fn read(
         values = db.all(query).await?;
     }
     Ok((rows, values))
+}
+
+impl Whose<'_> {
+    /// The condition on a table's `customer_key` column.
+    fn condition(&self, column: impl ColumnTrait) -> sea_orm::sea_query::SimpleExpr {
+        match self {
+            Whose::All => column.eq(ALL_CUSTOMERS),
+            Whose::Keys(keys) => column.is_in(keys.iter().cloned()),
+            Whose::EachCustomer => column.ne(ALL_CUSTOMERS),
+        }
+    }
 }
 
 /// The first and last matching user event of one customer key, ever.
@@ -533,7 +522,7 @@ pub async fn first_and_last(
 }
 
 /// A rollup row as an accumulator (its distinct values are added by the caller).
-pub fn accumulator(row: &rollup::Model) -> Accumulator {
+fn accumulator(row: &rollup::Model) -> Accumulator {
     Accumulator {
         count: u64::try_from(row.count).unwrap_or(0),
         sum: row.sum,

@@ -85,6 +85,7 @@ pub async fn from_rollups(app: &AppState, request: &Request<'_>) -> ApiResult<Op
         request.meter_id,
         &whose,
         false,
+        request.aggregation,
         rollups::bucket_of(request.from),
         request.to,
     )
