@@ -24,8 +24,7 @@ use uuid::Uuid;
 use crate::events::entity::Model as EventRow;
 use crate::events::system::{METER_CREDITED, METER_RESET};
 use crate::meters::evaluate::{Accumulator, EventView};
-use crate::meters::filter::{Aggregation, Filter};
-use crate::meters::rollups;
+use crate::meters::rollups::{self, CompiledMeter};
 
 pub use routes::router;
 
@@ -80,22 +79,17 @@ pub fn state_id(customer_id: Uuid, meter_id: Uuid) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-/// A meter, ready to evaluate.
-pub struct MeterDef {
-    pub id: Uuid,
-    pub filter: Filter,
-    pub aggregation: Aggregation,
-    /// Whether its rollups can answer (else its states come from the events).
-    pub rollups_ready: bool,
-}
-
 fn meter_of(event: &EventRow) -> Option<Uuid> {
     let metadata: Value = serde_json::from_str(&event.metadata).ok()?;
     Uuid::try_parse(metadata.get("meter_id")?.as_str()?).ok()
 }
 
 /// The states of one customer's meters, from all its events (oldest first or not).
-pub fn compute(customer_id: Uuid, meters: &[&MeterDef], events: &[EventRow]) -> Vec<MeterState> {
+pub fn compute(
+    customer_id: Uuid,
+    meters: &[&CompiledMeter],
+    events: &[EventRow],
+) -> Vec<MeterState> {
     let mut sorted: Vec<&EventRow> = events.iter().collect();
     sorted.sort_by_key(|e| (e.timestamp, e.id));
     let parsed: HashMap<Uuid, serde_json::Map<String, Value>> = sorted
@@ -184,9 +178,9 @@ pub async fn states(
     organization_id: Uuid,
     customer_id: Uuid,
     external_id: Option<&str>,
-    meters: &[MeterDef],
+    meters: &[CompiledMeter],
 ) -> Result<Vec<MeterState>, sea_orm::DbErr> {
-    let (ready, building): (Vec<&MeterDef>, Vec<&MeterDef>) = meters
+    let (ready, building): (Vec<&CompiledMeter>, Vec<&CompiledMeter>) = meters
         .iter()
         .partition(|m| m.rollups_ready && !app.config.meter_reads_from_events);
     let mut states = Vec::new();

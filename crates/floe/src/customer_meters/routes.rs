@@ -3,12 +3,13 @@
 use axum::extract::State;
 use uuid::Uuid;
 
-use super::{MeterDef, MeterState};
+use super::MeterState;
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::customers::schema::Customer;
 use crate::http::pagination::{Direction, SortProperty};
 use crate::http::{ApiError, ApiResult, IdPath, ListResource, Pagination, QueryParams};
+use crate::meters::rollups::CompiledMeter;
 use crate::meters::schema::Meter;
 
 /// `customer_meters:read`.
@@ -87,16 +88,11 @@ pub async fn active_meters(
     app: &AppState,
     organization_id: Uuid,
     ids: Option<&[Uuid]>,
-) -> Result<Vec<MeterDef>, sea_orm::DbErr> {
+) -> Result<Vec<CompiledMeter>, sea_orm::DbErr> {
     Ok(crate::meters::records(&app.reader, organization_id, ids)
         .await?
         .into_iter()
-        .map(|r| MeterDef {
-            id: r.meter.id,
-            filter: r.filter,
-            aggregation: r.aggregation,
-            rollups_ready: r.rollups_ready,
-        })
+        .map(|r| r.compiled)
         .collect())
 }
 
@@ -122,15 +118,7 @@ async fn all(
             .await?
         }
     };
-    let defs: Vec<MeterDef> = records
-        .iter()
-        .map(|r| MeterDef {
-            id: r.meter.id,
-            filter: r.filter.clone(),
-            aggregation: r.aggregation.clone(),
-            rollups_ready: r.rollups_ready,
-        })
-        .collect();
+    let compiled: Vec<CompiledMeter> = records.iter().map(|r| r.compiled.clone()).collect();
     let mut out = Vec::new();
     for customer in customers {
         let states = super::states(
@@ -138,7 +126,7 @@ async fn all(
             organization_id,
             customer.id,
             customer.external_id.as_deref(),
-            &defs,
+            &compiled,
         )
         .await?;
         for state in states {

@@ -263,28 +263,19 @@ pub async fn list(
     }
     widen_customers(&app, auth.organization_id, &mut filter).await?;
     let direction = sorting.first().map_or(Direction::Descending, |(_, d)| *d);
-    if without_count {
-        let (rows, more) = store::list_without_count(
-            &app.reader,
-            app.db.get_database_backend(),
-            auth.organization_id,
-            &filter,
-            direction,
-            pagination,
-        )
-        .await?;
-        let items = present(&app, auth.organization_id, rows).await?;
-        return Ok(cursor_page(items, more));
-    }
-    let (rows, total) = store::list(
-        &app.reader,
+    let query = store::list_query(
         app.db.get_database_backend(),
         auth.organization_id,
         &filter,
         direction,
-        pagination,
-    )
-    .await?;
+    );
+    if without_count {
+        let (rows, more) =
+            crate::db::paginate_without_count(&app.reader, query, pagination).await?;
+        let items = present(&app, auth.organization_id, rows).await?;
+        return Ok(cursor_page(items, more));
+    }
+    let (rows, total) = crate::db::paginate(&app.reader, query, pagination).await?;
     let items = present(&app, auth.organization_id, rows).await?;
     Ok(axum::Json(ListResource::new(items, total, pagination)).into_response())
 }

@@ -13,7 +13,6 @@ use uuid::Uuid;
 use super::entity::{Column, Entity, Model, event_type};
 use super::schema::StatsSortProperty;
 use crate::db::ReadConnection;
-use crate::http::Pagination;
 use crate::http::pagination::Direction;
 
 /// Filters of `events:list` (and, for the customer and source ones, of the stats lists).
@@ -83,7 +82,9 @@ impl EventFilter {
     }
 }
 
-fn listed(
+/// The query behind `events:list`, in the order asked; pages are cut by
+/// [`crate::db::paginate`] (with a count) or [`crate::db::paginate_without_count`].
+pub fn list_query(
     backend: DbBackend,
     organization_id: Uuid,
     filter: &EventFilter,
@@ -98,31 +99,6 @@ fn listed(
             .order_by_desc(Column::Timestamp)
             .order_by_desc(Column::Id),
     }
-}
-
-pub async fn list(
-    db: &ReadConnection,
-    backend: DbBackend,
-    organization_id: Uuid,
-    filter: &EventFilter,
-    direction: Direction,
-    pagination: Pagination,
-) -> Result<(Vec<Model>, u64), DbErr> {
-    let query = listed(backend, organization_id, filter, direction);
-    crate::db::paginate(db, query, pagination).await
-}
-
-/// A page and whether another follows, without counting the matches.
-pub async fn list_without_count(
-    db: &ReadConnection,
-    backend: DbBackend,
-    organization_id: Uuid,
-    filter: &EventFilter,
-    direction: Direction,
-    pagination: Pagination,
-) -> Result<(Vec<Model>, bool), DbErr> {
-    let query = listed(backend, organization_id, filter, direction);
-    crate::db::paginate_without_count(db, query, pagination).await
 }
 
 pub async fn get(

@@ -28,10 +28,7 @@ pub fn router() -> Router<AppState> {
 /// A meter as other domains use it: its wire form and its compiled rules.
 pub struct MeterRecord {
     pub meter: schema::Meter,
-    pub filter: filter::Filter,
-    pub aggregation: filter::Aggregation,
-    /// Whether its rollups include every event yet.
-    pub rollups_ready: bool,
+    pub compiled: rollups::CompiledMeter,
 }
 
 /// Meters of `organization_id`: those named in `ids` (archived or not), or else every
@@ -47,11 +44,7 @@ pub async fn records(
         .filter_map(|row| {
             Some(MeterRecord {
                 meter: schema::Meter::from(row),
-                filter: serde_json::from_str(&row.filter).ok()?,
-                aggregation: filter::Aggregation::from_json(
-                    &serde_json::from_str(&row.aggregation).ok()?,
-                ),
-                rollups_ready: row.rollups_ready,
+                compiled: rollups::CompiledMeter::from_row(row)?,
             })
         })
         .collect())

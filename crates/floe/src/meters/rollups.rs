@@ -84,12 +84,15 @@ pub fn external_key(external_customer_id: &str) -> String {
 }
 
 /// A meter ready to evaluate, with how far its rollups are built.
+#[derive(Clone)]
 pub struct CompiledMeter {
     pub id: Uuid,
     pub filter: Filter,
     pub aggregation: Aggregation,
-    pub ready: bool,
-    pub through: Option<Uuid>,
+    /// Whether its rollups include every event (else readers use the events).
+    pub rollups_ready: bool,
+    /// While they are built: the last event the builder has added.
+    pub rollups_through: Option<Uuid>,
 }
 
 impl CompiledMeter {
@@ -98,14 +101,17 @@ impl CompiledMeter {
             id: row.id,
             filter: serde_json::from_str(&row.filter).ok()?,
             aggregation: Aggregation::from_json(&serde_json::from_str(&row.aggregation).ok()?),
-            ready: row.rollups_ready,
-            through: row.rollups_through,
+            rollups_ready: row.rollups_ready,
+            rollups_through: row.rollups_through,
         })
     }
 
     /// Whether a batch adds `event_id` to this meter's rollups (the builder adds the rest).
     fn takes(&self, event_id: Uuid) -> bool {
-        self.ready || self.through.is_some_and(|through| event_id <= through)
+        self.rollups_ready
+            || self
+                .rollups_through
+                .is_some_and(|through| event_id <= through)
     }
 }
 
