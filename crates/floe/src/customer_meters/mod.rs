@@ -180,9 +180,8 @@ pub async fn states(
     external_id: Option<&str>,
     meters: &[CompiledMeter],
 ) -> Result<Vec<MeterState>, sea_orm::DbErr> {
-    let (ready, building): (Vec<&CompiledMeter>, Vec<&CompiledMeter>) = meters
-        .iter()
-        .partition(|m| m.rollups_ready && !app.config.meter_reads_from_events);
+    let (ready, building): (Vec<&CompiledMeter>, Vec<&CompiledMeter>) =
+        meters.iter().partition(|m| m.reads_rollups(&app.config));
     let mut states = Vec::new();
     if !building.is_empty() {
         let events =

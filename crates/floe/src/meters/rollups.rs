@@ -106,6 +106,12 @@ impl CompiledMeter {
         })
     }
 
+    /// Whether reads of this meter may use its rollups: once they are built, and unless
+    /// the process is told to recompute from the events (the reference path for tests).
+    pub fn reads_rollups(&self, config: &crate::config::Config) -> bool {
+        self.rollups_ready && !config.meter_reads_from_events
+    }
+
     /// Whether a batch adds `event_id` to this meter's rollups (the builder adds the rest).
     fn takes(&self, event_id: Uuid) -> bool {
         self.rollups_ready

@@ -7,8 +7,9 @@ use chrono_tz::Tz;
 use serde_json::Value;
 use uuid::Uuid;
 
-use super::filter::{Aggregation, Filter};
+use super::filter::Aggregation;
 use super::quantities::{Interval, MeterQuantities, compute, event_range, series};
+use super::rollups::CompiledMeter;
 use super::samples;
 
 use super::schema::{Meter, MeterSortProperty};
@@ -110,9 +111,8 @@ pub async fn quantities(
         .await?
         .ok_or_else(service::missing)?;
     let params = QuantityParams::parse(&query)?;
-    let filter: Filter = serde_json::from_str(&row.filter).map_err(ApiError::internal)?;
-    let aggregation =
-        Aggregation::from_json(&serde_json::from_str(&row.aggregation).unwrap_or_default());
+    let meter = CompiledMeter::from_row(&row)
+        .ok_or_else(|| ApiError::internal(anyhow::anyhow!("meter {id} has unreadable rules")))?;
     let points = series(params.start, params.end, params.interval, params.tz);
     let Some((from, to)) = event_range(&points, params.interval, params.tz) else {
         return Ok(axum::Json(MeterQuantities {
@@ -136,8 +136,8 @@ pub async fn quantities(
     let request = samples::Request {
         organization_id: auth.organization_id,
         meter_id: row.id,
-        filter: &filter,
-        aggregation: &aggregation,
+        filter: &meter.filter,
+        aggregation: &meter.aggregation,
         interval: params.interval,
         tz: params.tz,
         from,
@@ -148,12 +148,11 @@ pub async fn quantities(
     };
     // Rollups cannot filter by metadata, and a meter's may still be being built; the events
     // can always answer.
-    let from_rollups =
-        if row.rollups_ready && params.metadata.is_empty() && !app.config.meter_reads_from_events {
-            samples::from_rollups(&app, &request).await?
-        } else {
-            None
-        };
+    let from_rollups = if meter.reads_rollups(&app.config) && params.metadata.is_empty() {
+        samples::from_rollups(&app, &request).await?
+    } else {
+        None
+    };
     let samples = match from_rollups {
         Some(samples) => samples,
         None => samples::from_events(&app, &request).await?,
@@ -162,7 +161,7 @@ pub async fn quantities(
         &points,
         params.interval,
         params.tz,
-        &aggregation,
+        &meter.aggregation,
         params.per_customer.as_ref(),
         &samples,
     )))
