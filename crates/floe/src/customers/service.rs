@@ -108,11 +108,12 @@ async fn emit_change(
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<usize, DbErr> {
     let customer = Customer::from(row);
-    let mut queued = webhooks::emit(txn, row.organization_id, change, &customer, now).await?;
+    let endpoints = webhooks::outbox::Endpoints::of(txn, row.organization_id).await?;
+    let mut queued =
+        webhooks::outbox::emit_to(txn, &endpoints, row.organization_id, change, &customer, now)
+            .await?;
     // The state reads all the customer's usage events: build it only when an endpoint gets it.
-    if !webhooks::outbox::has_subscribers(txn, row.organization_id, EventType::CustomerStateChanged)
-        .await?
-    {
+    if !endpoints.subscribe_to(EventType::CustomerStateChanged) {
         return Ok(queued);
     }
     // Usage events are immutable and never part of this transaction, so reading the
@@ -128,8 +129,9 @@ async fn emit_change(
         )
         .await?
     };
-    queued += webhooks::emit(
+    queued += webhooks::outbox::emit_to(
         txn,
+        &endpoints,
         row.organization_id,
         EventType::CustomerStateChanged,
         &CustomerState::with_meters(customer, &meters),

@@ -42,10 +42,44 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             });
     } else {
         options.max_connections(16).min_connections(1);
+        if tls_is_pointless(url) {
+            // See `tls_is_pointless`: on loopback, TLS only costs CPU on both ends.
+            options.map_sqlx_postgres_opts(|opts| {
+                opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
+            });
+        }
     }
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;
     Ok(db)
+}
+
+/// Whether a PostgreSQL URL leaves TLS to the default (`sslmode` not given) and names a
+/// loopback host. The default, `prefer`, encrypts without verifying the server, so it
+/// protects nothing against an active attacker; on loopback there is no wire to protect at
+/// all, and encrypting every statement and row was the largest single cost of a local
+/// database (ingesting usage events directly ran 3x faster without it; see
+/// docs/decisions/0009-postgres-loopback-tls.md). An explicit `sslmode` is always obeyed.
+fn tls_is_pointless(url: &str) -> bool {
+    let Ok(parsed) = url::Url::parse(url) else {
+        return false;
+    };
+    if parsed.query_pairs().any(|(key, _)| key == "sslmode") {
+        return false;
+    }
+    // `postgres:` is not a scheme the URL standard knows, so its host comes back as opaque
+    // text even when it is an IP address.
+    match parsed.host() {
+        Some(url::Host::Domain(name)) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name
+                    .parse::<std::net::IpAddr>()
+                    .is_ok_and(|ip| ip.is_loopback())
+        }
+        Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+        Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+        None => false,
+    }
 }
 
 /// Starts a transaction that will write.
@@ -88,4 +122,28 @@ pub fn contains(
     }
     pattern.push('%');
     Expr::expr(Func::lower(Expr::col(column))).like(LikeExpr::new(pattern).escape('\\'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::tls_is_pointless;
+
+    #[test]
+    fn tls_is_left_off_only_on_loopback_without_an_explicit_sslmode() {
+        assert!(tls_is_pointless("postgres://postgres@127.0.0.1:5432/floe"));
+        assert!(tls_is_pointless("postgres://u:p@localhost/floe"));
+        assert!(tls_is_pointless("postgresql://u@[::1]:5432/floe"));
+        assert!(tls_is_pointless(
+            "postgres://u@127.0.0.2/floe?application_name=x"
+        ));
+        assert!(!tls_is_pointless(
+            "postgres://u@127.0.0.1/floe?sslmode=require"
+        ));
+        assert!(!tls_is_pointless(
+            "postgres://u@127.0.0.1/floe?sslmode=prefer"
+        ));
+        assert!(!tls_is_pointless("postgres://u@db.example.com/floe"));
+        assert!(!tls_is_pointless("postgres://u@10.0.0.5/floe"));
+        assert!(!tls_is_pointless("not a url"));
+    }
 }

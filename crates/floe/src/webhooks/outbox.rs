@@ -34,7 +34,48 @@ pub async fn emit(
     data: &impl Serialize,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let subscribed = subscribed_endpoints(txn, organization_id, kind).await?;
+    let endpoints = Endpoints::of(txn, organization_id).await?;
+    emit_to(txn, &endpoints, organization_id, kind, data, now).await
+}
+
+/// An organization's enabled endpoints, read once for a change that queues several events.
+pub struct Endpoints(Vec<endpoint::Model>);
+
+impl Endpoints {
+    pub async fn of(txn: &impl ConnectionTrait, organization_id: Uuid) -> Result<Self, DbErr> {
+        Ok(Self(
+            endpoint::Entity::find()
+                .filter(endpoint::Column::OrganizationId.eq(organization_id))
+                .filter(endpoint::Column::Enabled.eq(true))
+                .filter(endpoint::Column::DeletedAt.is_null())
+                .all(txn)
+                .await?,
+        ))
+    }
+
+    /// Whether any endpoint would receive an event of `kind`: lets a caller skip building a
+    /// costly payload nobody is sent.
+    pub fn subscribe_to(&self, kind: EventType) -> bool {
+        self.0
+            .iter()
+            .any(|e| subscribes_to(&e.events, kind.as_str()))
+    }
+}
+
+/// [`emit`] to endpoints already read in this transaction.
+pub async fn emit_to(
+    txn: &impl ConnectionTrait,
+    endpoints: &Endpoints,
+    organization_id: Uuid,
+    kind: EventType,
+    data: &impl Serialize,
+    now: DateTime<Utc>,
+) -> Result<usize, DbErr> {
+    let subscribed: Vec<&endpoint::Model> = endpoints
+        .0
+        .iter()
+        .filter(|e| subscribes_to(&e.events, kind.as_str()))
+        .collect();
     if subscribed.is_empty() {
         return Ok(0);
     }
@@ -97,36 +138,6 @@ pub async fn emit(
         event::Entity::insert_many(rows).exec(txn).await?;
     }
     Ok(queued)
-}
-
-/// The enabled endpoints of `organization_id` subscribed to `kind`.
-async fn subscribed_endpoints(
-    txn: &impl ConnectionTrait,
-    organization_id: Uuid,
-    kind: EventType,
-) -> Result<Vec<endpoint::Model>, DbErr> {
-    let endpoints = endpoint::Entity::find()
-        .filter(endpoint::Column::OrganizationId.eq(organization_id))
-        .filter(endpoint::Column::Enabled.eq(true))
-        .filter(endpoint::Column::DeletedAt.is_null())
-        .all(txn)
-        .await?;
-    Ok(endpoints
-        .into_iter()
-        .filter(|e| subscribes_to(&e.events, kind.as_str()))
-        .collect())
-}
-
-/// Whether any endpoint would receive an event of `kind`: lets a caller skip building a
-/// costly payload nobody is sent.
-pub async fn has_subscribers(
-    txn: &impl ConnectionTrait,
-    organization_id: Uuid,
-    kind: EventType,
-) -> Result<bool, DbErr> {
-    Ok(!subscribed_endpoints(txn, organization_id, kind)
-        .await?
-        .is_empty())
 }
 
 /// Takes the next position in each endpoint's queue and marks the queues as having work
