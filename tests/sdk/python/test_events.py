@@ -142,6 +142,19 @@ def test_parents_children_and_depth(org):
     by_id = org.polar.events.ingest(events=[{"name": "step", "external_customer_id": "p", "parent_id": roots[0].id}])
     assert by_id.inserted == 1
     assert org.polar.events.list(parent_id=roots[0].id).pagination.total_count == 2
+    # A resent batch whose parent is stored already: its new child points at the stored
+    # parent, not at the copy that the resend did not store.
+    # (req-1 is the newer of the two roots: it happened 30 s ago, req-2 40 s ago.)
+    req1 = max(roots, key=lambda e: e.timestamp)
+    before = [c.name for c in org.polar.events.list(parent_id=req1.id).items]
+    resent = org.polar.events.ingest(events=[
+        {"name": "request", "external_customer_id": "p", "external_id": "req-1", "timestamp": ago(seconds=30)},
+        {"name": "step-2", "external_customer_id": "p", "external_id": "req-1-step-2", "parent_id": "req-1", "timestamp": ago(seconds=10)},
+    ])
+    assert (resent.inserted, resent.duplicates) == (1, 1)
+    children = org.polar.events.list(parent_id=req1.id).items
+    assert sorted(c.name for c in children) == sorted(before + ["step-2"])
+    assert all(c.parent_id == req1.id for c in children)
 
 
 def test_names_and_event_types(org):
