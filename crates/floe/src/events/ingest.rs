@@ -699,7 +699,7 @@ pub async fn store(
         }),
     )
     .await?;
-    adopt_orphans(txn, organization_id, &rows, &stored).await?;
+    adopt_orphans(txn, organization_id, &stored).await?;
     ensure_event_types(txn, organization_id, names, now).await?;
     Ok(IngestResult {
         inserted,
@@ -726,14 +726,13 @@ async fn plan_each_lookup(txn: &impl ConnectionTrait) -> Result<(), DbErr> {
 async fn adopt_orphans(
     txn: &impl ConnectionTrait,
     organization_id: Uuid,
-    rows: &[(Uuid, NewEvent)],
     stored: &[&(Uuid, NewEvent)],
 ) -> Result<(), DbErr> {
     let parents: HashMap<&str, Uuid> = stored
         .iter()
         .filter_map(|(id, event)| Some((event.external_id.as_deref()?, *id)))
         .collect();
-    if parents.is_empty() || rows.is_empty() {
+    if parents.is_empty() {
         return Ok(());
     }
     let orphans_of_organization = Entity::find()
