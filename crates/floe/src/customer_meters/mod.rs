@@ -235,6 +235,8 @@ pub async fn states(
             &meter.aggregation,
             whole_from,
             rollups::latest(),
+            // Added up by the database: a meter's whole history is many buckets.
+            rollups::Grain::Whole,
         )
         .await?;
         let mut consumed = Accumulator::default();

@@ -65,6 +65,14 @@ impl ReadConnection {
         )?)))
     }
 
+    /// The database the reads go to.
+    pub fn backend(&self) -> DbBackend {
+        match self {
+            Self::Sqlite(_) => DbBackend::Sqlite,
+            Self::Pool(db) => db.get_database_backend(),
+        }
+    }
+
     /// Every row `select` matches.
     pub async fn all<E>(&self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
     where

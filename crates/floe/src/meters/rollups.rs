@@ -466,7 +466,48 @@ pub enum Whose<'a> {
     EachCustomer,
 }
 
-/// A meter's rollup rows with `bucket_start` in `[from, to)`.
+/// How finely a read returns a meter's rollups: the stored 15-minute buckets, or added up
+/// by the database into coarser ones, so that fewer rows cross into floe.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Grain {
+    /// The stored buckets.
+    Bucket,
+    /// One row per UTC hour: a quarter of the rows, for series whose periods start on whole
+    /// UTC hours (every zone whose offset is whole hours, for every interval).
+    Hour,
+    /// One row per customer key and source over the whole range, dated `from`.
+    Whole,
+}
+
+impl Grain {
+    /// The time a row of this grain covers, `None` for [`Grain::Whole`].
+    pub fn width(self) -> Option<TimeDelta> {
+        match self {
+            Grain::Bucket => Some(BUCKET),
+            Grain::Hour => Some(TimeDelta::hours(1)),
+            Grain::Whole => None,
+        }
+    }
+
+    /// The start of a row's time, in SQL: truncated by the database to the grain.
+    fn start(self, backend: DbBackend) -> &'static str {
+        match (self, backend) {
+            (Grain::Bucket, _) => r#""bucket_start""#,
+            // Stored as RFC 3339 text in UTC ("2026-11-29T06:45:00+00:00"; see db/reader.rs),
+            // so the hour is its first 13 characters.
+            (Grain::Hour, DbBackend::Sqlite) => {
+                r#"substr("bucket_start", 1, 13) || ':00:00+00:00'"#
+            }
+            (Grain::Hour, _) => {
+                r#"date_trunc('hour', "bucket_start" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"#
+            }
+            (Grain::Whole, _) => r#"MIN("bucket_start")"#,
+        }
+    }
+}
+
+/// A meter's rollup rows with `bucket_start` in `[from, to)`, at `grain`.
+#[allow(clippy::too_many_arguments)]
 pub async fn read(
     db: &ReadConnection,
     meter_id: Uuid,
@@ -475,7 +516,9 @@ pub async fn read(
     aggregation: &Aggregation,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
+    grain: Grain,
 ) -> Result<(Vec<rollup::Model>, Vec<value::Model>), DbErr> {
+    let backend = db.backend();
     let mut rows = rollup::Entity::find()
         .filter(rollup::Column::MeterId.eq(meter_id))
         .filter(whose.condition(rollup::Column::CustomerKey))
@@ -484,7 +527,30 @@ pub async fn read(
     if user_only {
         rows = rows.filter(rollup::Column::System.eq(false));
     }
-    let rows = db.all(rows).await?;
+    if grain != Grain::Bucket {
+        let start = grain.start(backend);
+        rows = rows
+            .select_only()
+            .column(rollup::Column::MeterId)
+            .column(rollup::Column::CustomerKey)
+            .column(rollup::Column::System)
+            .column_as(Expr::cust(start), "bucket_start")
+            // PostgreSQL sums integers into numerics.
+            .column_as(Expr::cust(r#"CAST(SUM("matched") AS BIGINT)"#), "matched")
+            .column_as(Expr::cust(r#"CAST(SUM("count") AS BIGINT)"#), "count")
+            .column_as(Expr::cust(r#"SUM("sum")"#), "sum")
+            .column_as(Expr::cust(r#"MIN("min")"#), "min")
+            .column_as(Expr::cust(r#"MAX("max")"#), "max")
+            .column_as(Expr::cust(r#"MIN("first_at")"#), "first_at")
+            .column_as(Expr::cust(r#"MAX("last_at")"#), "last_at")
+            .group_by(rollup::Column::MeterId)
+            .group_by(rollup::Column::CustomerKey)
+            .group_by(rollup::Column::System);
+        if grain == Grain::Hour {
+            rows = rows.group_by(Expr::cust(start));
+        }
+    }
+    let mut rows = db.all(rows).await?;
     // Distinct values are kept (and needed) for `unique` meters only.
     let mut values = Vec::new();
     if matches!(aggregation, Aggregation::Unique(_)) && !rows.is_empty() {
@@ -496,7 +562,31 @@ pub async fn read(
         if user_only {
             query = query.filter(value::Column::System.eq(false));
         }
+        if grain != Grain::Bucket {
+            let start = grain.start(backend);
+            query = query
+                .select_only()
+                .column(value::Column::MeterId)
+                .column(value::Column::CustomerKey)
+                .column(value::Column::System)
+                .column_as(Expr::cust(start), "bucket_start")
+                .column(value::Column::Value)
+                .group_by(value::Column::MeterId)
+                .group_by(value::Column::CustomerKey)
+                .group_by(value::Column::System)
+                .group_by(value::Column::Value);
+            if grain == Grain::Hour {
+                query = query.group_by(Expr::cust(start));
+            }
+        }
         values = db.all(query).await?;
+    }
+    if grain == Grain::Whole {
+        // One date for all, so that [`fold`] puts each key's values with its row.
+        rows.iter_mut().for_each(|row| row.bucket_start = from);
+        values
+            .iter_mut()
+            .for_each(|value| value.bucket_start = from);
     }
     Ok((rows, values))
 }

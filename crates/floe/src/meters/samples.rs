@@ -10,7 +10,8 @@ use uuid::Uuid;
 use super::evaluate::{Accumulator, EventView};
 use super::filter::{Aggregation, Filter};
 use super::quantities::{Interval, Sample, same_period};
-use super::rollups::{self, BUCKET, Whose};
+use super::rollup_entity::rollup;
+use super::rollups::{self, Grain, Whose};
 use crate::app::AppState;
 use crate::http::ApiResult;
 
@@ -80,27 +81,29 @@ pub async fn from_rollups(app: &AppState, request: &Request<'_>) -> ApiResult<Op
         (None, true) => Whose::EachCustomer,
         (None, false) => Whose::All,
     };
-    let (rows, values) = rollups::read(
-        &app.reader,
-        request.meter_id,
-        &whose,
-        false,
-        request.aggregation,
-        rollups::bucket_of(request.from),
-        request.to,
-    )
-    .await?;
-    let last_instant = BUCKET - chrono::TimeDelta::nanoseconds(1);
-    if rows.iter().any(|row| {
-        !same_period(
-            request.interval,
-            request.tz,
-            row.bucket_start,
-            row.bucket_start + last_instant,
+    // Hours when every hour in range lies in one period (whole-hour offsets), else the
+    // stored quarter hours; a bucket that straddles two periods leaves it to the events.
+    let mut answer = None;
+    for grain in [Grain::Hour, Grain::Bucket] {
+        let (rows, values) = rollups::read(
+            &app.reader,
+            request.meter_id,
+            &whose,
+            false,
+            request.aggregation,
+            rollups::bucket_of(request.from),
+            request.to,
+            grain,
         )
-    }) {
-        return Ok(None);
+        .await?;
+        if !straddles(request, &rows, grain) {
+            answer = Some((rows, values));
+            break;
+        }
     }
+    let Some((rows, values)) = answer else {
+        return Ok(None);
+    };
     let external: Vec<String> = rows
         .iter()
         .filter_map(|r| r.customer_key.strip_prefix("ext:").map(str::to_owned))
@@ -126,6 +129,22 @@ pub async fn from_rollups(app: &AppState, request: &Request<'_>) -> ApiResult<Op
             })
             .collect(),
     ))
+}
+
+/// Whether a row of `grain` covers instants of two periods of the series.
+fn straddles(request: &Request<'_>, rows: &[rollup::Model], grain: Grain) -> bool {
+    let Some(width) = grain.width() else {
+        return true;
+    };
+    let last_instant = width - chrono::TimeDelta::nanoseconds(1);
+    rows.iter().any(|row| {
+        !same_period(
+            request.interval,
+            request.tz,
+            row.bucket_start,
+            row.bucket_start + last_instant,
+        )
+    })
 }
 
 /// From the events: every event in range is read and evaluated.
