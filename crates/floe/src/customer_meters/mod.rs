@@ -229,14 +229,16 @@ pub async fn states(
         };
         let (rows, values) = rollups::read(
             &app.reader,
-            meter.id,
-            &rollups::Whose::Keys(&keys),
-            true,
-            &meter.aggregation,
-            whole_from,
-            rollups::latest(),
-            // Added up by the database: a meter's whole history is many buckets.
-            rollups::Grain::Whole,
+            &rollups::Read {
+                meter_id: meter.id,
+                whose: rollups::Whose::Keys(&keys),
+                user_only: true,
+                aggregation: &meter.aggregation,
+                from: whole_from,
+                to: rollups::latest(),
+                // Added up by the database: a meter's whole history is many buckets.
+                grain: rollups::Grain::Whole,
+            },
         )
         .await?;
         let mut consumed = Accumulator::default();

@@ -1,9 +1,10 @@
 //! Rollups: what each meter's matching events add up to, per customer key, source and
 //! 15-minute UTC bucket (count, sum, min, max, first and last timestamp; for `unique`, the
 //! distinct values). They are written in the transaction that stores the events, so they
-//! always agree with them. Quantities and customer meters read them instead of the events:
-//! a 31-day daily series for one customer reads at most 31 × 96 rows, whatever the number
-//! of events.
+//! always agree with them. Quantities and customer meters read them instead of the events,
+//! added up by the database to the coarsest [`Grain`] that answers: a 31-day daily series
+//! for one customer sums at most 31 × 96 rows into 31 × 24, whatever the number of events,
+//! and a customer meter's consumption since its reset is one row per key.
 //!
 //! A new meter, or one whose filter or aggregation changed, starts with no rollups and
 //! `rollups_ready = false`; readers use the events until it is ready. A background builder
@@ -457,6 +458,7 @@ pub fn spawn_builder(
 }
 
 /// Whose rollups a reader wants.
+#[derive(Clone, Copy)]
 pub enum Whose<'a> {
     /// The rows of all customers together.
     All,
@@ -506,18 +508,33 @@ impl Grain {
     }
 }
 
-/// A meter's rollup rows with `bucket_start` in `[from, to)`, at `grain`.
-#[allow(clippy::too_many_arguments)]
+/// What a reader asks of a meter's rollups.
+pub struct Read<'a> {
+    pub meter_id: Uuid,
+    pub whose: Whose<'a>,
+    /// Leave out system events (customer meters count user events only).
+    pub user_only: bool,
+    pub aggregation: &'a Aggregation,
+    /// Rows with `bucket_start` in `[from, to)`.
+    pub from: DateTime<Utc>,
+    pub to: DateTime<Utc>,
+    pub grain: Grain,
+}
+
+/// A meter's rollup rows and, for `unique` meters, their distinct values, as `read` asks.
 pub async fn read(
     db: &ReadConnection,
-    meter_id: Uuid,
-    whose: &Whose<'_>,
-    user_only: bool,
-    aggregation: &Aggregation,
-    from: DateTime<Utc>,
-    to: DateTime<Utc>,
-    grain: Grain,
+    read: &Read<'_>,
 ) -> Result<(Vec<rollup::Model>, Vec<value::Model>), DbErr> {
+    let Read {
+        meter_id,
+        whose,
+        user_only,
+        aggregation,
+        from,
+        to,
+        grain,
+    } = *read;
     let backend = db.backend();
     let mut rows = rollup::Entity::find()
         .filter(rollup::Column::MeterId.eq(meter_id))

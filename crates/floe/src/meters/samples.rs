@@ -87,13 +87,15 @@ pub async fn from_rollups(app: &AppState, request: &Request<'_>) -> ApiResult<Op
     for grain in [Grain::Hour, Grain::Bucket] {
         let (rows, values) = rollups::read(
             &app.reader,
-            request.meter_id,
-            &whose,
-            false,
-            request.aggregation,
-            rollups::bucket_of(request.from),
-            request.to,
-            grain,
+            &rollups::Read {
+                meter_id: request.meter_id,
+                whose,
+                user_only: false,
+                aggregation: request.aggregation,
+                from: rollups::bucket_of(request.from),
+                to: request.to,
+                grain,
+            },
         )
         .await?;
         if !straddles(request, &rows, grain) {
