@@ -32,7 +32,7 @@ use chrono::{DateTime, TimeDelta, Utc};
 use sea_orm::sea_query::{Expr, OnConflict};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DatabaseConnection, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, Set, Statement,
+    QueryOrder, QuerySelect, Select, Set, Statement,
 };
 use uuid::Uuid;
 
@@ -491,20 +491,42 @@ impl Grain {
         }
     }
 
-    /// The start of a row's time, in SQL: truncated by the database to the grain.
-    fn start(self, backend: DbBackend) -> &'static str {
+    /// The start of a row's time: truncated by the database to the grain; for
+    /// [`Grain::Whole`], `from` itself, so that [`fold`] puts each key's values with its row.
+    fn start(self, backend: DbBackend, from: DateTime<Utc>) -> Expr {
         match (self, backend) {
-            (Grain::Bucket, _) => r#""bucket_start""#,
+            (Grain::Bucket, _) => Expr::cust(r#""bucket_start""#),
             // Stored as RFC 3339 text in UTC ("2026-11-29T06:45:00+00:00"; see db/reader.rs),
             // so the hour is its first 13 characters.
             (Grain::Hour, DbBackend::Sqlite) => {
-                r#"substr("bucket_start", 1, 13) || ':00:00+00:00'"#
+                Expr::cust(r#"substr("bucket_start", 1, 13) || ':00:00+00:00'"#)
             }
-            (Grain::Hour, _) => {
-                r#"date_trunc('hour', "bucket_start" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"#
-            }
-            (Grain::Whole, _) => r#"MIN("bucket_start")"#,
+            (Grain::Hour, _) => Expr::cust(
+                r#"date_trunc('hour', "bucket_start" AT TIME ZONE 'UTC') AT TIME ZONE 'UTC'"#,
+            ),
+            (Grain::Whole, _) => Expr::val(from),
         }
+    }
+
+    /// Selects a read's key (meter, customer key, source) and the grain's start, grouped by
+    /// them, for the database to add up what else is selected.
+    fn group<E: EntityTrait>(
+        self,
+        select: Select<E>,
+        key: [E::Column; 3],
+        backend: DbBackend,
+        from: DateTime<Utc>,
+    ) -> Select<E> {
+        let start = self.start(backend, from);
+        let mut select = select.select_only();
+        for column in key {
+            select = select.column(column).group_by(column);
+        }
+        select = select.column_as(start.clone(), "bucket_start");
+        if self == Grain::Hour {
+            select = select.group_by(start);
+        }
+        select
     }
 }
 
@@ -545,13 +567,9 @@ pub async fn read(
         rows = rows.filter(rollup::Column::System.eq(false));
     }
     if grain != Grain::Bucket {
-        let start = grain.start(backend);
-        rows = rows
-            .select_only()
-            .column(rollup::Column::MeterId)
-            .column(rollup::Column::CustomerKey)
-            .column(rollup::Column::System)
-            .column_as(Expr::cust(start), "bucket_start")
+        use rollup::Column as C;
+        rows = grain
+            .group(rows, [C::MeterId, C::CustomerKey, C::System], backend, from)
             // PostgreSQL sums integers into numerics.
             .column_as(Expr::cust(r#"CAST(SUM("matched") AS BIGINT)"#), "matched")
             .column_as(Expr::cust(r#"CAST(SUM("count") AS BIGINT)"#), "count")
@@ -559,15 +577,9 @@ pub async fn read(
             .column_as(Expr::cust(r#"MIN("min")"#), "min")
             .column_as(Expr::cust(r#"MAX("max")"#), "max")
             .column_as(Expr::cust(r#"MIN("first_at")"#), "first_at")
-            .column_as(Expr::cust(r#"MAX("last_at")"#), "last_at")
-            .group_by(rollup::Column::MeterId)
-            .group_by(rollup::Column::CustomerKey)
-            .group_by(rollup::Column::System);
-        if grain == Grain::Hour {
-            rows = rows.group_by(Expr::cust(start));
-        }
+            .column_as(Expr::cust(r#"MAX("last_at")"#), "last_at");
     }
-    let mut rows = db.all(rows).await?;
+    let rows = db.all(rows).await?;
     // Distinct values are kept (and needed) for `unique` meters only.
     let mut values = Vec::new();
     if matches!(aggregation, Aggregation::Unique(_)) && !rows.is_empty() {
@@ -580,30 +592,18 @@ pub async fn read(
             query = query.filter(value::Column::System.eq(false));
         }
         if grain != Grain::Bucket {
-            let start = grain.start(backend);
-            query = query
-                .select_only()
-                .column(value::Column::MeterId)
-                .column(value::Column::CustomerKey)
-                .column(value::Column::System)
-                .column_as(Expr::cust(start), "bucket_start")
-                .column(value::Column::Value)
-                .group_by(value::Column::MeterId)
-                .group_by(value::Column::CustomerKey)
-                .group_by(value::Column::System)
-                .group_by(value::Column::Value);
-            if grain == Grain::Hour {
-                query = query.group_by(Expr::cust(start));
-            }
+            use value::Column as C;
+            query = grain
+                .group(
+                    query,
+                    [C::MeterId, C::CustomerKey, C::System],
+                    backend,
+                    from,
+                )
+                .column(C::Value)
+                .group_by(C::Value);
         }
         values = db.all(query).await?;
-    }
-    if grain == Grain::Whole {
-        // One date for all, so that [`fold`] puts each key's values with its row.
-        rows.iter_mut().for_each(|row| row.bucket_start = from);
-        values
-            .iter_mut()
-            .for_each(|value| value.bucket_start = from);
     }
     Ok((rows, values))
 }

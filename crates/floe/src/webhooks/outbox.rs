@@ -56,9 +56,14 @@ impl Endpoints {
     /// Whether any endpoint would receive an event of `kind`: lets a caller skip building a
     /// costly payload nobody is sent.
     pub fn subscribe_to(&self, kind: EventType) -> bool {
+        self.subscribed(kind).next().is_some()
+    }
+
+    /// The endpoints subscribed to `kind`.
+    fn subscribed(&self, kind: EventType) -> impl Iterator<Item = &endpoint::Model> {
         self.0
             .iter()
-            .any(|e| subscribes_to(&e.events, kind.as_str()))
+            .filter(move |e| subscribes_to(&e.events, kind.as_str()))
     }
 }
 
@@ -71,11 +76,7 @@ pub async fn emit_to(
     data: &impl Serialize,
     now: DateTime<Utc>,
 ) -> Result<usize, DbErr> {
-    let subscribed: Vec<&endpoint::Model> = endpoints
-        .0
-        .iter()
-        .filter(|e| subscribes_to(&e.events, kind.as_str()))
-        .collect();
+    let subscribed: Vec<&endpoint::Model> = endpoints.subscribed(kind).collect();
     if subscribed.is_empty() {
         return Ok(0);
     }
