@@ -41,6 +41,9 @@ where
     E: EntityTrait,
     E::Model: ReadModel,
 {
+    let Some(offset) = pagination.offset() else {
+        return Ok((Vec::new(), db.count(query).await?));
+    };
     let counted = query
         .clone()
         .column_as(
@@ -50,7 +53,7 @@ where
             ),
             TOTAL,
         )
-        .offset(pagination.offset())
+        .offset(offset)
         .limit(pagination.limit);
     let rows: Vec<Counted<E::Model>> = match db {
         ReadConnection::Pool(pool) => counted.into_model().all(pool).await?,
@@ -83,10 +86,13 @@ where
     E: EntityTrait,
     E::Model: ReadModel,
 {
+    let Some(offset) = pagination.offset() else {
+        return Ok((Vec::new(), false));
+    };
     let mut rows = db
         .all(
             query
-                .offset(pagination.offset())
+                .offset(offset)
                 .limit(pagination.limit.saturating_add(1)),
         )
         .await?;

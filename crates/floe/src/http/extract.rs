@@ -225,6 +225,52 @@ impl<S: Send + Sync> FromRequestParts<S> for QueryParams {
     }
 }
 
+/// An integer query value, by sign; a magnitude beyond 64 bits saturates.
+#[derive(Debug, PartialEq, Eq)]
+enum QueryInt {
+    Positive(u64),
+    ZeroOrNegative,
+}
+
+/// Python's `int()` grammar for a query string, as pydantic applies it: optional spaces
+/// around, an optional sign, decimal digits with single `_` between them, and an optional
+/// fraction of zeros. `None` when it is not an integer.
+fn parse_int(raw: &str) -> Option<QueryInt> {
+    let text = raw.trim();
+    let (negative, text) = match text.as_bytes().first()? {
+        b'-' => (true, &text[1..]),
+        b'+' => (false, &text[1..]),
+        _ => (false, text),
+    };
+    let (digits, fraction) = match text.split_once('.') {
+        Some((digits, fraction)) => (digits, Some(fraction)),
+        None => (text, None),
+    };
+    if fraction.is_some_and(|f| f.is_empty() || f.bytes().any(|b| b != b'0')) {
+        return None;
+    }
+    let well_formed = !digits.is_empty()
+        && !digits.starts_with('_')
+        && !digits.ends_with('_')
+        && !digits.contains("__")
+        && digits.bytes().all(|b| b.is_ascii_digit() || b == b'_');
+    if !well_formed {
+        return None;
+    }
+    let magnitude = digits
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .fold(0u64, |acc, digit| {
+            acc.saturating_mul(10)
+                .saturating_add(u64::from(digit - b'0'))
+        });
+    Some(if negative || magnitude == 0 {
+        QueryInt::ZeroOrNegative
+    } else {
+        QueryInt::Positive(magnitude)
+    })
+}
+
 impl QueryParams {
     /// Every name and value, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
@@ -266,28 +312,29 @@ impl QueryParams {
             .map(|(_, v)| v.as_str())
     }
 
-    /// A positive integer, or `default` when absent.
+    /// A positive integer, or `default` when absent. Integers are read as Polar's server
+    /// reads them (surrounding spaces, a sign, `_` between digits and a zero fraction such
+    /// as `2.0` are fine); one too large for 64 bits is `u64::MAX` rather than an error, so
+    /// that a page far past the end is an empty page.
     pub fn positive_int(&self, name: &str, default: u64) -> ApiResult<u64> {
         let Some(raw) = self.last(name) else {
             return Ok(default);
         };
-        let value: i128 = raw.trim().parse().map_err(|_| {
-            ApiError::validation(
-                Loc::query(name),
-                "int_parsing",
-                "Input should be a valid integer, unable to parse string as an integer",
-                Value::String(raw.to_owned()),
-            )
-        })?;
-        if value <= 0 {
-            return Err(ApiError::validation(
+        match parse_int(raw) {
+            Some(QueryInt::Positive(value)) => Ok(value),
+            Some(QueryInt::ZeroOrNegative) => Err(ApiError::validation(
                 Loc::query(name),
                 "greater_than",
                 "Input should be greater than 0",
                 Value::String(raw.to_owned()),
-            ));
+            )),
+            None => Err(ApiError::validation(
+                Loc::query(name),
+                "int_parsing",
+                "Input should be a valid integer, unable to parse string as an integer",
+                Value::String(raw.to_owned()),
+            )),
         }
-        Ok(u64::try_from(value).unwrap_or(u64::MAX))
     }
 
     /// Whether the `organization_id` filter, if given, includes the caller's organization; a
@@ -332,6 +379,37 @@ impl QueryParams {
             Ok(Some(ids))
         } else {
             Err(ApiError::Validation(issues))
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{QueryInt, parse_int};
+
+    #[test]
+    fn integers_read_as_polar_reads_them() {
+        let positive = |n| Some(QueryInt::Positive(n));
+        assert_eq!(parse_int("7"), positive(7));
+        assert_eq!(parse_int(" +7 "), positive(7));
+        assert_eq!(parse_int("1_000"), positive(1000));
+        assert_eq!(parse_int("2.0"), positive(2));
+        assert_eq!(parse_int("2.000"), positive(2));
+        assert_eq!(parse_int("18446744073709551615"), positive(u64::MAX));
+        assert_eq!(parse_int("21971857824477790339072"), positive(u64::MAX));
+        assert_eq!(parse_int(&"9".repeat(400)), positive(u64::MAX));
+        for zero_or_negative in ["0", "-0", "-1", "-99999999999999999999999", "0.0"] {
+            assert_eq!(
+                parse_int(zero_or_negative),
+                Some(QueryInt::ZeroOrNegative),
+                "{zero_or_negative}"
+            );
+        }
+        for not_integer in [
+            "", " ", "-", "+", "2.5", "2.", ".0", "1e3", "0x10", "1__0", "_1", "1_", "٣", "1 2",
+            "NaN", "inf", "--1",
+        ] {
+            assert_eq!(parse_int(not_integer), None, "{not_integer:?}");
         }
     }
 }

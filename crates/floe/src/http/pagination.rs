@@ -39,9 +39,11 @@ impl Pagination {
         }
     }
 
-    /// Rows to skip; saturates instead of overflowing on absurd page numbers.
-    pub fn offset(&self) -> u64 {
-        (self.page - 1).saturating_mul(self.limit)
+    /// Rows to skip, or `None` when the page starts past any row a database can hold
+    /// (SQL's `OFFSET` is a signed 64-bit number): such a page is empty, whatever the list.
+    pub fn offset(&self) -> Option<u64> {
+        let offset = (self.page - 1).checked_mul(self.limit)?;
+        (offset <= i64::MAX as u64).then_some(offset)
     }
 }
 
@@ -87,9 +89,13 @@ impl<T> ListResource<T> {
     /// The requested page of a list already sorted in memory.
     pub fn page_of(items: Vec<T>, pagination: Pagination) -> Self {
         let total = items.len() as u64;
+        let skip = pagination
+            .offset()
+            .and_then(|offset| usize::try_from(offset).ok())
+            .unwrap_or(usize::MAX);
         let page = items
             .into_iter()
-            .skip(usize::try_from(pagination.offset()).unwrap_or(usize::MAX))
+            .skip(skip)
             .take(usize::try_from(pagination.limit).unwrap_or(usize::MAX))
             .collect();
         Self::new(page, total, pagination)
@@ -147,5 +153,24 @@ impl QueryParams {
         } else {
             Err(ApiError::Validation(issues))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Pagination;
+
+    #[test]
+    fn offsets_past_what_sql_takes_are_none() {
+        let page = |page, limit| Pagination { page, limit }.offset();
+        assert_eq!(page(1, 10), Some(0));
+        assert_eq!(page(3, 100), Some(200));
+        assert_eq!(page(u64::MAX, 100), None);
+        assert_eq!(
+            page(i64::MAX as u64 / 10 + 1, 10),
+            Some(i64::MAX as u64 / 10 * 10)
+        );
+        assert_eq!(page(i64::MAX as u64 / 10 + 2, 10), None);
+        assert_eq!(page(i64::MAX as u64, 1), Some(i64::MAX as u64 - 1));
     }
 }
