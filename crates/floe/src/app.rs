@@ -21,6 +21,7 @@ use tower_http::timeout::TimeoutLayer;
 use crate::auth::{ServerSecret, TokenCache};
 use crate::clock::Clock;
 use crate::config::{Config, StorageConfig};
+use crate::http::routes::Routes;
 use crate::http::{ApiError, log, version};
 use crate::storage::ObjectStorage;
 use crate::storage::local::LocalStorage;
@@ -150,16 +151,23 @@ impl Server {
     }
 }
 
-/// The route table: every domain's routes, under `/v1` and its `/api/v1` alias.
+/// The API's operations, every domain's merged: the one route table.
+pub fn api_routes() -> Routes {
+    Routes::new()
+        .merge(files::routes())
+        .merge(organizations::routes())
+        .merge(customers::routes())
+        .merge(webhooks::routes())
+        .merge(events::routes())
+        .merge(meters::routes())
+        .merge(crate::customer_meters::routes())
+}
+
+/// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the
+/// contract document.
 fn routes(state: AppState, storage_routes: Router) -> Router {
-    let api = Router::new()
-        .merge(files::router())
-        .merge(organizations::router())
-        .merge(customers::router())
-        .merge(webhooks::router())
-        .merge(events::router())
-        .merge(meters::router())
-        .merge(crate::customer_meters::router())
+    let api = api_routes()
+        .into_router()
         // Inside the timeout, so a replayed response is as quick as any.
         .layer(middleware::from_fn_with_state(
             state.clone(),

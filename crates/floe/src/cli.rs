@@ -62,6 +62,9 @@ pub enum Command {
     /// Customer meter adjustments by hand (what benefits and subscriptions do on their own).
     #[command(subcommand)]
     Meter(MeterCommand),
+    /// Print the API operations this build serves, one JSON object per line
+    /// (`{"method": "GET", "path": "/v1/files"}`); also under `/api`.
+    Routes,
 }
 
 #[derive(Debug, Subcommand)]
@@ -309,6 +312,10 @@ pub enum TokenCommand {
 
 /// Runs one command to completion.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    if let Command::Routes = cli.command {
+        // Touches no data: no data dir is made for it.
+        return print_routes();
+    }
     let _log_writer = app::init_logging(cli.data.log_json);
     let data_dir = cli.data.data_dir.clone();
     let database_url = cli
@@ -349,6 +356,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             app::serve(config, listener).await
         }
         Command::Storage(StorageCommand::Check(args)) => storage_check(&args).await,
+        Command::Routes => print_routes(),
         Command::Migrate => {
             db::connect(&database_url).await?;
             eprintln!("migrations applied");
@@ -450,6 +458,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// Prints a line of output; a closed stdout (`| head`) is not an error worth a panic.
+/// `floe routes`: the route table, one JSON object per operation.
+fn print_routes() -> anyhow::Result<()> {
+    let mut out = String::new();
+    for route in app::api_routes().served() {
+        out.push_str(&serde_json::to_string(&route)?);
+        out.push('\n');
+    }
+    print_stdout(out.trim_end());
+    Ok(())
+}
+
 fn print_stdout(line: &str) {
     use std::io::Write;
     let mut stdout = std::io::stdout().lock();

@@ -26,7 +26,7 @@ use crate::events::system::{METER_CREDITED, METER_RESET};
 use crate::meters::evaluate::{Accumulator, EventView};
 use crate::meters::rollups::{self, CompiledMeter};
 
-pub use routes::router;
+pub use routes::routes;
 
 /// A customer's state for one meter.
 #[derive(Clone, Debug)]

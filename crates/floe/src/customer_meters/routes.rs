@@ -77,10 +77,10 @@ impl SortProperty for SortBy {
     }
 }
 
-pub fn router() -> axum::Router<AppState> {
-    axum::Router::new()
-        .route("/v1/customer-meters", axum::routing::get(list))
-        .route("/v1/customer-meters/{id}", axum::routing::get(get))
+pub fn routes() -> crate::http::routes::Routes {
+    crate::http::routes::Routes::new()
+        .get("/v1/customer-meters", list)
+        .get("/v1/customer-meters/{id}", get)
 }
 
 /// The meters to evaluate: those named (archived too), or the active ones.

@@ -7,39 +7,37 @@ pub mod schema;
 pub mod service;
 mod store;
 
-use axum::Router;
-use axum::routing::get;
+use crate::http::routes::Routes;
 
-use crate::app::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/customers", get(routes::list).post(routes::create))
-        .route("/v1/customers/export", get(routes::export))
-        .route(
-            "/v1/customers/{id}",
-            get(routes::get)
-                .patch(routes::update)
-                .delete(routes::delete),
-        )
-        .route("/v1/customers/{id}/state", get(routes::state))
-        .route(
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/customers", routes::list)
+        .post("/v1/customers", routes::create)
+        .get("/v1/customers/export", routes::export)
+        .get("/v1/customers/{id}", routes::get)
+        .patch("/v1/customers/{id}", routes::update)
+        .delete("/v1/customers/{id}", routes::delete)
+        .get("/v1/customers/{id}/state", routes::state)
+        .get(
             "/v1/customers/{id}/payment-methods",
-            get(routes::payment_methods),
+            routes::payment_methods,
         )
-        .route(
+        .get("/v1/customers/external/{external_id}", routes::get_external)
+        .patch(
             "/v1/customers/external/{external_id}",
-            get(routes::get_external)
-                .patch(routes::update_external)
-                .delete(routes::delete_external),
+            routes::update_external,
         )
-        .route(
+        .delete(
+            "/v1/customers/external/{external_id}",
+            routes::delete_external,
+        )
+        .get(
             "/v1/customers/external/{external_id}/state",
-            get(routes::state_external),
+            routes::state_external,
         )
-        .route(
+        .get(
             "/v1/customers/external/{external_id}/payment-methods",
-            get(routes::payment_methods_external),
+            routes::payment_methods_external,
         )
 }
 

@@ -8,19 +8,16 @@ pub mod schema;
 mod store;
 pub mod system;
 
-use axum::Router;
-use axum::routing::{get, patch, post};
+use crate::http::routes::Routes;
 
-use crate::app::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/events", get(routes::list))
-        .route("/v1/events/names", get(routes::list_names))
-        .route("/v1/events/ingest", post(routes::ingest))
-        .route("/v1/events/{id}", get(routes::get))
-        .route("/v1/event-types", get(routes::list_types))
-        .route("/v1/event-types/{id}", patch(routes::update_type))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/events", routes::list)
+        .get("/v1/events/names", routes::list_names)
+        .post("/v1/events/ingest", routes::ingest)
+        .get("/v1/events/{id}", routes::get)
+        .get("/v1/event-types", routes::list_types)
+        .patch("/v1/event-types/{id}", routes::update_type)
 }
 
 /// Events of `organization_id` with `from <= timestamp < to`, optionally only some

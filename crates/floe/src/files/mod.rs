@@ -10,18 +10,14 @@ mod service;
 mod store;
 pub mod sweep;
 
-use axum::Router;
-use axum::routing::{get, patch, post};
+use crate::http::routes::Routes;
 
-use crate::app::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/files", get(routes::list).post(routes::create))
-        .route(
-            "/v1/files/{id}",
-            patch(routes::update).delete(routes::delete),
-        )
-        .route("/v1/files/{id}/uploaded", post(routes::uploaded))
-        .route("/v1/files/{id}/download", get(routes::download))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/files", routes::list)
+        .post("/v1/files", routes::create)
+        .patch("/v1/files/{id}", routes::update)
+        .delete("/v1/files/{id}", routes::delete)
+        .post("/v1/files/{id}/uploaded", routes::uploaded)
+        .get("/v1/files/{id}/download", routes::download)
 }

@@ -8,6 +8,7 @@ pub mod idempotency;
 pub mod log;
 pub mod pagination;
 pub mod patch;
+pub mod routes;
 pub mod version;
 
 pub use error::{ApiError, ApiResult, Loc, ValidationIssue, Validator};

@@ -13,16 +13,15 @@ pub mod schema;
 mod service;
 mod store;
 
-use axum::Router;
-use axum::routing::get;
+use crate::http::routes::Routes;
 
-use crate::app::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/meters", get(routes::list).post(routes::create))
-        .route("/v1/meters/{id}", get(routes::get).patch(routes::update))
-        .route("/v1/meters/{id}/quantities", get(routes::quantities))
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/meters", routes::list)
+        .post("/v1/meters", routes::create)
+        .get("/v1/meters/{id}", routes::get)
+        .patch("/v1/meters/{id}", routes::update)
+        .get("/v1/meters/{id}/quantities", routes::quantities)
 }
 
 /// A meter as other domains use it: its wire form and its compiled rules.

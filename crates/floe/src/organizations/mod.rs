@@ -8,16 +8,11 @@ pub mod store;
 
 pub use entity::Model as OrganizationRow;
 
-use axum::Router;
-use axum::routing::get;
+use crate::http::routes::Routes;
 
-use crate::app::AppState;
-
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/v1/organizations", get(routes::list))
-        .route(
-            "/v1/organizations/{id}",
-            get(routes::get).patch(routes::update),
-        )
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/organizations", routes::list)
+        .get("/v1/organizations/{id}", routes::get)
+        .patch("/v1/organizations/{id}", routes::update)
 }

@@ -14,34 +14,20 @@ mod store;
 pub mod url_guard;
 pub mod worker;
 
-use axum::Router;
-use axum::routing::{get, patch, post};
-
-use crate::app::AppState;
+use crate::http::routes::Routes;
 
 pub use outbox::emit;
 pub use schema::EventType;
 pub use worker::{DeliveryConfig, Nudge};
 
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route(
-            "/v1/webhooks/endpoints",
-            get(routes::list_endpoints).post(routes::create_endpoint),
-        )
-        .route(
-            "/v1/webhooks/endpoints/{id}",
-            get(routes::get_endpoint)
-                .patch(routes::update_endpoint)
-                .delete(routes::delete_endpoint),
-        )
-        .route(
-            "/v1/webhooks/endpoints/{id}/secret",
-            patch(routes::reset_secret),
-        )
-        .route("/v1/webhooks/deliveries", get(routes::list_deliveries))
-        .route(
-            "/v1/webhooks/events/{id}/redeliver",
-            post(routes::redeliver),
-        )
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/webhooks/endpoints", routes::list_endpoints)
+        .post("/v1/webhooks/endpoints", routes::create_endpoint)
+        .get("/v1/webhooks/endpoints/{id}", routes::get_endpoint)
+        .patch("/v1/webhooks/endpoints/{id}", routes::update_endpoint)
+        .delete("/v1/webhooks/endpoints/{id}", routes::delete_endpoint)
+        .patch("/v1/webhooks/endpoints/{id}/secret", routes::reset_secret)
+        .get("/v1/webhooks/deliveries", routes::list_deliveries)
+        .post("/v1/webhooks/events/{id}/redeliver", routes::redeliver)
 }
