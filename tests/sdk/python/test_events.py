@@ -238,3 +238,80 @@ def test_kill_9_mid_batch_stores_all_or_nothing_and_a_resend_completes_it(own_fl
     assert again.inserted + again.duplicates == 20_000
     assert again.duplicates == stored
     assert polar.events.list(name="bulk", limit=1).pagination.total_count == 20_000
+
+
+def test_list_by_meter_and_by_filter(floe, org):
+    """`meter_id` lists exactly the events the meter aggregates (its filter, and its
+    property present as a number), `filter` takes the meters' filter language; both walk
+    more events than one read of the database holds (1,000), pages and cursors alike."""
+    now = datetime.datetime.now(datetime.timezone.utc)
+    events = []
+    for i in range(2600):
+        event = {"name": ["llm", "api", "llm"][i % 3], "timestamp": (now - datetime.timedelta(seconds=3000 - i)).isoformat(),
+                 "external_customer_id": f"c{i % 4}", "metadata": {"i": i}}
+        if i % 5:
+            event["metadata"]["tokens"] = i % 7 if i % 11 else "many"
+        events.append(event)
+    for start in range(0, len(events), 1000):
+        org.polar.events.ingest(events=events[start : start + 1000])
+    meter = org.polar.meters.create(
+        name="tokens", aggregation={"func": "sum", "property": "tokens"},
+        filter={"conjunction": "and", "clauses": [{"property": "name", "operator": "eq", "value": "llm"}]},
+    )
+
+    headers = {"Authorization": f"Bearer {org.token}"}
+
+    def walk(**params):
+        """Every page, over plain HTTP: the SDK and the schema check of every event would
+        take seconds a page; one page goes through the SDK below."""
+        seen, page = [], 1
+        while True:
+            listed = httpx.get(f"{org.url}/v1/events/", headers=headers, params={"limit": 100, "page": page, **params})
+            assert listed.status_code == 200, listed.text
+            body = listed.json()
+            seen += [e["metadata"]["i"] for e in body["items"]]
+            if page >= body["pagination"]["max_page"]:
+                assert body["pagination"]["total_count"] == len(seen)
+                return seen
+            page += 1
+
+    def numeric_tokens(e):
+        return isinstance(e["metadata"].get("tokens"), int)
+
+    expected = sorted((e["metadata"]["i"] for e in events if e["name"] == "llm" and numeric_tokens(e)), reverse=True)
+    assert walk(meter_id=meter.id) == expected
+    assert [e.metadata["i"] for e in org.polar.events.list(meter_id=meter.id, limit=5).items] == expected[:5]
+    assert walk(meter_id=meter.id, sorting="timestamp") == sorted(expected)
+    assert walk(meter_id=meter.id, external_customer_id="c1") == [i for i in expected if i % 4 == 1]
+
+    # Cursor pages: a next page exactly while matches remain.
+    assert len(expected) > 1000
+    first = httpx.get(f"{org.url}/v1/events/", params={"meter_id": meter.id, "cursor_pagination": "true", "limit": 100, "page": 11},
+                      headers=headers).json()
+    assert [e["metadata"]["i"] for e in first["items"]] == expected[1000:1100] and first["pagination"]["has_next_page"] is True
+    last_page = -(-len(expected) // 100)
+    final = httpx.get(f"{org.url}/v1/events/", params={"meter_id": meter.id, "cursor_pagination": "true", "limit": 100, "page": last_page},
+                      headers=headers).json()
+    assert final["pagination"]["has_next_page"] is False and len(final["items"]) == len(expected) - 100 * (last_page - 1)
+
+    tokens_over_4 = '{"conjunction": "or", "clauses": [{"property": "tokens", "operator": "gt", "value": 4}, {"property": "i", "operator": "eq", "value": 7}]}'
+    # Typed as meters compare: a number with a number, a string with the value's text.
+    def over_4(tokens):
+        return tokens > 4 if isinstance(tokens, int) else isinstance(tokens, str) and tokens > "4"
+
+    expected = sorted((e["metadata"]["i"] for e in events if over_4(e["metadata"].get("tokens")) or e["metadata"]["i"] == 7), reverse=True)
+    assert walk(filter=tokens_over_4) == expected
+
+    # Another organization's meter is not found; a filter that is not one is refused.
+    other = floe.organization()
+    foreign = floe.client(floe.token(other)).meters.create(
+        name="theirs", aggregation={"func": "count"}, filter={"conjunction": "and", "clauses": []})
+    with pytest.raises(HTTPValidationError) as refused:
+        org.polar.events.list(meter_id=foreign.id)
+    assert locs(refused) == [["query", "meter_id"]] and refused.value.error.detail[0].type == "meter_id"
+    with pytest.raises(HTTPValidationError) as refused:
+        org.polar.events.list(filter="{not json")
+    assert locs(refused) == [["query", "filter"]]
+    with pytest.raises(HTTPValidationError) as refused:
+        org.polar.events.list(filter='{"conjunction": "and", "clauses": [{"property": "", "operator": "eq", "value": 1}]}')
+    assert locs(refused)[0][:2] == ["query", "filter"]

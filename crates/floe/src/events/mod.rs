@@ -3,6 +3,7 @@
 
 pub mod entity;
 pub mod ingest;
+mod matching;
 mod routes;
 pub mod schema;
 mod store;

@@ -8,6 +8,7 @@ use serde_json::Value;
 
 use super::entity::event_type;
 use super::ingest::{self, IngestResult};
+use super::matching;
 use super::schema::{
     Event, EventName, EventSortProperty, EventType, EventTypeUpdate, EventTypeWithStats,
     NameSortProperty, StatsSortProperty,
@@ -261,6 +262,7 @@ pub async fn list(
             axum::Json(ListResource::<Event>::new(Vec::new(), 0, pagination)).into_response()
         });
     }
+    let rules = matching::Rules::from_query(&app, auth.organization_id, &query).await?;
     widen_customers(&app, auth.organization_id, &mut filter).await?;
     let direction = sorting.first().map_or(Direction::Descending, |(_, d)| *d);
     let query = store::list_query(
@@ -269,6 +271,21 @@ pub async fn list(
         &filter,
         direction,
     );
+    if !rules.is_empty() {
+        let want = if without_count {
+            matching::Want::NextPage
+        } else {
+            matching::Want::Total
+        };
+        let (rows, found) =
+            matching::page(&app.reader, query, direction, &rules, pagination, want).await?;
+        let items = present(&app, auth.organization_id, rows).await?;
+        return Ok(if without_count {
+            cursor_page(items, found > 0)
+        } else {
+            axum::Json(ListResource::new(items, found, pagination)).into_response()
+        });
+    }
     if without_count {
         let (rows, more) =
             crate::db::paginate_without_count(&app.reader, query, pagination).await?;
