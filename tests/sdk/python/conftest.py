@@ -171,6 +171,19 @@ def floe():
     server.stop()
 
 
+@pytest.fixture(scope="session")
+def world():
+    """The contract sweep's two organizations with one of each resource (sweep/world.py),
+    on a floe of their own that may deliver webhooks to 127.0.0.1."""
+    from world import World
+
+    server = Floe(env={"FLOE_ALLOW_PRIVATE_WEBHOOKS": "1"})
+    made = World(server)
+    yield made
+    made.close()
+    server.stop()
+
+
 @pytest.fixture
 def own_floe():
     """A floe of the test's own, for tests that stop, kill or configure it."""

@@ -1,0 +1,267 @@
+"""Two organizations with one of each resource floe has, made over plain HTTP, and the
+tables that tie the contract's path and query parameters to those resources. A new kind of
+resource needs one entry in `KINDS` (how to make it, how its owner reads it) and the path
+prefixes that name it in `PATH_IDS`; the sweep fails, naming the operation, until it has."""
+
+import base64
+import hashlib
+import time
+import uuid
+
+import httpx
+
+from receiver import Receiver
+
+# (path up to the parameter, parameter) -> (kind, attribute of the resource).
+PATH_IDS = {
+    ("/v1/organizations/", "id"): ("organization", "id"),
+    ("/v1/customers/", "id"): ("customer", "id"),
+    ("/v1/customers/external/", "external_id"): ("customer", "external_id"),
+    ("/v1/files/", "id"): ("file", "id"),
+    ("/v1/webhooks/endpoints/", "id"): ("webhook_endpoint", "id"),
+    ("/v1/webhooks/events/", "id"): ("webhook_event", "id"),
+    ("/v1/events/", "id"): ("event", "id"),
+    ("/v1/event-types/", "id"): ("event_type", "id"),
+    ("/v1/meters/", "id"): ("meter", "id"),
+    ("/v1/customer-meters/", "id"): ("customer_meter", "id"),
+}
+
+# Query filters that name a resource -> (kind, attribute); `ids` names the list's own kind.
+QUERY_IDS = {
+    "organization_id": ("organization", "id"),
+    "customer_id": ("customer", "id"),
+    "external_customer_id": ("customer", "external_id"),
+    "meter_id": ("meter", "id"),
+    "endpoint_id": ("webhook_endpoint", "id"),
+    "parent_id": ("event", "id"),
+    "slug": ("organization", "slug"),
+    "email": ("customer", "email"),
+    "query": ("customer", "external_id"),
+}
+
+EVENT_NAME = "sweep.tick"
+
+
+def path_kind(path, parameter):
+    """The kind and attribute a path parameter names, or None when no table entry has it."""
+    prefix = path[: path.index("{" + parameter + "}")]
+    return PATH_IDS.get((prefix, parameter))
+
+
+def list_kind(path):
+    """The kind a list returns, from its collection path (`/v1/files/` lists files)."""
+    collection = path.rstrip("/") + "/"
+    return next((kind for (prefix, param), (kind, attr) in PATH_IDS.items() if prefix == collection and attr == "id"), None)
+
+
+class Tenant:
+    """An organization, a token with every scope, and one of each resource."""
+
+    def __init__(self, floe, receiver):
+        self.floe = floe
+        self.organization = floe.organization()
+        self.slug = self.organization["slug"]
+        self.token = floe.token(self.organization)
+        self.http = client(floe.url, self.token)
+        self.receiver = receiver
+        self.resources = {"organization": self.organization}
+        for kind in KINDS:
+            self.need(kind)
+
+    def make(self, kind):
+        """Another resource of `kind`, for an operation that may change or delete it."""
+        return KINDS[kind].make(self)
+
+    def read(self, kind, resource):
+        """How the owner sees a resource now (the comparison baseline)."""
+        return KINDS[kind].read(self, resource)
+
+    def snapshot(self):
+        return {kind: self.read(kind, resource) for kind, resource in self.resources.items()}
+
+    def value(self, kind, attribute):
+        return self.resources[kind][attribute]
+
+    def markers(self):
+        """Strings that only this organization's data contains: any of them in another
+        organization's response is a leak."""
+        found = {self.slug, self.resources["customer"]["email"]}
+        for resource in self.resources.values():
+            for key in ("id", "external_id"):
+                if isinstance(resource.get(key), str):
+                    found.add(resource[key])
+        return found
+
+    def need(self, kind):
+        """This tenant's resource of `kind`, made now if it is not there yet."""
+        if kind not in self.resources:
+            self.resources[kind] = KINDS[kind].make(self)
+        return self.resources[kind]
+
+
+def client(url, token):
+    return httpx.Client(base_url=url, headers={"Authorization": f"Bearer {token}"}, timeout=30)
+
+
+def ok(response, status=(200, 201)):
+    assert response.status_code in status, f"{response.request.method} {response.request.url}: {response.status_code} {response.text}"
+    return response.json() if response.content else None
+
+
+def wait_for(what, produce, timeout=20):
+    deadline = time.time() + timeout
+    while True:
+        value = produce()
+        if value is not None:
+            return value
+        if time.time() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def find(http, path, id, **params):
+    """An item of a list by ID, walking its pages."""
+    page = 1
+    while True:
+        body = ok(http.get(path, params={**params, "limit": 100, "page": page}))
+        for item in body["items"]:
+            if item["id"] == id:
+                return item
+        if page >= body["pagination"]["max_page"]:
+            return None
+        page += 1
+
+
+class Kind:
+    def __init__(self, make, read):
+        self.make = make
+        self.read = read
+
+
+def make_customer(t):
+    tag = f"{t.slug}-{uuid.uuid4().hex[:8]}"
+    return ok(t.http.post("/v1/customers/", json={"email": f"{tag}@example.com", "external_id": f"ext-{tag}", "name": tag, "metadata": {"sweep": tag}}))
+
+
+def make_file(t):
+    data = f"sweep {t.slug} {uuid.uuid4()}".encode()
+    sha = base64.b64encode(hashlib.sha256(data).digest()).decode()
+    upload = ok(t.http.post("/v1/files/", json={
+        "service": "downloadable", "name": f"{t.slug}.txt", "mime_type": "text/plain", "size": len(data),
+        "checksum_sha256_base64": sha,
+        "upload": {"parts": [{"number": 1, "chunk_start": 0, "chunk_end": len(data), "checksum_sha256_base64": sha}]},
+    }))
+    part = upload["upload"]["parts"][0]
+    put = httpx.put(part["url"], content=data, headers=part["headers"])
+    assert put.status_code == 200, put.text
+    return ok(t.http.post(f"/v1/files/{upload['id']}/uploaded", json={
+        "id": upload["upload"]["id"], "path": upload["upload"]["path"],
+        "parts": [{"number": 1, "checksum_etag": put.headers["etag"], "checksum_sha256_base64": sha}],
+    }))
+
+
+def make_meter(t):
+    return ok(t.http.post("/v1/meters/", json={
+        "name": f"{t.slug} ticks {uuid.uuid4().hex[:6]}",
+        "filter": {"conjunction": "and", "clauses": [{"property": "name", "operator": "eq", "value": EVENT_NAME}]},
+        "aggregation": {"func": "count"},
+    }))
+
+
+def make_event(t):
+    customer = t.need("customer")
+    marker = uuid.uuid4().hex
+    ok(t.http.post("/v1/events/ingest", json={"events": [
+        {"name": EVENT_NAME, "external_customer_id": customer["external_id"], "external_id": marker, "metadata": {"sweep": marker}},
+    ]}))
+    return wait_for("the ingested event", lambda: next(
+        (e for e in ok(t.http.get("/v1/events/", params={"limit": 100, "metadata[sweep]": marker}))["items"]
+         if e["metadata"].get("sweep") == marker),
+        None,
+    ))
+
+
+def make_event_type(t):
+    t.need("event")
+    return wait_for("the event type", lambda: next(
+        (e for e in ok(t.http.get("/v1/event-types/", params={"limit": 100}))["items"] if e["name"] == EVENT_NAME), None
+    ))
+
+
+def make_customer_meter(t):
+    t.need("event")
+    meter, customer = t.need("meter"), t.need("customer")
+    return wait_for("the customer meter", lambda: next(
+        iter(ok(t.http.get("/v1/customer-meters/", params={"meter_id": meter["id"], "customer_id": customer["id"]}))["items"]), None
+    ))
+
+
+def make_webhook_endpoint(t):
+    return ok(t.http.post("/v1/webhooks/endpoints", json={
+        "url": t.receiver.url, "format": "raw", "events": ["customer.created", "customer.updated"],
+    }))
+
+
+def make_webhook_event(t):
+    """A webhook event delivered to this organization's endpoint: a customer update."""
+    endpoint = t.need("webhook_endpoint")
+    customer = make_customer(t)
+    ok(t.http.patch(f"/v1/customers/{customer['id']}", json={"name": f"{t.slug} renamed"}))
+    delivery = wait_for("a delivered webhook", lambda: next(
+        (d for d in ok(t.http.get("/v1/webhooks/deliveries", params={"endpoint_id": endpoint["id"], "limit": 100}))["items"]
+         if d["succeeded"]), None,
+    ))
+    return delivery["webhook_event"]
+
+
+def read_webhook_event(t, event):
+    """The event's deliveries (a redelivery adds one)."""
+    deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
+    return sorted((d for d in deliveries if d["webhook_event"]["id"] == event["id"]), key=lambda d: d["id"])
+
+
+def read_customer(t, customer):
+    found = t.http.get(f"/v1/customers/{customer['id']}")
+    if found.status_code == 404:
+        return None
+    return {"customer": ok(found), "state": ok(t.http.get(f"/v1/customers/{customer['id']}/state"))}
+
+
+def getter(path):
+    def read(t, resource):
+        found = t.http.get(path.format(id=resource["id"]))
+        return None if found.status_code == 404 else ok(found)
+
+    return read
+
+
+def lister(path):
+    return lambda t, resource: find(t.http, path, resource["id"])
+
+
+# Order matters only where one kind needs another made first (the meter before the event
+# it counts).
+KINDS = {
+    "customer": Kind(make_customer, read_customer),
+    "file": Kind(make_file, lambda t, f: find(t.http, "/v1/files/", f["id"], ids=f["id"])),
+    "meter": Kind(make_meter, getter("/v1/meters/{id}")),
+    "event": Kind(make_event, getter("/v1/events/{id}")),
+    "event_type": Kind(make_event_type, lister("/v1/event-types/")),
+    "customer_meter": Kind(make_customer_meter, getter("/v1/customer-meters/{id}")),
+    "webhook_endpoint": Kind(make_webhook_endpoint, getter("/v1/webhooks/endpoints/{id}")),
+    "webhook_event": Kind(make_webhook_event, read_webhook_event),
+    "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
+}
+
+
+class World:
+    """Two tenants on one floe: `a` owns what `b` must not reach."""
+
+    def __init__(self, floe):
+        self.floe = floe
+        self.receiver = Receiver()
+        self.a = Tenant(floe, self.receiver)
+        self.b = Tenant(floe, self.receiver)
+
+    def close(self):
+        self.receiver.stop()
