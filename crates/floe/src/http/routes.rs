@@ -1,11 +1,11 @@
 //! The route table as data: each domain registers its operations one method at a time, and
 //! floe keeps the list of what it serves beside axum's router. `floe routes` prints it, and
-//! the contract sweep (tests/sweep) reads it to fuzz, tenancy-check and scope-check every
+//! the contract sweep (tests/sdk/python/sweep) reads it to fuzz, tenancy-check and scope-check every
 //! operation floe routes, so an operation is covered the day it is added.
 
 use axum::Router;
 use axum::handler::Handler;
-use axum::routing::{MethodRouter, delete, get, patch, post, put};
+use axum::routing::MethodRouter;
 use serde::Serialize;
 
 use crate::app::AppState;
@@ -15,6 +15,22 @@ use crate::app::AppState;
 pub struct Route {
     pub method: &'static str,
     pub path: &'static str,
+}
+
+/// `Routes::get(path, handler)` and its siblings, one per HTTP method.
+macro_rules! methods {
+    ($($method:ident => $name:literal),* $(,)?) => {
+        $(
+            #[doc = concat!("Serves `", $name, " path` with `handler`.")]
+            pub fn $method<H, T>(self, path: &'static str, handler: H) -> Self
+            where
+                H: Handler<T, AppState>,
+                T: 'static,
+            {
+                self.add($name, path, axum::routing::$method(handler))
+            }
+        )*
+    };
 }
 
 /// A router that remembers what it routes.
@@ -29,44 +45,12 @@ impl Routes {
         Self::default()
     }
 
-    pub fn get<H, T>(self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("GET", path, get(handler))
-    }
-
-    pub fn post<H, T>(self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("POST", path, post(handler))
-    }
-
-    pub fn put<H, T>(self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("PUT", path, put(handler))
-    }
-
-    pub fn patch<H, T>(self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("PATCH", path, patch(handler))
-    }
-
-    pub fn delete<H, T>(self, path: &'static str, handler: H) -> Self
-    where
-        H: Handler<T, AppState>,
-        T: 'static,
-    {
-        self.add("DELETE", path, delete(handler))
+    methods! {
+        get => "GET",
+        post => "POST",
+        put => "PUT",
+        patch => "PATCH",
+        delete => "DELETE",
     }
 
     /// Another domain's routes beside these.
