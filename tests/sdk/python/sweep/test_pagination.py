@@ -41,6 +41,10 @@ def test_big_and_odd_page_numbers(world, op):
         assert body["items"] == [], f"page={huge[:30]} is past the end but has items"
         if total is not None:
             assert body["pagination"]["total_count"] == total
+    # The largest offset SQL takes, and one past it.
+    for page, limit in (("9223372036854775807", "1"), ("9223372036854775808", "1"), ("922337203685477581", "10")):
+        response = get(world, op, [("page", page), ("limit", limit)])
+        assert response.status_code == 200 and response.json()["items"] == [], f"page={page} limit={limit}: {response.text}"
     for value, error in REFUSED.items():
         response = get(world, op, [("page", value)])
         assert response.status_code == 422, f"page={value!r}: {response.status_code} {response.text}"
