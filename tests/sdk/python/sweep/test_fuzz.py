@@ -100,6 +100,8 @@ def test_fuzzing_with_the_contract_finds_nothing():
         assert result.returncode == 0, (
             f"schemathesis found failures (seed {SEED}); reproduction above.\n{result.stdout[-20000:]}\n{result.stderr[-5000:]}"
         )
+        tested = re.search(r"Tested: (\d+)", result.stdout)
+        assert tested and int(tested.group(1)) == len(operations), f"schemathesis tested {tested and tested.group(1)} of {len(operations)} operations"
     finally:
         receiver.stop()
         floe.stop()
