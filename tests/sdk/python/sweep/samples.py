@@ -64,3 +64,20 @@ def _string(schema):
     if fmt in ("uri", "url"):
         return "https://example.com/sweep"
     return "s" * max(schema.get("minLength", 1), 1)
+
+
+def variants(schema):
+    """The object shapes a schema allows (its `anyOf`/`oneOf` options, or itself)."""
+    schema = resolve(schema)
+    options = schema.get("anyOf") or schema.get("oneOf")
+    if options:
+        return [v for option in options for v in variants(option)]
+    return [schema] if schema.get("type") != "null" else []
+
+
+def array_items(schema):
+    """The item schema of an array property (through a nullable `anyOf`), or None."""
+    for variant in variants(schema):
+        if variant.get("type") == "array" and "items" in variant:
+            return variant["items"]
+    return None

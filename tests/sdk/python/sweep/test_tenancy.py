@@ -10,7 +10,8 @@ import pytest
 from calls import call, fill_path
 from contract import schema_ref, validate
 from operations import coverage
-from world import QUERY_IDS, list_kind, path_kind
+from samples import array_items, sample, variants
+from world import QUERY_IDS, REFERENCES, list_kind, path_kind
 
 ROUTED = coverage().swept
 WITH_PATH_ID = [op for op in ROUTED if op.path_parameters and op.organization_token_accepted]
@@ -138,3 +139,48 @@ def test_filtering_on_another_organizations_ids_finds_nothing(world, op):
         assert items == [] and total in (None, 0), f"{op.operation_id}?{name}=<owner's>: {total} rows, {len(items)} items"
         leaked = sorted(m for m in markers if m in text)
         assert not leaked, f"{op.operation_id}?{name}=<owner's> shows {leaked}"
+
+
+def bodies_naming_the_owner(op, owner):
+    """The operation's smallest body with one field that names a resource set to the
+    owner's: a top-level field, or a field of the items of a top-level array (an event of
+    a batch). Yields (where, value, body)."""
+    if op.body_schema is None:
+        return
+    base = sample(op.body_schema)
+    for shape in variants(op.body_schema):
+        for name, field in shape.get("properties", {}).items():
+            if name in REFERENCES:
+                kind, attribute = REFERENCES[name]
+                value = owner.need(kind)[attribute]
+                yield name, value, {**base, name: value}
+            items = array_items(field)
+            for item_shape in variants(items) if items else []:
+                for inner in item_shape.get("properties", {}):
+                    if inner in REFERENCES:
+                        kind, attribute = REFERENCES[inner]
+                        value = owner.need(kind)[attribute]
+                        item = {**sample(item_shape), inner: value}
+                        yield f"{name}[].{inner}", value, {**base, name: [item]}
+
+
+WRITES = [op for op in ROUTED if op.is_write and op.body_schema is not None and op.organization_token_accepted]
+
+
+@pytest.mark.parametrize("op", WRITES, ids=ids(WRITES))
+def test_writes_naming_another_organizations_resources_change_nothing_of_it(world, op):
+    """A body that names the owner's resource, sent by another organization: no 5xx, the
+    owner's resources unchanged, and the answer shows nothing of the owner's but what the
+    caller sent."""
+    owner, other = world.a, world.b
+    markers = owner.markers()
+    for where, value, payload in bodies_naming_the_owner(op, owner):
+        path = fill_path(op, other, fresh=True)
+        before = owner.snapshot()
+        response = call(other.http, op, path, json=payload)
+        assert response.status_code < 500, f"{op.operation_id} with {where}=<owner's>: {response.status_code} {response.text}"
+        leaked = sorted(m for m in markers if m in response.text.replace(str(value), ""))
+        assert not leaked, f"{op.operation_id} with {where}=<owner's> shows {leaked}: {response.text[:500]}"
+        changed = differences(before, owner.snapshot())
+        assert not changed, f"{op.operation_id} with {where}=<owner's> changed the owner's: " + "; ".join(changed)
+        print(f"{op.operation_id}: {where}=<owner's> answered {response.status_code}")

@@ -26,14 +26,19 @@ PATH_IDS = {
     ("/v1/customer-meters/", "id"): ("customer_meter", "id"),
 }
 
-# Query filters that name a resource -> (kind, attribute); `ids` names the list's own kind.
-QUERY_IDS = {
-    "organization_id": ("organization", "id"),
+# Query parameters and body fields that name a resource -> (kind, attribute).
+REFERENCES = {
     "customer_id": ("customer", "id"),
     "external_customer_id": ("customer", "external_id"),
     "meter_id": ("meter", "id"),
     "endpoint_id": ("webhook_endpoint", "id"),
     "parent_id": ("event", "id"),
+}
+
+# List filters that name a resource or find one by its text; `ids` names the list's own kind.
+QUERY_IDS = {
+    **REFERENCES,
+    "organization_id": ("organization", "id"),
     "slug": ("organization", "slug"),
     "email": ("customer", "email"),
     "query": ("customer", "external_id"),
