@@ -161,6 +161,7 @@ pub fn api_routes() -> Routes {
         .merge(events::routes())
         .merge(meters::routes())
         .merge(crate::customer_meters::routes())
+        .merge(crate::custom_fields::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

@@ -10,6 +10,7 @@ pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
+pub mod custom_fields;
 pub mod customer_meters;
 pub mod customers;
 pub mod db;

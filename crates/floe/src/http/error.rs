@@ -224,6 +224,21 @@ impl Loc {
     }
 }
 
+impl std::fmt::Display for Loc {
+    /// `body.upload.parts.0`: for messages and tests.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let parts: Vec<String> = self
+            .0
+            .iter()
+            .map(|part| match part {
+                LocPart::Key(key) => key.clone(),
+                LocPart::Index(index) => index.to_string(),
+            })
+            .collect();
+        f.write_str(&parts.join("."))
+    }
+}
+
 /// One entry of a 422's `detail`.
 #[derive(Clone, Debug, Serialize)]
 pub struct ValidationIssue {
@@ -276,6 +291,11 @@ impl Validator {
 
     pub fn is_empty(&self) -> bool {
         self.issues.is_empty()
+    }
+
+    /// How many problems so far: a part of a request is sound when checking it added none.
+    pub fn len(&self) -> usize {
+        self.issues.len()
     }
 
     /// `Ok(())` when nothing was pushed, else the 422.

@@ -24,6 +24,7 @@ PATH_IDS = {
     ("/v1/event-types/", "id"): ("event_type", "id"),
     ("/v1/meters/", "id"): ("meter", "id"),
     ("/v1/customer-meters/", "id"): ("customer_meter", "id"),
+    ("/v1/custom-fields/", "id"): ("custom_field", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -219,6 +220,13 @@ def make_webhook_event(t):
     return delivery["webhook_event"]
 
 
+def make_custom_field(t):
+    return ok(t.http.post("/v1/custom-fields/", json={
+        "type": "select", "slug": f"size-{uuid.uuid4().hex[:8]}", "name": f"{t.slug} size",
+        "properties": {"options": [{"value": "s", "label": "Small"}, {"value": "m", "label": "Medium"}]},
+    }))
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -255,6 +263,7 @@ KINDS = {
     "customer_meter": Kind(make_customer_meter, getter("/v1/customer-meters/{id}")),
     "webhook_endpoint": Kind(make_webhook_endpoint, getter("/v1/webhooks/endpoints/{id}")),
     "webhook_event": Kind(make_webhook_event, read_webhook_event),
+    "custom_field": Kind(make_custom_field, getter("/v1/custom-fields/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 

@@ -8,6 +8,9 @@ mod m20261128_000002_customers_webhooks;
 mod m20261128_000003_events_meters;
 mod m20261129_000004_meter_rollups;
 mod m20261129_000005_meter_rollup_progress;
+mod m20261204_000006_custom_fields;
+
+mod columns;
 
 pub struct Migrator;
 
@@ -20,6 +23,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261128_000003_events_meters::Migration),
             Box::new(m20261129_000004_meter_rollups::Migration),
             Box::new(m20261129_000005_meter_rollup_progress::Migration),
+            Box::new(m20261204_000006_custom_fields::Migration),
         ]
     }
 }
