@@ -162,6 +162,7 @@ pub fn api_routes() -> Routes {
         .merge(meters::routes())
         .merge(crate::customer_meters::routes())
         .merge(crate::custom_fields::routes())
+        .merge(crate::benefits::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

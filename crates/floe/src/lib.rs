@@ -7,6 +7,7 @@
 pub mod address;
 pub mod app;
 pub mod auth;
+pub mod benefits;
 pub mod cli;
 pub mod clock;
 pub mod config;

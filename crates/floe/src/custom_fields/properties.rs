@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::schema::CustomFieldType;
+use crate::http::fields::{boolean, integer, present, string};
 use crate::http::{Loc, Validator};
 
 /// Bounds of the contract's integer properties (a 32-bit signed column in Polar).
@@ -46,15 +47,15 @@ pub fn check(
             if let Some(textarea) = boolean(given, "textarea", loc, validator) {
                 kept.insert("textarea".to_owned(), json!(textarea));
             }
-            let min = integer(given, "min_length", 0, loc, validator);
-            let max = integer(given, "max_length", 0, loc, validator);
+            let min = integer(given, "min_length", 0, INT_MAX, loc, validator);
+            let max = integer(given, "max_length", 0, INT_MAX, loc, validator);
             ordered(min, max, ("min_length", "max_length"), loc, validator);
             insert_some(&mut kept, "min_length", min);
             insert_some(&mut kept, "max_length", max);
         }
         CustomFieldType::Number | CustomFieldType::Date => {
-            let ge = integer(given, "ge", INT_MIN, loc, validator);
-            let le = integer(given, "le", INT_MIN, loc, validator);
+            let ge = integer(given, "ge", INT_MIN, INT_MAX, loc, validator);
+            let le = integer(given, "le", INT_MIN, INT_MAX, loc, validator);
             ordered(ge, le, ("ge", "le"), loc, validator);
             insert_some(&mut kept, "ge", ge);
             insert_some(&mut kept, "le", le);
@@ -67,98 +68,6 @@ pub fn check(
         }
     }
     (validator.len() == before).then_some(kept)
-}
-
-fn present<'a>(given: &'a Map<String, Value>, name: &str) -> Option<&'a Value> {
-    given.get(name).filter(|value| !value.is_null())
-}
-
-fn string(
-    given: &Map<String, Value>,
-    name: &str,
-    loc: &Loc,
-    validator: &mut Validator,
-) -> Option<String> {
-    let value = present(given, name)?;
-    match value.as_str() {
-        Some(text) if !text.is_empty() => Some(text.to_owned()),
-        Some(_) => {
-            validator.push(
-                loc.key(name),
-                "string_too_short",
-                "String should have at least 1 character",
-                value.clone(),
-            );
-            None
-        }
-        None => {
-            validator.push(
-                loc.key(name),
-                "string_type",
-                "Input should be a valid string",
-                value.clone(),
-            );
-            None
-        }
-    }
-}
-
-fn boolean(
-    given: &Map<String, Value>,
-    name: &str,
-    loc: &Loc,
-    validator: &mut Validator,
-) -> Option<bool> {
-    let value = present(given, name)?;
-    let parsed = value.as_bool();
-    if parsed.is_none() {
-        validator.push(
-            loc.key(name),
-            "bool_type",
-            "Input should be a valid boolean",
-            value.clone(),
-        );
-    }
-    parsed
-}
-
-/// An integer from `min` to the 32-bit maximum.
-fn integer(
-    given: &Map<String, Value>,
-    name: &str,
-    min: i64,
-    loc: &Loc,
-    validator: &mut Validator,
-) -> Option<i64> {
-    let value = present(given, name)?;
-    let Some(number) = value.as_i64() else {
-        validator.push(
-            loc.key(name),
-            "int_type",
-            "Input should be a valid integer",
-            value.clone(),
-        );
-        return None;
-    };
-    if number < min {
-        validator.push(
-            loc.key(name),
-            "greater_than_equal",
-            format!("Input should be greater than or equal to {min}"),
-            value.clone(),
-        );
-        return None;
-    }
-    if number > INT_MAX {
-        validator.push(
-            loc.key(name),
-            "less_than_equal",
-            format!("Input should be less than or equal to {INT_MAX}"),
-            value.clone(),
-        );
-        return None;
-    }
-    Some(number)
 }
 
 /// A lower bound above its upper bound could never be met: refused at the upper one.

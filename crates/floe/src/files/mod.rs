@@ -21,3 +21,15 @@ pub fn routes() -> Routes {
         .post("/v1/files/{id}/uploaded", routes::uploaded)
         .get("/v1/files/{id}/download", routes::download)
 }
+
+/// Which of `ids` are files of `organization_id` for `service` (`downloadable`,
+/// `product_media`, …) that other resources may point at: uploaded, not deleted, not
+/// flagged.
+pub async fn usable(
+    db: &impl sea_orm::ConnectionTrait,
+    organization_id: uuid::Uuid,
+    service: &str,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<uuid::Uuid>, sea_orm::DbErr> {
+    store::usable(db, organization_id, service, ids).await
+}

@@ -178,3 +178,27 @@ pub async fn unpurged_deleted(
         .all(db)
         .await
 }
+
+/// See [`super::usable`].
+pub async fn usable(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    service: &str,
+    ids: &[Uuid],
+) -> Result<Vec<Uuid>, sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    Ok(Entity::find()
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::Service.eq(service))
+        .filter(Column::Id.is_in(ids.iter().copied()))
+        .filter(Column::DeletedAt.is_null())
+        .filter(Column::IsUploaded.eq(true))
+        .filter(Column::FlaggedMaliciousAt.is_null())
+        .all(db)
+        .await?
+        .into_iter()
+        .map(|row| row.id)
+        .collect())
+}

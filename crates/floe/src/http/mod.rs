@@ -4,6 +4,7 @@
 pub mod close_on_error;
 pub mod error;
 pub mod extract;
+pub mod fields;
 pub mod idempotency;
 pub mod log;
 pub mod pagination;

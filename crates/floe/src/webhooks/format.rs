@@ -75,6 +75,8 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
             "Organization updated".to_owned(),
             format!("{} ({})", text(&data["name"]), text(&data["slug"])),
         ),
+        EventType::BenefitCreated => ("New benefit".to_owned(), text(&data["description"])),
+        EventType::BenefitUpdated => ("Benefit updated".to_owned(), text(&data["description"])),
         EventType::CustomerStateChanged => return None,
     })
 }

@@ -61,6 +61,8 @@ pub enum EventType {
     CustomerDeleted,
     CustomerStateChanged,
     OrganizationUpdated,
+    BenefitCreated,
+    BenefitUpdated,
 }
 
 impl EventType {
@@ -71,6 +73,8 @@ impl EventType {
             Self::CustomerDeleted => "customer.deleted",
             Self::CustomerStateChanged => "customer.state_changed",
             Self::OrganizationUpdated => "organization.updated",
+            Self::BenefitCreated => "benefit.created",
+            Self::BenefitUpdated => "benefit.updated",
         }
     }
 }

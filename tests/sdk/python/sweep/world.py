@@ -25,6 +25,7 @@ PATH_IDS = {
     ("/v1/meters/", "id"): ("meter", "id"),
     ("/v1/customer-meters/", "id"): ("customer_meter", "id"),
     ("/v1/custom-fields/", "id"): ("custom_field", "id"),
+    ("/v1/benefits/", "id"): ("benefit", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -227,6 +228,12 @@ def make_custom_field(t):
     }))
 
 
+def make_benefit(t):
+    return ok(t.http.post("/v1/benefits/", json={
+        "type": "custom", "description": f"{t.slug[:20]} perk", "properties": {"note": f"for {t.slug}"},
+    }))
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -264,6 +271,7 @@ KINDS = {
     "webhook_endpoint": Kind(make_webhook_endpoint, getter("/v1/webhooks/endpoints/{id}")),
     "webhook_event": Kind(make_webhook_event, read_webhook_event),
     "custom_field": Kind(make_custom_field, getter("/v1/custom-fields/{id}")),
+    "benefit": Kind(make_benefit, getter("/v1/benefits/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 

@@ -9,6 +9,7 @@ mod m20261128_000003_events_meters;
 mod m20261129_000004_meter_rollups;
 mod m20261129_000005_meter_rollup_progress;
 mod m20261204_000006_custom_fields;
+mod m20261204_000007_benefits;
 
 mod columns;
 
@@ -24,6 +25,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000004_meter_rollups::Migration),
             Box::new(m20261129_000005_meter_rollup_progress::Migration),
             Box::new(m20261204_000006_custom_fields::Migration),
+            Box::new(m20261204_000007_benefits::Migration),
         ]
     }
 }

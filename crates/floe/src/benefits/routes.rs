@@ -1,0 +1,137 @@
+//! Handlers of the benefits API.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+
+use super::schema::{Benefit, BenefitCreate, BenefitSortProperty, BenefitType, BenefitUpdate};
+use super::{service, store};
+use crate::app::AppState;
+use crate::auth::{Authorized, RequiredScopes, Scope};
+use crate::http::pagination::Direction;
+use crate::http::{
+    ApiError, ApiResult, IdPath, Json, ListResource, Loc, Pagination, QueryParams, ValidationIssue,
+};
+
+/// `benefits:read` or `benefits:write`.
+pub struct BenefitsRead;
+
+impl RequiredScopes for BenefitsRead {
+    const SCOPES: &'static [Scope] = &[Scope::BenefitsRead, Scope::BenefitsWrite];
+}
+
+/// `benefits:write`.
+pub struct BenefitsWrite;
+
+impl RequiredScopes for BenefitsWrite {
+    const SCOPES: &'static [Scope] = &[Scope::BenefitsWrite];
+}
+
+/// The `type` filter: one type or several.
+fn types(query: &QueryParams) -> ApiResult<Option<Vec<BenefitType>>> {
+    let given = query.all("type");
+    if given.is_empty() {
+        return Ok(None);
+    }
+    let mut issues = Vec::new();
+    let mut types = Vec::new();
+    for (index, raw) in given.iter().enumerate() {
+        match BenefitType::parse(raw) {
+            Some(kind) => types.push(kind),
+            None => issues.push(ValidationIssue::new(
+                Loc::query("type").index(index),
+                "enum",
+                "Input should be 'custom', 'discord', 'github_repository', 'downloadables', \
+                 'license_keys', 'meter_credit', 'feature_flag' or 'slack_shared_channel'",
+                serde_json::json!(raw),
+            )),
+        }
+    }
+    if issues.is_empty() {
+        Ok(Some(types))
+    } else {
+        Err(ApiError::Validation(issues))
+    }
+}
+
+/// `benefits:list`.
+pub async fn list(
+    auth: Authorized<BenefitsRead>,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<Benefit>>> {
+    let pagination = Pagination::from_query(&query)?;
+    let sorting = query.sorting(&[(BenefitSortProperty::CreatedAt, Direction::Descending)])?;
+    let filter = store::ListFilter {
+        types: types(&query)?,
+        ids: query.uuids("id")?,
+        exclude_ids: query.uuids("exclude_id")?,
+        query: query
+            .last("query")
+            .filter(|q| !q.is_empty())
+            .map(str::to_owned),
+        metadata: crate::metadata::query_filter(&query)?,
+    };
+    if !query.allows_organization(auth.organization_id)? {
+        return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
+    }
+    let (rows, total) = store::list(
+        &app.reader,
+        app.db.get_database_backend(),
+        auth.organization_id,
+        &filter,
+        &sorting,
+        pagination,
+    )
+    .await?;
+    Ok(axum::Json(ListResource::new(
+        rows.iter().filter_map(Benefit::from_row).collect(),
+        total,
+        pagination,
+    )))
+}
+
+/// `benefits:create`.
+pub async fn create(
+    auth: Authorized<BenefitsWrite>,
+    State(app): State<AppState>,
+    Json(body): Json<BenefitCreate>,
+) -> ApiResult<(StatusCode, axum::Json<Benefit>)> {
+    let benefit = service::create(&app, auth.organization_id, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(benefit)))
+}
+
+/// `benefits:get`.
+pub async fn get(
+    auth: Authorized<BenefitsRead>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<Benefit>> {
+    let row = store::get(&app.reader, auth.organization_id, id)
+        .await?
+        .ok_or_else(service::not_found)?;
+    Benefit::from_row(&row)
+        .map(axum::Json)
+        .ok_or_else(service::not_found)
+}
+
+/// `benefits:update`.
+pub async fn update(
+    auth: Authorized<BenefitsWrite>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    Json(body): Json<BenefitUpdate>,
+) -> ApiResult<axum::Json<Benefit>> {
+    Ok(axum::Json(
+        service::update(&app, auth.organization_id, id, body).await?,
+    ))
+}
+
+/// `benefits:delete`.
+pub async fn delete(
+    auth: Authorized<BenefitsWrite>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    service::delete(&app, auth.organization_id, id).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
