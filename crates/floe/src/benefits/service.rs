@@ -161,12 +161,10 @@ pub async fn update(
         .await?
         .ok_or_else(not_found)?;
     let kind = BenefitType::parse(&row.kind).ok_or_else(not_found)?;
+    // Polar answers this one with a 400, not a 422.
     if patch.kind != kind {
-        return Err(ApiError::validation(
-            Loc::body().key("type"),
-            "value_error",
-            "The type of a benefit can't be changed.",
-            json!(patch.kind.as_str()),
+        return Err(ApiError::BadRequest(
+            "The type of a benefit can't be changed.".to_owned(),
         ));
     }
     let loc = Loc::body().key(kind.as_str());
