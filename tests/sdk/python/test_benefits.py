@@ -170,3 +170,71 @@ def test_webhooks_are_typed_by_the_sdk(hooked):
         assert payloads[1].data.description == "New keys"
     finally:
         receiver.stop()
+
+
+def test_downloadables_list_their_files_in_order(hooked, shop):
+    first = upload_file(shop, b"part one", name="one.txt", mime="text/plain")
+    second = upload_file(shop, b"part two", name="two.txt", mime="text/plain")
+    benefit = shop.benefits.create(type="downloadables", description="Two parts", properties={"files": [second.id, first.id]})
+    listed = shop.benefits.files(benefit.id)
+    assert [f.id for f in listed.items] == [second.id, first.id]
+    assert listed.items[0].name == "two.txt" and listed.items[0].downloads == 0
+    assert [f.id for f in shop.benefits.files(benefit.id, limit=1, page=2).items] == [first.id]
+    other = shop.benefits.create(type="custom", description="No files", properties={})
+    assert shop.benefits.files(other.id).pagination.total_count == 0
+    with pytest.raises(ResourceNotFound):
+        shop.benefits.files(str(uuid.uuid4()))
+
+
+def sql_uuid(server, value):
+    return f"X'{uuid.UUID(str(value)).hex}'" if server.pg_db is None else f"'{value}'"
+
+
+def grant(server, organization_id, benefit_id, customer_id, scope, granted=True, revoked=False, at="2026-12-01T10:00:00+00:00"):
+    """A grant row as purchases will write them (floe grants nothing by itself yet)."""
+    u = lambda v: sql_uuid(server, v)  # noqa: E731
+    granted_at = f"'{at}'" if granted and not revoked else "NULL"
+    revoked_at = f"'{at}'" if revoked else "NULL"
+    grant_id = uuid.uuid4()
+    server.sql(
+        "INSERT INTO benefit_grants (id, created_at, modified_at, organization_id, benefit_id, customer_id, member_id, "
+        "subscription_id, order_id, scope_key, granted_at, revoked_at, properties, error) VALUES "
+        f"({u(grant_id)}, '{at}', NULL, {u(organization_id)}, {u(benefit_id)}, {u(customer_id)}, NULL, NULL, NULL, "
+        f"'{scope}', {granted_at}, {revoked_at}, '{{}}', NULL)"
+    )
+    return str(grant_id)
+
+
+def test_grants_are_listed_with_their_customer_and_benefit(hooked):
+    organization = hooked.organization()
+    polar = hooked.client(hooked.token(organization))
+    alice = polar.customers.create(email=f"a-{uuid.uuid4().hex[:6]}@example.com", external_id=f"alice-{uuid.uuid4().hex[:6]}")
+    bob = polar.customers.create(email=f"b-{uuid.uuid4().hex[:6]}@example.com")
+    perk = polar.benefits.create(type="custom", description="Priority support", properties={"note": "hi"})
+    flag = polar.benefits.create(type="feature_flag", description="Beta", properties={})
+    assert polar.benefits.grants(perk.id).pagination.total_count == 0
+    assert polar.benefit_grants.list().pagination.total_count == 0
+
+    granted = grant(hooked, organization["id"], perk.id, alice.id, "order:1", at="2026-12-01T10:00:00+00:00")
+    revoked = grant(hooked, organization["id"], perk.id, bob.id, "order:2", revoked=True, at="2026-12-01T11:00:00+00:00")
+    other = grant(hooked, organization["id"], flag.id, alice.id, "order:1", at="2026-12-01T12:00:00+00:00")
+
+    of_perk = polar.benefits.grants(perk.id)
+    assert [g.id for g in of_perk.items] == [revoked, granted]  # newest first
+    first = of_perk.items[1]
+    assert first.customer.id == alice.id and first.benefit.id == perk.id and first.benefit.properties.note == "hi"
+    assert first.is_granted and not first.is_revoked and of_perk.items[0].is_revoked and not of_perk.items[0].is_granted
+    assert [g.id for g in polar.benefits.grants(perk.id, is_granted=True).items] == [granted]
+    assert [g.id for g in polar.benefits.grants(perk.id, is_granted=False).items] == [revoked]
+    assert [g.id for g in polar.benefits.grants(perk.id, customer_id=bob.id).items] == [revoked]
+
+    everything = polar.benefit_grants.list()
+    assert [g.id for g in everything.items] == [other, revoked, granted]
+    assert [g.id for g in polar.benefit_grants.list(external_customer_id=alice.external_id).items] == [other, granted]
+    assert [g.id for g in polar.benefit_grants.list(customer_id=bob.id).items] == [revoked]
+    assert [g.id for g in polar.benefit_grants.list(sorting=["created_at"]).items] == [granted, revoked, other]
+    assert polar.benefit_grants.list(external_customer_id="nobody").pagination.total_count == 0
+
+    # A deleted benefit's grants keep naming it.
+    polar.benefits.delete(flag.id)
+    assert polar.benefit_grants.list(customer_id=alice.id).items[0].benefit.is_deleted is True

@@ -3,6 +3,8 @@
 //! yet: Discord roles, GitHub repositories, Slack channels).
 
 mod entity;
+mod grant_entity;
+mod grants;
 mod properties;
 mod routes;
 pub mod schema;
@@ -18,4 +20,7 @@ pub fn routes() -> Routes {
         .get("/v1/benefits/{id}", routes::get)
         .patch("/v1/benefits/{id}", routes::update)
         .delete("/v1/benefits/{id}", routes::delete)
+        .get("/v1/benefits/{id}/files", routes::files)
+        .get("/v1/benefits/{id}/grants", grants::of_benefit)
+        .get("/v1/benefit-grants", grants::list)
 }

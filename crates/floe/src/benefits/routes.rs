@@ -135,3 +135,51 @@ pub async fn delete(
     service::delete(&app, auth.organization_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+/// `BenefitDownloadableFile`: a file of a downloadables benefit, with how often it was
+/// downloaded through the benefit.
+#[derive(Debug, serde::Serialize)]
+pub struct BenefitDownloadableFile {
+    #[serde(flatten)]
+    pub file: crate::files::schema::FileRead,
+    pub downloaders: u64,
+    pub downloads: u64,
+}
+
+/// `benefits:files`: a downloadables benefit's files, in the benefit's order (an empty page
+/// for other types).
+pub async fn files(
+    auth: Authorized<BenefitsRead>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<BenefitDownloadableFile>>> {
+    let pagination = Pagination::from_query(&query)?;
+    let row = store::get(&app.reader, auth.organization_id, id)
+        .await?
+        .ok_or_else(service::not_found)?;
+    let benefit = Benefit::from_row(&row).ok_or_else(service::not_found)?;
+    let ids: Vec<uuid::Uuid> = benefit
+        .properties
+        .get("files")
+        .and_then(serde_json::Value::as_array)
+        .map(|files| {
+            files
+                .iter()
+                .filter_map(|f| f.as_str().and_then(|s| s.parse().ok()))
+                .collect()
+        })
+        .unwrap_or_default();
+    // Nothing records downloads yet: buyers download through grants (the checkout issue),
+    // which will count them here.
+    let files = crate::files::read_many(&app, auth.organization_id, &ids)
+        .await?
+        .into_iter()
+        .map(|file| BenefitDownloadableFile {
+            file,
+            downloaders: 0,
+            downloads: 0,
+        })
+        .collect();
+    Ok(axum::Json(ListResource::page_of(files, pagination)))
+}

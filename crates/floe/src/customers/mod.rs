@@ -117,3 +117,21 @@ pub async fn both_keys(
     }
     Ok((ids, external_ids))
 }
+
+/// Customers of `organization_id` by ID, deleted ones included, as the API shows them (for
+/// records such as benefit grants, which keep naming their customer). Called with the IDs of
+/// a page at once: one query, whatever the page size.
+pub async fn by_ids_with_deleted(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::Customer>, sea_orm::DbErr> {
+    let mut unique: Vec<uuid::Uuid> = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    Ok(store::by_ids_with_deleted(db, organization_id, &unique)
+        .await?
+        .iter()
+        .map(schema::Customer::from)
+        .collect())
+}

@@ -183,3 +183,21 @@ pub async fn find_many(
     )
     .await
 }
+
+/// Customers of `organization_id` by ID, deleted ones included (for records that keep
+/// naming a customer after it was deleted).
+pub async fn by_ids_with_deleted(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::Id.is_in(ids.iter().copied())),
+    )
+    .await
+}

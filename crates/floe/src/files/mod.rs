@@ -5,7 +5,7 @@ mod content;
 mod entity;
 mod plan;
 mod routes;
-mod schema;
+pub mod schema;
 mod service;
 mod store;
 pub mod sweep;
@@ -32,4 +32,19 @@ pub async fn usable(
     ids: &[uuid::Uuid],
 ) -> Result<Vec<uuid::Uuid>, sea_orm::DbErr> {
     store::usable(db, organization_id, service, ids).await
+}
+
+/// The live files of `organization_id` among `ids`, as the API shows them, in the order of
+/// `ids` (missing ones left out).
+pub async fn read_many(
+    app: &crate::app::AppState,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::FileRead>, sea_orm::DbErr> {
+    let rows = store::live_many(&app.reader, organization_id, ids).await?;
+    Ok(ids
+        .iter()
+        .filter_map(|id| rows.iter().find(|row| row.id == *id))
+        .map(|row| schema::FileRead::from_row(row, app.storage.as_ref()))
+        .collect())
 }

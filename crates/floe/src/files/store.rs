@@ -202,3 +202,21 @@ pub async fn usable(
         .map(|row| row.id)
         .collect())
 }
+
+/// The live files of `organization_id` among `ids`, in no particular order.
+pub async fn live_many(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, sea_orm::DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::Id.is_in(ids.iter().copied()))
+            .filter(Column::DeletedAt.is_null()),
+    )
+    .await
+}

@@ -10,6 +10,7 @@ mod m20261129_000004_meter_rollups;
 mod m20261129_000005_meter_rollup_progress;
 mod m20261204_000006_custom_fields;
 mod m20261204_000007_benefits;
+mod m20261204_000008_benefit_grants;
 
 mod columns;
 
@@ -26,6 +27,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261129_000005_meter_rollup_progress::Migration),
             Box::new(m20261204_000006_custom_fields::Migration),
             Box::new(m20261204_000007_benefits::Migration),
+            Box::new(m20261204_000008_benefit_grants::Migration),
         ]
     }
 }
