@@ -59,9 +59,12 @@ pub struct Server {
 impl Server {
     /// Connects to the database (migrating it), opens storage and builds the routes.
     pub async fn build(config: Config, clock: Clock) -> anyhow::Result<Self> {
-        let db = db::connect(&config.database_url)
+        let mut db = db::connect(&config.database_url)
             .await
             .context("connecting to the database")?;
+        if config.count_queries {
+            db.set_metric_callback(|_| db::query_count::record());
+        }
         let reader = db::ReadConnection::open(&config.database_url, &db)
             .context("opening the database for reading")?;
         let secret = ServerSecret::load_or_create(&config.data_dir)?;
@@ -168,8 +171,11 @@ pub fn api_routes() -> Routes {
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the
 /// contract document.
 fn routes(state: AppState, storage_routes: Router) -> Router {
-    let api = api_routes()
-        .into_router()
+    let mut api = api_routes().into_router();
+    if state.config.count_queries {
+        api = api.layer(middleware::from_fn(db::query_count::middleware));
+    }
+    let api = api
         // Inside the timeout, so a replayed response is as quick as any.
         .layer(middleware::from_fn_with_state(
             state.clone(),

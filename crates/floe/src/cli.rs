@@ -203,6 +203,10 @@ pub struct ServeArgs {
     /// rollups (the reference the tests compare the rollups with; slow).
     #[arg(long, env = "FLOE_METER_READS_FROM_EVENTS", value_parser = clap::builder::FalseyValueParser::new(), hide = true)]
     pub meter_reads_from_events: bool,
+    /// Report in `x-floe-queries` how many statements each API request ran (tests use it to
+    /// prove that lists do not query per row).
+    #[arg(long, env = "FLOE_COUNT_QUERIES", value_parser = clap::builder::FalseyValueParser::new(), hide = true)]
+    pub count_queries: bool,
     /// Events added to a meter's rollups per transaction while they are built.
     #[arg(
         long,
@@ -349,6 +353,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 request_timeout: Duration::from_secs(args.request_timeout.max(1)),
                 run_workers: !args.no_workers,
                 meter_reads_from_events: args.meter_reads_from_events,
+                count_queries: args.count_queries,
                 meter_build_page: args.meter_build_page.max(1),
                 storage: args.storage.resolve()?,
                 webhooks: args.webhooks.resolve()?,

@@ -28,6 +28,8 @@ pub struct Config {
     pub run_workers: bool,
     /// Meter reads recompute from the events (reference path for tests).
     pub meter_reads_from_events: bool,
+    /// Answers carry the number of statements they ran (`x-floe-queries`), for tests.
+    pub count_queries: bool,
     /// Events added to a meter's rollups per transaction while they are built.
     pub meter_build_page: u64,
     /// Where files live.

@@ -8,6 +8,7 @@ import base64
 import json
 import uuid
 
+import httpx
 import pytest
 from polar.base import PolarClientError
 from polar.v2026_10.errors import HTTPValidationError, ResourceNotFound
@@ -238,3 +239,28 @@ def test_grants_are_listed_with_their_customer_and_benefit(hooked):
     # A deleted benefit's grants keep naming it.
     polar.benefits.delete(flag.id)
     assert polar.benefit_grants.list(customer_id=alice.id).items[0].benefit.is_deleted is True
+
+
+def test_lists_do_not_query_per_row(own_floe):
+    """`x-floe-queries` (floe's `--count-queries`) is the number of statements a request
+    ran: a page of 12 grants, each with its customer and benefit, costs what a page of 1
+    does; so does a page of benefits."""
+    server = own_floe(env={"FLOE_COUNT_QUERIES": "1"})
+    organization = server.organization()
+    token = server.token(organization)
+    polar = server.client(token)
+    for i in range(12):
+        customer = polar.customers.create(email=f"q{i}-{uuid.uuid4().hex[:6]}@example.com")
+        benefit = polar.benefits.create(type="custom", description=f"Perk number {i}", properties={"note": str(i)})
+        grant(server, organization["id"], benefit.id, customer.id, f"order:{i}")
+    headers = {"Authorization": f"Bearer {token}"}
+
+    def statements(path, limit):
+        answer = httpx.get(f"{server.url}{path}", params={"limit": limit}, headers=headers)
+        assert answer.status_code == 200 and len(answer.json()["items"]) == limit, answer.text
+        return int(answer.headers["x-floe-queries"])
+
+    for path in ("/v1/benefit-grants/", "/v1/benefits/"):
+        one, twelve = statements(path, 1), statements(path, 12)
+        assert one == twelve, f"{path}: {one} statements for 1 row, {twelve} for 12"
+        assert 1 <= twelve <= 4, f"{path}: {twelve} statements"

@@ -4,6 +4,7 @@
 
 mod migrations;
 mod paginate;
+pub mod query_count;
 mod reader;
 mod sqlite_row;
 pub mod wal;

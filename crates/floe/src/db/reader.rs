@@ -179,6 +179,7 @@ impl SqliteReader {
         stmt: &Statement,
         map: impl FnMut(&SqliteRow<'_>) -> Result<T, DbErr>,
     ) -> Result<Vec<T>, DbErr> {
+        super::query_count::record();
         let connection = self.acquire()?;
         let rows = run(&connection, stmt, map);
         self.release(connection);

@@ -119,6 +119,7 @@ impl TestApp {
             // Tests run the sweep themselves, at the moment they choose.
             run_workers: false,
             meter_reads_from_events: false,
+            count_queries: false,
             meter_build_page: 5_000,
             storage: Default::default(),
             webhooks: Default::default(),
