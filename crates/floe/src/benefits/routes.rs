@@ -8,9 +8,7 @@ use super::{service, store};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::http::pagination::Direction;
-use crate::http::{
-    ApiError, ApiResult, IdPath, Json, ListResource, Loc, Pagination, QueryParams, ValidationIssue,
-};
+use crate::http::{ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
 
 /// `benefits:read` or `benefits:write`.
 pub struct BenefitsRead;
@@ -26,33 +24,6 @@ impl RequiredScopes for BenefitsWrite {
     const SCOPES: &'static [Scope] = &[Scope::BenefitsWrite];
 }
 
-/// The `type` filter: one type or several.
-fn types(query: &QueryParams) -> ApiResult<Option<Vec<BenefitType>>> {
-    let given = query.all("type");
-    if given.is_empty() {
-        return Ok(None);
-    }
-    let mut issues = Vec::new();
-    let mut types = Vec::new();
-    for (index, raw) in given.iter().enumerate() {
-        match BenefitType::parse(raw) {
-            Some(kind) => types.push(kind),
-            None => issues.push(ValidationIssue::new(
-                Loc::query("type").index(index),
-                "enum",
-                "Input should be 'custom', 'discord', 'github_repository', 'downloadables', \
-                 'license_keys', 'meter_credit', 'feature_flag' or 'slack_shared_channel'",
-                serde_json::json!(raw),
-            )),
-        }
-    }
-    if issues.is_empty() {
-        Ok(Some(types))
-    } else {
-        Err(ApiError::Validation(issues))
-    }
-}
-
 /// `benefits:list`.
 pub async fn list(
     auth: Authorized<BenefitsRead>,
@@ -62,7 +33,7 @@ pub async fn list(
     let pagination = Pagination::from_query(&query)?;
     let sorting = query.sorting(&[(BenefitSortProperty::CreatedAt, Direction::Descending)])?;
     let filter = store::ListFilter {
-        types: types(&query)?,
+        types: query.enums::<BenefitType>("type")?,
         ids: query.uuids("id")?,
         exclude_ids: query.uuids("exclude_id")?,
         query: query

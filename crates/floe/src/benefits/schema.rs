@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::entity::Model;
-use crate::http::pagination::SortProperty;
+use crate::http::pagination::{QueryEnum, SortProperty};
 use crate::http::patch;
 
 /// `BenefitType`.
@@ -191,5 +191,39 @@ impl SortProperty for BenefitSortProperty {
             "user_order" => Self::UserOrder,
             _ => return None,
         })
+    }
+}
+
+impl QueryEnum for BenefitType {
+    const NAMES: &'static [&'static str] = &[
+        "custom",
+        "discord",
+        "github_repository",
+        "downloadables",
+        "license_keys",
+        "meter_credit",
+        "feature_flag",
+        "slack_shared_channel",
+    ];
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::parse(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_names_are_the_types() {
+        let names: Vec<&str> = BenefitType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(<BenefitType as QueryEnum>::NAMES, names.as_slice());
+        for name in names {
+            assert_eq!(
+                <BenefitType as QueryEnum>::from_name(name).map(|t| t.as_str()),
+                Some(name)
+            );
+        }
     }
 }

@@ -10,7 +10,7 @@ use super::{service, store};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::http::pagination::Direction;
-use crate::http::{ApiError, ApiResult, IdPath, Json, ListResource, Loc, Pagination, QueryParams};
+use crate::http::{ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
 
 /// `custom_fields:read` or `custom_fields:write`.
 pub struct CustomFieldsRead;
@@ -26,32 +26,6 @@ impl RequiredScopes for CustomFieldsWrite {
     const SCOPES: &'static [Scope] = &[Scope::CustomFieldsWrite];
 }
 
-/// The `type` filter: one type or several.
-fn types(query: &QueryParams) -> ApiResult<Option<Vec<CustomFieldType>>> {
-    let given = query.all("type");
-    if given.is_empty() {
-        return Ok(None);
-    }
-    let mut issues = Vec::new();
-    let mut types = Vec::new();
-    for (index, raw) in given.iter().enumerate() {
-        match CustomFieldType::parse(raw) {
-            Some(kind) => types.push(kind),
-            None => issues.push(crate::http::ValidationIssue::new(
-                Loc::query("type").index(index),
-                "enum",
-                "Input should be 'text', 'number', 'date', 'checkbox' or 'select'",
-                serde_json::json!(raw),
-            )),
-        }
-    }
-    if issues.is_empty() {
-        Ok(Some(types))
-    } else {
-        Err(ApiError::Validation(issues))
-    }
-}
-
 /// `custom-fields:list`.
 pub async fn list(
     auth: Authorized<CustomFieldsRead>,
@@ -65,7 +39,7 @@ pub async fn list(
             .last("query")
             .filter(|q| !q.is_empty())
             .map(str::to_owned),
-        types: types(&query)?,
+        types: query.enums::<CustomFieldType>("type")?,
     };
     if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));

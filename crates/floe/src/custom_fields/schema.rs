@@ -6,7 +6,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use super::entity::Model;
-use crate::http::pagination::SortProperty;
+use crate::http::pagination::{QueryEnum, SortProperty};
 use crate::http::patch;
 
 /// `CustomFieldType`.
@@ -128,5 +128,30 @@ impl SortProperty for CustomFieldSortProperty {
             "type" => Self::Type,
             _ => return None,
         })
+    }
+}
+
+impl QueryEnum for CustomFieldType {
+    const NAMES: &'static [&'static str] = &["text", "number", "date", "checkbox", "select"];
+
+    fn from_name(name: &str) -> Option<Self> {
+        Self::parse(name)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filter_names_are_the_types() {
+        let names: Vec<&str> = CustomFieldType::ALL.iter().map(|t| t.as_str()).collect();
+        assert_eq!(<CustomFieldType as QueryEnum>::NAMES, names.as_slice());
+        for name in names {
+            assert_eq!(
+                <CustomFieldType as QueryEnum>::from_name(name).map(|t| t.as_str()),
+                Some(name)
+            );
+        }
     }
 }

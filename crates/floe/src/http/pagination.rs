@@ -115,7 +115,43 @@ pub trait SortProperty: Sized + Copy {
     fn from_name(name: &str) -> Option<Self>;
 }
 
+/// A value a query filter takes from a fixed set, named as the spec's enum names it.
+pub trait QueryEnum: Sized + Copy {
+    const NAMES: &'static [&'static str];
+    fn from_name(name: &str) -> Option<Self>;
+}
+
 impl QueryParams {
+    /// A filter on an enum that takes one value or repeats (`type=a&type=b`); `None` when
+    /// absent. An unknown value is a 422 naming its position, as FastAPI reports it.
+    pub fn enums<E: QueryEnum>(&self, name: &str) -> ApiResult<Option<Vec<E>>> {
+        let given = self.all(name);
+        if given.is_empty() {
+            return Ok(None);
+        }
+        let mut issues = Vec::new();
+        let mut values = Vec::with_capacity(given.len());
+        for (index, raw) in given.iter().enumerate() {
+            match E::from_name(raw) {
+                Some(value) => values.push(value),
+                None => {
+                    let expected: Vec<String> = E::NAMES.iter().map(|n| format!("'{n}'")).collect();
+                    issues.push(ValidationIssue::new(
+                        Loc::query(name).index(index),
+                        "enum",
+                        format!("Input should be {}", expected.join(", ")),
+                        Value::String((*raw).to_owned()),
+                    ));
+                }
+            }
+        }
+        if issues.is_empty() {
+            Ok(Some(values))
+        } else {
+            Err(ApiError::Validation(issues))
+        }
+    }
+
     /// The repeated `sorting` parameter (`-created_at` is descending); `default` when absent.
     pub fn sorting<P: SortProperty>(
         &self,
