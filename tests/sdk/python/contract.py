@@ -54,6 +54,11 @@ def schema_ref(name):
     return {"$ref": f"urn:polar-spec#/components/schemas/{name}"}
 
 
+def in_registry(schema):
+    """A schema taken out of the spec, with its references resolvable by `validate`."""
+    return json.loads(json.dumps(schema).replace('"#/components', '"urn:polar-spec#/components'))
+
+
 def validate(instance, schema):
     validator = jsonschema.Draft202012Validator(schema, registry=REGISTRY, format_checker=FORMATS)
     errors = sorted(validator.iter_errors(instance), key=lambda e: list(e.absolute_path))
@@ -72,8 +77,7 @@ def response_schema(method, path, status):
             content = response.get("content", {}).get("application/json")
             if not content:
                 return None
-            schema = json.loads(json.dumps(content["schema"]).replace('"#/components', '"urn:polar-spec#/components'))
-            return schema
+            return in_registry(content["schema"])
     return None
 
 

@@ -11,7 +11,6 @@ use serde::Serialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::entity as benefit_entity;
 use super::grant_entity::{Column, Entity, Model};
 use super::routes::BenefitsRead;
 use super::schema::Benefit;
@@ -139,18 +138,13 @@ async fn present(
             .map(|c| (c.id, c))
             .collect();
     let benefit_ids: Vec<Uuid> = rows.iter().map(|r| r.benefit_id).collect();
-    let benefits: HashMap<Uuid, Benefit> = app
-        .reader
-        .all(
-            benefit_entity::Entity::find()
-                .filter(benefit_entity::Column::OrganizationId.eq(organization_id))
-                .filter(benefit_entity::Column::Id.is_in(benefit_ids)),
-        )
-        .await?
-        .iter()
-        .filter_map(Benefit::from_row)
-        .map(|b| (b.id, b))
-        .collect();
+    let benefits: HashMap<Uuid, Benefit> =
+        super::store::by_ids_with_deleted(&app.reader, organization_id, &benefit_ids)
+            .await?
+            .iter()
+            .filter_map(Benefit::from_row)
+            .map(|b| (b.id, b))
+            .collect();
     rows.into_iter()
         .map(|row| {
             let (Some(customer), Some(benefit)) = (

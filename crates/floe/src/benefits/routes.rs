@@ -36,10 +36,7 @@ pub async fn list(
         types: query.enums::<BenefitType>("type")?,
         ids: query.uuids("id")?,
         exclude_ids: query.uuids("exclude_id")?,
-        query: query
-            .last("query")
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned),
+        query: query.text("query"),
         metadata: crate::metadata::query_filter(&query)?,
     };
     if !query.allows_organization(auth.organization_id)? {

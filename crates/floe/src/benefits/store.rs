@@ -2,12 +2,12 @@
 
 use sea_orm::sea_query::{Expr, ExprTrait};
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter,
-    QueryOrder, QuerySelect, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
+    QuerySelect, QueryTrait,
 };
 use uuid::Uuid;
 
-use super::entity::{self, Column, Entity, Model};
+use super::entity::{Column, Entity, Model};
 use super::schema::{BenefitSortProperty, BenefitType};
 use crate::db::ReadConnection;
 use crate::http::Pagination;
@@ -47,6 +47,23 @@ pub async fn get_in(
         .filter(Column::Id.eq(id))
         .one(txn)
         .await
+}
+
+/// Benefits of `organization_id` by ID, deleted ones included (grants keep naming theirs).
+pub async fn by_ids_with_deleted(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::Id.is_in(ids.iter().copied())),
+    )
+    .await
 }
 
 pub async fn list(
@@ -109,11 +126,9 @@ pub async fn next_user_order(
 }
 
 pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
-    let active: entity::ActiveModel = row.into();
-    active.reset_all().insert(txn).await
+    crate::db::rows::insert::<Entity>(txn, row).await
 }
 
 pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
-    let active: entity::ActiveModel = row.into();
-    active.reset_all().update(txn).await
+    crate::db::rows::update::<Entity>(txn, row).await
 }

@@ -35,10 +35,7 @@ pub async fn list(
     let pagination = Pagination::from_query(&query)?;
     let sorting = query.sorting(&[(CustomFieldSortProperty::Slug, Direction::Ascending)])?;
     let filter = store::ListFilter {
-        query: query
-            .last("query")
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned),
+        query: query.text("query"),
         types: query.enums::<CustomFieldType>("type")?,
     };
     if !query.allows_organization(auth.organization_id)? {

@@ -77,13 +77,9 @@ pub async fn list(
 }
 
 pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
-    use sea_orm::ActiveModelTrait;
-    let active: super::entity::ActiveModel = row.into();
-    active.reset_all().insert(txn).await
+    crate::db::rows::insert::<Entity>(txn, row).await
 }
 
 pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
-    use sea_orm::ActiveModelTrait;
-    let active: super::entity::ActiveModel = row.into();
-    active.reset_all().update(txn).await
+    crate::db::rows::update::<Entity>(txn, row).await
 }

@@ -3,12 +3,12 @@
 
 use sea_orm::sea_query::NullOrdering;
 use sea_orm::{
-    ActiveModelTrait, ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait,
-    Order, QueryFilter, QueryOrder, QuerySelect,
+    ColumnTrait, Condition, ConnectionTrait, DbBackend, DbErr, EntityTrait, Order, QueryFilter,
+    QueryOrder, QuerySelect,
 };
 use uuid::Uuid;
 
-use super::entity::{self, Column, Entity, Model};
+use super::entity::{Column, Entity, Model};
 use super::schema::CustomerSortProperty;
 use crate::db::ReadConnection;
 use crate::http::Pagination;
@@ -61,13 +61,11 @@ pub async fn get_in(
 }
 
 pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
-    let active: entity::ActiveModel = row.into();
-    active.reset_all().insert(txn).await
+    crate::db::rows::insert::<Entity>(txn, row).await
 }
 
 pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
-    let active: entity::ActiveModel = row.into();
-    active.reset_all().update(txn).await
+    crate::db::rows::update::<Entity>(txn, row).await
 }
 
 /// Filters of `customers:list`.

@@ -6,6 +6,7 @@ mod migrations;
 mod paginate;
 pub mod query_count;
 mod reader;
+pub mod rows;
 mod sqlite_row;
 pub mod wal;
 

@@ -152,10 +152,7 @@ fn filter_from(query: &QueryParams) -> ApiResult<EventFilter> {
         end,
         parent_id,
         depth,
-        query: query
-            .last("query")
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned),
+        query: query.text("query"),
         metadata,
     })
 }

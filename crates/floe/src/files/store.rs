@@ -15,8 +15,7 @@ use crate::db::ReadConnection;
 use crate::http::Pagination;
 
 pub async fn insert(db: &impl ConnectionTrait, row: Model) -> Result<Model, sea_orm::DbErr> {
-    let active: entity::ActiveModel = row.into();
-    active.reset_all().insert(db).await
+    crate::db::rows::insert::<Entity>(db, row).await
 }
 
 /// A live (not deleted) file of `organization_id`.

@@ -20,23 +20,45 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Json<T> {
     type Rejection = ApiError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        if !has_json_content_type(req.headers()) {
-            return Err(ApiError::validation(
-                Loc::body(),
-                "model_attributes_type",
-                "Input should be a JSON object sent with Content-Type: application/json",
-                Value::Null,
-            ));
-        }
-        let bytes = Bytes::from_request(req, state).await.map_err(|rejection| {
-            if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::PayloadTooLarge("The request body is larger than 10 MiB.".to_owned())
-            } else {
-                ApiError::BadRequest(rejection.body_text())
-            }
-        })?;
+        let bytes = json_bytes(req, state).await?;
         parse_json(&bytes).map(Json)
     }
+}
+
+/// A JSON body parsed like [`Json`], with its text kept for the few fields that must be
+/// read exactly as written (decimal rates, which `serde_json::Value` would turn into
+/// floats).
+pub struct JsonWithText<T> {
+    pub value: T,
+    pub text: Bytes,
+}
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for JsonWithText<T> {
+    type Rejection = ApiError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let text = json_bytes(req, state).await?;
+        let value = parse_json(&text)?;
+        Ok(Self { value, text })
+    }
+}
+
+async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> ApiResult<Bytes> {
+    if !has_json_content_type(req.headers()) {
+        return Err(ApiError::validation(
+            Loc::body(),
+            "model_attributes_type",
+            "Input should be a JSON object sent with Content-Type: application/json",
+            Value::Null,
+        ));
+    }
+    Bytes::from_request(req, state).await.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            ApiError::PayloadTooLarge("The request body is larger than 10 MiB.".to_owned())
+        } else {
+            ApiError::BadRequest(rejection.body_text())
+        }
+    })
 }
 
 fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
@@ -310,6 +332,14 @@ impl QueryParams {
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A text filter: the last value given for `name`, unless it is empty (an empty search
+    /// filters nothing).
+    pub fn text(&self, name: &str) -> Option<String> {
+        self.last(name)
+            .filter(|text| !text.is_empty())
+            .map(str::to_owned)
     }
 
     /// A positive integer, or `default` when absent. Integers are read as Polar's server

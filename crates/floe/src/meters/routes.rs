@@ -43,10 +43,7 @@ pub async fn list(
     let pagination = Pagination::from_query(&query)?;
     let sorting = query.sorting(&[(MeterSortProperty::Name, Direction::Ascending)])?;
     let filter = store::ListFilter {
-        query: query
-            .last("query")
-            .filter(|q| !q.is_empty())
-            .map(str::to_owned),
+        query: query.text("query"),
         is_archived: query.boolean("is_archived")?,
         metadata: crate::metadata::query_filter(&query)?,
     };

@@ -118,6 +118,5 @@ pub async fn get_visible_in(
 }
 
 pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, sea_orm::DbErr> {
-    let active: entity::ActiveModel = row.into();
-    active.reset_all().update(txn).await
+    crate::db::rows::update::<Entity>(txn, row).await
 }

@@ -8,7 +8,7 @@ import re
 import subprocess
 from dataclasses import dataclass, field
 
-from contract import SPEC
+from contract import SPEC, in_registry
 
 METHODS = ("get", "post", "put", "patch", "delete")
 
@@ -60,7 +60,7 @@ class Operation:
         media = response.get("content", {}).get("application/json")
         if not media:
             return None
-        return json.loads(json.dumps(media["schema"]).replace('"#/components', '"urn:polar-spec#/components'))
+        return in_registry(media["schema"])
 
     @property
     def is_page_list(self):
