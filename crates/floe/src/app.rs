@@ -166,6 +166,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::customer_meters::routes())
         .merge(crate::custom_fields::routes())
         .merge(crate::benefits::routes())
+        .merge(crate::products::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

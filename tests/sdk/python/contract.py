@@ -15,6 +15,71 @@ from referencing.jsonschema import DRAFT202012
 
 SPEC_PATH = pathlib.Path(__file__).resolve().parents[3] / "crates" / "floe" / "openapi" / "polar-2026-10.json"
 SPEC = json.loads(SPEC_PATH.read_text())
+
+
+def _sdk_additions(spec):
+    """The SDK (polar-sdk 1.0.2) is newer than the contract in places, and what users run
+    is the SDK: its newer response shapes, written here from its typed models, are added to
+    the contract as the checks read it (the vendored file itself stays as published)."""
+    schemas = spec["components"]["schemas"]
+    ref = lambda name: {"$ref": f"#/components/schemas/{name}"}  # noqa: E731
+    nullable = lambda schema: {"anyOf": [schema, {"type": "null"}]}  # noqa: E731
+    price_common = {
+        "created_at": {"type": "string", "format": "date-time"},
+        "modified_at": nullable({"type": "string", "format": "date-time"}),
+        "id": {"type": "string", "format": "uuid4"},
+        "source": ref("ProductPriceSource"),
+        "price_currency": {"type": "string"},
+        "tax_behavior": nullable(ref("TaxBehaviorOption")),
+        "is_archived": {"type": "boolean"},
+        "product_id": {"type": "string", "format": "uuid4"},
+    }
+    schemas["Tier"] = {
+        "type": "object",
+        "properties": {"bound": nullable({"type": "integer"}), "unit_amount": {"type": "string"}},
+        "required": ["unit_amount"],
+    }
+    schemas["Tiers"] = {
+        "type": "object",
+        "properties": {"type": {"enum": ["volume", "graduated"]}, "tiers": {"type": "array", "items": ref("Tier")}},
+        "required": ["type", "tiers"],
+    }
+    schemas["ProductPriceUnitBased"] = {
+        "type": "object",
+        "properties": {
+            **price_common,
+            "amount_type": {"const": "unit_based"},
+            "tiers": ref("Tiers"),
+            "minimum_units": nullable({"type": "integer"}),
+            "unit_label": nullable({"type": "object", "additionalProperties": {"type": "object", "additionalProperties": {"type": "string"}}}),
+            "maximum_units": nullable({"type": "integer"}),
+        },
+        "required": [*price_common, "amount_type", "tiers", "minimum_units", "unit_label", "maximum_units"],
+    }
+    schemas["ProductPriceMeteredTiers"] = {
+        "type": "object",
+        "properties": {
+            **price_common,
+            "amount_type": {"const": "metered_tiers"},
+            "cap_amount": nullable({"type": "integer"}),
+            "meter_id": {"type": "string", "format": "uuid4"},
+            "meter": ref("ProductPriceMeter"),
+            "tiers": ref("Tiers"),
+        },
+        "required": [*price_common, "amount_type", "cap_amount", "meter_id", "meter", "tiers"],
+    }
+    price = schemas["ProductPrice"]
+    for name, tag in (("ProductPriceUnitBased", "unit_based"), ("ProductPriceMeteredTiers", "metered_tiers")):
+        price["oneOf"].append(ref(name))
+        price["discriminator"]["mapping"][tag] = f"#/components/schemas/{name}"
+    # `is_deletable` is required in the SDK's `Product`.
+    product = schemas["Product"]
+    product["properties"]["is_deletable"] = {"type": "boolean"}
+    product["required"].append("is_deletable")
+    return spec
+
+
+SPEC = _sdk_additions(SPEC)
 REGISTRY = Registry().with_resource("urn:polar-spec", Resource.from_contents(SPEC, default_specification=DRAFT202012))
 
 FORMATS = jsonschema.FormatChecker()

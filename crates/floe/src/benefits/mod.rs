@@ -24,3 +24,17 @@ pub fn routes() -> Routes {
         .get("/v1/benefits/{id}/grants", grants::of_benefit)
         .get("/v1/benefit-grants", grants::list)
 }
+
+/// The live benefits of `organization_id` among `ids`, as the API shows them, in any order
+/// (missing and deleted ones left out).
+pub async fn read_many(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::Benefit>, sea_orm::DbErr> {
+    Ok(store::live_many(db, organization_id, ids)
+        .await?
+        .iter()
+        .filter_map(schema::Benefit::from_row)
+        .collect())
+}

@@ -140,14 +140,19 @@ pub async fn files(
         .unwrap_or_default();
     // Nothing records downloads yet: buyers download through grants (the checkout issue),
     // which will count them here.
-    let files = crate::files::read_many(&app, auth.organization_id, &ids)
-        .await?
-        .into_iter()
-        .map(|file| BenefitDownloadableFile {
-            file,
-            downloaders: 0,
-            downloads: 0,
-        })
-        .collect();
+    let files = crate::files::read_many(
+        (&app.reader).into(),
+        app.storage.as_ref(),
+        auth.organization_id,
+        &ids,
+    )
+    .await?
+    .into_iter()
+    .map(|file| BenefitDownloadableFile {
+        file,
+        downloaders: 0,
+        downloads: 0,
+    })
+    .collect();
     Ok(axum::Json(ListResource::page_of(files, pagination)))
 }

@@ -215,15 +215,16 @@ pub async fn update(
     Ok(benefit)
 }
 
-/// Deletes a benefit: it stops being readable and is no longer granted. (Products stop
-/// listing it once they exist; grants already made are revoked by the grants issue.)
+/// Deletes a benefit: it stops being readable, no product grants it any more (as Polar
+/// does, it is taken off them), and grants already made are revoked by the grants issue.
 pub async fn delete(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<()> {
     let txn = crate::db::begin_write(&app.db).await?;
     let mut row = store::get_in(&txn, organization_id, id)
         .await?
         .ok_or_else(not_found)?;
     row.deleted_at = Some(app.clock.now());
-    store::update(&txn, row).await?;
+    let row = store::update(&txn, row).await?;
+    crate::products::detach_benefit(&txn, row.id).await?;
     txn.commit().await?;
     Ok(())
 }

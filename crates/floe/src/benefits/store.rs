@@ -49,6 +49,19 @@ pub async fn get_in(
         .await
 }
 
+/// The live benefits of `organization_id` among `ids`.
+pub async fn live_many(
+    db: crate::db::Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(live(organization_id).filter(Column::Id.is_in(ids.iter().copied())))
+        .await
+}
+
 /// Benefits of `organization_id` by ID, deleted ones included (grants keep naming theirs).
 pub async fn by_ids_with_deleted(
     db: &ReadConnection,

@@ -19,3 +19,17 @@ pub fn routes() -> Routes {
         .patch("/v1/custom-fields/{id}", routes::update)
         .delete("/v1/custom-fields/{id}", routes::delete)
 }
+
+/// The live custom fields of `organization_id` among `ids`, as the API shows them, in any
+/// order (missing and deleted ones left out).
+pub async fn read_many(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::CustomField>, sea_orm::DbErr> {
+    Ok(store::live_many(db, organization_id, ids)
+        .await?
+        .iter()
+        .filter_map(schema::CustomField::from_row)
+        .collect())
+}

@@ -169,15 +169,16 @@ pub async fn update(
     present(&row)
 }
 
-/// Deletes a field: it stops being readable and its slug is free again. Products that
-/// attach it stop asking it (the catalog's products read only live fields).
+/// Deletes a field: it stops being readable, its slug is free again, and it is taken off
+/// the products that attached it (as Polar does).
 pub async fn delete(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<()> {
     let txn = crate::db::begin_write(&app.db).await?;
     let mut row = store::get_in(&txn, organization_id, id)
         .await?
         .ok_or_else(not_found)?;
     row.deleted_at = Some(app.clock.now());
-    store::update(&txn, row).await?;
+    let row = store::update(&txn, row).await?;
+    crate::products::detach_custom_field(&txn, row.id).await?;
     txn.commit().await?;
     Ok(())
 }

@@ -22,6 +22,19 @@ fn live(organization_id: Uuid) -> sea_orm::Select<Entity> {
         .filter(Column::DeletedAt.is_null())
 }
 
+/// The live fields of `organization_id` among `ids`.
+pub async fn live_many(
+    db: crate::db::Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(live(organization_id).filter(Column::Id.is_in(ids.iter().copied())))
+        .await
+}
+
 pub async fn get(
     db: &ReadConnection,
     organization_id: Uuid,

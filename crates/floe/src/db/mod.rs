@@ -20,7 +20,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
 pub use paginate::{paginate, paginate_without_count};
-pub use reader::{ReadConnection, ReadModel};
+pub use reader::{ReadConnection, ReadModel, Reads};
 
 /// Opens a pool to `url` and applies pending migrations.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {

@@ -23,8 +23,8 @@ use rusqlite::{Connection, OpenFlags, ToSql};
 use sea_orm::sea_query::{Expr, SelectStatement, Value};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{
-    DatabaseConnection, DbBackend, DbErr, EntityTrait, FromQueryResult, PaginatorTrait,
-    QuerySelect, QueryTrait, RuntimeErr, Select, Statement,
+    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult,
+    PaginatorTrait, QuerySelect, QueryTrait, RuntimeErr, Select, Statement,
 };
 use serde::de::DeserializeOwned;
 
@@ -112,6 +112,40 @@ impl ReadConnection {
                 let counts = reader.query(&stmt, |row| row.get_i64(0))?;
                 Ok(counts.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
             }
+        }
+    }
+}
+
+/// Where a read that serves a response runs: on the reader, or inside the write
+/// transaction whose changes it shows (a webhook payload is built before the commit).
+#[derive(Clone, Copy)]
+pub enum Reads<'a> {
+    Reader(&'a ReadConnection),
+    Transaction(&'a DatabaseTransaction),
+}
+
+impl<'a> From<&'a ReadConnection> for Reads<'a> {
+    fn from(reader: &'a ReadConnection) -> Self {
+        Self::Reader(reader)
+    }
+}
+
+impl<'a> From<&'a DatabaseTransaction> for Reads<'a> {
+    fn from(txn: &'a DatabaseTransaction) -> Self {
+        Self::Transaction(txn)
+    }
+}
+
+impl Reads<'_> {
+    /// Every row `select` matches.
+    pub async fn all<E>(self, select: Select<E>) -> Result<Vec<E::Model>, DbErr>
+    where
+        E: EntityTrait,
+        E::Model: ReadModel,
+    {
+        match self {
+            Self::Reader(reader) => reader.all(select).await,
+            Self::Transaction(txn) => select.all(txn).await,
         }
     }
 }

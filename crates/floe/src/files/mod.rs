@@ -37,14 +37,16 @@ pub async fn usable(
 /// The live files of `organization_id` among `ids`, as the API shows them, in the order of
 /// `ids` (missing ones left out).
 pub async fn read_many(
-    app: &crate::app::AppState,
+    db: crate::db::Reads<'_>,
+    storage: &dyn crate::storage::ObjectStorage,
     organization_id: uuid::Uuid,
     ids: &[uuid::Uuid],
 ) -> Result<Vec<schema::FileRead>, sea_orm::DbErr> {
-    let rows = store::live_many(&app.reader, organization_id, ids).await?;
+    let rows = store::live_many(db, organization_id, ids).await?;
+    let by_id: std::collections::HashMap<_, _> = rows.iter().map(|row| (row.id, row)).collect();
     Ok(ids
         .iter()
-        .filter_map(|id| rows.iter().find(|row| row.id == *id))
-        .map(|row| schema::FileRead::from_row(row, app.storage.as_ref()))
+        .filter_map(|id| by_id.get(id))
+        .map(|row| schema::FileRead::from_row(row, storage))
         .collect())
 }

@@ -105,7 +105,7 @@ pub struct FilePatch {
 }
 
 /// The fields every file schema starts with (`S3File` in Polar).
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct FileBase {
     pub id: Uuid,
     pub organization_id: Uuid,
@@ -140,7 +140,7 @@ impl FileBase {
 
 /// `FileRead`: one of `DownloadableFileRead`, `ProductMediaFileRead`,
 /// `OrganizationAvatarFileRead`, `SupportCaseAttachmentFileRead`, told apart by `service`.
-#[derive(Debug, Serialize)]
+#[derive(Clone, Debug, Serialize)]
 pub struct FileRead {
     #[serde(flatten)]
     pub base: FileBase,

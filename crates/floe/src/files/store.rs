@@ -204,7 +204,7 @@ pub async fn usable(
 
 /// The live files of `organization_id` among `ids`, in no particular order.
 pub async fn live_many(
-    db: &ReadConnection,
+    db: crate::db::Reads<'_>,
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Model>, sea_orm::DbErr> {

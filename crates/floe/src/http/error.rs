@@ -30,6 +30,9 @@ pub enum ApiError {
     BadRequest(String),
     #[error("{0}")]
     ResourceAlreadyExists(String),
+    /// A 409 the contract names itself (`ProductNotDeletable`, …).
+    #[error("{error}: {detail}")]
+    Conflict { error: &'static str, detail: String },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -74,7 +77,7 @@ impl ApiError {
             Self::ResourceNotFound(_) => StatusCode::NOT_FOUND,
             Self::NotPermitted(_) | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
-            Self::ResourceAlreadyExists(_) => StatusCode::CONFLICT,
+            Self::ResourceAlreadyExists(_) | Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::LengthRequired(_) => StatusCode::LENGTH_REQUIRED,
             Self::Unauthorized | Self::InvalidToken => StatusCode::UNAUTHORIZED,
@@ -95,6 +98,7 @@ impl ApiError {
             Self::ResourceAlreadyExists(detail) => {
                 json!({"error": "ResourceAlreadyExists", "detail": detail})
             }
+            Self::Conflict { error, detail } => json!({"error": error, "detail": detail}),
             Self::PayloadTooLarge(detail) => json!({"error": "PayloadTooLarge", "detail": detail}),
             Self::LengthRequired(detail) => json!({"error": "LengthRequired", "detail": detail}),
             Self::Unauthorized => json!({"error": "Unauthorized", "detail": "Unauthorized"}),

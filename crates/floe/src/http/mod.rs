@@ -13,5 +13,5 @@ pub mod routes;
 pub mod version;
 
 pub use error::{ApiError, ApiResult, Loc, ValidationIssue, Validator};
-pub use extract::{IdPath, Json, QueryParams};
+pub use extract::{IdPath, Json, JsonWithText, QueryParams};
 pub use pagination::{CursorListResource, CursorPageInfo, ListResource, Pagination};

@@ -69,3 +69,16 @@ pub async fn exists(
 ) -> Result<bool, sea_orm::DbErr> {
     Ok(service::get_in(db, organization_id, id).await?.is_some())
 }
+
+/// Meters of `organization_id` among `ids` (archived ones included), as the API shows them.
+pub async fn read_many(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::Meter>, sea_orm::DbErr> {
+    Ok(store::by_ids(db, organization_id, ids)
+        .await?
+        .iter()
+        .map(schema::Meter::from)
+        .collect())
+}

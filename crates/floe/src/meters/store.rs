@@ -75,6 +75,23 @@ pub async fn for_organization(
         .await
 }
 
+/// Meters of `organization_id` among `ids`, archived ones included.
+pub async fn by_ids(
+    db: crate::db::Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::Id.is_in(ids.iter().copied())),
+    )
+    .await
+}
+
 pub async fn all(db: &ReadConnection, organization_id: Uuid) -> Result<Vec<Model>, DbErr> {
     db.all(Entity::find().filter(Column::OrganizationId.eq(organization_id)))
         .await

@@ -16,3 +16,21 @@ pub fn routes() -> Routes {
         .get("/v1/organizations/{id}", routes::get)
         .patch("/v1/organizations/{id}", routes::update)
 }
+
+/// The currency an organization's prices must always include (`usd` unless changed).
+pub async fn default_presentment_currency(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<String, sea_orm::DbErr> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    let settings: Option<String> = entity::Entity::find_by_id(id)
+        .select_only()
+        .column(entity::Column::Settings)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(settings
+        .map(|text| schema::Settings::parse(&text))
+        .and_then(|settings| settings.default_presentment_currency)
+        .unwrap_or_else(|| "usd".to_owned()))
+}

@@ -77,6 +77,8 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         ),
         EventType::BenefitCreated => ("New benefit".to_owned(), text(&data["description"])),
         EventType::BenefitUpdated => ("Benefit updated".to_owned(), text(&data["description"])),
+        EventType::ProductCreated => ("New product".to_owned(), text(&data["name"])),
+        EventType::ProductUpdated => ("Product updated".to_owned(), text(&data["name"])),
         EventType::CustomerStateChanged => return None,
     })
 }

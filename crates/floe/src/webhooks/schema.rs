@@ -63,6 +63,8 @@ pub enum EventType {
     OrganizationUpdated,
     BenefitCreated,
     BenefitUpdated,
+    ProductCreated,
+    ProductUpdated,
 }
 
 impl EventType {
@@ -75,6 +77,8 @@ impl EventType {
             Self::OrganizationUpdated => "organization.updated",
             Self::BenefitCreated => "benefit.created",
             Self::BenefitUpdated => "benefit.updated",
+            Self::ProductCreated => "product.created",
+            Self::ProductUpdated => "product.updated",
         }
     }
 }

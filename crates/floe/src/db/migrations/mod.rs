@@ -11,6 +11,7 @@ mod m20261129_000005_meter_rollup_progress;
 mod m20261204_000006_custom_fields;
 mod m20261204_000007_benefits;
 mod m20261204_000008_benefit_grants;
+mod m20261204_000009_products;
 
 mod columns;
 
@@ -28,6 +29,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000006_custom_fields::Migration),
             Box::new(m20261204_000007_benefits::Migration),
             Box::new(m20261204_000008_benefit_grants::Migration),
+            Box::new(m20261204_000009_products::Migration),
         ]
     }
 }

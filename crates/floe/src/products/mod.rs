@@ -1,0 +1,42 @@
+//! Products: what a merchant sells, one-time or recurring, with prices in one or more
+//! currencies, the benefits a purchase grants, media files and the custom fields asked at
+//! checkout.
+
+mod entity;
+mod links;
+mod literals;
+mod present;
+mod price_entity;
+mod prices;
+mod routes;
+pub mod schema;
+mod service;
+mod store;
+
+use crate::http::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/products", routes::list)
+        .post("/v1/products", routes::create)
+        .get("/v1/products/{id}", routes::get)
+        .patch("/v1/products/{id}", routes::update)
+        .delete("/v1/products/{id}", routes::delete)
+        .post("/v1/products/{id}/benefits", routes::update_benefits)
+}
+
+/// Takes a deleted benefit off every product (in the deletion's transaction).
+pub async fn detach_benefit(
+    txn: &impl sea_orm::ConnectionTrait,
+    benefit_id: uuid::Uuid,
+) -> Result<(), sea_orm::DbErr> {
+    store::detach_benefit(txn, benefit_id).await
+}
+
+/// Takes a deleted custom field off every product (in the deletion's transaction).
+pub async fn detach_custom_field(
+    txn: &impl sea_orm::ConnectionTrait,
+    custom_field_id: uuid::Uuid,
+) -> Result<(), sea_orm::DbErr> {
+    store::detach_custom_field(txn, custom_field_id).await
+}
