@@ -26,6 +26,7 @@ PATH_IDS = {
     ("/v1/customer-meters/", "id"): ("customer_meter", "id"),
     ("/v1/custom-fields/", "id"): ("custom_field", "id"),
     ("/v1/benefits/", "id"): ("benefit", "id"),
+    ("/v1/products/", "id"): ("product", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -35,6 +36,8 @@ REFERENCES = {
     "meter_id": ("meter", "id"),
     "endpoint_id": ("webhook_endpoint", "id"),
     "parent_id": ("event", "id"),
+    "benefit_id": ("benefit", "id"),
+    "product_id": ("product", "id"),
 }
 
 # List filters that name a resource or find one by its text; `ids` names the list's own kind.
@@ -234,6 +237,13 @@ def make_benefit(t):
     }))
 
 
+def make_product(t):
+    return ok(t.http.post("/v1/products/", json={
+        "name": f"{t.slug[:40]} plan", "recurring_interval": "month",
+        "prices": [{"amount_type": "fixed", "price_amount": 1000}],
+    }))
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -272,6 +282,7 @@ KINDS = {
     "webhook_event": Kind(make_webhook_event, read_webhook_event),
     "custom_field": Kind(make_custom_field, getter("/v1/custom-fields/{id}")),
     "benefit": Kind(make_benefit, getter("/v1/benefits/{id}")),
+    "product": Kind(make_product, getter("/v1/products/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 
