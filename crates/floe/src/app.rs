@@ -167,6 +167,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::custom_fields::routes())
         .merge(crate::benefits::routes())
         .merge(crate::products::routes())
+        .merge(crate::discounts::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

@@ -15,6 +15,7 @@ pub mod custom_fields;
 pub mod customer_meters;
 pub mod customers;
 pub mod db;
+pub mod discounts;
 pub mod events;
 pub mod files;
 pub mod http;

@@ -72,6 +72,11 @@ def _sdk_additions(spec):
     for name, tag in (("ProductPriceUnitBased", "unit_based"), ("ProductPriceMeteredTiers", "metered_tiers")):
         price["oneOf"].append(ref(name))
         price["discriminator"]["mapping"][tag] = f"#/components/schemas/{name}"
+    # `Discount` is a `oneOf` of four shapes that do not exclude each other: a repeating
+    # discount (with `duration_in_months`) also matches the once/forever shape, so no
+    # server could satisfy it. The SDK reads it as a union (the first shape that fits).
+    discount = schemas["Discount"]
+    discount["anyOf"] = discount.pop("oneOf")
     # `is_deletable` is required in the SDK's `Product`.
     product = schemas["Product"]
     product["properties"]["is_deletable"] = {"type": "boolean"}

@@ -40,3 +40,17 @@ pub async fn detach_custom_field(
 ) -> Result<(), sea_orm::DbErr> {
     store::detach_custom_field(txn, custom_field_id).await
 }
+
+/// The products of `organization_id` among `ids` that are not deleted (archived ones
+/// included), without their prices and the rest, in any order.
+pub async fn bases(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::ProductBase>, sea_orm::DbErr> {
+    Ok(store::live_many(db, organization_id, ids)
+        .await?
+        .iter()
+        .map(schema::ProductBase::from_row)
+        .collect())
+}

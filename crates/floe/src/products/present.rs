@@ -28,6 +28,7 @@ pub async fn products(
     let benefit_links = store::benefit_links(db, &ids).await?;
     let media_links = store::media_links(db, &ids).await?;
     let field_links = store::custom_field_links(db, &ids).await?;
+    let in_use = crate::discounts::products_in_use(db, &ids).await?;
 
     let meter_ids = unique(prices.iter().filter_map(|price| price.meter_id));
     let meters: HashMap<Uuid, PriceMeter> =
@@ -84,9 +85,9 @@ pub async fn products(
             is_archived: row.is_archived,
             organization_id: row.organization_id,
             metadata: crate::metadata::from_text(&row.metadata),
-            // Nothing refers to a product yet (orders, subscriptions and checkouts come
-            // with the checkout issue); they will make it undeletable.
-            is_deletable: true,
+            // A discount limited to it keeps it (orders, subscriptions and checkouts will
+            // too, with the checkout issue).
+            is_deletable: !in_use.contains(&row.id),
             prices: prices
                 .iter()
                 .filter(|price| price.product_id == row.id)

@@ -100,6 +100,52 @@ pub struct Product {
     pub attached_custom_fields: Vec<AttachedCustomField>,
 }
 
+/// `DiscountProduct` (and the start of every product schema): a product without its
+/// prices, benefits, media or custom fields.
+#[derive(Clone, Debug, Serialize)]
+pub struct ProductBase {
+    pub metadata: Map<String, Value>,
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub trial_interval: Option<Interval>,
+    pub trial_interval_count: Option<i64>,
+    pub name: String,
+    pub description: Option<String>,
+    pub visibility: ProductVisibility,
+    pub recurring_interval: Option<Interval>,
+    pub recurring_interval_count: Option<i64>,
+    pub meter_interval: Option<Interval>,
+    pub meter_interval_count: Option<i64>,
+    pub is_recurring: bool,
+    pub is_archived: bool,
+    pub organization_id: Uuid,
+}
+
+impl ProductBase {
+    pub fn from_row(row: &super::entity::Model) -> Self {
+        Self {
+            metadata: crate::metadata::from_text(&row.metadata),
+            id: row.id,
+            created_at: row.created_at,
+            modified_at: row.modified_at,
+            trial_interval: row.trial_interval.as_deref().and_then(Interval::parse),
+            trial_interval_count: row.trial_interval_count,
+            name: row.name.clone(),
+            description: row.description.clone(),
+            visibility: ProductVisibility::parse(&row.visibility)
+                .unwrap_or(ProductVisibility::Public),
+            recurring_interval: row.recurring_interval.as_deref().and_then(Interval::parse),
+            recurring_interval_count: row.recurring_interval_count,
+            meter_interval: row.meter_interval.as_deref().and_then(Interval::parse),
+            meter_interval_count: row.meter_interval_count,
+            is_recurring: row.recurring_interval.is_some(),
+            is_archived: row.is_archived,
+            organization_id: row.organization_id,
+        }
+    }
+}
+
 /// `AttachedCustomField`.
 #[derive(Clone, Debug, Serialize)]
 pub struct AttachedCustomField {

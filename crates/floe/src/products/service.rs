@@ -651,13 +651,23 @@ pub async fn update_benefits(
     finish_update(app, txn, row, before).await
 }
 
-/// Deletes a product nothing refers to; it stops being readable. (Orders, subscriptions
-/// and checkouts will refer to products; a product they use can only be archived.)
+/// Deletes a product nothing refers to; it stops being readable. A product a discount is
+/// limited to can only be archived (so will one that orders, subscriptions and checkouts
+/// use, with the checkout issue).
 pub async fn delete(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<()> {
     let txn = crate::db::begin_write(&app.db).await?;
     let mut row = store::get((&txn).into(), organization_id, id)
         .await?
         .ok_or_else(not_found)?;
+    if !crate::discounts::products_in_use((&txn).into(), &[id])
+        .await?
+        .is_empty()
+    {
+        return Err(ApiError::Conflict {
+            error: "ProductNotDeletable",
+            detail: "The product is in use and cannot be deleted; archive it instead.".to_owned(),
+        });
+    }
     row.deleted_at = Some(app.clock.now());
     store::update(&txn, row).await?;
     txn.commit().await?;

@@ -40,6 +40,18 @@ pub async fn get(db: Reads<'_>, organization_id: Uuid, id: Uuid) -> Result<Optio
         .pop())
 }
 
+pub async fn live_many(
+    db: Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(live(organization_id).filter(Column::Id.is_in(ids.iter().copied())))
+        .await
+}
+
 pub async fn list(
     db: &ReadConnection,
     backend: DbBackend,

@@ -79,6 +79,9 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         EventType::BenefitUpdated => ("Benefit updated".to_owned(), text(&data["description"])),
         EventType::ProductCreated => ("New product".to_owned(), text(&data["name"])),
         EventType::ProductUpdated => ("Product updated".to_owned(), text(&data["name"])),
+        EventType::DiscountCreated => ("New discount".to_owned(), text(&data["name"])),
+        EventType::DiscountUpdated => ("Discount updated".to_owned(), text(&data["name"])),
+        EventType::DiscountDeleted => ("Discount deleted".to_owned(), text(&data["name"])),
         EventType::CustomerStateChanged => return None,
     })
 }

@@ -65,6 +65,9 @@ pub enum EventType {
     BenefitUpdated,
     ProductCreated,
     ProductUpdated,
+    DiscountCreated,
+    DiscountUpdated,
+    DiscountDeleted,
 }
 
 impl EventType {
@@ -79,6 +82,9 @@ impl EventType {
             Self::BenefitUpdated => "benefit.updated",
             Self::ProductCreated => "product.created",
             Self::ProductUpdated => "product.updated",
+            Self::DiscountCreated => "discount.created",
+            Self::DiscountUpdated => "discount.updated",
+            Self::DiscountDeleted => "discount.deleted",
         }
     }
 }

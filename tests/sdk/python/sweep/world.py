@@ -27,6 +27,7 @@ PATH_IDS = {
     ("/v1/custom-fields/", "id"): ("custom_field", "id"),
     ("/v1/benefits/", "id"): ("benefit", "id"),
     ("/v1/products/", "id"): ("product", "id"),
+    ("/v1/discounts/", "id"): ("discount", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -38,6 +39,7 @@ REFERENCES = {
     "parent_id": ("event", "id"),
     "benefit_id": ("benefit", "id"),
     "product_id": ("product", "id"),
+    "discount_id": ("discount", "id"),
 }
 
 # List filters that name a resource or find one by its text; `ids` names the list's own kind.
@@ -244,6 +246,13 @@ def make_product(t):
     }))
 
 
+def make_discount(t):
+    return ok(t.http.post("/v1/discounts/", json={
+        "type": "percentage", "name": f"{t.slug[:40]} sale", "duration": "once", "basis_points": 1000,
+        "code": f"SALE{uuid.uuid4().hex[:8]}",
+    }))
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -283,6 +292,7 @@ KINDS = {
     "custom_field": Kind(make_custom_field, getter("/v1/custom-fields/{id}")),
     "benefit": Kind(make_benefit, getter("/v1/benefits/{id}")),
     "product": Kind(make_product, getter("/v1/products/{id}")),
+    "discount": Kind(make_discount, getter("/v1/discounts/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 

@@ -12,6 +12,7 @@ mod m20261204_000006_custom_fields;
 mod m20261204_000007_benefits;
 mod m20261204_000008_benefit_grants;
 mod m20261204_000009_products;
+mod m20261204_000010_discounts;
 
 mod columns;
 
@@ -30,6 +31,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000007_benefits::Migration),
             Box::new(m20261204_000008_benefit_grants::Migration),
             Box::new(m20261204_000009_products::Migration),
+            Box::new(m20261204_000010_discounts::Migration),
         ]
     }
 }

@@ -1,0 +1,133 @@
+//! Queries on discounts, scoped to an organization; deleted discounts are never read.
+
+use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::{
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QueryTrait,
+};
+use uuid::Uuid;
+
+use super::entity::{Column, Entity, Model, product};
+use super::schema::DiscountSortProperty;
+use crate::db::{ReadConnection, Reads};
+use crate::http::Pagination;
+use crate::http::pagination::Direction;
+
+fn live(organization_id: Uuid) -> sea_orm::Select<Entity> {
+    Entity::find()
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::DeletedAt.is_null())
+}
+
+pub async fn get(db: Reads<'_>, organization_id: Uuid, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Ok(db
+        .all(live(organization_id).filter(Column::Id.eq(id)))
+        .await?
+        .pop())
+}
+
+pub async fn list(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    query: Option<&str>,
+    sorting: &[(DiscountSortProperty, Direction)],
+    pagination: Pagination,
+) -> Result<(Vec<Model>, u64), DbErr> {
+    let mut select = live(organization_id).apply_if(query, |select, text| {
+        select.filter(
+            sea_orm::Condition::any()
+                .add(crate::db::contains(Column::Name, text))
+                .add(crate::db::contains(Column::Code, text)),
+        )
+    });
+    for (property, direction) in sorting {
+        let order = match direction {
+            Direction::Ascending => Order::Asc,
+            Direction::Descending => Order::Desc,
+        };
+        let column = match property {
+            DiscountSortProperty::CreatedAt => Column::CreatedAt,
+            DiscountSortProperty::Name => Column::Name,
+            DiscountSortProperty::Code => Column::Code,
+            DiscountSortProperty::RedemptionsCount => Column::RedemptionsCount,
+            DiscountSortProperty::EndsAt => Column::EndsAt,
+        };
+        // Without a code or an end, last either way on both databases.
+        if matches!(
+            property,
+            DiscountSortProperty::Code | DiscountSortProperty::EndsAt
+        ) {
+            select = select.order_by(Expr::col(column).is_null(), Order::Asc);
+        }
+        select = select.order_by(column, order);
+    }
+    crate::db::paginate(db, select.order_by_asc(Column::Id), pagination).await
+}
+
+/// Which discounts of `discount_ids` are limited to which products.
+pub async fn product_links(
+    db: Reads<'_>,
+    discount_ids: &[Uuid],
+) -> Result<Vec<product::Model>, DbErr> {
+    if discount_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    db.all(
+        product::Entity::find()
+            .filter(product::Column::DiscountId.is_in(discount_ids.iter().copied())),
+    )
+    .await
+}
+
+/// Which of `product_ids` a live discount is limited to.
+pub async fn products_in_use(db: Reads<'_>, product_ids: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
+    if product_ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let links = db
+        .all(
+            product::Entity::find()
+                .filter(product::Column::ProductId.is_in(product_ids.iter().copied()))
+                .filter(
+                    product::Column::DiscountId.in_subquery(
+                        Query::select()
+                            .column(Column::Id)
+                            .from(Entity)
+                            .and_where(Column::DeletedAt.is_null())
+                            .to_owned(),
+                    ),
+                ),
+        )
+        .await?;
+    Ok(links.into_iter().map(|link| link.product_id).collect())
+}
+
+pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
+    crate::db::rows::insert::<Entity>(txn, row).await
+}
+
+pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
+    crate::db::rows::update::<Entity>(txn, row).await
+}
+
+/// Replaces the products a discount is limited to.
+pub async fn set_products(
+    txn: &impl ConnectionTrait,
+    discount_id: Uuid,
+    product_ids: &[Uuid],
+) -> Result<(), DbErr> {
+    product::Entity::delete_many()
+        .filter(product::Column::DiscountId.eq(discount_id))
+        .exec(txn)
+        .await?;
+    for product_id in product_ids {
+        crate::db::rows::insert::<product::Entity>(
+            txn,
+            product::Model {
+                discount_id,
+                product_id: *product_id,
+            },
+        )
+        .await?;
+    }
+    Ok(())
+}
