@@ -28,11 +28,7 @@ pub async fn live_many(
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Model>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(live(organization_id).filter(Column::Id.is_in(ids.iter().copied())))
-        .await
+    db.among(live(organization_id), Column::Id, ids).await
 }
 
 pub async fn get(

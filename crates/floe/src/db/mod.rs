@@ -107,6 +107,28 @@ pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }
 
+/// Orders `select` by `column` in `direction`. A `nullable` column's NULLs come last either
+/// way, on both databases (which otherwise disagree on where NULL goes).
+pub fn order_by<E: sea_orm::EntityTrait>(
+    select: sea_orm::Select<E>,
+    column: impl sea_orm::ColumnTrait,
+    direction: crate::http::pagination::Direction,
+    nullable: bool,
+) -> sea_orm::Select<E> {
+    use sea_orm::QueryOrder;
+    use sea_orm::sea_query::{Expr, ExprTrait};
+    let select = if nullable {
+        select.order_by(Expr::col(column).is_null(), sea_orm::Order::Asc)
+    } else {
+        select
+    };
+    let order = match direction {
+        crate::http::pagination::Direction::Ascending => sea_orm::Order::Asc,
+        crate::http::pagination::Direction::Descending => sea_orm::Order::Desc,
+    };
+    select.order_by(column, order)
+}
+
 /// `lower(column) LIKE '%text%'`: a case-insensitive substring match, with `%`, `_` and `\`
 /// in `text` taken literally. The same on both databases.
 pub fn contains(

@@ -148,6 +148,28 @@ impl Reads<'_> {
             Self::Transaction(txn) => select.all(txn).await,
         }
     }
+
+    /// The rows `select` matches whose `column` is one of `ids` (none for no IDs, without
+    /// asking the database).
+    pub async fn among<E>(
+        self,
+        select: Select<E>,
+        column: impl sea_orm::ColumnTrait,
+        ids: &[uuid::Uuid],
+    ) -> Result<Vec<E::Model>, DbErr>
+    where
+        E: EntityTrait,
+        E::Model: ReadModel,
+    {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        self.all(sea_orm::QueryFilter::filter(
+            select,
+            column.is_in(ids.iter().copied()),
+        ))
+        .await
+    }
 }
 
 /// `SELECT COUNT(*)` over what `select` filters, without its columns or order.

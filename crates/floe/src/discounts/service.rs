@@ -65,21 +65,8 @@ fn check_code(code: Option<String>, validator: &mut Validator) -> Option<String>
 }
 
 fn check_range(name: &str, value: Option<i64>, min: i64, max: i64, validator: &mut Validator) {
-    let Some(value) = value else { return };
-    if value < min {
-        validator.push(
-            Loc::body().key(name),
-            "greater_than_equal",
-            format!("Input should be greater than or equal to {min}"),
-            json!(value),
-        );
-    } else if value > max {
-        validator.push(
-            Loc::body().key(name),
-            "less_than_equal",
-            format!("Input should be less than or equal to {max}"),
-            json!(value),
-        );
+    if let Some(value) = value {
+        crate::http::fields::within(value, min, max, &Loc::body().key(name), validator);
     }
 }
 
@@ -160,29 +147,7 @@ fn check_duration(row: &Model, validator: &mut Validator) {
 }
 
 fn check_products(ids: &[Uuid], validator: &mut Validator) {
-    if ids.len() > MAX_PRODUCTS {
-        validator.push(
-            Loc::body().key("products"),
-            "too_long",
-            format!(
-                "List should have at most {MAX_PRODUCTS} items after validation, not {}",
-                ids.len()
-            ),
-            Value::Null,
-        );
-        return;
-    }
-    let mut seen = HashSet::new();
-    for (index, id) in ids.iter().enumerate() {
-        if !seen.insert(id) {
-            validator.push(
-                Loc::body().key("products").index(index),
-                "value_error",
-                "Listed twice.",
-                json!(id),
-            );
-        }
-    }
+    crate::http::fields::unique_ids(ids, MAX_PRODUCTS, &Loc::body().key("products"), validator);
 }
 
 /// Each product must be one of the organization's (not deleted).

@@ -1,8 +1,8 @@
 //! Queries on discounts, scoped to an organization; deleted discounts are never read.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, Order, QueryFilter, QueryOrder, QueryTrait,
+    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
 };
 use uuid::Uuid;
 
@@ -40,25 +40,14 @@ pub async fn list(
         )
     });
     for (property, direction) in sorting {
-        let order = match direction {
-            Direction::Ascending => Order::Asc,
-            Direction::Descending => Order::Desc,
+        let (column, nullable) = match property {
+            DiscountSortProperty::CreatedAt => (Column::CreatedAt, false),
+            DiscountSortProperty::Name => (Column::Name, false),
+            DiscountSortProperty::Code => (Column::Code, true),
+            DiscountSortProperty::RedemptionsCount => (Column::RedemptionsCount, false),
+            DiscountSortProperty::EndsAt => (Column::EndsAt, true),
         };
-        let column = match property {
-            DiscountSortProperty::CreatedAt => Column::CreatedAt,
-            DiscountSortProperty::Name => Column::Name,
-            DiscountSortProperty::Code => Column::Code,
-            DiscountSortProperty::RedemptionsCount => Column::RedemptionsCount,
-            DiscountSortProperty::EndsAt => Column::EndsAt,
-        };
-        // Without a code or an end, last either way on both databases.
-        if matches!(
-            property,
-            DiscountSortProperty::Code | DiscountSortProperty::EndsAt
-        ) {
-            select = select.order_by(Expr::col(column).is_null(), Order::Asc);
-        }
-        select = select.order_by(column, order);
+        select = crate::db::order_by(select, column, *direction, nullable);
     }
     crate::db::paginate(db, select.order_by_asc(Column::Id), pagination).await
 }
@@ -68,35 +57,27 @@ pub async fn product_links(
     db: Reads<'_>,
     discount_ids: &[Uuid],
 ) -> Result<Vec<product::Model>, DbErr> {
-    if discount_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        product::Entity::find()
-            .filter(product::Column::DiscountId.is_in(discount_ids.iter().copied())),
+    db.among(
+        product::Entity::find(),
+        product::Column::DiscountId,
+        discount_ids,
     )
     .await
 }
 
 /// Which of `product_ids` a live discount is limited to.
 pub async fn products_in_use(db: Reads<'_>, product_ids: &[Uuid]) -> Result<Vec<Uuid>, DbErr> {
-    if product_ids.is_empty() {
-        return Ok(Vec::new());
-    }
+    let of_live_discounts = product::Entity::find().filter(
+        product::Column::DiscountId.in_subquery(
+            Query::select()
+                .column(Column::Id)
+                .from(Entity)
+                .and_where(Column::DeletedAt.is_null())
+                .to_owned(),
+        ),
+    );
     let links = db
-        .all(
-            product::Entity::find()
-                .filter(product::Column::ProductId.is_in(product_ids.iter().copied()))
-                .filter(
-                    product::Column::DiscountId.in_subquery(
-                        Query::select()
-                            .column(Column::Id)
-                            .from(Entity)
-                            .and_where(Column::DeletedAt.is_null())
-                            .to_owned(),
-                    ),
-                ),
-        )
+        .among(of_live_discounts, product::Column::ProductId, product_ids)
         .await?;
     Ok(links.into_iter().map(|link| link.product_id).collect())
 }

@@ -208,14 +208,12 @@ pub async fn live_many(
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Model>, sea_orm::DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
+    db.among(
         Entity::find()
             .filter(Column::OrganizationId.eq(organization_id))
-            .filter(Column::Id.is_in(ids.iter().copied()))
             .filter(Column::DeletedAt.is_null()),
+        Column::Id,
+        ids,
     )
     .await
 }

@@ -79,25 +79,31 @@ pub fn integer(
         );
         return None;
     };
+    within(number, min, max, &loc.key(name), validator).then_some(number)
+}
+
+/// Whether `number` lies from `min` to `max`; if not, the fault at `loc`, worded as
+/// pydantic words `ge`/`le`.
+pub fn within(number: i64, min: i64, max: i64, loc: &Loc, validator: &mut Validator) -> bool {
     if number < min {
         validator.push(
-            loc.key(name),
+            loc.clone(),
             "greater_than_equal",
             format!("Input should be greater than or equal to {min}"),
-            value.clone(),
+            Value::from(number),
         );
-        return None;
+        return false;
     }
     if number > max {
         validator.push(
-            loc.key(name),
+            loc.clone(),
             "less_than_equal",
             format!("Input should be less than or equal to {max}"),
-            value.clone(),
+            Value::from(number),
         );
-        return None;
+        return false;
     }
-    Some(number)
+    true
 }
 
 /// A field that must be there: `missing` when it is absent or `null`.
@@ -172,4 +178,31 @@ pub fn object<'a>(
         );
     }
     object
+}
+
+/// A list of IDs at `loc`: at most `max`, each once.
+pub fn unique_ids(ids: &[uuid::Uuid], max: usize, loc: &Loc, validator: &mut Validator) {
+    if ids.len() > max {
+        validator.push(
+            loc.clone(),
+            "too_long",
+            format!(
+                "List should have at most {max} items after validation, not {}",
+                ids.len()
+            ),
+            Value::Null,
+        );
+        return;
+    }
+    let mut seen = std::collections::HashSet::new();
+    for (index, id) in ids.iter().enumerate() {
+        if !seen.insert(id) {
+            validator.push(
+                loc.index(index),
+                "value_error",
+                "Listed twice.",
+                Value::String(id.to_string()),
+            );
+        }
+    }
 }

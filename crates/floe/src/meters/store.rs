@@ -81,13 +81,10 @@ pub async fn by_ids(
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Model>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        Entity::find()
-            .filter(Column::OrganizationId.eq(organization_id))
-            .filter(Column::Id.is_in(ids.iter().copied())),
+    db.among(
+        Entity::find().filter(Column::OrganizationId.eq(organization_id)),
+        Column::Id,
+        ids,
     )
     .await
 }

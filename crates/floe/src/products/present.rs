@@ -9,8 +9,8 @@ use uuid::Uuid;
 use super::entity::Model;
 use super::price_entity::Model as PriceRow;
 use super::schema::{
-    AttachedCustomField, Interval, Price, PriceAmount, PriceMeter, Product, ProductVisibility,
-    SeatTier, SeatTiers, Tiers,
+    AttachedCustomField, Price, PriceAmount, PriceMeter, Product, ProductBase, SeatTier, SeatTiers,
+    Tiers,
 };
 use super::store;
 use crate::db::Reads;
@@ -68,25 +68,7 @@ pub async fn products(
     Ok(rows
         .iter()
         .map(|row| Product {
-            id: row.id,
-            created_at: row.created_at,
-            modified_at: row.modified_at,
-            trial_interval: row.trial_interval.as_deref().and_then(Interval::parse),
-            trial_interval_count: row.trial_interval_count,
-            name: row.name.clone(),
-            description: row.description.clone(),
-            visibility: ProductVisibility::parse(&row.visibility)
-                .unwrap_or(ProductVisibility::Public),
-            recurring_interval: row.recurring_interval.as_deref().and_then(Interval::parse),
-            recurring_interval_count: row.recurring_interval_count,
-            meter_interval: row.meter_interval.as_deref().and_then(Interval::parse),
-            meter_interval_count: row.meter_interval_count,
-            is_recurring: row.recurring_interval.is_some(),
-            is_archived: row.is_archived,
-            organization_id: row.organization_id,
-            metadata: crate::metadata::from_text(&row.metadata),
-            // A discount limited to it keeps it (orders, subscriptions and checkouts will
-            // too, with the checkout issue).
+            base: ProductBase::from_row(row),
             is_deletable: !in_use.contains(&row.id),
             prices: prices
                 .iter()

@@ -479,43 +479,14 @@ fn tiers(
         return None;
     };
     let loc = loc.key("tiers");
-    let Some(tiers) = tiers.as_object() else {
-        validator.push(
-            loc,
-            "model_type",
-            "Input should be a valid dictionary or object",
-            tiers.clone(),
-        );
-        return None;
-    };
+    let tiers = entry(tiers, &loc, validator)?;
     let before = validator.len();
-    let kind = match present(tiers, "type") {
-        Some(Value::String(kind)) if TIER_TYPES.contains(&kind.as_str()) => Some(kind.clone()),
-        Some(other) => {
-            validator.push(
-                loc.key("type"),
-                "enum",
-                "Input should be 'volume' or 'graduated'",
-                other.clone(),
-            );
-            None
-        }
-        None => {
-            validator.push(loc.key("type"), "missing", "Field required", Value::Null);
-            None
-        }
-    };
+    let kind = tier_kind(tiers, "type", None, &loc, validator);
     let items = list(tiers, "tiers", &loc, validator)?;
     let mut checked = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let item_loc = loc.key("tiers").index(index);
-        let Some(tier) = item.as_object() else {
-            validator.push(
-                item_loc,
-                "model_type",
-                "Input should be a valid dictionary or object",
-                item.clone(),
-            );
+        let Some(tier) = entry(item, &item_loc, validator) else {
             continue;
         };
         let bound = integer(tier, "bound", 1, i64::MAX, &item_loc, validator);
@@ -653,40 +624,20 @@ fn seat_tiers(
         return None;
     };
     let loc = loc.key("seat_tiers");
-    let Some(seat_tiers) = seat_tiers.as_object() else {
-        validator.push(
-            loc,
-            "model_type",
-            "Input should be a valid dictionary or object",
-            seat_tiers.clone(),
-        );
-        return None;
-    };
+    let seat_tiers = entry(seat_tiers, &loc, validator)?;
     let before = validator.len();
-    let kind = match present(seat_tiers, "seat_tier_type") {
-        None => Some("volume".to_owned()),
-        Some(Value::String(kind)) if TIER_TYPES.contains(&kind.as_str()) => Some(kind.clone()),
-        Some(other) => {
-            validator.push(
-                loc.key("seat_tier_type"),
-                "enum",
-                "Input should be 'volume' or 'graduated'",
-                other.clone(),
-            );
-            None
-        }
-    };
+    let kind = tier_kind(
+        seat_tiers,
+        "seat_tier_type",
+        Some("volume"),
+        &loc,
+        validator,
+    );
     let items = list(seat_tiers, "tiers", &loc, validator)?;
     let mut ranges = Vec::new();
     for (index, item) in items.iter().enumerate() {
         let item_loc = loc.key("tiers").index(index);
-        let Some(tier) = item.as_object() else {
-            validator.push(
-                item_loc,
-                "model_type",
-                "Input should be a valid dictionary or object",
-                item.clone(),
-            );
+        let Some(tier) = entry(item, &item_loc, validator) else {
             continue;
         };
         for name in ["min_seats", "price_per_seat"] {
@@ -817,6 +768,51 @@ fn unit_label(
         kept.insert(locale.clone(), Value::Object(cleaned));
     }
     Some(kept)
+}
+
+/// A value that must be an object (a list's entry, a nested schema).
+fn entry<'a>(
+    value: &'a Value,
+    loc: &Loc,
+    validator: &mut Validator,
+) -> Option<&'a Map<String, Value>> {
+    let object = value.as_object();
+    if object.is_none() {
+        validator.push(
+            loc.clone(),
+            "model_type",
+            "Input should be a valid dictionary or object",
+            value.clone(),
+        );
+    }
+    object
+}
+
+/// How tiers apply, `volume` or `graduated`; `default` when absent (else it is required).
+fn tier_kind(
+    given: &Map<String, Value>,
+    name: &str,
+    default: Option<&str>,
+    loc: &Loc,
+    validator: &mut Validator,
+) -> Option<String> {
+    match present(given, name) {
+        Some(Value::String(kind)) if TIER_TYPES.contains(&kind.as_str()) => Some(kind.clone()),
+        Some(other) => {
+            validator.push(
+                loc.key(name),
+                "enum",
+                "Input should be 'volume' or 'graduated'",
+                other.clone(),
+            );
+            None
+        }
+        None if default.is_some() => default.map(str::to_owned),
+        None => {
+            validator.push(loc.key(name), "missing", "Field required", Value::Null);
+            None
+        }
+    }
 }
 
 fn tiers_text(tiers: &Tiers) -> String {

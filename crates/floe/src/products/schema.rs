@@ -72,25 +72,11 @@ impl QueryEnum for ProductVisibility {
     }
 }
 
-/// `Product`.
+/// `Product`: its own fields, and what it has.
 #[derive(Clone, Debug, Serialize)]
 pub struct Product {
-    pub id: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub modified_at: Option<DateTime<Utc>>,
-    pub trial_interval: Option<Interval>,
-    pub trial_interval_count: Option<i64>,
-    pub name: String,
-    pub description: Option<String>,
-    pub visibility: ProductVisibility,
-    pub recurring_interval: Option<Interval>,
-    pub recurring_interval_count: Option<i64>,
-    pub meter_interval: Option<Interval>,
-    pub meter_interval_count: Option<i64>,
-    pub is_recurring: bool,
-    pub is_archived: bool,
-    pub organization_id: Uuid,
-    pub metadata: Map<String, Value>,
+    #[serde(flatten)]
+    pub base: ProductBase,
     pub is_deletable: bool,
     /// The prices on sale (archived ones are left out), in the merchant's order.
     pub prices: Vec<Price>,

@@ -53,21 +53,7 @@ fn check_name(name: &str, validator: &mut Validator) -> String {
 }
 
 fn check_count(name: &str, count: i64, max: i64, validator: &mut Validator) {
-    if count < 1 {
-        validator.push(
-            Loc::body().key(name),
-            "greater_than_equal",
-            "Input should be greater than or equal to 1",
-            json!(count),
-        );
-    } else if count > max {
-        validator.push(
-            Loc::body().key(name),
-            "less_than_equal",
-            format!("Input should be less than or equal to {max}"),
-            json!(count),
-        );
-    }
+    crate::http::fields::within(count, 1, max, &Loc::body().key(name), validator);
 }
 
 /// A trial is an interval and a count, both or neither.
@@ -106,29 +92,7 @@ fn meter_interval_divides(meter: Interval, m: i64, billing: Interval, n: i64) ->
 
 /// Each of `ids` once, at most [`MAX_ATTACHED`]; faults at `name`'s entries.
 fn check_unique(name: &str, ids: &[Uuid], validator: &mut Validator) {
-    if ids.len() > MAX_ATTACHED {
-        validator.push(
-            Loc::body().key(name),
-            "too_long",
-            format!(
-                "List should have at most {MAX_ATTACHED} items after validation, not {}",
-                ids.len()
-            ),
-            Value::Null,
-        );
-        return;
-    }
-    let mut seen = HashSet::new();
-    for (index, id) in ids.iter().enumerate() {
-        if !seen.insert(id) {
-            validator.push(
-                Loc::body().key(name).index(index),
-                "value_error",
-                "Listed twice.",
-                json!(id),
-            );
-        }
-    }
+    crate::http::fields::unique_ids(ids, MAX_ATTACHED, &Loc::body().key(name), validator);
 }
 
 /// Prices that need a recurring product, refused on a one-time one.
@@ -238,10 +202,14 @@ async fn emit(
     kind: EventType,
     product: &Product,
 ) -> ApiResult<usize> {
-    Ok(
-        crate::webhooks::outbox::emit(txn, product.organization_id, kind, product, app.clock.now())
-            .await?,
+    Ok(crate::webhooks::outbox::emit(
+        txn,
+        product.base.organization_id,
+        kind,
+        product,
+        app.clock.now(),
     )
+    .await?)
 }
 
 /// Writes new prices of `product` after `first_position`, stamped now.

@@ -1,9 +1,9 @@
 //! Queries on products, their prices and what they point at, scoped to an organization;
 //! deleted products are never read.
 
-use sea_orm::sea_query::{Expr, ExprTrait, Query};
+use sea_orm::sea_query::Query;
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, Order, QueryFilter, QueryOrder,
+    ColumnTrait, ConnectionTrait, DbBackend, DbErr, EntityTrait, QueryFilter, QueryOrder,
     QueryTrait,
 };
 use uuid::Uuid;
@@ -45,11 +45,7 @@ pub async fn live_many(
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Model>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(live(organization_id).filter(Column::Id.is_in(ids.iter().copied())))
-        .await
+    db.among(live(organization_id), Column::Id, ids).await
 }
 
 pub async fn list(
@@ -103,25 +99,14 @@ pub async fn list(
         ));
     }
     for (property, direction) in sorting {
-        let order = match direction {
-            Direction::Ascending => Order::Asc,
-            Direction::Descending => Order::Desc,
+        let (column, nullable) = match property {
+            ProductSortProperty::CreatedAt => (Column::CreatedAt, false),
+            ProductSortProperty::Name => (Column::Name, false),
+            // Products without a fixed or custom price have no such key.
+            ProductSortProperty::PriceAmountType => (Column::SortPriceType, true),
+            ProductSortProperty::PriceAmount => (Column::SortPriceAmount, true),
         };
-        let column = match property {
-            ProductSortProperty::CreatedAt => Column::CreatedAt,
-            ProductSortProperty::Name => Column::Name,
-            ProductSortProperty::PriceAmountType => Column::SortPriceType,
-            ProductSortProperty::PriceAmount => Column::SortPriceAmount,
-        };
-        // Products without such a price sort last either way, on both databases (which
-        // otherwise disagree on where NULL goes).
-        if matches!(
-            property,
-            ProductSortProperty::PriceAmountType | ProductSortProperty::PriceAmount
-        ) {
-            query = query.order_by(Expr::col(column).is_null(), Order::Asc);
-        }
-        query = query.order_by(column, order);
+        query = crate::db::order_by(query, column, *direction, nullable);
     }
     crate::db::paginate(db, query.order_by_asc(Column::Id), pagination).await
 }
@@ -132,61 +117,38 @@ pub async fn prices(
     product_ids: &[Uuid],
     with_archived: bool,
 ) -> Result<Vec<PriceRow>, DbErr> {
-    if product_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        price_entity::Entity::find()
-            .filter(price_entity::Column::ProductId.is_in(product_ids.iter().copied()))
-            .apply_if((!with_archived).then_some(()), |query, ()| {
-                query.filter(price_entity::Column::IsArchived.eq(false))
-            })
-            .order_by_asc(price_entity::Column::ProductId)
-            .order_by_asc(price_entity::Column::Position),
-    )
-    .await
+    let select = price_entity::Entity::find()
+        .apply_if((!with_archived).then_some(()), |query, ()| {
+            query.filter(price_entity::Column::IsArchived.eq(false))
+        })
+        .order_by_asc(price_entity::Column::ProductId)
+        .order_by_asc(price_entity::Column::Position);
+    db.among(select, price_entity::Column::ProductId, product_ids)
+        .await
 }
 
 pub async fn benefit_links(
     db: Reads<'_>,
     product_ids: &[Uuid],
 ) -> Result<Vec<benefit::Model>, DbErr> {
-    if product_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        benefit::Entity::find()
-            .filter(benefit::Column::ProductId.is_in(product_ids.iter().copied()))
-            .order_by_asc(benefit::Column::Position),
-    )
-    .await
+    let select = benefit::Entity::find().order_by_asc(benefit::Column::Position);
+    db.among(select, benefit::Column::ProductId, product_ids)
+        .await
 }
 
 pub async fn media_links(db: Reads<'_>, product_ids: &[Uuid]) -> Result<Vec<media::Model>, DbErr> {
-    if product_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        media::Entity::find()
-            .filter(media::Column::ProductId.is_in(product_ids.iter().copied()))
-            .order_by_asc(media::Column::Position),
-    )
-    .await
+    let select = media::Entity::find().order_by_asc(media::Column::Position);
+    db.among(select, media::Column::ProductId, product_ids)
+        .await
 }
 
 pub async fn custom_field_links(
     db: Reads<'_>,
     product_ids: &[Uuid],
 ) -> Result<Vec<custom_field::Model>, DbErr> {
-    if product_ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        custom_field::Entity::find()
-            .filter(custom_field::Column::ProductId.is_in(product_ids.iter().copied()))
-            .order_by_asc(custom_field::Column::Position),
-    )
-    .await
+    let select = custom_field::Entity::find().order_by_asc(custom_field::Column::Position);
+    db.among(select, custom_field::Column::ProductId, product_ids)
+        .await
 }
 
 pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
