@@ -24,6 +24,7 @@ pub mod meters;
 pub mod money;
 pub mod openapi;
 pub mod organizations;
+pub mod payments;
 pub mod pricing;
 pub mod products;
 pub mod storage;
