@@ -191,7 +191,7 @@ pub async fn of_benefit(
 ) -> ApiResult<axum::Json<ListResource<BenefitGrant>>> {
     let pagination = Pagination::from_query(&query)?;
     let filter = filter_from(&query)?;
-    super::store::get(&app.reader, auth.organization_id, id)
+    super::store::get((&app.reader).into(), auth.organization_id, id)
         .await?
         .ok_or_else(service::not_found)?;
     let condition = condition(auth.organization_id, &filter).add(Column::BenefitId.eq(id));

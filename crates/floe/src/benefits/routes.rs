@@ -74,7 +74,7 @@ pub async fn get(
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<Benefit>> {
-    let row = store::get(&app.reader, auth.organization_id, id)
+    let row = store::get((&app.reader).into(), auth.organization_id, id)
         .await?
         .ok_or_else(service::not_found)?;
     Benefit::from_row(&row)
@@ -123,7 +123,7 @@ pub async fn files(
     query: QueryParams,
 ) -> ApiResult<axum::Json<ListResource<BenefitDownloadableFile>>> {
     let pagination = Pagination::from_query(&query)?;
-    let row = store::get(&app.reader, auth.organization_id, id)
+    let row = store::get((&app.reader).into(), auth.organization_id, id)
         .await?
         .ok_or_else(service::not_found)?;
     let benefit = Benefit::from_row(&row).ok_or_else(service::not_found)?;

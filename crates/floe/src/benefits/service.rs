@@ -2,7 +2,7 @@
 //! point at (files and meters of the same organization), deletion, and their webhooks
 //! (queued in the change's transaction).
 
-use sea_orm::{ConnectionTrait, DatabaseTransaction};
+use sea_orm::ConnectionTrait;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -91,18 +91,6 @@ fn present(row: &Model) -> ApiResult<Benefit> {
     })
 }
 
-async fn emit(
-    app: &AppState,
-    txn: &DatabaseTransaction,
-    kind: EventType,
-    benefit: &Benefit,
-) -> ApiResult<usize> {
-    Ok(
-        crate::webhooks::outbox::emit(txn, benefit.organization_id, kind, benefit, app.clock.now())
-            .await?,
-    )
-}
-
 pub async fn create(
     app: &AppState,
     organization_id: Uuid,
@@ -142,11 +130,15 @@ pub async fn create(
     };
     let row = store::insert(&txn, row).await?;
     let benefit = present(&row)?;
-    let queued = emit(app, &txn, EventType::BenefitCreated, &benefit).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    let queued = crate::webhooks::emit(
+        &txn,
+        benefit.organization_id,
+        EventType::BenefitCreated,
+        &benefit,
+        app.clock.now(),
+    )
+    .await?;
+    app.nudge.commit(txn, queued).await?;
     Ok(benefit)
 }
 
@@ -157,7 +149,7 @@ pub async fn update(
     patch: BenefitUpdate,
 ) -> ApiResult<Benefit> {
     let txn = crate::db::begin_write(&app.db).await?;
-    let mut row = store::get_in(&txn, organization_id, id)
+    let mut row = store::get((&txn).into(), organization_id, id)
         .await?
         .ok_or_else(not_found)?;
     let kind = BenefitType::parse(&row.kind).ok_or_else(not_found)?;
@@ -207,11 +199,15 @@ pub async fn update(
     row.modified_at = Some(app.clock.now());
     let row = store::update(&txn, row).await?;
     let benefit = present(&row)?;
-    let queued = emit(app, &txn, EventType::BenefitUpdated, &benefit).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    let queued = crate::webhooks::emit(
+        &txn,
+        benefit.organization_id,
+        EventType::BenefitUpdated,
+        &benefit,
+        app.clock.now(),
+    )
+    .await?;
+    app.nudge.commit(txn, queued).await?;
     Ok(benefit)
 }
 
@@ -219,7 +215,7 @@ pub async fn update(
 /// does, it is taken off them), and grants already made are revoked by the grants issue.
 pub async fn delete(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<()> {
     let txn = crate::db::begin_write(&app.db).await?;
-    let mut row = store::get_in(&txn, organization_id, id)
+    let mut row = store::get((&txn).into(), organization_id, id)
         .await?
         .ok_or_else(not_found)?;
     row.deleted_at = Some(app.clock.now());

@@ -9,7 +9,7 @@ use uuid::Uuid;
 
 use super::entity::{Column, Entity, Model};
 use super::schema::{BenefitSortProperty, BenefitType};
-use crate::db::ReadConnection;
+use crate::db::{ReadConnection, Reads};
 use crate::http::Pagination;
 use crate::http::pagination::Direction;
 
@@ -28,30 +28,14 @@ fn live(organization_id: Uuid) -> sea_orm::Select<Entity> {
         .filter(Column::DeletedAt.is_null())
 }
 
-pub async fn get(
-    db: &ReadConnection,
-    organization_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Model>, DbErr> {
+pub async fn get(db: Reads<'_>, organization_id: Uuid, id: Uuid) -> Result<Option<Model>, DbErr> {
     db.one(live(organization_id).filter(Column::Id.eq(id)))
-        .await
-}
-
-/// The same, inside a write transaction.
-pub async fn get_in(
-    txn: &impl ConnectionTrait,
-    organization_id: Uuid,
-    id: Uuid,
-) -> Result<Option<Model>, DbErr> {
-    live(organization_id)
-        .filter(Column::Id.eq(id))
-        .one(txn)
         .await
 }
 
 /// The live benefits of `organization_id` among `ids`.
 pub async fn live_many(
-    db: crate::db::Reads<'_>,
+    db: Reads<'_>,
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Model>, DbErr> {

@@ -72,7 +72,7 @@ pub async fn get(
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<CustomField>> {
-    let row = store::get(&app.reader, auth.organization_id, id)
+    let row = store::get((&app.reader).into(), auth.organization_id, id)
         .await?
         .ok_or_else(service::not_found)?;
     CustomField::from_row(&row)

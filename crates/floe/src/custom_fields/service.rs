@@ -113,7 +113,7 @@ pub async fn update(
     patch: CustomFieldUpdate,
 ) -> ApiResult<CustomField> {
     let txn = crate::db::begin_write(&app.db).await?;
-    let mut row = store::get_in(&txn, organization_id, id)
+    let mut row = store::get((&txn).into(), organization_id, id)
         .await?
         .ok_or_else(not_found)?;
     let kind = CustomFieldType::parse(&row.kind).ok_or_else(not_found)?;
@@ -173,7 +173,7 @@ pub async fn update(
 /// the products that attached it (as Polar does).
 pub async fn delete(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<()> {
     let txn = crate::db::begin_write(&app.db).await?;
-    let mut row = store::get_in(&txn, organization_id, id)
+    let mut row = store::get((&txn).into(), organization_id, id)
         .await?
         .ok_or_else(not_found)?;
     row.deleted_at = Some(app.clock.now());

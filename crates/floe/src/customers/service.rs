@@ -217,10 +217,7 @@ pub async fn create(
         .await
         .map_err(|e| conflict(e, body.email.as_deref(), body.external_id.as_deref()))?;
     let queued = emit_change(app, &txn, &row, EventType::CustomerCreated, now).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    app.nudge.commit(txn, queued).await?;
     Ok(Customer::from(&row))
 }
 
@@ -368,10 +365,7 @@ pub async fn update(
         .await
         .map_err(|e| conflict(e, email.as_deref(), external_id.as_deref()))?;
     let queued = emit_change(app, &txn, &row, EventType::CustomerUpdated, now).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    app.nudge.commit(txn, queued).await?;
     Ok(Customer::from(&row))
 }
 
@@ -407,10 +401,7 @@ pub async fn delete(
     }
     let row = store::update(&txn, row).await?;
     let queued = emit_change(app, &txn, &row, EventType::CustomerDeleted, now).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    app.nudge.commit(txn, queued).await?;
     Ok(())
 }
 

@@ -149,6 +149,18 @@ impl Reads<'_> {
         }
     }
 
+    /// The first row `select` matches.
+    pub async fn one<E>(self, select: Select<E>) -> Result<Option<E::Model>, DbErr>
+    where
+        E: EntityTrait,
+        E::Model: ReadModel,
+    {
+        match self {
+            Self::Reader(reader) => reader.one(select).await,
+            Self::Transaction(txn) => select.one(txn).await,
+        }
+    }
+
     /// The rows `select` matches whose `column` is one of `ids` (none for no IDs, without
     /// asking the database).
     pub async fn among<E>(

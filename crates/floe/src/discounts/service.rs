@@ -250,30 +250,6 @@ async fn show(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Discount> {
         .ok_or_else(not_found)
 }
 
-async fn emit(
-    app: &AppState,
-    txn: &DatabaseTransaction,
-    kind: EventType,
-    discount: &Discount,
-) -> ApiResult<usize> {
-    Ok(crate::webhooks::outbox::emit(
-        txn,
-        discount.organization_id,
-        kind,
-        discount,
-        app.clock.now(),
-    )
-    .await?)
-}
-
-async fn commit(app: &AppState, txn: DatabaseTransaction, queued: usize) -> ApiResult<()> {
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
-    Ok(())
-}
-
 pub async fn create(
     app: &AppState,
     organization_id: Uuid,
@@ -393,8 +369,15 @@ pub async fn create(
         .map_err(|e| write_error(e, code.as_deref()))?;
     store::set_products(&txn, row.id, &products).await?;
     let discount = show(&txn, &row).await?;
-    let queued = emit(app, &txn, EventType::DiscountCreated, &discount).await?;
-    commit(app, txn, queued).await?;
+    let queued = crate::webhooks::emit(
+        &txn,
+        discount.organization_id,
+        EventType::DiscountCreated,
+        &discount,
+        app.clock.now(),
+    )
+    .await?;
+    app.nudge.commit(txn, queued).await?;
     Ok(discount)
 }
 
@@ -527,21 +510,27 @@ pub async fn update(
         check_products_exist(&txn, organization_id, products).await?;
         store::set_products(&txn, row.id, products).await?;
     }
-    let code = row.code.clone();
-    let row = store::update(&txn, row)
-        .await
-        .map_err(|e| write_error(e, code.as_deref()))?;
-    let discount = show(&txn, &row).await?;
+    // Shown from the row in memory; written once, stamped, only when something changed.
+    let mut discount = show(&txn, &row).await?;
     if serde_json::to_value(&discount).ok() == serde_json::to_value(&old).ok() {
         txn.commit().await?;
         return Ok(discount);
     }
-    let mut row = row;
     row.modified_at = Some(app.clock.now());
-    let row = store::update(&txn, row).await?;
-    let discount = show(&txn, &row).await?;
-    let queued = emit(app, &txn, EventType::DiscountUpdated, &discount).await?;
-    commit(app, txn, queued).await?;
+    discount.modified_at = row.modified_at;
+    let code = row.code.clone();
+    store::update(&txn, row)
+        .await
+        .map_err(|e| write_error(e, code.as_deref()))?;
+    let queued = crate::webhooks::emit(
+        &txn,
+        discount.organization_id,
+        EventType::DiscountUpdated,
+        &discount,
+        app.clock.now(),
+    )
+    .await?;
+    app.nudge.commit(txn, queued).await?;
     Ok(discount)
 }
 
@@ -554,6 +543,13 @@ pub async fn delete(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResul
     row.deleted_at = Some(app.clock.now());
     let row = store::update(&txn, row).await?;
     let discount = show(&txn, &row).await?;
-    let queued = emit(app, &txn, EventType::DiscountDeleted, &discount).await?;
-    commit(app, txn, queued).await
+    let queued = crate::webhooks::emit(
+        &txn,
+        discount.organization_id,
+        EventType::DiscountDeleted,
+        &discount,
+        app.clock.now(),
+    )
+    .await?;
+    Ok(app.nudge.commit(txn, queued).await?)
 }

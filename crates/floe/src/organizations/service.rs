@@ -289,10 +289,7 @@ pub async fn update(
     let organization = Organization::from(row);
     let queued =
         webhooks::emit(&txn, id, EventType::OrganizationUpdated, &organization, now).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    app.nudge.commit(txn, queued).await?;
     Ok(organization)
 }
 

@@ -124,9 +124,18 @@ async fn check_references(
     fields: Option<&[AttachedCustomFieldCreate]>,
     validator: &mut Validator,
 ) -> ApiResult<()> {
+    let meter_ids: Vec<Uuid> = new_prices
+        .iter()
+        .filter_map(|(_, row)| row.meter_id)
+        .collect();
+    let meters: HashSet<Uuid> = crate::meters::read_many(txn.into(), organization_id, &meter_ids)
+        .await?
+        .into_iter()
+        .map(|meter| meter.id)
+        .collect();
     for (index, row) in new_prices {
         if let Some(meter_id) = row.meter_id
-            && !crate::meters::exists(txn, organization_id, meter_id).await?
+            && !meters.contains(&meter_id)
         {
             validator.push(
                 Loc::body().key("prices").index(*index).key("meter_id"),
@@ -194,22 +203,6 @@ async fn show(app: &AppState, txn: &DatabaseTransaction, row: &Model) -> ApiResu
     )
     .await?;
     shown.pop().ok_or_else(not_found)
-}
-
-async fn emit(
-    app: &AppState,
-    txn: &DatabaseTransaction,
-    kind: EventType,
-    product: &Product,
-) -> ApiResult<usize> {
-    Ok(crate::webhooks::outbox::emit(
-        txn,
-        product.base.organization_id,
-        kind,
-        product,
-        app.clock.now(),
-    )
-    .await?)
 }
 
 /// Writes new prices of `product` after `first_position`, stamped now.
@@ -357,16 +350,20 @@ pub async fn create(
         .collect();
     store::set_custom_fields(&txn, row.id, &fields).await?;
     let product = show(app, &txn, &row).await?;
-    let queued = emit(app, &txn, EventType::ProductCreated, &product).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    let queued = crate::webhooks::emit(
+        &txn,
+        product.base.organization_id,
+        EventType::ProductCreated,
+        &product,
+        app.clock.now(),
+    )
+    .await?;
+    app.nudge.commit(txn, queued).await?;
     Ok(product)
 }
 
-/// Finishes a change: when the product as shown differs from `before`, stamps it, queues
-/// `product.updated` and commits; otherwise commits nothing new.
+/// Finishes a change: when the product as shown differs from `before`, stamps and writes
+/// its row, queues `product.updated` and commits; otherwise commits nothing new.
 async fn finish_update(
     app: &AppState,
     txn: DatabaseTransaction,
@@ -380,19 +377,25 @@ async fn finish_update(
         was["modified_at"] = Value::Null;
         shown == was
     };
-    let product = show(app, &txn, &row).await?;
+    // The row is written here, once, and only when what it shows changed (the product is
+    // shown from `row` as it is in memory).
+    let mut product = show(app, &txn, &row).await?;
     if unchanged(&product) {
         txn.commit().await?;
         return Ok(before);
     }
     row.modified_at = Some(app.clock.now());
-    let row = store::update(&txn, row).await?;
-    let product = show(app, &txn, &row).await?;
-    let queued = emit(app, &txn, EventType::ProductUpdated, &product).await?;
-    txn.commit().await?;
-    if queued > 0 {
-        app.nudge.wake();
-    }
+    product.base.modified_at = row.modified_at;
+    store::update(&txn, row).await?;
+    let queued = crate::webhooks::emit(
+        &txn,
+        product.base.organization_id,
+        EventType::ProductUpdated,
+        &product,
+        app.clock.now(),
+    )
+    .await?;
+    app.nudge.commit(txn, queued).await?;
     Ok(product)
 }
 
@@ -474,12 +477,14 @@ pub async fn update(
 
     // The prices after the change: those kept (named by ID; each must be a live price of
     // this product) and the new ones.
-    let live = store::prices((&txn).into(), &[row.id], false).await?;
+    // Every price the product ever had (archived ones keep their positions).
+    let all_prices = store::prices((&txn).into(), &[row.id], true).await?;
+    let live: Vec<&PriceRow> = all_prices.iter().filter(|p| !p.is_archived).collect();
     let mut kept = Vec::new();
     if let Some(entries) = &entries {
         for (index, entry) in entries.iter().enumerate() {
             if let PriceInput::Existing(price_id) = entry {
-                match live.iter().find(|price| price.id == *price_id) {
+                match live.iter().copied().find(|price| price.id == *price_id) {
                     Some(price)
                         if !kept
                             .iter()
@@ -552,20 +557,21 @@ pub async fn update(
         // A price no longer listed is archived, never deleted: orders and subscriptions
         // that used it keep reading it.
         for price in live.iter().filter(|price| !kept_ids.contains(&price.id)) {
-            let mut archived = price.clone();
+            let mut archived = (*price).clone();
             archived.is_archived = true;
             archived.modified_at = Some(app.clock.now());
             store::update_price(&txn, archived).await?;
         }
-        let next = store::prices((&txn).into(), &[row.id], true)
-            .await?
-            .iter()
-            .map(|price| price.position + 1)
-            .max()
-            .unwrap_or(0);
+        let next = all_prices.iter().map(|p| p.position + 1).max().unwrap_or(0);
         let new_rows: Vec<PriceRow> = new.iter().map(|(_, row)| (*row).clone()).collect();
-        insert_prices(app, &txn, &row, new_rows, next).await?;
-        let now_live = store::prices((&txn).into(), &[row.id], false).await?;
+        let written = insert_prices(app, &txn, &row, new_rows, next).await?;
+        // The live prices now, in position order: those kept, then the new ones.
+        let now_live: Vec<PriceRow> = live
+            .iter()
+            .filter(|price| kept_ids.contains(&price.id))
+            .map(|price| (*price).clone())
+            .chain(written)
+            .collect();
         sort_keys(&mut row, &now_live);
     }
     if let Some(medias) = &medias {
@@ -578,7 +584,6 @@ pub async fn update(
             .collect();
         store::set_custom_fields(&txn, row.id, &fields).await?;
     }
-    let row = store::update(&txn, row).await?;
     finish_update(app, txn, row, before).await
 }
 

@@ -34,10 +34,8 @@ fn live(organization_id: Uuid) -> sea_orm::Select<Entity> {
 }
 
 pub async fn get(db: Reads<'_>, organization_id: Uuid, id: Uuid) -> Result<Option<Model>, DbErr> {
-    Ok(db
-        .all(live(organization_id).filter(Column::Id.eq(id)))
-        .await?
-        .pop())
+    db.one(live(organization_id).filter(Column::Id.eq(id)))
+        .await
 }
 
 pub async fn live_many(

@@ -92,6 +92,20 @@ impl Nudge {
     pub fn wake(&self) {
         self.0.notify_one();
     }
+
+    /// Commits a change that queued `queued` deliveries (`outbox::emit`'s count), then
+    /// wakes the worker if there are any: after the commit, or it would find nothing.
+    pub async fn commit(
+        &self,
+        txn: sea_orm::DatabaseTransaction,
+        queued: usize,
+    ) -> Result<(), sea_orm::DbErr> {
+        txn.commit().await?;
+        if queued > 0 {
+            self.wake();
+        }
+        Ok(())
+    }
 }
 
 /// The delay before attempt `attempt + 1`, after `attempt` attempts failed.
