@@ -7,7 +7,7 @@ use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
 use super::schema::BenefitType;
-use crate::http::fields::{boolean, integer, object, present, required, text};
+use crate::http::fields::{boolean, integer, object, present, required, text, uuid};
 use crate::http::{Loc, Validator};
 
 const INT_MAX: i64 = i32::MAX as i64;
@@ -97,19 +97,6 @@ pub fn check(
         BenefitType::SlackSharedChannel => slack(given, loc, validator, kept),
     }
     (validator.len() == before).then_some(checked)
-}
-
-fn uuid(value: &Value, loc: &Loc, validator: &mut Validator) -> Option<Uuid> {
-    let parsed = value.as_str().and_then(crate::http::extract::parse_uuid);
-    if parsed.is_none() {
-        validator.push(
-            loc.clone(),
-            "uuid_parsing",
-            "Input should be a valid UUID",
-            value.clone(),
-        );
-    }
-    parsed
 }
 
 fn license_keys(

@@ -106,6 +106,20 @@ pub fn within(number: i64, min: i64, max: i64, loc: &Loc, validator: &mut Valida
     true
 }
 
+/// A UUID (a string in any of the forms Polar reads).
+pub fn uuid(value: &Value, loc: &Loc, validator: &mut Validator) -> Option<uuid::Uuid> {
+    let parsed = value.as_str().and_then(super::extract::parse_uuid);
+    if parsed.is_none() {
+        validator.push(
+            loc.clone(),
+            "uuid_parsing",
+            "Input should be a valid UUID",
+            value.clone(),
+        );
+    }
+    parsed
+}
+
 /// A field that must be there: `missing` when it is absent or `null`.
 pub fn required<'a>(
     given: &'a Map<String, Value>,

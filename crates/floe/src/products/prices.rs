@@ -12,7 +12,7 @@ use uuid::Uuid;
 use super::literals::{PriceLiterals, RateLiterals};
 use super::price_entity::Model as PriceRow;
 use super::schema::Tiers;
-use crate::http::fields::{integer, object, present};
+use crate::http::fields::{integer, object, present, required, uuid};
 use crate::http::{Loc, Validator};
 use crate::money::{self, RateFault};
 
@@ -183,14 +183,7 @@ fn check_new(
     match amount_type {
         "fixed" if free => row.price_amount = Some(0),
         "fixed" => {
-            if present(given, "price_amount").is_none() {
-                validator.push(
-                    loc.key("price_amount"),
-                    "missing",
-                    "Field required",
-                    Value::Null,
-                );
-            }
+            required(given, "price_amount", &loc, validator);
             row.price_amount = amount("price_amount", true, validator);
         }
         "custom" => {
@@ -353,25 +346,8 @@ fn amount(
 }
 
 fn meter_id(given: &Map<String, Value>, loc: &Loc, validator: &mut Validator) -> Option<Uuid> {
-    let Some(value) = present(given, "meter_id") else {
-        validator.push(
-            loc.key("meter_id"),
-            "missing",
-            "Field required",
-            Value::Null,
-        );
-        return None;
-    };
-    let id = value.as_str().and_then(crate::http::extract::parse_uuid);
-    if id.is_none() {
-        validator.push(
-            loc.key("meter_id"),
-            "uuid_parsing",
-            "Input should be a valid UUID",
-            value.clone(),
-        );
-    }
-    id
+    required(given, "meter_id", loc, validator)
+        .and_then(|value| uuid(value, &loc.key("meter_id"), validator))
 }
 
 /// A decimal rate read exactly: a JSON string as it is, a JSON number from the body's text.
@@ -445,15 +421,7 @@ fn unit_amount(
     loc: &Loc,
     validator: &mut Validator,
 ) -> Option<String> {
-    let Some(value) = present(given, "unit_amount") else {
-        validator.push(
-            loc.key("unit_amount"),
-            "missing",
-            "Field required",
-            Value::Null,
-        );
-        return None;
-    };
+    let value = required(given, "unit_amount", loc, validator)?;
     let literal = literals.and_then(|l| l.unit_amount.as_deref());
     rate(
         value,
@@ -474,10 +442,7 @@ fn tiers(
     loc: &Loc,
     validator: &mut Validator,
 ) -> Option<Tiers> {
-    let Some(tiers) = present(given, "tiers") else {
-        validator.push(loc.key("tiers"), "missing", "Field required", Value::Null);
-        return None;
-    };
+    let tiers = required(given, "tiers", loc, validator)?;
     let loc = loc.key("tiers");
     let tiers = entry(tiers, &loc, validator)?;
     let before = validator.len();
@@ -490,13 +455,7 @@ fn tiers(
             continue;
         };
         let bound = integer(tier, "bound", 1, i64::MAX, &item_loc, validator);
-        let Some(value) = present(tier, "unit_amount") else {
-            validator.push(
-                item_loc.key("unit_amount"),
-                "missing",
-                "Field required",
-                Value::Null,
-            );
+        let Some(value) = required(tier, "unit_amount", &item_loc, validator) else {
             continue;
         };
         let literal = literals
@@ -614,15 +573,7 @@ fn seat_tiers(
     loc: &Loc,
     validator: &mut Validator,
 ) -> Option<(Tiers, i64, Option<i64>)> {
-    let Some(seat_tiers) = present(given, "seat_tiers") else {
-        validator.push(
-            loc.key("seat_tiers"),
-            "missing",
-            "Field required",
-            Value::Null,
-        );
-        return None;
-    };
+    let seat_tiers = required(given, "seat_tiers", loc, validator)?;
     let loc = loc.key("seat_tiers");
     let seat_tiers = entry(seat_tiers, &loc, validator)?;
     let before = validator.len();
@@ -641,9 +592,7 @@ fn seat_tiers(
             continue;
         };
         for name in ["min_seats", "price_per_seat"] {
-            if present(tier, name).is_none() {
-                validator.push(item_loc.key(name), "missing", "Field required", Value::Null);
-            }
+            required(tier, name, &item_loc, validator);
         }
         let min = integer(tier, "min_seats", 1, i64::MAX, &item_loc, validator);
         let max = integer(tier, "max_seats", 1, i64::MAX, &item_loc, validator);
