@@ -348,3 +348,26 @@ def test_a_page_of_products_costs_a_fixed_number_of_statements(own_floe):
     print(f"statements for a page of products: {one} for 1, {twelve} for 12")
     assert one == twelve, f"{one} statements for 1 product, {twelve} for 12"
     assert twelve <= 10, twelve
+
+
+def test_what_a_client_may_not_set_is_ignored(hooked):
+    """Mass assignment: IDs, timestamps, `is_archived` on create (and a discount's redemption
+    count) in a body are not applied."""
+    token = hooked.token(hooked.organization())
+    headers = {"Authorization": f"Bearer {token}"}
+    forged = str(uuid.uuid4())
+    made = httpx.post(f"{hooked.url}/v1/products/", headers=headers, json={
+        "name": "Forged", "prices": [fixed(100)], "id": forged, "is_archived": True,
+        "created_at": "2001-01-01T00:00:00Z", "modified_at": "2001-01-01T00:00:00Z", "is_deletable": False,
+    })
+    assert made.status_code == 201, made.text
+    product = made.json()
+    assert product["id"] != forged and product["is_archived"] is False and product["modified_at"] is None
+    assert not product["created_at"].startswith("2001") and product["is_deletable"] is True
+    assert product["prices"][0]["id"] != forged
+    discount = httpx.post(f"{hooked.url}/v1/discounts/", headers=headers, json={
+        "type": "percentage", "name": "Forged", "duration": "once", "basis_points": 100,
+        "id": forged, "redemptions_count": 99,
+    })
+    assert discount.status_code == 201, discount.text
+    assert discount.json()["id"] != forged and discount.json()["redemptions_count"] == 0
