@@ -371,3 +371,13 @@ def test_what_a_client_may_not_set_is_ignored(hooked):
     })
     assert discount.status_code == 201, discount.text
     assert discount.json()["id"] != forged and discount.json()["redemptions_count"] == 0
+
+
+def test_seat_ranges_bound_the_seats(shop):
+    team = shop.products.create(name="Team", recurring_interval="month", prices=[
+        {"amount_type": "seat_based", "seat_tiers": {"tiers": [
+            {"min_seats": 2, "max_seats": 4, "price_per_seat": 1200},
+            {"min_seats": 5, "max_seats": 10, "price_per_seat": 1000}]}}])
+    tiers = team.prices[0].seat_tiers
+    assert (tiers.seat_tier_type, tiers.minimum_seats, tiers.maximum_seats) == ("volume", 2, 10)
+    assert [(t.min_seats, t.max_seats, t.price_per_seat) for t in tiers.tiers] == [(2, 4, 1200), (5, 10, 1000)]
