@@ -13,6 +13,7 @@ mod m20261204_000007_benefits;
 mod m20261204_000008_benefit_grants;
 mod m20261204_000009_products;
 mod m20261204_000010_discounts;
+mod m20261204_000011_sales;
 
 mod columns;
 
@@ -32,6 +33,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000008_benefit_grants::Migration),
             Box::new(m20261204_000009_products::Migration),
             Box::new(m20261204_000010_discounts::Migration),
+            Box::new(m20261204_000011_sales::Migration),
         ]
     }
 }
