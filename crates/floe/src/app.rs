@@ -122,6 +122,13 @@ impl Server {
         let deliveries = config
             .run_workers
             .then(|| webhooks::worker::spawn(self.state.clone(), shutdown.clone()));
+        let expiry = config.run_workers.then(|| {
+            crate::checkouts::expiry::spawn(
+                self.state.clone(),
+                config.sweep_interval,
+                shutdown.clone(),
+            )
+        });
         let wal = crate::db::wal::spawn(self.state.db.clone(), shutdown.clone());
         let meter_builds = config.run_workers.then(|| {
             crate::meters::rollups::spawn_builder(
@@ -143,6 +150,9 @@ impl Server {
         }
         if let Some(deliveries) = deliveries {
             let _ = deliveries.await;
+        }
+        if let Some(expiry) = expiry {
+            let _ = expiry.await;
         }
         if let Some(wal) = wal {
             let _ = wal.await;
@@ -168,6 +178,9 @@ pub fn api_routes() -> Routes {
         .merge(crate::benefits::routes())
         .merge(crate::products::routes())
         .merge(crate::discounts::routes())
+        .merge(crate::checkouts::routes())
+        .merge(crate::orders::routes())
+        .merge(crate::payments::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

@@ -2,10 +2,14 @@
 //! the organization's own external ID.
 
 mod entity;
+pub mod purchase;
 mod routes;
 pub mod schema;
 pub mod service;
 mod store;
+
+pub use entity::Model as CustomerRow;
+pub use store::CustomerKey;
 
 use crate::http::routes::Routes;
 
@@ -133,5 +137,43 @@ pub async fn by_ids_with_deleted(
         .await?
         .iter()
         .map(schema::Customer::from)
+        .collect())
+}
+
+/// Customers of `organization_id` by ID, deleted ones included, as the API shows them, in
+/// any `Reads` (a write transaction included).
+pub async fn read_many(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::Customer>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let select = entity::Entity::find().filter(entity::Column::OrganizationId.eq(organization_id));
+    Ok(db
+        .among(select, entity::Column::Id, ids)
+        .await?
+        .iter()
+        .map(schema::Customer::from)
+        .collect())
+}
+
+/// The IDs of `organization_id`'s customers with one of `emails` (any case), deleted ones
+/// included (their payments and orders stay theirs).
+pub async fn ids_by_emails(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    emails: &[&str],
+) -> Result<Vec<uuid::Uuid>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let keys: Vec<String> = emails.iter().map(|e| e.to_lowercase()).collect();
+    Ok(db
+        .all(
+            entity::Entity::find()
+                .filter(entity::Column::OrganizationId.eq(organization_id))
+                .filter(entity::Column::EmailKey.is_in(keys)),
+        )
+        .await?
+        .into_iter()
+        .map(|row| row.id)
         .collect())
 }

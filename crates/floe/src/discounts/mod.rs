@@ -32,3 +32,65 @@ pub async fn products_in_use(
         .into_iter()
         .collect())
 }
+
+/// How a checkout names a discount.
+pub enum DiscountKey<'a> {
+    Id(uuid::Uuid),
+    /// A code as a buyer typed it (any case).
+    Code(&'a str),
+}
+
+/// A live discount of `organization_id`, as the API shows it.
+pub async fn find(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    key: DiscountKey<'_>,
+) -> crate::http::ApiResult<Option<schema::Discount>> {
+    let row = match key {
+        DiscountKey::Id(id) => store::get(db, organization_id, id).await?,
+        DiscountKey::Code(code) => store::by_code(db, organization_id, code).await?,
+    };
+    let Some(row) = row else { return Ok(None) };
+    Ok(
+        service::present(db, organization_id, std::slice::from_ref(&row))
+            .await?
+            .pop(),
+    )
+}
+
+/// Whether `discount` can be applied at `now` to `product_id` bought in `currency`: within
+/// its window, with redemptions left, not limited to other products, and (a fixed one)
+/// with an amount in that currency. Redeeming it later checks again, race-free.
+pub fn applies(
+    discount: &schema::Discount,
+    product_id: uuid::Uuid,
+    currency: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> bool {
+    let started = discount.starts_at.is_none_or(|at| at <= now);
+    let not_ended = discount.ends_at.is_none_or(|at| at > now);
+    let left = discount
+        .max_redemptions
+        .is_none_or(|max| discount.redemptions_count < max);
+    let product =
+        discount.products.is_empty() || discount.products.iter().any(|p| p.id == product_id);
+    let currency = match discount.kind {
+        schema::DiscountType::Percentage => true,
+        schema::DiscountType::Fixed => discount
+            .amounts
+            .as_ref()
+            .is_some_and(|amounts| amounts.contains_key(currency)),
+    };
+    started && not_ended && left && product && currency
+}
+
+/// Discounts of `organization_id` by ID, deleted ones included (records keep naming theirs),
+/// as the API shows them.
+pub async fn read_many(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> crate::http::ApiResult<Vec<schema::Discount>> {
+    let rows = store::by_ids_with_deleted(db, organization_id, ids).await?;
+    service::present(db, organization_id, &rows).await
+}

@@ -23,6 +23,25 @@ pub async fn get(db: Reads<'_>, organization_id: Uuid, id: Uuid) -> Result<Optio
         .await
 }
 
+pub async fn by_ids_with_deleted(
+    db: Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    let select = Entity::find().filter(Column::OrganizationId.eq(organization_id));
+    db.among(select, Column::Id, ids).await
+}
+
+/// The live discount whose code is `code`, whatever the case.
+pub async fn by_code(
+    db: Reads<'_>,
+    organization_id: Uuid,
+    code: &str,
+) -> Result<Option<Model>, DbErr> {
+    db.one(live(organization_id).filter(Column::CodeKey.eq(code.to_lowercase())))
+        .await
+}
+
 pub async fn list(
     db: &ReadConnection,
     organization_id: Uuid,

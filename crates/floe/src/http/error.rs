@@ -33,6 +33,14 @@ pub enum ApiError {
     /// A 409 the contract names itself (`ProductNotDeletable`, …).
     #[error("{error}: {detail}")]
     Conflict { error: &'static str, detail: String },
+    /// Any other error the contract names, with its status (`PaymentError` 400,
+    /// `NotOpenCheckout` 403, `ExpiredCheckoutError` 410, …).
+    #[error("{error}: {detail}")]
+    Named {
+        status: StatusCode,
+        error: &'static str,
+        detail: String,
+    },
     #[error("{0}")]
     PayloadTooLarge(String),
     #[error("{0}")]
@@ -63,6 +71,14 @@ impl ApiError {
         Self::ResourceNotFound("Not found".to_owned())
     }
 
+    pub fn named(status: StatusCode, error: &'static str, detail: impl Into<String>) -> Self {
+        Self::Named {
+            status,
+            error,
+            detail: detail.into(),
+        }
+    }
+
     pub fn internal(error: impl Into<anyhow::Error>) -> Self {
         Self::Internal(error.into())
     }
@@ -78,6 +94,7 @@ impl ApiError {
             Self::NotPermitted(_) | Self::InsufficientScope(_) => StatusCode::FORBIDDEN,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::ResourceAlreadyExists(_) | Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Named { status, .. } => *status,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::LengthRequired(_) => StatusCode::LENGTH_REQUIRED,
             Self::Unauthorized | Self::InvalidToken => StatusCode::UNAUTHORIZED,
@@ -99,6 +116,7 @@ impl ApiError {
                 json!({"error": "ResourceAlreadyExists", "detail": detail})
             }
             Self::Conflict { error, detail } => json!({"error": error, "detail": detail}),
+            Self::Named { error, detail, .. } => json!({"error": error, "detail": detail}),
             Self::PayloadTooLarge(detail) => json!({"error": "PayloadTooLarge", "detail": detail}),
             Self::LengthRequired(detail) => json!({"error": "LengthRequired", "detail": detail}),
             Self::Unauthorized => json!({"error": "Unauthorized", "detail": "Unauthorized"}),

@@ -375,6 +375,22 @@ impl QueryParams {
             .is_none_or(|ids| ids.contains(&organization_id)))
     }
 
+    /// A date-time filter with a timezone (RFC 3339); `None` when absent.
+    pub fn datetime(&self, name: &str) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
+        let Some(raw) = self.last(name) else {
+            return Ok(None);
+        };
+        match chrono::DateTime::parse_from_rfc3339(raw) {
+            Ok(at) => Ok(Some(at.with_timezone(&chrono::Utc))),
+            Err(_) => Err(ApiError::validation(
+                Loc::query(name),
+                "datetime_from_date_parsing",
+                "Input should be a valid datetime with a timezone",
+                Value::String(raw.to_owned()),
+            )),
+        }
+    }
+
     /// A filter that takes one UUID or many (`ids=a&ids=b`); `None` when absent.
     pub fn uuids(&self, name: &str) -> ApiResult<Option<Vec<Uuid>>> {
         let values = self.all(name);

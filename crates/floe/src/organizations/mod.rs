@@ -34,3 +34,16 @@ pub async fn default_presentment_currency(
         .and_then(|settings| settings.default_presentment_currency)
         .unwrap_or_else(|| "usd".to_owned()))
 }
+
+/// An organization as the API shows it, for records that name theirs (a checkout's buyer
+/// sees the seller).
+pub async fn read(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<Option<schema::Organization>, sea_orm::DbErr> {
+    use sea_orm::EntityTrait;
+    Ok(entity::Entity::find_by_id(id)
+        .one(db)
+        .await?
+        .map(schema::Organization::from))
+}

@@ -70,6 +70,11 @@ pub enum Fault {
     Unpriceable,
 }
 
+/// A price that asks nothing (a fixed 0, free seats or units).
+pub fn is_free_price(price: &Price) -> bool {
+    is_free(price)
+}
+
 fn is_free(price: &Price) -> bool {
     match &price.amount {
         PriceAmount::Fixed { price_amount } => *price_amount == 0,

@@ -36,6 +36,14 @@ impl PriceLiterals {
         }
     }
 
+    /// Reads a list of prices given on its own (a checkout's ad-hoc prices for a product).
+    pub fn of_list(list: &RawValue) -> Self {
+        let prices = serde_json::from_str::<Vec<Box<RawValue>>>(list.get()).unwrap_or_default();
+        Self {
+            prices: prices.iter().map(|raw| RateLiterals::read(raw)).collect(),
+        }
+    }
+
     pub fn price(&self, index: usize) -> Option<&RateLiterals> {
         self.prices.get(index)
     }

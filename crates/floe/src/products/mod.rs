@@ -9,6 +9,7 @@ mod present;
 mod price_entity;
 mod prices;
 mod routes;
+pub mod sale;
 pub mod schema;
 mod service;
 mod store;
@@ -49,6 +50,23 @@ pub async fn bases(
     ids: &[uuid::Uuid],
 ) -> Result<Vec<schema::ProductBase>, sea_orm::DbErr> {
     Ok(store::live_many(db, organization_id, ids)
+        .await?
+        .iter()
+        .map(schema::ProductBase::from_row)
+        .collect())
+}
+
+/// The products of `organization_id` among `ids`, deleted ones included (records such as
+/// orders keep naming theirs), without their prices and the rest.
+pub async fn bases_with_deleted(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::ProductBase>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let select = entity::Entity::find().filter(entity::Column::OrganizationId.eq(organization_id));
+    Ok(db
+        .among(select, entity::Column::Id, ids)
         .await?
         .iter()
         .map(schema::ProductBase::from_row)

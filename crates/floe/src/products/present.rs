@@ -30,22 +30,7 @@ pub async fn products(
     let field_links = store::custom_field_links(db, &ids).await?;
     let in_use = crate::discounts::products_in_use(db, &ids).await?;
 
-    let meter_ids = unique(prices.iter().filter_map(|price| price.meter_id));
-    let meters: HashMap<Uuid, PriceMeter> =
-        crate::meters::read_many(db, organization_id, &meter_ids)
-            .await?
-            .into_iter()
-            .map(|meter| {
-                let shown = PriceMeter {
-                    id: meter.id,
-                    name: meter.name,
-                    unit: meter.unit,
-                    custom_label: meter.custom_label,
-                    custom_multiplier: meter.custom_multiplier,
-                };
-                (shown.id, shown)
-            })
-            .collect();
+    let meters = meters_of(db, organization_id, &prices).await?;
     let benefit_ids = unique(benefit_links.iter().map(|link| link.benefit_id));
     let benefits: HashMap<Uuid, _> = crate::benefits::read_many(db, organization_id, &benefit_ids)
         .await?
@@ -97,6 +82,29 @@ pub async fn products(
                     })
                 })
                 .collect(),
+        })
+        .collect())
+}
+
+/// The meters `prices` name, as prices show them.
+pub async fn meters_of(
+    db: Reads<'_>,
+    organization_id: Uuid,
+    prices: &[PriceRow],
+) -> Result<HashMap<Uuid, PriceMeter>, DbErr> {
+    let meter_ids = unique(prices.iter().filter_map(|price| price.meter_id));
+    Ok(crate::meters::read_many(db, organization_id, &meter_ids)
+        .await?
+        .into_iter()
+        .map(|meter| {
+            let shown = PriceMeter {
+                id: meter.id,
+                name: meter.name,
+                unit: meter.unit,
+                custom_label: meter.custom_label,
+                custom_multiplier: meter.custom_multiplier,
+            };
+            (shown.id, shown)
         })
         .collect())
 }

@@ -109,13 +109,15 @@ pub async fn list(
     crate::db::paginate(db, query.order_by_asc(Column::Id), pagination).await
 }
 
-/// The prices of `product_ids`, in each product's order; archived ones only when asked.
+/// The catalog prices of `product_ids` (not those made for one checkout), in each
+/// product's order; archived ones only when asked.
 pub async fn prices(
     db: Reads<'_>,
     product_ids: &[Uuid],
     with_archived: bool,
 ) -> Result<Vec<PriceRow>, DbErr> {
     let select = price_entity::Entity::find()
+        .filter(price_entity::Column::Source.eq("catalog"))
         .apply_if((!with_archived).then_some(()), |query, ()| {
             query.filter(price_entity::Column::IsArchived.eq(false))
         })
@@ -123,6 +125,18 @@ pub async fn prices(
         .order_by_asc(price_entity::Column::Position);
     db.among(select, price_entity::Column::ProductId, product_ids)
         .await
+}
+
+/// Prices of `organization_id` by ID, whatever their source, archived ones included.
+pub async fn prices_by_ids(
+    db: Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<PriceRow>, DbErr> {
+    let select = price_entity::Entity::find()
+        .filter(price_entity::Column::OrganizationId.eq(organization_id))
+        .order_by_asc(price_entity::Column::Position);
+    db.among(select, price_entity::Column::Id, ids).await
 }
 
 pub async fn benefit_links(

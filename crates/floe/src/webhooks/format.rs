@@ -82,8 +82,26 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         EventType::DiscountCreated => ("New discount".to_owned(), text(&data["name"])),
         EventType::DiscountUpdated => ("Discount updated".to_owned(), text(&data["name"])),
         EventType::DiscountDeleted => ("Discount deleted".to_owned(), text(&data["name"])),
-        EventType::CustomerStateChanged => return None,
+        EventType::CheckoutCreated
+        | EventType::CheckoutUpdated
+        | EventType::CheckoutExpired
+        | EventType::CustomerStateChanged => return None,
+        EventType::OrderCreated => ("New order".to_owned(), order_line(data)),
+        EventType::OrderPaid => ("Order paid".to_owned(), order_line(data)),
+        EventType::OrderUpdated => ("Order updated".to_owned(), order_line(data)),
     })
+}
+
+/// "Pro plan — 19.00 USD (buyer@example.com)".
+fn order_line(data: &Value) -> String {
+    let amount = data["total_amount"].as_i64().unwrap_or(0);
+    let currency = text(&data["currency"]);
+    format!(
+        "{} — {} ({})",
+        text(&data["description"]),
+        crate::money::display(amount, &currency),
+        text(&data["customer"]["email"])
+    )
 }
 
 fn text(value: &Value) -> String {

@@ -68,6 +68,12 @@ pub enum EventType {
     DiscountCreated,
     DiscountUpdated,
     DiscountDeleted,
+    CheckoutCreated,
+    CheckoutUpdated,
+    CheckoutExpired,
+    OrderCreated,
+    OrderPaid,
+    OrderUpdated,
 }
 
 impl EventType {
@@ -85,6 +91,12 @@ impl EventType {
             Self::DiscountCreated => "discount.created",
             Self::DiscountUpdated => "discount.updated",
             Self::DiscountDeleted => "discount.deleted",
+            Self::CheckoutCreated => "checkout.created",
+            Self::CheckoutUpdated => "checkout.updated",
+            Self::CheckoutExpired => "checkout.expired",
+            Self::OrderCreated => "order.created",
+            Self::OrderPaid => "order.paid",
+            Self::OrderUpdated => "order.updated",
         }
     }
 }

@@ -28,6 +28,10 @@ PATH_IDS = {
     ("/v1/benefits/", "id"): ("benefit", "id"),
     ("/v1/products/", "id"): ("product", "id"),
     ("/v1/discounts/", "id"): ("discount", "id"),
+    ("/v1/checkouts/", "id"): ("checkout", "id"),
+    ("/v1/checkouts/client/", "client_secret"): ("checkout", "client_secret"),
+    ("/v1/orders/", "id"): ("order", "id"),
+    ("/v1/payments/", "id"): ("payment", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -40,6 +44,8 @@ REFERENCES = {
     "benefit_id": ("benefit", "id"),
     "product_id": ("product", "id"),
     "discount_id": ("discount", "id"),
+    "checkout_id": ("checkout", "id"),
+    "order_id": ("order", "id"),
 }
 
 # List filters that name a resource or find one by its text; `ids` names the list's own kind.
@@ -253,6 +259,25 @@ def make_discount(t):
     }))
 
 
+def make_checkout(t):
+    return ok(t.http.post("/v1/checkouts/", json={"products": [t.resources["product"]["id"]]}))
+
+
+def make_order(t):
+    """A one-time purchase paid with Stripe's test Visa."""
+    product = ok(t.http.post("/v1/products/", json={
+        "name": f"{t.slug[:40]} pack", "prices": [{"amount_type": "fixed", "price_amount": 500}]}))
+    checkout = ok(t.http.post("/v1/checkouts/", json={"products": [product["id"]]}))
+    ok(t.http.post(f"/v1/checkouts/client/{checkout['client_secret']}/confirm", json={
+        "customer_email": f"buyer@{t.slug}.example", "customer_billing_address": {"country": "FR"},
+        "confirmation_token_id": "pm_card_visa"}))
+    return ok(t.http.get("/v1/orders/", params={"checkout_id": checkout["id"]}))["items"][0]
+
+
+def make_payment(t):
+    return ok(t.http.get("/v1/payments/", params={"order_id": t.resources["order"]["id"]}))["items"][0]
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -293,6 +318,9 @@ KINDS = {
     "benefit": Kind(make_benefit, getter("/v1/benefits/{id}")),
     "product": Kind(make_product, getter("/v1/products/{id}")),
     "discount": Kind(make_discount, getter("/v1/discounts/{id}")),
+    "checkout": Kind(make_checkout, getter("/v1/checkouts/{id}")),
+    "order": Kind(make_order, getter("/v1/orders/{id}")),
+    "payment": Kind(make_payment, getter("/v1/payments/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 

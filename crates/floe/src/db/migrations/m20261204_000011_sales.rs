@@ -25,7 +25,10 @@ fn uuid_null(col: &str) -> ColumnDef {
 }
 
 fn big(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).big_integer().not_null().to_owned()
+    ColumnDef::new(name(col))
+        .big_integer()
+        .not_null()
+        .to_owned()
 }
 
 fn big_null(col: &str) -> ColumnDef {
@@ -201,6 +204,7 @@ impl MigrationTrait for Migration {
                     text_null("invoice_number"),
                     boolean("is_invoice_generated"),
                     big_null("seats"),
+                    big_null("units"),
                     uuid(name("customer_id")),
                     uuid_null("product_id"),
                     uuid_null("discount_id"),
@@ -265,6 +269,9 @@ impl MigrationTrait for Migration {
                     .col(big("tax_amount"))
                     .col(boolean("proration"))
                     .col(uuid_null("product_price_id"))
+                    // The period a subscription's line covers; none for a purchase.
+                    .col(timestamp_null(name("start_timestamp")))
+                    .col(timestamp_null(name("end_timestamp")))
                     .foreign_key(
                         ForeignKey::create()
                             .from(name("order_items"), name("order_id"))
@@ -419,6 +426,7 @@ impl MigrationTrait for Migration {
                     boolean("require_billing_address"),
                     uuid_null("discount_id"),
                     big_null("seats"),
+                    big_null("units"),
                     text(name("metadata")),
                     // The products offered, in order, as a JSON array of IDs.
                     text(name("product_ids")),

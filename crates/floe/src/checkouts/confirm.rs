@@ -1,0 +1,484 @@
+//! Confirming a checkout: the buyer's last change, the checks a purchase needs, the
+//! customer, the discount's redemption, the charge, and what the charge's outcome does.
+//!
+//! The outcome is one processor event, recorded once (`payments::events`) and applied in
+//! the same transaction as the checkout's change: a success makes the payment, the paid
+//! order and its events; a decline records the failed payment and puts the checkout back
+//! to `open` with the processor's message; an authentication step leaves it `confirmed`
+//! until the buyer completes it. A confirmation answered with a 2xx has therefore
+//! committed everything it did, and a replay of the same event changes nothing.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use sea_orm::DatabaseTransaction;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::entity::Model;
+use super::offer::Offers;
+use super::present::{self, Flags};
+use super::schema::{CheckoutPatch, CheckoutPublicConfirmed, CheckoutStatus};
+use super::service::{self, Caller};
+use super::store;
+use crate::app::AppState;
+use crate::discounts::NotRedeemable;
+use crate::http::{ApiError, ApiResult, Loc, Validator};
+use crate::payments::processor::{ChargeRequest, MethodDetails, Outcome, TEST, TestProcessor};
+
+/// At most this many confirmations of one checkout a minute, and an hour.
+const PER_MINUTE: usize = 6;
+const PER_HOUR: usize = 20;
+
+pub fn expired() -> ApiError {
+    ApiError::named(
+        StatusCode::GONE,
+        "ExpiredCheckoutError",
+        "This checkout session has expired.",
+    )
+}
+
+/// Counts this confirmation against the checkout's limits, in its own transaction so that
+/// refused and failed attempts count too.
+async fn count_attempt(app: &AppState, id: Uuid) -> ApiResult<()> {
+    let now = app.clock.now();
+    let txn = crate::db::begin_write(&app.db).await?;
+    let Some(mut row) = store::lock(&txn, id).await? else {
+        return Err(service::not_found());
+    };
+    let mut attempts: Vec<DateTime<Utc>> =
+        serde_json::from_str(&row.confirm_attempts).unwrap_or_default();
+    attempts.retain(|at| now.signed_duration_since(*at) < chrono::Duration::hours(1));
+    let last_minute = attempts
+        .iter()
+        .filter(|at| now.signed_duration_since(**at) < chrono::Duration::minutes(1))
+        .count();
+    if last_minute >= PER_MINUTE || attempts.len() >= PER_HOUR {
+        txn.rollback().await?;
+        return Err(ApiError::named(
+            StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            "Too many confirmation attempts for this checkout; try again later.",
+        ));
+    }
+    attempts.push(now);
+    row.confirm_attempts = json!(attempts).to_string();
+    store::update(&txn, row).await?;
+    txn.commit().await?;
+    Ok(())
+}
+
+/// What the confirmation needs that the checkout may not have yet.
+fn check_required(row: &Model, patch_token: Option<&str>) -> ApiResult<()> {
+    let flags = Flags::of(row);
+    let mut validator = Validator::new();
+    if row.customer_email.is_none() && row.customer_id.is_none() {
+        validator.push(
+            Loc::body().key("customer_email"),
+            "missing",
+            "Field is required.",
+            Value::Null,
+        );
+    }
+    let address = present::address_of(row.customer_billing_address.as_deref());
+    let fields = present::billing_address_fields(row);
+    match &address {
+        None if flags.is_payment_form_required || row.require_billing_address => validator.push(
+            Loc::body().key("customer_billing_address"),
+            "missing",
+            "Field is required.",
+            Value::Null,
+        ),
+        Some(address) => {
+            use super::schema::FieldMode::Required;
+            let missing = (fields.line1 == Required && address.line1.is_none())
+                || (fields.city == Required && address.city.is_none())
+                || (fields.postal_code == Required && address.postal_code.is_none())
+                || (fields.state == Required && address.state.is_none());
+            if missing {
+                validator.push(
+                    Loc::body().key("customer_billing_address"),
+                    "value_error",
+                    "Full billing address is required.",
+                    json!(address),
+                );
+            }
+        }
+        None => {}
+    }
+    if flags.is_payment_form_required && patch_token.is_none() {
+        validator.push(
+            Loc::body().key("confirmation_token_id"),
+            "missing",
+            "Confirmation token is required.",
+            Value::Null,
+        );
+    }
+    validator.finish()
+}
+
+/// `checkouts:client_confirm`.
+pub async fn confirm(
+    app: &AppState,
+    client_secret: &str,
+    patch: CheckoutPatch,
+) -> ApiResult<CheckoutPublicConfirmed> {
+    let found = store::by_client_secret((&app.reader).into(), client_secret)
+        .await?
+        .ok_or_else(service::not_found)?;
+    count_attempt(app, found.id).await?;
+    let now = app.clock.now();
+    let token = patch.confirmation_token_id.clone();
+
+    let txn = crate::db::begin_write(&app.db).await?;
+    let mut row = store::lock(&txn, found.id)
+        .await?
+        .ok_or_else(service::not_found)?;
+    if row.expires_at <= now {
+        return Err(expired());
+    }
+    let discount = service::apply_patch(app, &txn, &mut row, patch, Caller::Confirm).await?;
+    check_required(&row, token.as_deref())?;
+
+    let offers = Offers::load(
+        (&txn).into(),
+        app.storage.as_ref(),
+        row.organization_id,
+        std::slice::from_ref(&row),
+    )
+    .await?;
+    let offer = offers.of(row.id);
+    let product = row
+        .product_id
+        .and_then(|id| offer.product(id))
+        .ok_or_else(service::not_found)?;
+    if row.product_price_id.is_some_and(|id| {
+        !offer
+            .prices_in(product.base.id, &row.currency)
+            .iter()
+            .any(|p| p.id == id)
+    }) {
+        return Err(ApiError::validation(
+            Loc::body().key("product_price_id"),
+            "value_error",
+            "Price is archived.",
+            json!(row.product_price_id),
+        ));
+    }
+
+    let customer_metadata: Map<String, Value> =
+        serde_json::from_str(&row.customer_metadata).unwrap_or_default();
+    let (customer, mut queued) = crate::customers::purchase::settle(
+        app,
+        &txn,
+        row.organization_id,
+        crate::customers::purchase::Buyer {
+            customer_id: row.customer_id,
+            external_id: row.external_customer_id.as_deref(),
+            email: row.customer_email.as_deref(),
+            name: row.customer_name.as_deref(),
+            billing_name: row.customer_billing_name.as_deref(),
+            billing_address: row.customer_billing_address.as_deref(),
+            tax_id: row.customer_tax_id.as_deref(),
+            metadata: &customer_metadata,
+        },
+    )
+    .await?;
+    row.customer_id = Some(customer.id);
+    if row.customer_email.is_none() {
+        row.customer_email = customer.email.clone();
+    }
+
+    // The redemption is taken before the charge (so two buyers cannot both pay for the
+    // last one) and given back if the charge fails.
+    let mut redemption = None;
+    if let Some(discount) = &discount {
+        match crate::discounts::redeem(
+            &txn,
+            row.organization_id,
+            discount.id,
+            Some(customer.id),
+            Some(row.id),
+            now,
+        )
+        .await?
+        {
+            Ok(id) => redemption = Some(id),
+            Err(NotRedeemable::CustomerLimit) => {
+                return Err(ApiError::named(
+                    StatusCode::FORBIDDEN,
+                    "DiscountRedemptionLimitReached",
+                    "You have already redeemed this discount the maximum number of times allowed per customer.",
+                ));
+            }
+            Err(_) => {
+                return Err(ApiError::validation(
+                    Loc::body().key("discount_id"),
+                    "value_error",
+                    "Discount is no longer redeemable.",
+                    json!(discount.id),
+                ));
+            }
+        }
+    }
+
+    row.status = CheckoutStatus::Confirmed.as_str().to_owned();
+    row.payment_error = None;
+    let flags = Flags::of(&row);
+    let attempt = Uuid::new_v4();
+    let outcome = if flags.is_payment_form_required {
+        let token = token.as_deref().unwrap_or_default();
+        let request = ChargeRequest {
+            // One charge per confirmation attempt (each is counted before it starts): a
+            // buyer who retries a declined card makes a new attempt, never a replay.
+            idempotency_key: format!("checkout:{}:attempt:{attempt}", row.id),
+            amount: if flags.is_payment_required {
+                row.total_amount
+            } else {
+                0
+            },
+            currency: &row.currency,
+            token,
+            save_method: product.base.is_recurring,
+            off_session: false,
+        };
+        match TestProcessor.charge(&request) {
+            Ok(outcome) => Some(outcome),
+            Err(unknown) => {
+                return Err(ApiError::named(
+                    StatusCode::BAD_REQUEST,
+                    "PaymentError",
+                    format!(
+                        "The payment failed: {unknown} Please try again with a different payment method."
+                    ),
+                ));
+            }
+        }
+    } else {
+        None
+    };
+
+    let mut declined = None;
+    match &outcome {
+        None => {
+            queued += succeed(app, &txn, &mut row, &offers, None).await?;
+        }
+        Some(outcome) => {
+            let new = crate::payments::events::record_once(
+                &txn,
+                TEST,
+                &format!("{}:{}", outcome.charge_id(), outcome_kind(outcome)),
+                outcome_kind(outcome),
+                &json!(outcome),
+                now,
+            )
+            .await?;
+            if new {
+                match outcome {
+                    Outcome::Succeeded { charge_id, method } => {
+                        let payment =
+                            record_payment(&txn, &row, charge_id, "succeeded", method, None, now)
+                                .await?;
+                        queued +=
+                            succeed(app, &txn, &mut row, &offers, Some((payment, method))).await?;
+                    }
+                    Outcome::Declined {
+                        charge_id,
+                        method,
+                        code,
+                        message,
+                    } => {
+                        let method = method.clone().unwrap_or_else(unknown_method);
+                        record_payment(
+                            &txn,
+                            &row,
+                            charge_id,
+                            "failed",
+                            &method,
+                            Some((code, message)),
+                            now,
+                        )
+                        .await?;
+                        if let Some(redemption) = redemption {
+                            crate::discounts::release(&txn, redemption).await?;
+                        }
+                        row.status = CheckoutStatus::Open.as_str().to_owned();
+                        row.payment_error = Some(message.clone());
+                        declined = Some(message.clone());
+                    }
+                    Outcome::RequiresAction {
+                        charge_id,
+                        method,
+                        client_secret,
+                    } => {
+                        record_payment(&txn, &row, charge_id, "pending", method, None, now).await?;
+                        let mut metadata: Map<String, Value> =
+                            serde_json::from_str(&row.payment_processor_metadata)
+                                .unwrap_or_default();
+                        metadata.insert("intent_status".to_owned(), json!("requires_action"));
+                        metadata.insert("intent_client_secret".to_owned(), json!(client_secret));
+                        row.payment_processor_metadata = Value::Object(metadata).to_string();
+                    }
+                }
+            }
+        }
+    }
+
+    let (row, _) = service::save(app, txn, row, queued).await?;
+    if let Some(message) = declined {
+        return Err(ApiError::named(
+            StatusCode::BAD_REQUEST,
+            "PaymentError",
+            format!(
+                "The payment failed: {message} Please try again with a different payment method."
+            ),
+        ));
+    }
+    let mut shown = super::show_public(app, &row).await?;
+    // The answer to a confirmation says `confirmed` (the contract's constant), whatever the
+    // processor did since; the buyer's page reads the checkout again for the rest.
+    shown.base.status = CheckoutStatus::Confirmed;
+    Ok(CheckoutPublicConfirmed {
+        public: shown,
+        customer_session_token: None,
+    })
+}
+
+fn outcome_kind(outcome: &Outcome) -> &'static str {
+    match outcome {
+        Outcome::Succeeded { .. } => "payment.succeeded",
+        Outcome::Declined { .. } => "payment.failed",
+        Outcome::RequiresAction { .. } => "payment.requires_action",
+    }
+}
+
+fn unknown_method() -> MethodDetails {
+    MethodDetails {
+        kind: "card".to_owned(),
+        brand: "unknown".to_owned(),
+        last4: "0000".to_owned(),
+        exp_month: 1,
+        exp_year: 2000,
+        saved_as: None,
+    }
+}
+
+/// Records a charge attempt (or updates the one the processor already reported).
+async fn record_payment(
+    txn: &DatabaseTransaction,
+    row: &Model,
+    charge_id: &str,
+    status: &str,
+    method: &MethodDetails,
+    decline: Option<(&String, &String)>,
+    now: DateTime<Utc>,
+) -> ApiResult<crate::payments::entity::Model> {
+    use crate::payments::entity::Model as Payment;
+    let existing = crate::payments::store::by_processor_id(txn, TEST, charge_id).await?;
+    let payment = Payment {
+        id: existing.as_ref().map_or_else(Uuid::new_v4, |p| p.id),
+        created_at: existing.as_ref().map_or(now, |p| p.created_at),
+        modified_at: existing.as_ref().map(|_| now),
+        organization_id: row.organization_id,
+        processor: TEST.to_owned(),
+        processor_id: charge_id.to_owned(),
+        status: status.to_owned(),
+        amount: row.total_amount,
+        currency: row.currency.clone(),
+        method: method.kind.clone(),
+        method_metadata: json!({
+            "brand": method.brand,
+            "last4": method.last4,
+            "exp_month": method.exp_month,
+            "exp_year": method.exp_year,
+        })
+        .to_string(),
+        trigger: Some("purchase".to_owned()),
+        decline_reason: decline.map(|(code, _)| code.clone()),
+        decline_message: decline.map(|(_, message)| message.clone()),
+        processor_metadata: json!({"charge_id": charge_id}).to_string(),
+        checkout_id: Some(row.id),
+        order_id: existing.as_ref().and_then(|p| p.order_id),
+        customer_id: row.customer_id,
+        payment_method_id: None,
+    };
+    Ok(match existing {
+        Some(_) => crate::payments::store::update(txn, payment).await?,
+        None => crate::payments::store::insert(txn, payment).await?,
+    })
+}
+
+/// The checkout's purchase succeeded: its paid order (once: a checkout that already has
+/// one is left as it is), the payment linked to it, the payment method saved for a
+/// recurring product, the checkout `succeeded`. Returns how many events were queued.
+pub async fn succeed(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    row: &mut Model,
+    offers: &Offers,
+    payment: Option<(crate::payments::entity::Model, &MethodDetails)>,
+) -> ApiResult<usize> {
+    let now = app.clock.now();
+    if crate::orders::of_checkout(txn, row.id).await?.is_some() {
+        return Ok(0);
+    }
+    let offer = offers.of(row.id);
+    let product = row
+        .product_id
+        .and_then(|id| offer.product(id))
+        .ok_or_else(service::not_found)?;
+    let customer_id = row.customer_id.ok_or_else(service::not_found)?;
+    let (order, queued) = crate::orders::service::record_paid(
+        txn,
+        crate::orders::service::Purchase {
+            organization_id: row.organization_id,
+            customer_id,
+            checkout_id: row.id,
+            product_id: product.base.id,
+            product_name: &product.base.name,
+            product_price_id: row.product_price_id,
+            subtotal_amount: row.amount,
+            discount_amount: row.discount_amount,
+            net_amount: row.net_amount,
+            tax_amount: row.tax_amount.unwrap_or(0),
+            total_amount: row.total_amount,
+            currency: &row.currency,
+            seats: row.seats,
+            units: row.units,
+            discount_id: row.discount_id,
+            billing_name: row
+                .customer_billing_name
+                .clone()
+                .or_else(|| row.customer_name.clone()),
+            billing_address: row.customer_billing_address.clone(),
+            metadata: row.metadata.clone(),
+            custom_field_data: row.custom_field_data.clone(),
+            now,
+        },
+    )
+    .await?;
+    if let Some((mut payment, method)) = payment {
+        payment.order_id = Some(order.id);
+        if let Some(saved_as) = &method.saved_as {
+            let saved = crate::payments::store::save_method(
+                txn,
+                crate::payments::entity::method::Model {
+                    id: Uuid::new_v4(),
+                    created_at: now,
+                    modified_at: None,
+                    organization_id: row.organization_id,
+                    customer_id,
+                    processor: payment.processor.clone(),
+                    processor_id: saved_as.clone(),
+                    kind: method.kind.clone(),
+                    method_metadata: payment.method_metadata.clone(),
+                    deleted_at: None,
+                },
+            )
+            .await?;
+            payment.payment_method_id = Some(saved.id);
+        }
+        crate::payments::store::update(txn, payment).await?;
+    }
+    row.status = CheckoutStatus::Succeeded.as_str().to_owned();
+    Ok(queued)
+}

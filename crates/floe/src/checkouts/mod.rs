@@ -1,0 +1,67 @@
+//! Checkouts: a purchase in progress. The merchant creates one for some products; the
+//! buyer, holding its client secret, fills it in and confirms it; the payment processor's
+//! outcome makes the paid order. Totals come from `pricing::totals` alone.
+
+pub mod confirm;
+mod entity;
+pub mod expiry;
+mod offer;
+mod present;
+mod routes;
+pub mod schema;
+pub mod service;
+mod store;
+
+use crate::app::AppState;
+use crate::http::ApiResult;
+use crate::http::routes::Routes;
+
+pub use entity::Model as CheckoutRow;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/checkouts", routes::list)
+        .post("/v1/checkouts", routes::create)
+        .get("/v1/checkouts/{id}", routes::get)
+        .patch("/v1/checkouts/{id}", routes::update)
+        .get("/v1/checkouts/client/{client_secret}", routes::client_get)
+        .patch(
+            "/v1/checkouts/client/{client_secret}",
+            routes::client_update,
+        )
+        .post(
+            "/v1/checkouts/client/{client_secret}/confirm",
+            routes::client_confirm,
+        )
+}
+
+/// The checkout a client secret opens: 404 when there is none, 410 past its expiry.
+pub async fn by_client_secret(app: &AppState, client_secret: &str) -> ApiResult<CheckoutRow> {
+    let row = store::by_client_secret((&app.reader).into(), client_secret)
+        .await?
+        .ok_or_else(service::not_found)?;
+    if row.expires_at <= app.clock.now() {
+        return Err(confirm::expired());
+    }
+    Ok(row)
+}
+
+/// `row` as its buyer sees it.
+pub async fn show_public(app: &AppState, row: &CheckoutRow) -> ApiResult<schema::CheckoutPublic> {
+    let offers = offer::Offers::load(
+        (&app.reader).into(),
+        app.storage.as_ref(),
+        row.organization_id,
+        std::slice::from_ref(row),
+    )
+    .await?;
+    let organization = crate::organizations::read(&app.db, row.organization_id)
+        .await?
+        .ok_or_else(service::not_found)?;
+    Ok(present::public(
+        &app.config.public_url,
+        row,
+        &offers,
+        &organization,
+    ))
+}

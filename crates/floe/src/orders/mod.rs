@@ -1,0 +1,28 @@
+//! Orders: what a customer bought and paid for (a purchase from a checkout so far;
+//! subscription cycles next), with their lines, invoice numbers and billing details.
+
+mod entity;
+mod present;
+mod routes;
+pub mod schema;
+pub mod service;
+mod store;
+
+use crate::http::routes::Routes;
+
+pub use entity::Model as OrderRow;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/orders", routes::list)
+        .get("/v1/orders/{id}", routes::get)
+        .patch("/v1/orders/{id}", routes::update)
+}
+
+/// The order a checkout made, if any (in `txn`).
+pub async fn of_checkout(
+    txn: &impl sea_orm::ConnectionTrait,
+    checkout_id: uuid::Uuid,
+) -> Result<Option<OrderRow>, sea_orm::DbErr> {
+    store::by_checkout(txn, checkout_id).await
+}

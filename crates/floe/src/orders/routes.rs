@@ -1,0 +1,108 @@
+//! Handlers of the orders API.
+
+use axum::extract::State;
+
+use super::schema::{Order, OrderSortProperty, OrderUpdate};
+use super::{present, service, store};
+use crate::app::AppState;
+use crate::auth::{Authorized, RequiredScopes, Scope};
+use crate::http::pagination::Direction;
+use crate::http::{ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
+
+/// `orders:read`.
+pub struct OrdersRead;
+
+impl RequiredScopes for OrdersRead {
+    const SCOPES: &'static [Scope] = &[Scope::OrdersRead];
+}
+
+/// `orders:write`.
+pub struct OrdersWrite;
+
+impl RequiredScopes for OrdersWrite {
+    const SCOPES: &'static [Scope] = &[Scope::OrdersWrite];
+}
+
+/// `orders:list`.
+pub async fn list(
+    auth: Authorized<OrdersRead>,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<Order>>> {
+    let pagination = Pagination::from_query(&query)?;
+    let sorting = query.sorting(&[(OrderSortProperty::CreatedAt, Direction::Descending)])?;
+    let mut filter = store::ListFilter {
+        product_ids: query.uuids("product_id")?,
+        billing_types: query.enums("product_billing_type")?,
+        discount_ids: query.uuids("discount_id")?,
+        customer_ids: query.uuids("customer_id")?,
+        checkout_ids: query.uuids("checkout_id")?,
+        subscription_ids: query.uuids("subscription_id")?,
+        statuses: query.enums("status")?,
+        created_after: query.datetime("created_after")?,
+        created_before: query.datetime("created_before")?,
+        metadata: crate::metadata::query_filter(&query)?,
+    };
+    let external: Vec<String> = query
+        .all("external_customer_id")
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
+    if !query.allows_organization(auth.organization_id)? {
+        return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
+    }
+    if !external.is_empty() {
+        let named: Vec<_> =
+            crate::customers::find_many(&app.reader, auth.organization_id, &[], &external)
+                .await?
+                .into_iter()
+                .map(|customer| customer.id)
+                .collect();
+        filter.customer_ids = Some(match filter.customer_ids {
+            Some(given) => given.into_iter().filter(|id| named.contains(id)).collect(),
+            None => named,
+        });
+    }
+    let (rows, total) = store::list(
+        &app.reader,
+        auth.organization_id,
+        &filter,
+        &sorting,
+        pagination,
+    )
+    .await?;
+    let orders = present::orders((&app.reader).into(), auth.organization_id, &rows).await?;
+    Ok(axum::Json(ListResource::new(orders, total, pagination)))
+}
+
+/// `orders:get`.
+pub async fn get(
+    auth: Authorized<OrdersRead>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<Order>> {
+    let row = store::get((&app.reader).into(), auth.organization_id, id)
+        .await?
+        .ok_or_else(service::not_found)?;
+    present::orders(
+        (&app.reader).into(),
+        auth.organization_id,
+        std::slice::from_ref(&row),
+    )
+    .await?
+    .pop()
+    .map(axum::Json)
+    .ok_or_else(service::not_found)
+}
+
+/// `orders:update`.
+pub async fn update(
+    auth: Authorized<OrdersWrite>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    Json(body): Json<OrderUpdate>,
+) -> ApiResult<axum::Json<Order>> {
+    Ok(axum::Json(
+        service::update(&app, auth.organization_id, id, body).await?,
+    ))
+}

@@ -1,0 +1,258 @@
+//! Recording orders: a paid purchase from a checkout (the order, its line, its invoice
+//! number and the `order.created` / `order.paid` events, in the caller's transaction),
+//! and the billing details a merchant may correct.
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::entity::{Model, item};
+use super::present;
+use super::schema::{Order, OrderStatus, OrderUpdate};
+use super::store;
+use crate::app::AppState;
+use crate::http::{ApiError, ApiResult, Loc, Validator};
+use crate::webhooks::EventType;
+
+pub(super) fn not_found() -> ApiError {
+    ApiError::ResourceNotFound("Order not found.".to_owned())
+}
+
+/// Takes the next value of the organization's counter `name` (1, 2, …) in `txn`: one
+/// statement that creates or increments the row, so two orders never share a number.
+pub async fn next_in_sequence(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    name: &str,
+) -> Result<i64, DbErr> {
+    let table = Alias::new("counters");
+    let value = Alias::new("value");
+    let statement = Query::insert()
+        .into_table(table.clone())
+        .columns([
+            Alias::new("organization_id"),
+            Alias::new("name"),
+            value.clone(),
+        ])
+        .values_panic([organization_id.into(), name.into(), 1i64.into()])
+        .on_conflict(
+            OnConflict::columns([Alias::new("organization_id"), Alias::new("name")])
+                .value(value.clone(), Expr::col((table, value.clone())).add(1))
+                .to_owned(),
+        )
+        .returning_col(value)
+        .to_owned();
+    let row = txn
+        .query_one(&statement)
+        .await?
+        .ok_or_else(|| DbErr::Custom("the counter returned no row".to_owned()))?;
+    row.try_get::<i64>("", "value")
+}
+
+/// An organization's invoice numbers: its slug in capitals, then a running number
+/// (`ACME-0001`).
+async fn next_invoice_number(
+    txn: &DatabaseTransaction,
+    organization_id: Uuid,
+) -> ApiResult<(i64, String)> {
+    let sequence = next_in_sequence(txn, organization_id, "invoice").await?;
+    let slug = crate::organizations::read(txn, organization_id)
+        .await?
+        .map(|o| o.slug.to_uppercase())
+        .unwrap_or_else(|| "FLOE".to_owned());
+    Ok((sequence, format!("{slug}-{sequence:04}")))
+}
+
+/// A purchase to record as a paid order.
+pub struct Purchase<'a> {
+    pub organization_id: Uuid,
+    pub customer_id: Uuid,
+    pub checkout_id: Uuid,
+    pub product_id: Uuid,
+    pub product_name: &'a str,
+    pub product_price_id: Option<Uuid>,
+    pub subtotal_amount: i64,
+    pub discount_amount: i64,
+    pub net_amount: i64,
+    pub tax_amount: i64,
+    pub total_amount: i64,
+    pub currency: &'a str,
+    pub seats: Option<i64>,
+    pub units: Option<i64>,
+    pub discount_id: Option<Uuid>,
+    pub billing_name: Option<String>,
+    pub billing_address: Option<String>,
+    pub metadata: String,
+    pub custom_field_data: String,
+    pub now: DateTime<Utc>,
+}
+
+/// Records `purchase` as a paid order in `txn` with its line and invoice number, and
+/// queues `order.created` and `order.paid`. The unique index on the checkout makes a second
+/// recording of the same checkout fail instead of paying twice.
+pub async fn record_paid(
+    txn: &DatabaseTransaction,
+    purchase: Purchase<'_>,
+) -> ApiResult<(Order, usize)> {
+    let (sequence, number) = next_invoice_number(txn, purchase.organization_id).await?;
+    let row = Model {
+        id: Uuid::new_v4(),
+        created_at: purchase.now,
+        modified_at: None,
+        organization_id: purchase.organization_id,
+        status: OrderStatus::Paid.as_str().to_owned(),
+        subtotal_amount: purchase.subtotal_amount,
+        discount_amount: purchase.discount_amount,
+        net_amount: purchase.net_amount,
+        tax_amount: purchase.tax_amount,
+        total_amount: purchase.total_amount,
+        applied_balance_amount: 0,
+        refunded_amount: 0,
+        refunded_tax_amount: 0,
+        platform_fee_amount: 0,
+        currency: purchase.currency.to_owned(),
+        billing_reason: "purchase".to_owned(),
+        billing_name: purchase.billing_name,
+        billing_address: purchase.billing_address,
+        invoice_sequence: Some(sequence),
+        invoice_number: Some(number),
+        is_invoice_generated: false,
+        seats: purchase.seats,
+        units: purchase.units,
+        customer_id: purchase.customer_id,
+        product_id: Some(purchase.product_id),
+        discount_id: purchase.discount_id,
+        subscription_id: None,
+        checkout_id: Some(purchase.checkout_id),
+        description: purchase.product_name.to_owned(),
+        metadata: purchase.metadata,
+        custom_field_data: purchase.custom_field_data,
+        next_payment_attempt_at: None,
+        paid_at: Some(purchase.now),
+        grants_done_at: None,
+    };
+    let row = store::insert(txn, row).await?;
+    let label = match purchase.seats {
+        Some(seats) => format!("{} ({seats} seats)", purchase.product_name),
+        None => purchase.product_name.to_owned(),
+    };
+    store::insert_item(
+        txn,
+        item::Model {
+            id: Uuid::new_v4(),
+            created_at: purchase.now,
+            modified_at: None,
+            order_id: row.id,
+            position: 0,
+            label,
+            amount: purchase.subtotal_amount,
+            tax_amount: purchase.tax_amount,
+            proration: false,
+            product_price_id: purchase.product_price_id,
+            start_timestamp: None,
+            end_timestamp: None,
+        },
+    )
+    .await?;
+    let order = show(txn, &row).await?;
+    let endpoints = crate::webhooks::outbox::Endpoints::of(txn, row.organization_id).await?;
+    let mut queued = 0;
+    for kind in [EventType::OrderCreated, EventType::OrderPaid] {
+        queued += crate::webhooks::outbox::emit_to(
+            txn,
+            &endpoints,
+            row.organization_id,
+            kind,
+            &order,
+            purchase.now,
+        )
+        .await?;
+    }
+    Ok((order, queued))
+}
+
+async fn show(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Order> {
+    present::orders(txn.into(), row.organization_id, std::slice::from_ref(row))
+        .await?
+        .pop()
+        .ok_or_else(not_found)
+}
+
+/// `orders:update`: the billing name and the address lines (not the country or state, which
+/// decided the tax).
+pub async fn update(
+    app: &AppState,
+    organization_id: Uuid,
+    id: Uuid,
+    patch: OrderUpdate,
+) -> ApiResult<Order> {
+    let txn = crate::db::begin_write(&app.db).await?;
+    let mut row = store::get((&txn).into(), organization_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    let before = row.clone();
+    if let Some(name) = patch.billing_name {
+        row.billing_name = name;
+    }
+    if let Some(address) = patch.billing_address {
+        let mut validator = Validator::new();
+        let current: Option<crate::address::Address> = row
+            .billing_address
+            .as_deref()
+            .and_then(|text| serde_json::from_str(text).ok());
+        match (address, current) {
+            (Some(address), Some(current)) => {
+                if address.country != current.country || address.state != current.state {
+                    validator.push(
+                        Loc::body().key("billing_address"),
+                        "value_error",
+                        "Country and state cannot be changed.",
+                        json!(address),
+                    );
+                }
+                row.billing_address = Some(json!(address).to_string());
+            }
+            (Some(address), None) => {
+                address.check(&Loc::body().key("billing_address"), &mut validator);
+                row.billing_address = Some(json!(address).to_string());
+            }
+            (None, _) => row.billing_address = None,
+        }
+        validator.finish()?;
+    }
+    if row == before {
+        txn.commit().await?;
+        return show_read(app, organization_id, &row).await;
+    }
+    row.modified_at = Some(app.clock.now());
+    let row = store::update(&txn, row).await?;
+    let order = show(&txn, &row).await?;
+    let queued = crate::webhooks::emit(
+        &txn,
+        organization_id,
+        EventType::OrderUpdated,
+        &order,
+        app.clock.now(),
+    )
+    .await?;
+    app.nudge.commit(txn, queued).await?;
+    Ok(order)
+}
+
+async fn show_read(app: &AppState, organization_id: Uuid, row: &Model) -> ApiResult<Order> {
+    present::orders(
+        (&app.reader).into(),
+        organization_id,
+        std::slice::from_ref(row),
+    )
+    .await?
+    .pop()
+    .ok_or_else(not_found)
+}
+
+/// Metadata and custom field data are kept as given.
+pub fn object_text(map: &Map<String, Value>) -> String {
+    Value::Object(map.clone()).to_string()
+}

@@ -1,0 +1,57 @@
+//! The processors' events, recorded once. Whether an outcome arrives in the confirmation
+//! call or later by webhook, it is stored under the processor's ID for it; the unique key
+//! decides, so a replayed or duplicated event is recognised and applied no more than once.
+
+use chrono::{DateTime, Utc};
+use sea_orm::entity::prelude::*;
+use sea_orm::{ConnectionTrait, DbErr, SqlErr};
+
+#[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
+#[sea_orm(table_name = "processor_events")]
+pub struct Model {
+    #[sea_orm(primary_key, auto_increment = false)]
+    pub id: Uuid,
+    pub created_at: DateTimeUtc,
+    pub processor: String,
+    pub external_id: String,
+    pub kind: String,
+    pub payload: String,
+    pub applied_at: Option<DateTimeUtc>,
+    pub attempts: i64,
+    pub error: Option<String>,
+}
+
+#[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+pub enum Relation {}
+
+impl ActiveModelBehavior for ActiveModel {}
+
+/// Records an event in `txn`, applied at `now` (it is applied in the same transaction).
+/// `false` when the processor's event was recorded before: the caller applies nothing.
+pub async fn record_once(
+    txn: &impl ConnectionTrait,
+    processor: &str,
+    external_id: &str,
+    kind: &str,
+    payload: &serde_json::Value,
+    now: DateTime<Utc>,
+) -> Result<bool, DbErr> {
+    let row = Model {
+        id: Uuid::new_v4(),
+        created_at: now,
+        processor: processor.to_owned(),
+        external_id: external_id.to_owned(),
+        kind: kind.to_owned(),
+        payload: payload.to_string(),
+        applied_at: Some(now),
+        attempts: 1,
+        error: None,
+    };
+    match crate::db::rows::insert::<Entity>(txn, row).await {
+        Ok(_) => Ok(true),
+        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
+            Ok(false)
+        }
+        Err(error) => Err(error),
+    }
+}
