@@ -32,3 +32,23 @@ pub async fn products_in_use(
         .into_iter()
         .collect())
 }
+
+/// Whether `id` is a live discount of `organization_id`, one that may be named anew.
+pub async fn exists(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(store::get(db, organization_id, id).await?.is_some())
+}
+
+/// Discounts of `organization_id` by ID, deleted ones included (records keep naming theirs),
+/// as the API shows them.
+pub async fn read_many(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> crate::http::ApiResult<Vec<schema::Discount>> {
+    let rows = store::by_ids_with_deleted(db, organization_id, ids).await?;
+    service::present(db, organization_id, &rows).await
+}

@@ -23,6 +23,15 @@ pub async fn get(db: Reads<'_>, organization_id: Uuid, id: Uuid) -> Result<Optio
         .await
 }
 
+pub async fn by_ids_with_deleted(
+    db: Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    let select = Entity::find().filter(Column::OrganizationId.eq(organization_id));
+    db.among(select, Column::Id, ids).await
+}
+
 pub async fn list(
     db: &ReadConnection,
     organization_id: Uuid,

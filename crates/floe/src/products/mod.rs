@@ -54,3 +54,16 @@ pub async fn bases(
         .map(schema::ProductBase::from_row)
         .collect())
 }
+
+/// The products of `organization_id` among `ids` that are not deleted (archived ones
+/// included), as the API shows them, in any order; a fixed number of queries whatever the
+/// number of IDs.
+pub async fn read_many(
+    db: crate::db::Reads<'_>,
+    storage: &dyn crate::storage::ObjectStorage,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<schema::Product>, sea_orm::DbErr> {
+    let rows = store::live_many(db, organization_id, ids).await?;
+    present::products(db, storage, organization_id, &rows).await
+}
