@@ -168,6 +168,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::benefits::routes())
         .merge(crate::products::routes())
         .merge(crate::discounts::routes())
+        .merge(crate::checkout_links::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the
