@@ -28,6 +28,7 @@ PATH_IDS = {
     ("/v1/benefits/", "id"): ("benefit", "id"),
     ("/v1/products/", "id"): ("product", "id"),
     ("/v1/discounts/", "id"): ("discount", "id"),
+    ("/v1/checkout-links/", "id"): ("checkout_link", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -253,6 +254,15 @@ def make_discount(t):
     }))
 
 
+def make_checkout_link(t):
+    """A link offering the tenant's product with its discount: what another organization
+    must not reach through it."""
+    return ok(t.http.post("/v1/checkout-links/", json={
+        "payment_processor": "stripe", "products": [t.need("product")["id"]], "discount_id": t.need("discount")["id"],
+        "label": f"{t.slug[:40]} link", "success_url": "https://example.com/thanks", "metadata": {"sweep": t.slug},
+    }))
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -293,6 +303,7 @@ KINDS = {
     "benefit": Kind(make_benefit, getter("/v1/benefits/{id}")),
     "product": Kind(make_product, getter("/v1/products/{id}")),
     "discount": Kind(make_discount, getter("/v1/discounts/{id}")),
+    "checkout_link": Kind(make_checkout_link, getter("/v1/checkout-links/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 
