@@ -181,6 +181,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::checkouts::routes())
         .merge(crate::orders::routes())
         .merge(crate::payments::routes())
+        .merge(crate::checkout_links::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the
@@ -205,6 +206,7 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
         .nest("/api", api)
         .route("/healthz", get(healthz))
         .route("/{version}/openapi.json", get(openapi::serve))
+        .merge(crate::checkouts::pages())
         .with_state(state)
         .merge(storage_routes)
         .fallback(not_found)

@@ -77,6 +77,13 @@ def _sdk_additions(spec):
     # server could satisfy it. The SDK reads it as a union (the first shape that fits).
     discount = schemas["Discount"]
     discount["anyOf"] = discount.pop("oneOf")
+    # The same four shapes, as a checkout link shows its discount.
+    link_discount = schemas["CheckoutLink"]["properties"]["discount"]["anyOf"][0]
+    link_discount["anyOf"] = link_discount.pop("oneOf")
+    # `units` (preset units for unit-based prices) is required in the SDK's `CheckoutLink`.
+    link = schemas["CheckoutLink"]
+    link["properties"]["units"] = nullable({"type": "integer"})
+    link["required"].append("units")
     # `is_deletable` is required in the SDK's `Product`.
     product = schemas["Product"]
     product["properties"]["is_deletable"] = {"type": "boolean"}

@@ -375,3 +375,26 @@ def test_webhooks_are_typed_by_the_sdk(hooked):
         assert paid.data.status == "paid"
     finally:
         receiver.stop()
+
+
+def test_a_checkout_link_opens_a_checkout(shop):
+    product = shop.product()
+    tenth = shop.polar.discounts.create(type="percentage", name="Tenth", duration="once", basis_points=1000)
+    link = shop.polar.checkout_links.create(payment_processor="stripe", products=[product.id], discount_id=tenth.id,
+                                            success_url="https://shop.example/done", metadata={"from": "link"})
+    assert link.url == f"{shop.server.url}/v1/checkout-links/{link.client_secret}/redirect"
+    opened = httpx.get(link.url + "?customer_email=link@example.com", follow_redirects=False)
+    assert opened.status_code == 307
+    client_secret = opened.headers["location"].rsplit("/", 1)[1]
+    assert opened.headers["location"] == f"{shop.server.url}/checkout/{client_secret}"
+    checkout = shop.buyer.checkouts.client_get(client_secret)
+    assert (checkout.product_id, checkout.discount_id, checkout.total_amount) == (product.id, tenth.id, 1710)
+    assert checkout.customer_email == "link@example.com" and checkout.success_url == "https://shop.example/done"
+    assert shop.polar.checkouts.get(checkout.id).metadata == {"from": "link"}
+    # Each opening is a new checkout; a discount gone since is dropped, not refused.
+    shop.polar.discounts.delete(tenth.id)
+    again = httpx.get(link.url, follow_redirects=False)
+    assert again.status_code == 307 and again.headers["location"] != opened.headers["location"]
+    second = shop.buyer.checkouts.client_get(again.headers["location"].rsplit("/", 1)[1])
+    assert second.discount_id is None and second.total_amount == 1900
+    assert httpx.get(f"{shop.server.url}/v1/checkout-links/polar_cl_nope/redirect").status_code == 404

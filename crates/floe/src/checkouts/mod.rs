@@ -5,6 +5,7 @@
 pub mod confirm;
 mod entity;
 pub mod expiry;
+mod links;
 mod offer;
 mod present;
 mod routes;
@@ -33,6 +34,14 @@ pub fn routes() -> Routes {
             "/v1/checkouts/client/{client_secret}/confirm",
             routes::client_confirm,
         )
+}
+
+/// The buyer-facing routes that are not API operations: opening a checkout link.
+pub fn pages() -> axum::Router<AppState> {
+    axum::Router::new().route(
+        "/v1/checkout-links/{client_secret}/redirect",
+        axum::routing::get(links::redirect),
+    )
 }
 
 /// The checkout a client secret opens: 404 when there is none, 410 past its expiry.

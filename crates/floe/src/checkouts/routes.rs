@@ -80,7 +80,14 @@ pub async fn create(
     State(app): State<AppState>,
     body: JsonWithText<CheckoutCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<Checkout>)> {
-    let checkout = service::create(&app, auth.organization_id, body.value, &body.text).await?;
+    let checkout = service::create(
+        &app,
+        auth.organization_id,
+        body.value,
+        &body.text,
+        service::Origin::Api,
+    )
+    .await?;
     Ok((StatusCode::CREATED, axum::Json(checkout)))
 }
 

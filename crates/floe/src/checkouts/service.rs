@@ -359,11 +359,22 @@ fn pick_currency(asked: Option<&str>, default: &str, offered: &[String]) -> Opti
         .cloned()
 }
 
+/// Where a new checkout comes from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Origin {
+    /// `checkouts:create`.
+    Api,
+    /// A checkout link opened by a buyer: its discount is dropped rather than refused when
+    /// it no longer applies (the link outlives it).
+    Link(Uuid),
+}
+
 pub async fn create(
     app: &AppState,
     organization_id: Uuid,
     body: CheckoutCreate,
     raw: &[u8],
+    origin: Origin,
 ) -> ApiResult<Checkout> {
     let now = app.clock.now();
     let mut validator = Validator::new();
@@ -668,7 +679,10 @@ pub async fn create(
         customer_metadata: crate::metadata::to_text(&customer_metadata),
         custom_field_data: "{}".to_owned(),
         subscription_id: body.subscription_id,
-        checkout_link_id: None,
+        checkout_link_id: match origin {
+            Origin::Link(id) => Some(id),
+            Origin::Api => None,
+        },
         confirm_attempts: "[]".to_owned(),
     };
     // A known customer's own external ID wins over one given beside it.
@@ -716,8 +730,8 @@ pub async fn create(
     row.custom_field_data = Value::Object(data).to_string();
     validator.finish()?;
     let discount = match body.discount_id {
-        Some(discount_id) => Some(
-            applicable_discount(
+        Some(discount_id) => {
+            let found = applicable_discount(
                 (&txn).into(),
                 &row,
                 &offer,
@@ -726,8 +740,13 @@ pub async fn create(
                 json!(discount_id),
                 now,
             )
-            .await?,
-        ),
+            .await;
+            match (found, origin) {
+                (Ok(discount), _) => Some(discount),
+                (Err(ApiError::Validation(_)), Origin::Link(_)) => None,
+                (Err(error), _) => return Err(error),
+            }
+        }
         None => None,
     };
     row.discount_id = discount.as_ref().map(|d| d.id);

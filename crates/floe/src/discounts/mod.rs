@@ -84,6 +84,15 @@ pub fn applies(
     started && not_ended && left && product && currency
 }
 
+/// Whether `id` is a live discount of `organization_id`, one that may be named anew.
+pub async fn exists(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<bool, sea_orm::DbErr> {
+    Ok(store::get(db, organization_id, id).await?.is_some())
+}
+
 /// Discounts of `organization_id` by ID, deleted ones included (records keep naming theirs),
 /// as the API shows them.
 pub async fn read_many(

@@ -32,6 +32,7 @@ PATH_IDS = {
     ("/v1/checkouts/client/", "client_secret"): ("checkout", "client_secret"),
     ("/v1/orders/", "id"): ("order", "id"),
     ("/v1/payments/", "id"): ("payment", "id"),
+    ("/v1/checkout-links/", "id"): ("checkout_link", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -260,7 +261,7 @@ def make_discount(t):
 
 
 def make_checkout(t):
-    return ok(t.http.post("/v1/checkouts/", json={"products": [t.resources["product"]["id"]]}))
+    return ok(t.http.post("/v1/checkouts/", json={"products": [t.need("product")["id"]]}))
 
 
 def make_order(t):
@@ -275,7 +276,16 @@ def make_order(t):
 
 
 def make_payment(t):
-    return ok(t.http.get("/v1/payments/", params={"order_id": t.resources["order"]["id"]}))["items"][0]
+    return ok(t.http.get("/v1/payments/", params={"order_id": t.need("order")["id"]}))["items"][0]
+
+
+def make_checkout_link(t):
+    """A link offering the tenant's product with its discount: what another organization
+    must not reach through it."""
+    return ok(t.http.post("/v1/checkout-links/", json={
+        "payment_processor": "stripe", "products": [t.need("product")["id"]], "discount_id": t.need("discount")["id"],
+        "label": f"{t.slug[:40]} link", "success_url": "https://example.com/thanks", "metadata": {"sweep": t.slug},
+    }))
 
 
 def read_webhook_event(t, event):
@@ -321,6 +331,7 @@ KINDS = {
     "checkout": Kind(make_checkout, getter("/v1/checkouts/{id}")),
     "order": Kind(make_order, getter("/v1/orders/{id}")),
     "payment": Kind(make_payment, getter("/v1/payments/{id}")),
+    "checkout_link": Kind(make_checkout_link, getter("/v1/checkout-links/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 
