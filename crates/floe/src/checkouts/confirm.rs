@@ -362,6 +362,22 @@ fn unknown_method() -> MethodDetails {
     }
 }
 
+/// The method a recorded payment used, as the processor described it.
+fn method_of(payment: &crate::payments::entity::Model) -> MethodDetails {
+    let stored: Map<String, Value> =
+        serde_json::from_str(&payment.method_metadata).unwrap_or_default();
+    let text = |key: &str| stored.get(key).and_then(Value::as_str).map(str::to_owned);
+    let number = |key: &str| stored.get(key).and_then(Value::as_i64).unwrap_or(0);
+    MethodDetails {
+        kind: payment.method.clone(),
+        brand: text("brand").unwrap_or_default(),
+        last4: text("last4").unwrap_or_default(),
+        exp_month: u32::try_from(number("exp_month")).unwrap_or(0),
+        exp_year: i32::try_from(number("exp_year")).unwrap_or(0),
+        saved_as: text("saved_as"),
+    }
+}
+
 /// Records a charge attempt (or updates the one the processor already reported).
 async fn record_payment(
     txn: &DatabaseTransaction,
@@ -390,6 +406,7 @@ async fn record_payment(
             "last4": method.last4,
             "exp_month": method.exp_month,
             "exp_year": method.exp_year,
+            "saved_as": method.saved_as,
         })
         .to_string(),
         trigger: Some("purchase".to_owned()),
@@ -481,4 +498,80 @@ pub async fn succeed(
     }
     row.status = CheckoutStatus::Succeeded.as_str().to_owned();
     Ok(queued)
+}
+
+/// The buyer answered the authentication step a charge asked for (3-D Secure, the test
+/// card 4000 0025 0000 3155): `approved` completes the charge, else it fails. Either way
+/// the outcome is a processor event of its own, recorded once: answering twice changes
+/// nothing more.
+pub async fn complete_authentication(
+    app: &AppState,
+    client_secret: &str,
+    approved: bool,
+) -> ApiResult<()> {
+    let now = app.clock.now();
+    let found = store::by_client_secret((&app.reader).into(), client_secret)
+        .await?
+        .ok_or_else(service::not_found)?;
+    let txn = crate::db::begin_write(&app.db).await?;
+    let mut row = store::lock(&txn, found.id)
+        .await?
+        .ok_or_else(service::not_found)?;
+    let pending = crate::payments::store::pending_of_checkout(&txn, row.id).await?;
+    let (Some(mut payment), true) = (pending, row.status == CheckoutStatus::Confirmed.as_str())
+    else {
+        txn.rollback().await?;
+        return Err(service::not_open(&row));
+    };
+    let kind = if approved {
+        "payment.succeeded"
+    } else {
+        "payment.failed"
+    };
+    let new = crate::payments::events::record_once(
+        &txn,
+        TEST,
+        &format!("{}:{kind}", payment.processor_id),
+        kind,
+        &json!({"charge_id": payment.processor_id, "authenticated": approved}),
+        now,
+    )
+    .await?;
+    if !new {
+        txn.rollback().await?;
+        return Ok(());
+    }
+    let mut metadata: Map<String, Value> =
+        serde_json::from_str(&row.payment_processor_metadata).unwrap_or_default();
+    let mut queued = 0;
+    if approved {
+        payment.status = "succeeded".to_owned();
+        payment.modified_at = Some(now);
+        let method = method_of(&payment);
+        let offers = Offers::load(
+            (&txn).into(),
+            app.storage.as_ref(),
+            row.organization_id,
+            std::slice::from_ref(&row),
+        )
+        .await?;
+        metadata.insert("intent_status".to_owned(), json!("succeeded"));
+        queued += succeed(app, &txn, &mut row, &offers, Some((payment, &method))).await?;
+    } else {
+        let message = "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
+        payment.status = "failed".to_owned();
+        payment.modified_at = Some(now);
+        payment.decline_reason = Some("authentication_failed".to_owned());
+        payment.decline_message = Some(message.to_owned());
+        crate::payments::store::update(&txn, payment).await?;
+        if let Some(discount_id) = row.discount_id {
+            crate::discounts::release_for_checkout(&txn, discount_id, row.id).await?;
+        }
+        metadata.insert("intent_status".to_owned(), json!("requires_payment_method"));
+        row.status = CheckoutStatus::Open.as_str().to_owned();
+        row.payment_error = Some(message.to_owned());
+    }
+    row.payment_processor_metadata = Value::Object(metadata).to_string();
+    service::save(app, txn, row, queued).await?;
+    Ok(())
 }

@@ -11,7 +11,7 @@ mod store;
 
 use crate::http::routes::Routes;
 
-pub use redemption::{NotRedeemable, redeem, release};
+pub use redemption::{NotRedeemable, redeem, release, release_for_checkout};
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -128,6 +128,23 @@ pub async fn release(txn: &impl ConnectionTrait, redemption_id: Uuid) -> Result<
     release_count(txn, found.discount_id).await
 }
 
+/// Gives back the redemption `checkout_id` took of `discount_id`, if it took one.
+pub async fn release_for_checkout(
+    txn: &impl ConnectionTrait,
+    discount_id: Uuid,
+    checkout_id: Uuid,
+) -> Result<(), DbErr> {
+    let taken = redemption::Entity::find()
+        .filter(redemption::Column::DiscountId.eq(discount_id))
+        .filter(redemption::Column::CheckoutId.eq(checkout_id))
+        .one(txn)
+        .await?;
+    match taken {
+        Some(taken) => release(txn, taken.id).await,
+        None => Ok(()),
+    }
+}
+
 async fn release_count(txn: &impl ConnectionTrait, discount_id: Uuid) -> Result<(), DbErr> {
     Entity::update_many()
         .col_expr(

@@ -78,6 +78,19 @@ pub async fn by_processor_id(
         .await
 }
 
+/// The charge of `checkout_id` waiting for the buyer (an authentication step), in `txn`.
+pub async fn pending_of_checkout(
+    txn: &impl ConnectionTrait,
+    checkout_id: Uuid,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::CheckoutId.eq(checkout_id))
+        .filter(Column::Status.eq("pending"))
+        .order_by_desc(Column::CreatedAt)
+        .one(txn)
+        .await
+}
+
 pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
     crate::db::rows::insert::<Entity>(txn, row).await
 }
