@@ -48,6 +48,8 @@ pub struct AppState {
     pub nudge: webhooks::Nudge,
     /// Wakes this process's meter-rollup builder after a meter was created or changed.
     pub meter_builds: Arc<tokio::sync::Notify>,
+    /// Wakes this process's benefit-grant worker after an order was paid.
+    pub grants: Arc<tokio::sync::Notify>,
 }
 
 /// A server ready to accept connections.
@@ -99,6 +101,7 @@ impl Server {
             tokens: Arc::new(TokenCache::default()),
             nudge: webhooks::Nudge::default(),
             meter_builds: Arc::default(),
+            grants: Arc::default(),
         };
         let router = routes(state.clone(), storage_routes);
         Ok(Self { state, router })

@@ -324,6 +324,9 @@ pub async fn confirm(
     }
 
     let (row, _) = service::save(app, txn, row, queued).await?;
+    if row.status == CheckoutStatus::Succeeded.as_str() {
+        app.grants.notify_one();
+    }
     if let Some(message) = declined {
         return Err(ApiError::named(
             StatusCode::BAD_REQUEST,
@@ -573,5 +576,8 @@ pub async fn complete_authentication(
     }
     row.payment_processor_metadata = Value::Object(metadata).to_string();
     service::save(app, txn, row, queued).await?;
+    if approved {
+        app.grants.notify_one();
+    }
     Ok(())
 }
