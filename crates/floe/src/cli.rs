@@ -293,6 +293,19 @@ pub enum OrganizationCommand {
         #[arg(long)]
         slug: String,
     },
+    /// Turn on or off a feature only the operator controls (e.g.
+    /// `off_session_charges_enabled`, which `POST /v1/orders/` needs), and print the
+    /// organization as JSON.
+    Feature {
+        /// The organization's slug or ID.
+        #[arg(long)]
+        organization: String,
+        /// The feature's name, as in `feature_settings`.
+        #[arg(long)]
+        name: String,
+        #[arg(long, action = clap::ArgAction::Set)]
+        enabled: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -373,6 +386,19 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let organization = organizations::service::create(&db, &clock, &name, &slug)
                 .await
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_stdout(&serde_json::to_string_pretty(&organization)?);
+            Ok(())
+        }
+        Command::Organization(OrganizationCommand::Feature {
+            organization,
+            name,
+            enabled,
+        }) => {
+            let db = db::connect(&database_url).await?;
+            let clock = crate::clock::Clock::default();
+            let organization =
+                organizations::service::set_feature(&db, &clock, &organization, &name, enabled)
+                    .await?;
             print_stdout(&serde_json::to_string_pretty(&organization)?);
             Ok(())
         }

@@ -1,6 +1,7 @@
 //! Orders: what a customer bought and paid for (a purchase from a checkout so far;
 //! subscription cycles next), with their lines, invoice numbers and billing details.
 
+mod drafts;
 mod entity;
 mod present;
 mod routes;
@@ -15,6 +16,8 @@ pub use entity::Model as OrderRow;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/v1/orders", routes::list)
+        .post("/v1/orders", routes::create)
+        .post("/v1/orders/{id}/finalize", routes::finalize)
         .get("/v1/orders/{id}", routes::get)
         .patch("/v1/orders/{id}", routes::update)
 }

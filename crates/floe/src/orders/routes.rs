@@ -106,3 +106,31 @@ pub async fn update(
         service::update(&app, auth.organization_id, id, body).await?,
     ))
 }
+
+/// `orders:create`: a draft order for an off-session charge.
+pub async fn create(
+    auth: Authorized<OrdersWrite>,
+    State(app): State<AppState>,
+    Json(body): Json<super::drafts::OrderCreate>,
+) -> ApiResult<(axum::http::StatusCode, axum::Json<Order>)> {
+    let order = super::drafts::create(&app, auth.organization_id, body).await?;
+    Ok((axum::http::StatusCode::CREATED, axum::Json(order)))
+}
+
+/// `orders:finalize`.
+pub async fn finalize(
+    auth: Authorized<OrdersWrite>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    body: axum::body::Bytes,
+) -> ApiResult<axum::Json<Order>> {
+    // The body is optional: none means the customer's last saved method.
+    let body = if body.iter().all(u8::is_ascii_whitespace) {
+        super::drafts::OrderFinalize::default()
+    } else {
+        crate::http::extract::parse_json(&body)?
+    };
+    Ok(axum::Json(
+        super::drafts::finalize(&app, auth.organization_id, id, body).await?,
+    ))
+}

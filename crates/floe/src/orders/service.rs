@@ -53,7 +53,7 @@ pub async fn next_in_sequence(
 
 /// An organization's invoice numbers: its slug in capitals, then a running number
 /// (`ACME-0001`).
-async fn next_invoice_number(
+pub(super) async fn next_invoice_number(
     txn: &DatabaseTransaction,
     organization_id: Uuid,
 ) -> ApiResult<(i64, String)> {
@@ -173,7 +173,7 @@ pub async fn record_paid(
     Ok((order, queued))
 }
 
-async fn show(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Order> {
+pub(super) async fn show(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Order> {
     present::orders(txn.into(), row.organization_id, std::slice::from_ref(row))
         .await?
         .pop()

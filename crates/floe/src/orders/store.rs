@@ -21,6 +21,16 @@ pub async fn get(db: Reads<'_>, organization_id: Uuid, id: Uuid) -> Result<Optio
     .await
 }
 
+/// The order `id` in a write transaction, locked until it ends on PostgreSQL (SQLite has
+/// one writer at a time).
+pub async fn lock(txn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    let mut select = Entity::find_by_id(id);
+    if txn.get_database_backend() == sea_orm::DbBackend::Postgres {
+        select = sea_orm::QuerySelect::lock_exclusive(select);
+    }
+    select.one(txn).await
+}
+
 pub async fn by_checkout(
     txn: &impl ConnectionTrait,
     checkout_id: Uuid,

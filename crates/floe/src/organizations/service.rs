@@ -318,3 +318,28 @@ mod tests {
         assert!(!is_valid_slug("ac me"));
     }
 }
+
+/// Turns a feature the operator controls on or off (those an organization cannot change
+/// through the API, such as `off_session_charges_enabled`). Unknown names are refused.
+pub async fn set_feature(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    key: &str,
+    name: &str,
+    enabled: bool,
+) -> anyhow::Result<Organization> {
+    let mut row = store::find_by_slug_or_id(db, key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organization {key}"))?;
+    let mut settings = Settings::parse(&row.settings);
+    let mut features = serde_json::to_value(&settings.feature_settings)?;
+    match features.get_mut(name) {
+        Some(flag @ Value::Bool(_)) => *flag = Value::Bool(enabled),
+        _ => anyhow::bail!("no such on/off feature: {name}"),
+    }
+    settings.feature_settings = serde_json::from_value(features)?;
+    row.settings = serde_json::to_string(&settings)?;
+    row.modified_at = Some(clock.now());
+    let row = store::update(db, row).await?;
+    Ok(Organization::from(row))
+}

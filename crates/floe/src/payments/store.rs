@@ -114,3 +114,22 @@ pub async fn save_method(
     }
     crate::db::rows::insert::<method::Entity>(txn, row).await
 }
+
+/// The saved payment method of `customer_id` to charge: `id` when given (it must be the
+/// customer's), else the one saved last.
+pub async fn method_of_customer(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    id: Option<Uuid>,
+) -> Result<Option<method::Model>, DbErr> {
+    let mut select = method::Entity::find()
+        .filter(method::Column::CustomerId.eq(customer_id))
+        .filter(method::Column::DeletedAt.is_null());
+    if let Some(id) = id {
+        select = select.filter(method::Column::Id.eq(id));
+    }
+    select
+        .order_by_desc(method::Column::CreatedAt)
+        .one(txn)
+        .await
+}
