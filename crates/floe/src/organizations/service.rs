@@ -303,22 +303,6 @@ fn is_valid_slug(slug: &str) -> bool {
         })
 }
 
-#[cfg(test)]
-mod tests {
-    use super::is_valid_slug;
-
-    #[test]
-    fn slugs() {
-        assert!(is_valid_slug("acme"));
-        assert!(is_valid_slug("acme-2"));
-        assert!(!is_valid_slug("ac"));
-        assert!(!is_valid_slug("Acme"));
-        assert!(!is_valid_slug("acme--x"));
-        assert!(!is_valid_slug("-acme"));
-        assert!(!is_valid_slug("ac me"));
-    }
-}
-
 /// Turns a feature the operator controls on or off (those an organization cannot change
 /// through the API, such as `off_session_charges_enabled`). Unknown names are refused.
 pub async fn set_feature(
@@ -342,4 +326,20 @@ pub async fn set_feature(
     row.modified_at = Some(clock.now());
     let row = store::update(db, row).await?;
     Ok(Organization::from(row))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_valid_slug;
+
+    #[test]
+    fn slugs() {
+        assert!(is_valid_slug("acme"));
+        assert!(is_valid_slug("acme-2"));
+        assert!(!is_valid_slug("ac"));
+        assert!(!is_valid_slug("Acme"));
+        assert!(!is_valid_slug("acme--x"));
+        assert!(!is_valid_slug("-acme"));
+        assert!(!is_valid_slug("ac me"));
+    }
 }
