@@ -191,6 +191,13 @@ pub struct ServeArgs {
     #[arg(long, env = "FLOE_UPLOAD_MAX_AGE", default_value_t = 86_400)]
     pub upload_max_age: u64,
     /// Seconds between two runs of the background sweep.
+    /// Stripe's API base URL (for organizations that use Stripe; tests point it at a fake).
+    #[arg(
+        long,
+        env = "FLOE_STRIPE_API_BASE",
+        default_value = "https://api.stripe.com"
+    )]
+    pub stripe_api_base: String,
     #[arg(long, env = "FLOE_SWEEP_INTERVAL", default_value_t = 600)]
     pub sweep_interval: u64,
     /// Seconds an API request may take before it is answered with 408.
@@ -306,6 +313,24 @@ pub enum OrganizationCommand {
         #[arg(long, action = clap::ArgAction::Set)]
         enabled: bool,
     },
+    /// Choose the payment processor of an organization's checkouts: `test` (built in, the
+    /// default) or `stripe` with the merchant's keys (sealed at rest with the server's
+    /// secret). Stripe's webhook endpoint for it is
+    /// `{public_url}/v1/integrations/stripe/webhook/{organization_id}`.
+    Processor {
+        /// The organization's slug or ID.
+        #[arg(long)]
+        organization: String,
+        /// `test` or `stripe`.
+        #[arg(long)]
+        processor: String,
+        #[arg(long, env = "FLOE_STRIPE_SECRET_KEY")]
+        stripe_secret_key: Option<String>,
+        #[arg(long, env = "FLOE_STRIPE_WEBHOOK_SECRET")]
+        stripe_webhook_secret: Option<String>,
+        #[arg(long)]
+        stripe_publishable_key: Option<String>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -370,6 +395,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 meter_build_page: args.meter_build_page.max(1),
                 storage: args.storage.resolve()?,
                 webhooks: args.webhooks.resolve()?,
+                stripe_api_base: args.stripe_api_base.trim_end_matches('/').to_owned(),
             };
             app::serve(config, listener).await
         }
@@ -400,6 +426,38 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 organizations::service::set_feature(&db, &clock, &organization, &name, enabled)
                     .await?;
             print_stdout(&serde_json::to_string_pretty(&organization)?);
+            Ok(())
+        }
+        Command::Organization(OrganizationCommand::Processor {
+            organization,
+            processor,
+            stripe_secret_key,
+            stripe_webhook_secret,
+            stripe_publishable_key,
+        }) => {
+            use crate::payments::accounts::{Account, StripeKeys};
+            let db = db::connect(&database_url).await?;
+            let secret = ServerSecret::load_or_create(&data_dir)?;
+            let found = organizations::store::find_by_slug_or_id(&db, &organization)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization {organization}"))?;
+            let account = match processor.as_str() {
+                "test" => Account::Test,
+                "stripe" => Account::Stripe(StripeKeys {
+                    secret_key: stripe_secret_key
+                        .ok_or_else(|| anyhow::anyhow!("--stripe-secret-key is required"))?,
+                    webhook_secret: stripe_webhook_secret
+                        .ok_or_else(|| anyhow::anyhow!("--stripe-webhook-secret is required"))?,
+                    publishable_key: stripe_publishable_key,
+                }),
+                other => anyhow::bail!("unknown processor {other}: `test` or `stripe`"),
+            };
+            crate::payments::accounts::set(&db, &secret, found.id, &account, chrono::Utc::now())
+                .await?;
+            print_stdout(&format!(
+                "{} now uses the {processor} processor",
+                found.slug
+            ));
             Ok(())
         }
         Command::Meter(command) => {

@@ -36,6 +36,8 @@ pub struct Config {
     pub storage: StorageConfig,
     /// How webhooks are delivered.
     pub webhooks: crate::webhooks::DeliveryConfig,
+    /// Where Stripe's API is (`https://api.stripe.com`; a local fake in tests).
+    pub stripe_api_base: String,
 }
 
 /// Where files live: under the data dir with floe as the endpoint, or in an S3-compatible

@@ -23,7 +23,9 @@ use super::store;
 use crate::app::AppState;
 use crate::discounts::NotRedeemable;
 use crate::http::{ApiError, ApiResult, Loc, Validator};
+use crate::payments::accounts::Account;
 use crate::payments::processor::{ChargeRequest, MethodDetails, Outcome, TEST, TestProcessor};
+use crate::payments::stripe::STRIPE;
 
 /// At most this many confirmations of one checkout a minute, and an hour.
 const PER_MINUTE: usize = 6;
@@ -190,7 +192,6 @@ pub async fn confirm(
 
     // The redemption is taken before the charge (so two buyers cannot both pay for the
     // last one) and given back if the charge fails.
-    let mut redemption = None;
     if let Some(discount) = &discount {
         match crate::discounts::redeem(
             &txn,
@@ -202,7 +203,7 @@ pub async fn confirm(
         )
         .await?
         {
-            Ok(id) => redemption = Some(id),
+            Ok(_) => {}
             Err(NotRedeemable::CustomerLimit) => {
                 return Err(ApiError::named(
                     StatusCode::FORBIDDEN,
@@ -225,116 +226,97 @@ pub async fn confirm(
     row.payment_error = None;
     let flags = Flags::of(&row);
     let attempt = Uuid::new_v4();
-    let outcome = if flags.is_payment_form_required {
-        let token = token.as_deref().unwrap_or_default();
-        let request = ChargeRequest {
-            // One charge per confirmation attempt (each is counted before it starts): a
-            // buyer who retries a declined card makes a new attempt, never a replay.
-            idempotency_key: format!("checkout:{}:attempt:{attempt}", row.id),
-            amount: if flags.is_payment_required {
-                row.total_amount
-            } else {
-                0
-            },
-            currency: &row.currency,
-            token,
-            save_method: product.base.is_recurring,
-            off_session: false,
-        };
-        match TestProcessor.charge(&request) {
-            Ok(outcome) => Some(outcome),
-            Err(unknown) => {
-                return Err(ApiError::named(
-                    StatusCode::BAD_REQUEST,
-                    "PaymentError",
-                    format!(
-                        "The payment failed: {unknown} Please try again with a different payment method."
-                    ),
-                ));
-            }
-        }
-    } else {
-        None
+    let account = crate::payments::accounts::of(&txn, &app.secret, row.organization_id).await?;
+    let payment_error = |detail: String| {
+        ApiError::named(
+            StatusCode::BAD_REQUEST,
+            "PaymentError",
+            format!(
+                "The payment failed: {detail} Please try again with a different payment method."
+            ),
+        )
     };
 
-    let mut declined = None;
-    match &outcome {
-        None => {
-            queued += succeed(app, &txn, &mut row, &offers, None).await?;
+    let (txn, mut row, outcome, processor) = match (&account, flags.is_payment_form_required) {
+        (_, false) => (txn, row, None, TEST),
+        (Account::Test, true) => {
+            let request = ChargeRequest {
+                // One charge per confirmation attempt (each is counted before it starts):
+                // a buyer who retries a declined card makes a new attempt, never a replay.
+                idempotency_key: format!("checkout:{}:attempt:{attempt}", row.id),
+                amount: if flags.is_payment_required {
+                    row.total_amount
+                } else {
+                    0
+                },
+                currency: &row.currency,
+                token: token.as_deref().unwrap_or_default(),
+                save_method: product.base.is_recurring,
+                off_session: false,
+            };
+            let outcome = TestProcessor
+                .charge(&request)
+                .map_err(|unknown| payment_error(unknown.to_string()))?;
+            (txn, row, Some(outcome), TEST)
         }
-        Some(outcome) => {
-            let new = crate::payments::events::record_once(
-                &txn,
-                TEST,
-                &format!("{}:{}", outcome.charge_id(), outcome_kind(outcome)),
-                outcome_kind(outcome),
-                &json!(outcome),
-                now,
+        (Account::Stripe(keys), true) => {
+            // Stripe is called between two transactions: the confirmation is committed
+            // first (so a crash leaves a `confirmed` checkout that Stripe's webhook
+            // completes), and no lock is held while Stripe answers.
+            let description = format!("{} — {}", row.organization_id, product.base.name);
+            let save_method = product.base.is_recurring;
+            let (row, _) = service::save(app, txn, row, queued).await?;
+            queued = 0;
+            let outcome = charge_with_stripe(
+                app,
+                keys,
+                &row,
+                &customer,
+                token.as_deref().unwrap_or_default(),
+                save_method,
+                &description,
+                attempt,
             )
-            .await?;
-            if new {
-                match outcome {
-                    Outcome::Succeeded { charge_id, method } => {
-                        let payment =
-                            record_payment(&txn, &row, charge_id, "succeeded", method, None, now)
+            .await;
+            let txn = crate::db::begin_write(&app.db).await?;
+            let mut locked = store::lock(&txn, row.id)
+                .await?
+                .ok_or_else(service::not_found)?;
+            let outcome = match outcome {
+                Ok(outcome) => outcome,
+                Err(failure) => {
+                    // Nothing was charged (or Stripe will tell by webhook): the checkout
+                    // opens again and the discount is given back.
+                    if locked.status == CheckoutStatus::Confirmed.as_str() {
+                        locked.status = CheckoutStatus::Open.as_str().to_owned();
+                        locked.payment_error =
+                            Some("The payment could not be processed.".to_owned());
+                        if let Some(discount_id) = locked.discount_id {
+                            crate::discounts::release_for_checkout(&txn, discount_id, locked.id)
                                 .await?;
-                        queued +=
-                            succeed(app, &txn, &mut row, &offers, Some((payment, method))).await?;
-                    }
-                    Outcome::Declined {
-                        charge_id,
-                        method,
-                        code,
-                        message,
-                    } => {
-                        let method = method.clone().unwrap_or_else(unknown_method);
-                        record_payment(
-                            &txn,
-                            &row,
-                            charge_id,
-                            "failed",
-                            &method,
-                            Some((code, message)),
-                            now,
-                        )
-                        .await?;
-                        if let Some(redemption) = redemption {
-                            crate::discounts::release(&txn, redemption).await?;
                         }
-                        row.status = CheckoutStatus::Open.as_str().to_owned();
-                        row.payment_error = Some(message.clone());
-                        declined = Some(message.clone());
+                        service::save(app, txn, locked, 0).await?;
                     }
-                    Outcome::RequiresAction {
-                        charge_id,
-                        method,
-                        client_secret,
-                    } => {
-                        record_payment(&txn, &row, charge_id, "pending", method, None, now).await?;
-                        let mut metadata: Map<String, Value> =
-                            serde_json::from_str(&row.payment_processor_metadata)
-                                .unwrap_or_default();
-                        metadata.insert("intent_status".to_owned(), json!("requires_action"));
-                        metadata.insert("intent_client_secret".to_owned(), json!(client_secret));
-                        row.payment_processor_metadata = Value::Object(metadata).to_string();
-                    }
+                    tracing::warn!(error = %failure, "a Stripe charge could not be made");
+                    return Err(payment_error(
+                        "the payment processor could not be reached.".to_owned(),
+                    ));
                 }
-            }
+            };
+            locked.customer_id = Some(customer.id);
+            (txn, locked, Some(outcome), STRIPE)
         }
-    }
+    };
 
+    let (applied, declined) =
+        apply_outcome(app, &txn, &mut row, outcome.as_ref(), processor).await?;
+    queued += applied;
     let (row, _) = service::save(app, txn, row, queued).await?;
     if row.status == CheckoutStatus::Succeeded.as_str() {
         app.grants.notify_one();
     }
     if let Some(message) = declined {
-        return Err(ApiError::named(
-            StatusCode::BAD_REQUEST,
-            "PaymentError",
-            format!(
-                "The payment failed: {message} Please try again with a different payment method."
-            ),
-        ));
+        return Err(payment_error(message));
     }
     let mut shown = super::show_public(app, &row).await?;
     // The answer to a confirmation says `confirmed` (the contract's constant), whatever the
@@ -344,6 +326,180 @@ pub async fn confirm(
         public: shown,
         customer_session_token: None,
     })
+}
+
+/// Charges the buyer's confirmation token with Stripe: the Stripe customer first (made
+/// once per floe customer), then a PaymentIntent confirmed at once.
+#[allow(clippy::too_many_arguments)]
+async fn charge_with_stripe(
+    app: &AppState,
+    keys: &crate::payments::accounts::StripeKeys,
+    row: &Model,
+    customer: &crate::customers::CustomerRow,
+    token: &str,
+    save_method: bool,
+    description: &str,
+    attempt: Uuid,
+) -> Result<Outcome, crate::payments::stripe::Failure> {
+    let stripe =
+        crate::payments::stripe::Client::new(&app.config.stripe_api_base, &keys.secret_key);
+    let known = crate::payments::accounts::processor_customer(&app.db, customer.id, STRIPE)
+        .await
+        .map_err(|e| crate::payments::stripe::Failure(e.to_string()))?;
+    let customer_ref = match known {
+        Some(known) => known,
+        None => {
+            let made = stripe
+                .create_customer(
+                    customer.email.as_deref(),
+                    customer.name.as_deref(),
+                    &customer.id.to_string(),
+                )
+                .await?;
+            let remembered = crate::payments::accounts::remember_customer(
+                &app.db,
+                customer.id,
+                STRIPE,
+                &made,
+                app.clock.now(),
+            )
+            .await;
+            if let Err(error) = remembered {
+                tracing::warn!(%error, "the Stripe customer could not be remembered");
+            }
+            made
+        }
+    };
+    let flags = Flags::of(row);
+    stripe
+        .charge(&crate::payments::stripe::Charge {
+            idempotency_key: &format!("floe-checkout-{}-{attempt}", row.id),
+            amount: if flags.is_payment_required {
+                row.total_amount
+            } else {
+                0
+            },
+            currency: &row.currency,
+            customer: &customer_ref,
+            token,
+            save_method,
+            off_session: false,
+            description,
+            return_url: &format!(
+                "{}/confirmation",
+                super::present::page_url(&app.config.public_url, &row.client_secret)
+            ),
+            metadata: json!({
+                "organization_id": row.organization_id.to_string(),
+                "checkout_id": row.id.to_string(),
+                "type": "product",
+            }),
+        })
+        .await
+}
+
+/// Applies a processor's outcome for the checkout `row` (locked in `txn`), once: the event
+/// is recorded under the processor's ID for it, so the confirmation's own answer and the
+/// processor's webhook for the same charge apply it a single time, in either order. A
+/// success pays (the payment, the order, the saved method); a decline records the failed
+/// payment, reopens the checkout with the processor's message and gives the discount back
+/// (returned, for the caller to answer with); an authentication step leaves the checkout
+/// `confirmed` with what the buyer's page needs. No outcome: a free purchase, paid at once.
+pub async fn apply_outcome(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    row: &mut Model,
+    outcome: Option<&Outcome>,
+    processor: &str,
+) -> ApiResult<(usize, Option<String>)> {
+    let now = app.clock.now();
+    let offers = Offers::load(
+        txn.into(),
+        app.storage.as_ref(),
+        row.organization_id,
+        std::slice::from_ref(row),
+    )
+    .await?;
+    let Some(outcome) = outcome else {
+        return Ok((succeed(app, txn, row, &offers, None).await?, None));
+    };
+    let new = crate::payments::events::record_once(
+        txn,
+        processor,
+        &format!("{}:{}", outcome.charge_id(), outcome_kind(outcome)),
+        outcome_kind(outcome),
+        &json!(outcome),
+        now,
+    )
+    .await?;
+    if !new {
+        // Applied already (the processor's webhook came first): the answer still tells.
+        let declined = match outcome {
+            Outcome::Declined { message, .. } => Some(message.clone()),
+            _ => None,
+        };
+        return Ok((0, declined));
+    }
+    let mut metadata: Map<String, Value> =
+        serde_json::from_str(&row.payment_processor_metadata).unwrap_or_default();
+    let result = match outcome {
+        Outcome::Succeeded { charge_id, method } => {
+            let payment = record_payment(
+                txn,
+                row,
+                processor,
+                charge_id,
+                "succeeded",
+                method,
+                None,
+                now,
+            )
+            .await?;
+            metadata.insert("intent_status".to_owned(), json!("succeeded"));
+            (
+                succeed(app, txn, row, &offers, Some((payment, method))).await?,
+                None,
+            )
+        }
+        Outcome::Declined {
+            charge_id,
+            method,
+            code,
+            message,
+        } => {
+            let method = method.clone().unwrap_or_else(unknown_method);
+            record_payment(
+                txn,
+                row,
+                processor,
+                charge_id,
+                "failed",
+                &method,
+                Some((code, message)),
+                now,
+            )
+            .await?;
+            if let Some(discount_id) = row.discount_id {
+                crate::discounts::release_for_checkout(txn, discount_id, row.id).await?;
+            }
+            metadata.insert("intent_status".to_owned(), json!("requires_payment_method"));
+            row.status = CheckoutStatus::Open.as_str().to_owned();
+            row.payment_error = Some(message.clone());
+            (0, Some(message.clone()))
+        }
+        Outcome::RequiresAction {
+            charge_id,
+            method,
+            client_secret,
+        } => {
+            record_payment(txn, row, processor, charge_id, "pending", method, None, now).await?;
+            metadata.insert("intent_status".to_owned(), json!("requires_action"));
+            metadata.insert("intent_client_secret".to_owned(), json!(client_secret));
+            (0, None)
+        }
+    };
+    row.payment_processor_metadata = Value::Object(metadata).to_string();
+    Ok(result)
 }
 
 fn outcome_kind(outcome: &Outcome) -> &'static str {
@@ -382,9 +538,11 @@ fn method_of(payment: &crate::payments::entity::Model) -> MethodDetails {
 }
 
 /// Records a charge attempt (or updates the one the processor already reported).
+#[allow(clippy::too_many_arguments)]
 async fn record_payment(
     txn: &DatabaseTransaction,
     row: &Model,
+    processor: &str,
     charge_id: &str,
     status: &str,
     method: &MethodDetails,
@@ -392,13 +550,13 @@ async fn record_payment(
     now: DateTime<Utc>,
 ) -> ApiResult<crate::payments::entity::Model> {
     use crate::payments::entity::Model as Payment;
-    let existing = crate::payments::store::by_processor_id(txn, TEST, charge_id).await?;
+    let existing = crate::payments::store::by_processor_id(txn, processor, charge_id).await?;
     let payment = Payment {
         id: existing.as_ref().map_or_else(Uuid::new_v4, |p| p.id),
         created_at: existing.as_ref().map_or(now, |p| p.created_at),
         modified_at: existing.as_ref().map(|_| now),
         organization_id: row.organization_id,
-        processor: TEST.to_owned(),
+        processor: processor.to_owned(),
         processor_id: charge_id.to_owned(),
         status: status.to_owned(),
         amount: row.total_amount,

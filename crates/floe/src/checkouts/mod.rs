@@ -12,6 +12,7 @@ mod routes;
 pub mod schema;
 pub mod service;
 mod store;
+mod stripe_events;
 
 use crate::app::AppState;
 use crate::http::ApiResult;
@@ -38,10 +39,15 @@ pub fn routes() -> Routes {
 
 /// The buyer-facing routes that are not API operations: opening a checkout link.
 pub fn pages() -> axum::Router<AppState> {
-    axum::Router::new().route(
-        "/v1/checkout-links/{client_secret}/redirect",
-        axum::routing::get(links::redirect),
-    )
+    axum::Router::new()
+        .route(
+            "/v1/checkout-links/{client_secret}/redirect",
+            axum::routing::get(links::redirect),
+        )
+        .route(
+            "/v1/integrations/stripe/webhook/{organization_id}",
+            axum::routing::post(stripe_events::receive),
+        )
 }
 
 /// The checkout a client secret opens: 404 when there is none, 410 past its expiry.

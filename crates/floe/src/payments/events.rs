@@ -4,7 +4,8 @@
 
 use chrono::{DateTime, Utc};
 use sea_orm::entity::prelude::*;
-use sea_orm::{ConnectionTrait, DbErr, SqlErr};
+use sea_orm::sea_query::OnConflict;
+use sea_orm::{ConnectionTrait, DbErr, IntoActiveModel};
 
 #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
 #[sea_orm(table_name = "processor_events")]
@@ -47,11 +48,15 @@ pub async fn record_once(
         attempts: 1,
         error: None,
     };
-    match crate::db::rows::insert::<Entity>(txn, row).await {
-        Ok(_) => Ok(true),
-        Err(error) if matches!(error.sql_err(), Some(SqlErr::UniqueConstraintViolation(_))) => {
-            Ok(false)
-        }
-        Err(error) => Err(error),
-    }
+    // `ON CONFLICT DO NOTHING` rather than catching the violation: on PostgreSQL a failed
+    // statement would abort the caller's transaction.
+    let inserted = Entity::insert(row.into_active_model())
+        .on_conflict(
+            OnConflict::columns([Column::Processor, Column::ExternalId])
+                .do_nothing()
+                .to_owned(),
+        )
+        .exec_without_returning(txn)
+        .await?;
+    Ok(inserted > 0)
 }

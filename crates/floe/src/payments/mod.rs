@@ -3,6 +3,7 @@
 //! built-in test processor needs no account and speaks Stripe's test vocabulary
 //! (`test_cards`), so a developer who knows Stripe knows floe.
 
+pub mod accounts;
 pub mod entity;
 pub mod events;
 mod present;
@@ -10,6 +11,7 @@ pub mod processor;
 mod routes;
 pub mod schema;
 pub mod store;
+pub mod stripe;
 pub mod test_cards;
 
 use crate::http::routes::Routes;

@@ -123,6 +123,7 @@ impl TestApp {
             meter_build_page: 5_000,
             storage: Default::default(),
             webhooks: Default::default(),
+            stripe_api_base: "http://127.0.0.1:9".to_owned(),
         };
         let clock = Clock::default();
         let server = Server::build(config, clock.clone()).await.unwrap();

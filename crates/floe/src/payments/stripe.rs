@@ -1,0 +1,379 @@
+//! The Stripe adapter: the few Stripe API calls a sale needs, made with the merchant's own
+//! secret key, each with an `Idempotency-Key` (a retried call is one call at Stripe), and
+//! the verification of Stripe's webhook signatures. Stripe's answers are turned into the
+//! processor [`Outcome`] every processor reports.
+
+use std::time::Duration;
+
+use hmac::{Hmac, Mac};
+use serde::Deserialize;
+use serde_json::Value;
+use sha2::Sha256;
+
+use super::processor::{MethodDetails, Outcome};
+
+/// The processor's name in floe's records.
+pub const STRIPE: &str = "stripe";
+/// How far a webhook's timestamp may be from now.
+const TOLERANCE_SECONDS: i64 = 300;
+
+pub struct Client {
+    base: String,
+    secret_key: String,
+    http: reqwest::Client,
+}
+
+/// Stripe could not be asked, or refused the request itself (not a decline).
+#[derive(Debug, thiserror::Error)]
+#[error("Stripe: {0}")]
+pub struct Failure(pub String);
+
+#[derive(Debug, Deserialize)]
+struct ErrorBody {
+    error: StripeError,
+}
+
+#[derive(Debug, Deserialize)]
+struct StripeError {
+    #[serde(rename = "type")]
+    kind: Option<String>,
+    code: Option<String>,
+    decline_code: Option<String>,
+    message: Option<String>,
+    payment_intent: Option<Value>,
+}
+
+/// Form-encodes nested parameters as Stripe reads them (`metadata[checkout_id]=…`).
+fn encode(prefix: &str, value: &Value, out: &mut Vec<(String, String)>) {
+    match value {
+        Value::Object(map) => {
+            for (key, inner) in map {
+                let name = if prefix.is_empty() {
+                    key.clone()
+                } else {
+                    format!("{prefix}[{key}]")
+                };
+                encode(&name, inner, out);
+            }
+        }
+        Value::Array(items) => {
+            for (index, inner) in items.iter().enumerate() {
+                encode(&format!("{prefix}[{index}]"), inner, out);
+            }
+        }
+        Value::Null => {}
+        Value::String(s) => out.push((prefix.to_owned(), s.clone())),
+        other => out.push((prefix.to_owned(), other.to_string())),
+    }
+}
+
+impl Client {
+    pub fn new(base: &str, secret_key: &str) -> Self {
+        Self {
+            base: base.trim_end_matches('/').to_owned(),
+            secret_key: secret_key.to_owned(),
+            http: reqwest::Client::builder()
+                .timeout(Duration::from_secs(30))
+                .build()
+                .unwrap_or_default(),
+        }
+    }
+
+    /// `POST {path}` with `params`; `Ok(Err(error))` is Stripe's own refusal (a decline).
+    async fn post(
+        &self,
+        path: &str,
+        params: &Value,
+        idempotency_key: &str,
+    ) -> Result<Result<Value, (u16, Value)>, Failure> {
+        let mut form = Vec::new();
+        encode("", params, &mut form);
+        let response = self
+            .http
+            .post(format!("{}{path}", self.base))
+            .basic_auth(&self.secret_key, Some(""))
+            .header("Idempotency-Key", idempotency_key)
+            .header("Stripe-Version", "2025-08-27.basil")
+            .form(&form)
+            .send()
+            .await
+            .map_err(|e| Failure(e.to_string()))?;
+        let status = response.status().as_u16();
+        let body: Value = response.json().await.map_err(|e| Failure(e.to_string()))?;
+        Ok(if status < 300 {
+            Ok(body)
+        } else {
+            Err((status, body))
+        })
+    }
+
+    pub async fn get(&self, path: &str) -> Result<Value, Failure> {
+        let response = self
+            .http
+            .get(format!("{}{path}", self.base))
+            .basic_auth(&self.secret_key, Some(""))
+            .send()
+            .await
+            .map_err(|e| Failure(e.to_string()))?;
+        if !response.status().is_success() {
+            return Err(Failure(format!("GET {path}: {}", response.status())));
+        }
+        response.json().await.map_err(|e| Failure(e.to_string()))
+    }
+
+    /// A Stripe customer for a floe customer.
+    pub async fn create_customer(
+        &self,
+        email: Option<&str>,
+        name: Option<&str>,
+        floe_customer_id: &str,
+    ) -> Result<String, Failure> {
+        let params = serde_json::json!({
+            "email": email,
+            "name": name,
+            "metadata": {"floe_customer_id": floe_customer_id},
+        });
+        match self
+            .post(
+                "/v1/customers",
+                &params,
+                &format!("floe-customer-{floe_customer_id}"),
+            )
+            .await?
+        {
+            Ok(customer) => customer["id"]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| Failure("a customer without an id".to_owned())),
+            Err((status, body)) => Err(Failure(format!("creating a customer: {status} {body}"))),
+        }
+    }
+
+    /// A PaymentIntent confirmed at once with the buyer's confirmation token (or, off
+    /// session, a saved payment method), turned into an [`Outcome`].
+    pub async fn charge(&self, charge: &Charge<'_>) -> Result<Outcome, Failure> {
+        let mut params = serde_json::json!({
+            "amount": charge.amount,
+            "currency": charge.currency,
+            "customer": charge.customer,
+            "confirm": true,
+            "description": charge.description,
+            "metadata": charge.metadata,
+            "expand": ["payment_method"],
+        });
+        if charge.off_session {
+            params["payment_method"] = Value::String(charge.token.to_owned());
+            params["off_session"] = Value::Bool(true);
+        } else {
+            params["confirmation_token"] = Value::String(charge.token.to_owned());
+            params["automatic_payment_methods"] = serde_json::json!({"enabled": true});
+            params["return_url"] = Value::String(charge.return_url.to_owned());
+            if charge.save_method {
+                params["setup_future_usage"] = Value::String("off_session".to_owned());
+            }
+        }
+        match self
+            .post("/v1/payment_intents", &params, charge.idempotency_key)
+            .await?
+        {
+            Ok(intent) => Ok(outcome_of_intent(&intent)),
+            Err((402, body)) => {
+                let error = serde_json::from_value::<ErrorBody>(body.clone())
+                    .map_err(|_| Failure(format!("an unreadable decline: {body}")))?
+                    .error;
+                let intent = error.payment_intent.clone().unwrap_or(Value::Null);
+                Ok(Outcome::Declined {
+                    charge_id: intent["id"].as_str().unwrap_or("pi_unknown").to_owned(),
+                    method: method_of(&intent["payment_method"]),
+                    code: error
+                        .decline_code
+                        .or(error.code)
+                        .or(error.kind)
+                        .unwrap_or_else(|| "card_declined".to_owned()),
+                    message: error
+                        .message
+                        .unwrap_or_else(|| "Your card was declined.".to_owned()),
+                })
+            }
+            Err((status, body)) => Err(Failure(format!("{status} {body}"))),
+        }
+    }
+}
+
+/// What floe asks Stripe to charge.
+pub struct Charge<'a> {
+    pub idempotency_key: &'a str,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub customer: &'a str,
+    pub token: &'a str,
+    pub save_method: bool,
+    pub off_session: bool,
+    pub description: &'a str,
+    pub return_url: &'a str,
+    pub metadata: Value,
+}
+
+/// The card of an (expanded) payment method, as floe records it.
+fn method_of(method: &Value) -> Option<MethodDetails> {
+    let card = method.get("card")?;
+    Some(MethodDetails {
+        kind: method["type"].as_str().unwrap_or("card").to_owned(),
+        brand: card["brand"].as_str().unwrap_or("unknown").to_owned(),
+        last4: card["last4"].as_str().unwrap_or("0000").to_owned(),
+        exp_month: u32::try_from(card["exp_month"].as_i64().unwrap_or(0)).unwrap_or(0),
+        exp_year: i32::try_from(card["exp_year"].as_i64().unwrap_or(0)).unwrap_or(0),
+        saved_as: method["id"].as_str().map(str::to_owned),
+    })
+}
+
+fn unknown_card() -> MethodDetails {
+    MethodDetails {
+        kind: "card".to_owned(),
+        brand: "unknown".to_owned(),
+        last4: "0000".to_owned(),
+        exp_month: 0,
+        exp_year: 0,
+        saved_as: None,
+    }
+}
+
+/// A PaymentIntent (from an answer or a webhook event) as an [`Outcome`].
+pub fn outcome_of_intent(intent: &Value) -> Outcome {
+    let charge_id = intent["id"].as_str().unwrap_or("pi_unknown").to_owned();
+    let method = method_of(&intent["payment_method"]).unwrap_or_else(unknown_card);
+    match intent["status"].as_str() {
+        Some("succeeded") | Some("processing") => Outcome::Succeeded { charge_id, method },
+        Some("requires_action") => Outcome::RequiresAction {
+            client_secret: intent["client_secret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            charge_id,
+            method,
+        },
+        _ => {
+            let error = &intent["last_payment_error"];
+            Outcome::Declined {
+                charge_id,
+                method: Some(method),
+                code: error["decline_code"]
+                    .as_str()
+                    .or(error["code"].as_str())
+                    .unwrap_or("payment_failed")
+                    .to_owned(),
+                message: error["message"]
+                    .as_str()
+                    .unwrap_or("The payment failed.")
+                    .to_owned(),
+            }
+        }
+    }
+}
+
+/// Verifies a `Stripe-Signature` header (`t=…,v1=…[,v1=…]`): an HMAC-SHA256 of
+/// `{t}.{body}` under the endpoint's secret matches one of the `v1` values, and `t` is
+/// within five minutes of `now`.
+pub fn verify_signature(header: &str, body: &[u8], secret: &str, now: i64) -> bool {
+    let mut timestamp = None;
+    let mut candidates = Vec::new();
+    for part in header.split(',') {
+        match part.trim().split_once('=') {
+            Some(("t", value)) => timestamp = value.parse::<i64>().ok(),
+            Some(("v1", value)) => candidates.push(value.to_owned()),
+            _ => {}
+        }
+    }
+    let Some(timestamp) = timestamp else {
+        return false;
+    };
+    if (now - timestamp).abs() > TOLERANCE_SECONDS {
+        return false;
+    }
+    let Ok(mut mac) = Hmac::<Sha256>::new_from_slice(secret.as_bytes()) else {
+        return false;
+    };
+    mac.update(timestamp.to_string().as_bytes());
+    mac.update(b".");
+    mac.update(body);
+    let expected = mac.finalize().into_bytes();
+    candidates.iter().any(|candidate| {
+        hex::decode(candidate).is_ok_and(|given| {
+            subtle::ConstantTimeEq::ct_eq(given.as_slice(), expected.as_slice()).into()
+        })
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn sign(secret: &str, t: i64, body: &str) -> String {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap_or_else(|_| unreachable!());
+        mac.update(format!("{t}.{body}").as_bytes());
+        hex::encode(mac.finalize().into_bytes())
+    }
+
+    #[test]
+    fn signatures_are_checked_with_their_tolerance() {
+        let body = r#"{"id":"evt_1"}"#;
+        let good = sign("whsec_x", 1000, body);
+        assert!(verify_signature(
+            &format!("t=1000,v1={good}"),
+            body.as_bytes(),
+            "whsec_x",
+            1200
+        ));
+        // Any matching v1 among several (a secret being rolled).
+        assert!(verify_signature(
+            &format!("t=1000,v1=00,v1={good}"),
+            body.as_bytes(),
+            "whsec_x",
+            1000
+        ));
+        assert!(!verify_signature(
+            &format!("t=1000,v1={good}"),
+            body.as_bytes(),
+            "whsec_x",
+            1301
+        ));
+        assert!(!verify_signature(
+            &format!("t=1000,v1={good}"),
+            b"{}",
+            "whsec_x",
+            1000
+        ));
+        assert!(!verify_signature(
+            &format!("t=1000,v1={good}"),
+            body.as_bytes(),
+            "whsec_y",
+            1000
+        ));
+        assert!(!verify_signature(
+            "v1=abc",
+            body.as_bytes(),
+            "whsec_x",
+            1000
+        ));
+    }
+
+    #[test]
+    fn nested_parameters_are_encoded_as_stripe_reads_them() {
+        let mut out = Vec::new();
+        encode(
+            "",
+            &serde_json::json!({"metadata": {"a": "b"}, "expand": ["x"], "n": 3, "none": null}),
+            &mut out,
+        );
+        out.sort();
+        assert_eq!(
+            out,
+            vec![
+                ("expand[0]".to_owned(), "x".to_owned()),
+                ("metadata[a]".to_owned(), "b".to_owned()),
+                ("n".to_owned(), "3".to_owned()),
+            ]
+        );
+    }
+}
