@@ -1,0 +1,59 @@
+// The sale with the official TypeScript SDK: a checkout created by the merchant, filled in
+// and confirmed by the buyer with Stripe's test Visa on floe's test processor, then the
+// paid order and the payment; and a decline answered with the SDK's PaymentError.
+import { test, after } from "node:test";
+import assert from "node:assert/strict";
+import { createPolar } from "@polar-sh/sdk/2026-10";
+import { startFloe } from "./floe.mjs";
+
+const floe = await startFloe({ scopes: [] });
+after(() => floe.stop());
+
+test("a checkout from creation to a paid order", async () => {
+  const polar = createPolar({ accessToken: floe.token, baseUrl: floe.url });
+  const buyer = createPolar({ accessToken: "not-a-token", baseUrl: floe.url });
+  const product = await polar.products.create({
+    name: "Pro licence",
+    prices: [{ amount_type: "fixed", price_amount: 4900 }],
+  });
+  const checkout = await polar.checkouts.create({ products: [product.id] });
+  assert.ok(checkout.client_secret.startsWith("polar_c_"));
+  assert.equal(checkout.total_amount, 4900);
+
+  const filled = await buyer.checkouts.clientUpdate(checkout.client_secret, {
+    customer_email: "ts@example.com",
+    customer_billing_address: { country: "DE" },
+  });
+  assert.equal(filled.customer_email, "ts@example.com");
+  const confirmed = await buyer.checkouts.clientConfirm(checkout.client_secret, {
+    confirmation_token_id: "pm_card_visa",
+  });
+  assert.equal(confirmed.status, "confirmed");
+  assert.equal((await polar.checkouts.get(checkout.id)).status, "succeeded");
+
+  const orders = await polar.orders.list({ checkout_id: checkout.id });
+  assert.equal(orders.items.length, 1);
+  assert.equal(orders.items[0].status, "paid");
+  assert.equal(orders.items[0].total_amount, 4900);
+  const payments = await polar.payments.list({ order_id: orders.items[0].id });
+  assert.deepEqual(payments.items.map((p) => [p.status, p.amount]), [["succeeded", 4900]]);
+});
+
+test("a declined card is the SDK's PaymentError and the checkout stays open", async () => {
+  const polar = createPolar({ accessToken: floe.token, baseUrl: floe.url });
+  const buyer = createPolar({ accessToken: "not-a-token", baseUrl: floe.url });
+  const product = await polar.products.create({
+    name: "Declined licence",
+    prices: [{ amount_type: "fixed", price_amount: 1500 }],
+  });
+  const checkout = await polar.checkouts.create({
+    products: [product.id],
+    customer_email: "declined@example.com",
+    customer_billing_address: { country: "DE" },
+  });
+  await assert.rejects(
+    buyer.checkouts.clientConfirm(checkout.client_secret, { confirmation_token_id: "pm_card_chargeDeclined" }),
+    (error) => error.constructor.name === "PaymentError" && /declined/.test(JSON.stringify(error)),
+  );
+  assert.equal((await polar.checkouts.get(checkout.id)).status, "open");
+});
