@@ -149,8 +149,10 @@ def test_a_declined_card_leaves_the_checkout_open(shop, page):
     assert page.url == checkout.url
     assert shop.polar.checkouts.get(checkout.id).status == "open"
     assert shop.polar.orders.list(checkout_id=checkout.id).items == []
-    # What the buyer typed is kept, but the security code never comes back.
+    # What the buyer typed is kept, but the security code never comes back; the attempt
+    # made the checkout's customer, whose email the order keeps.
     expect(page.get_by_label("Email")).to_have_value("ada@example.com")
+    expect(page.get_by_label("Email")).to_have_attribute("readonly", "")
     expect(page.get_by_label("Security code (CVC)")).to_have_value("")
 
     # Reloaded, the page still says what happened last.

@@ -8,6 +8,7 @@
 use maud::{Markup, html};
 
 use super::fields::{Input, Render};
+use super::form;
 use crate::payments::processor::TEST;
 
 /// Which card form a checkout shows.
@@ -37,11 +38,11 @@ pub fn fields(form: CardForm, r: &Render<'_>) -> Markup {
             p.error { "Card payments are not available for this checkout yet." }
         };
     }
-    let number = if r.has_fault("card_number") {
-        String::new()
-    } else {
-        r.submitted("card_number").unwrap_or("").to_owned()
-    };
+    let number = r
+        .submitted("card_number")
+        .filter(|number| form::is_test_card(number))
+        .unwrap_or("")
+        .to_owned();
     html! {
         p.test-mode {
             "Test mode: no real money moves. Pay with the test card 4242 4242 4242 4242, "

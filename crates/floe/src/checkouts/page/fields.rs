@@ -26,6 +26,8 @@ pub struct Input<'a> {
     pub maxlength: Option<i64>,
     /// Whether a submitted value is shown again (not for card numbers and codes).
     pub sticky: bool,
+    /// Shown but not changeable.
+    pub readonly: bool,
 }
 
 impl<'a> Input<'a> {
@@ -44,6 +46,7 @@ impl<'a> Input<'a> {
             max: None,
             maxlength: None,
             sticky: true,
+            readonly: false,
         }
     }
 }
@@ -146,7 +149,7 @@ impl<'a> Render<'a> {
                 (self.label(&id, input.label, input.required))
                 (notes)
                 input id=(id) name=(input.name) type=(input.kind) value=(value)
-                    required[input.required]
+                    required[input.required] readonly[input.readonly]
                     autocomplete=[input.autocomplete]
                     inputmode=[input.inputmode]
                     placeholder=[input.placeholder]

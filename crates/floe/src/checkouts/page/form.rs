@@ -201,7 +201,10 @@ pub fn patch(submitted: &Submitted, before: &CheckoutPublic) -> (CheckoutPatch, 
         }
     }
 
-    patch.customer_email = submitted.text("customer_email");
+    // A checkout whose customer is known keeps the customer's email.
+    if checkout.customer_id.is_none() {
+        patch.customer_email = submitted.text("customer_email");
+    }
     patch.customer_name = submitted.text("customer_name");
     if let Some(country) = submitted.trimmed("country").filter(|c| !c.is_empty()) {
         let part = |name: &str| {
@@ -291,23 +294,22 @@ fn custom_required(submitted: &Submitted, checkout: &CheckoutBase, faults: &mut 
     }
 }
 
-/// The test card the form names, or the card field at fault (`card_number`, `card_expiry`,
-/// `card_cvc`) with what to tell the buyer. An expiry typed without its slash on a phone's
-/// number pad (`1234`, `122034`) is read as `MM/YY` or `MM/YYYY`.
+/// Stand-ins that pass `from_form`, to check one card field at a time (until 2099).
+const VALID_NUMBER: &str = "4242424242424242";
+const VALID_EXPIRY: &str = "12/99";
+const VALID_CVC: &str = "000";
+
+/// A card fault: the field (`card_number`, `card_expiry`, `card_cvc`) and what to tell
+/// the buyer.
+pub type CardFault = (&'static str, &'static str);
+
+/// The test card the form names, or every card field at fault. An expiry typed without its
+/// slash on a phone's number pad (`1234`, `122034`) is read as `MM/YY` or `MM/YYYY`.
 pub fn test_card(
     submitted: &Submitted,
     today: NaiveDate,
-) -> Result<test_cards::TestCard, (&'static str, &'static str)> {
-    let blank = |name: &str| submitted.trimmed(name).is_none_or(str::is_empty);
-    for (name, message) in [
-        ("card_number", "Enter your card number."),
-        ("card_expiry", "Enter the card's expiry date."),
-        ("card_cvc", "Enter the card's security code."),
-    ] {
-        if blank(name) {
-            return Err((name, message));
-        }
-    }
+) -> Result<test_cards::TestCard, Vec<CardFault>> {
+    let number = submitted.trimmed("card_number").unwrap_or("");
     let expiry: String = submitted
         .get("card_expiry")
         .unwrap_or("")
@@ -320,20 +322,55 @@ pub fn test_card(
         }
         _ => expiry,
     };
-    test_cards::from_form(
-        submitted.get("card_number").unwrap_or(""),
-        &expiry,
-        submitted.get("card_cvc").unwrap_or("").trim(),
-        today,
-    )
-    .map_err(|fault| {
+    let cvc = submitted.trimmed("card_cvc").unwrap_or("");
+    let from_form =
+        |number: &str, expiry: &str, cvc: &str| test_cards::from_form(number, expiry, cvc, today);
+    // Each field on its own, the others valid, so that every fault is named at once.
+    let checks = [
+        (
+            "card_number",
+            number,
+            "Enter your card number.",
+            from_form(number, VALID_EXPIRY, VALID_CVC),
+        ),
+        (
+            "card_expiry",
+            expiry.as_str(),
+            "Enter the card's expiry date.",
+            from_form(VALID_NUMBER, &expiry, VALID_CVC),
+        ),
+        (
+            "card_cvc",
+            cvc,
+            "Enter the card's security code.",
+            from_form(VALID_NUMBER, VALID_EXPIRY, cvc),
+        ),
+    ];
+    let mut faults = Vec::new();
+    for (field, typed, blank, checked) in checks {
+        if typed.is_empty() {
+            faults.push((field, blank));
+        } else if let Err(fault) = checked {
+            faults.push((field, fault.message));
+        }
+    }
+    if !faults.is_empty() {
+        return Err(faults);
+    }
+    from_form(number, &expiry, cvc).map_err(|fault| {
         let field = match fault.field {
             "expiry" => "card_expiry",
             "cvc" => "card_cvc",
             _ => "card_number",
         };
-        (field, fault.message)
+        vec![(field, fault.message)]
     })
+}
+
+/// Whether `number` is one of the test cards: only those are shown again in the form.
+pub fn is_test_card(number: &str) -> bool {
+    // Any day before the stand-in expiry will do: only the number is in question.
+    test_cards::from_form(number, VALID_EXPIRY, VALID_CVC, NaiveDate::MIN).is_ok()
 }
 
 fn first_upper(text: &str) -> String {
@@ -482,22 +519,28 @@ mod tests {
         );
         let long_year = "card_number=4242424242424242&card_expiry=122034&card_cvc=123";
         assert!(card(long_year).is_ok());
-        let field = |body: &str| card(body).err().map(|(field, _)| field);
+        let fields = |body: &str| {
+            card(body)
+                .err()
+                .map(|faults| faults.iter().map(|(field, _)| *field).collect::<Vec<_>>())
+        };
+        let one = |field: &'static str| Some(vec![field]);
         assert_eq!(
-            field("card_expiry=12%2F34&card_cvc=123"),
-            Some("card_number")
+            fields("card_expiry=12%2F34&card_cvc=123"),
+            one("card_number")
         );
+        let wrong_number = "card_number=4242424242424241&card_expiry=12%2F34&card_cvc=123";
+        assert_eq!(fields(wrong_number), one("card_number"));
+        let past = "card_number=4242424242424242&card_expiry=11%2F26&card_cvc=123";
+        assert_eq!(fields(past), one("card_expiry"));
+        let short_cvc = "card_number=4242424242424242&card_expiry=12%2F34&card_cvc=1";
+        assert_eq!(fields(short_cvc), one("card_cvc"));
+        // Every fault at once.
         assert_eq!(
-            field("card_number=4242424242424241&card_expiry=12%2F34&card_cvc=123"),
-            Some("card_number")
+            fields("card_number=1234&card_expiry=13%2F30"),
+            Some(vec!["card_number", "card_expiry", "card_cvc"])
         );
-        assert_eq!(
-            field("card_number=4242424242424242&card_expiry=11%2F26&card_cvc=123"),
-            Some("card_expiry")
-        );
-        assert_eq!(
-            field("card_number=4242424242424242&card_expiry=12%2F34&card_cvc=1"),
-            Some("card_cvc")
-        );
+        assert!(is_test_card("4000 0000 0000 0002"));
+        assert!(!is_test_card("5555 5555 5555 4444"));
     }
 }

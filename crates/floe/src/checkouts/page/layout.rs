@@ -29,7 +29,9 @@ label.choice input{margin-top:4px}
 .hint{color:#57606a;font-size:.875rem;margin:0 0 4px}
 input[type=text],input[type=email],input[type=number],input[type=date],select,textarea{display:block;width:100%;max-width:100%;font:inherit;padding:8px 10px;border:1px solid #8c959f;border-radius:6px;background:#fff;color:inherit}
 textarea{min-height:5em}
-.row{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:12px;align-items:end}
+.row{display:grid;grid-template-columns:minmax(0,1fr) minmax(0,1fr);gap:12px}
+.row .field{display:flex;flex-direction:column}
+.row .field input{margin-top:auto}
 .inline{display:flex;gap:8px;align-items:flex-end;margin-bottom:14px}
 .inline button{padding:8px 16px}
 .inline .field{flex:1;min-width:0;margin-bottom:0}

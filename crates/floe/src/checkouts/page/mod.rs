@@ -222,9 +222,11 @@ pub async fn submit(
         form::required_faults(&submitted, checkout, faults);
         if checkout.base.is_payment_form_required
             && card == card::CardForm::TestCards
-            && let Err((field, message)) = form::test_card(&submitted, today)
+            && let Err(card_faults) = form::test_card(&submitted, today)
         {
-            faults.field(field, message);
+            for (field, message) in card_faults {
+                faults.field(field, message);
+            }
         }
     };
     if !faults.is_empty() {

@@ -228,11 +228,16 @@ fn details(page: &FormPage<'_>, r: &Render<'_>) -> Markup {
             section.card aria-labelledby="contact-title" {
                 h2 id="contact-title" { "Contact" }
                 p.muted { "Fields marked " span.req { "*" } " are required." }
+                @let linked = checkout.customer_id.is_some();
                 (r.input(Input {
                     kind: "email",
                     autocomplete: Some("email"),
                     required: true,
-                    hint: Some("Your receipt is sent here.".to_owned()),
+                    // The checkout's customer is known (given by the merchant, or made by a
+                    // payment attempt): its email is the order's.
+                    readonly: linked,
+                    sticky: !linked,
+                    hint: Some(if linked { "Your receipt is sent here; this order belongs to this email address." } else { "Your receipt is sent here." }.to_owned()),
                     ..Input::new("customer_email", "Email", checkout.customer_email.clone().unwrap_or_default())
                 }))
                 (r.input(Input {
