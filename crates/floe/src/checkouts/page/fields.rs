@@ -135,6 +135,7 @@ impl<'a> Render<'a> {
         (markup, (!described.is_empty()).then(|| described.join(" ")))
     }
 
+    /// An `<input>`.
     pub fn input(&self, input: Input<'_>) -> Markup {
         let id = id_of(input.name);
         let (notes, described) = self.notes(&id, input.name, input.hint.as_deref());

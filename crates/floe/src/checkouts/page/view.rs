@@ -27,6 +27,7 @@ pub struct FormPage<'a> {
     pub payment_error: Option<&'a str>,
 }
 
+/// The whole form page: faults beside their fields and summed up at the top.
 pub fn page(page: &FormPage<'_>) -> Markup {
     let checkout = &page.checkout.base;
     let r = Render::new(page.faults, page.submitted);
