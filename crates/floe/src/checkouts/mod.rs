@@ -7,6 +7,7 @@ mod entity;
 pub mod expiry;
 mod links;
 mod offer;
+mod page;
 mod present;
 mod routes;
 pub mod schema;
@@ -37,12 +38,26 @@ pub fn routes() -> Routes {
         )
 }
 
-/// The buyer-facing routes that are not API operations: opening a checkout link.
+/// The buyer-facing routes that are not API operations: opening a checkout link, and the
+/// hosted checkout page with its authentication step and confirmation.
 pub fn pages() -> axum::Router<AppState> {
+    use axum::routing::get;
     axum::Router::new()
         .route(
             "/v1/checkout-links/{client_secret}/redirect",
-            axum::routing::get(links::redirect),
+            get(links::redirect),
+        )
+        .route(
+            "/checkout/{client_secret}",
+            get(page::show).post(page::submit),
+        )
+        .route(
+            "/checkout/{client_secret}/authenticate",
+            get(page::authenticate_show).post(page::authenticate_submit),
+        )
+        .route(
+            "/checkout/{client_secret}/confirmation",
+            get(page::confirmation),
         )
         .route(
             "/v1/integrations/stripe/webhook/{organization_id}",

@@ -561,6 +561,12 @@ pub async fn create(
     };
 
     let txn = crate::db::begin_write(&app.db).await?;
+    // The processor the organization uses now; the confirmation asks again (the operator
+    // may switch meanwhile), the hosted page shows this one's card form.
+    let processor = match crate::payments::accounts::of(&txn, &app.secret, organization_id).await? {
+        crate::payments::accounts::Account::Stripe(_) => crate::payments::stripe::STRIPE,
+        crate::payments::accounts::Account::Test => crate::payments::processor::TEST,
+    };
     let customer = match (body.customer_id, &body.external_customer_id) {
         (Some(id), _) => {
             match crate::customers::purchase::find(&txn, organization_id, CustomerKey::Id(id))
@@ -620,7 +626,7 @@ pub async fn create(
         organization_id,
         status: CheckoutStatus::Open.as_str().to_owned(),
         client_secret: crate::auth::token::generate("polar_c_").expose().to_owned(),
-        processor: crate::payments::processor_of(&app.config).to_owned(),
+        processor: processor.to_owned(),
         expires_at: now + LIFETIME,
         success_url,
         return_url,

@@ -21,9 +21,3 @@ pub fn routes() -> Routes {
         .get("/v1/payments", routes::list)
         .get("/v1/payments/{id}", routes::get)
 }
-
-/// The processor new checkouts use. Only the test processor exists so far; the Stripe
-/// adapter will be chosen per organization.
-pub fn processor_of(_config: &crate::config::Config) -> &'static str {
-    processor::TEST
-}
