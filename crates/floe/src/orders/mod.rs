@@ -1,7 +1,10 @@
 //! Orders: what a customer bought and paid for (a purchase from a checkout so far;
-//! subscription cycles next), with their lines, invoice numbers and billing details.
+//! subscription cycles next), with their lines, invoice numbers and billing details, their
+//! CSV export, and their invoice and receipt PDFs.
 
+pub mod documents;
 mod entity;
+mod export;
 mod present;
 mod routes;
 pub mod schema;
@@ -15,8 +18,15 @@ pub use entity::Model as OrderRow;
 pub fn routes() -> Routes {
     Routes::new()
         .get("/v1/orders", routes::list)
+        .get("/v1/orders/export", export::export)
         .get("/v1/orders/{id}", routes::get)
         .patch("/v1/orders/{id}", routes::update)
+        .post(
+            "/v1/orders/{id}/invoice",
+            documents::routes::generate_invoice,
+        )
+        .get("/v1/orders/{id}/invoice", documents::routes::invoice)
+        .get("/v1/orders/{id}/receipt", documents::routes::receipt)
 }
 
 /// The order a checkout made, if any (in `txn`).
