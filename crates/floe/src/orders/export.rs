@@ -274,7 +274,7 @@ fn major_units(amount: i64, currency: &str) -> String {
     let fraction = amount.unsigned_abs() % factor;
     if factor == 1 || fraction == 0 {
         format!("{sign}{whole}.0")
-    } else if fraction % 10 == 0 {
+    } else if fraction.is_multiple_of(10) {
         format!("{sign}{whole}.{}", fraction / 10)
     } else {
         format!("{sign}{whole}.{fraction:02}")
