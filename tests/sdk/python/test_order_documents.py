@@ -77,6 +77,10 @@ def sql_id(server, value):
     return f"X'{uuid.UUID(str(value)).hex}'" if server.pg_db is None else f"'{value}'"
 
 
+def document_rows(server, order_id, columns):
+    return server.sql(f"SELECT {columns} FROM order_documents WHERE order_id = {sql_id(server, order_id)}")
+
+
 def wait_for(check, what, seconds=30):
     deadline = time.time() + seconds
     while time.time() < deadline:
@@ -156,14 +160,13 @@ def test_an_invoice_is_drawn_again_only_when_the_billing_details_changed(shop):
     order = with_billing(shop, shop.paid_order())
     assert shop.polar.orders.generate_invoice(order.id) is None
     first = pdf_text(invoice_url(shop, order.id))
-    generated = shop.server.sql(f"SELECT generated_at, requested FROM order_documents WHERE order_id = {sql_id(shop.server, order.id)}")
+    generated = document_rows(shop.server, order.id, "generated_at, requested")
     assert len(generated) == 1 and generated[0][1] == "1"
 
     # Same details: nothing is scheduled again.
     shop.polar.orders.generate_invoice(order.id)
     time.sleep(0.5)
-    assert shop.server.sql(
-        f"SELECT generated_at, requested FROM order_documents WHERE order_id = {sql_id(shop.server, order.id)}") == generated
+    assert document_rows(shop.server, order.id, "generated_at, requested") == generated
 
     shop.polar.orders.update(order.id, billing_name="Ada Lovelace")
     # Until it is asked for again, the stored invoice stays as it was.
@@ -232,7 +235,7 @@ def test_documents_of_another_organization_are_404(server, shop):
     for call in (other.polar.orders.generate_invoice, other.polar.orders.invoice, other.polar.orders.receipt):
         with pytest.raises(ResourceNotFound):
             call(order.id)
-    assert shop.server.sql(f"SELECT count(*) FROM order_documents WHERE order_id = {sql_id(shop.server, order.id)}") == [("0",)]
+    assert document_rows(shop.server, order.id, "count(*)") == [("0",)]
 
 
 def test_a_document_due_at_a_restart_is_drawn_after_it(own_floe):
@@ -246,8 +249,8 @@ def test_a_document_due_at_a_restart_is_drawn_after_it(own_floe):
     server.sql(f"UPDATE order_documents SET requested = requested + 1, due_at = created_at "
                f"WHERE order_id = {sql_id(shop.server, order.id)}")
     server.start()
-    wait_for(lambda: server.sql(f"SELECT requested = rendered FROM order_documents WHERE order_id = {sql_id(shop.server, order.id)}")
-             in ([("1",)], [("t",)], [("True",)]), "the sweep after the restart")
+    wait_for(lambda: document_rows(server, order.id, "requested = rendered") in ([("1",)], [("t",)]),
+             "the sweep after the restart")
 
 
 def created(order):
