@@ -170,10 +170,14 @@ def test_an_invoice_is_drawn_again_only_when_the_billing_details_changed(shop):
 
     shop.polar.orders.update(order.id, billing_name="Ada Lovelace")
     # Until it is asked for again, the stored invoice stays as it was.
-    assert pdf_text(shop.polar.orders.invoice(order.id).url) == first
+    old_url = shop.polar.orders.invoice(order.id).url
+    assert pdf_text(old_url) == first
     shop.polar.orders.generate_invoice(order.id)
-    second = wait_for(lambda: (t := pdf_text(shop.polar.orders.invoice(order.id).url)) != first and t, "the new invoice")
+    second = wait_for(lambda: (t := pdf_text(shop.polar.orders.invoice(order.id).url)) != first and t,
+                      "the new invoice")
     assert "Ada Lovelace" in second and NAME not in second
+    # A URL handed out before still downloads what it was given for.
+    assert pdf_text(old_url) == first
 
 
 def test_an_invoice_needs_billing_details(shop):

@@ -148,7 +148,9 @@ async fn finish(app: &AppState, order_id: Uuid, kind: Kind, drawn: Drawn) -> Api
         discard(app, &drawn.path).await;
         return Ok(false);
     };
-    let replaced = row.path.replace(drawn.path);
+    // The file it replaces stays: a URL handed out for it a moment ago must still work
+    // until it expires. Invoices are only drawn again when the billing details changed.
+    row.path = Some(drawn.path);
     row.rendered = row.rendered.max(drawn.requested);
     row.checksum = Some(drawn.checksum);
     row.generated_at = Some(now);
@@ -163,9 +165,6 @@ async fn finish(app: &AppState, order_id: Uuid, kind: Kind, drawn: Drawn) -> Api
         queued = invoice_generated(&txn, &row, now).await?;
     }
     app.nudge.commit(txn, queued).await?;
-    if let Some(old) = replaced {
-        discard(app, &old).await;
-    }
     Ok(again)
 }
 
@@ -217,7 +216,7 @@ async fn fail(app: &AppState, order_id: Uuid, kind: Kind, error: &ApiError) -> A
     Ok(())
 }
 
-/// Removes a file nothing refers to any more; one left behind only costs space.
+/// Removes a file stored for an order that is gone; one left behind only costs space.
 async fn discard(app: &AppState, path: &str) {
     if let Err(error) = app.storage.delete_object(Bucket::Private, path).await {
         tracing::warn!(%error, path, "could not remove a replaced order document");
