@@ -132,6 +132,13 @@ impl Server {
                 shutdown.clone(),
             )
         });
+        let documents = config.run_workers.then(|| {
+            crate::orders::documents::worker::spawn(
+                self.state.clone(),
+                config.sweep_interval,
+                shutdown.clone(),
+            )
+        });
         let wal = crate::db::wal::spawn(self.state.db.clone(), shutdown.clone());
         let meter_builds = config.run_workers.then(|| {
             crate::meters::rollups::spawn_builder(
@@ -156,6 +163,9 @@ impl Server {
         }
         if let Some(expiry) = expiry {
             let _ = expiry.await;
+        }
+        if let Some(documents) = documents {
+            let _ = documents.await;
         }
         if let Some(wal) = wal {
             let _ = wal.await;

@@ -398,3 +398,15 @@ def test_a_checkout_link_opens_a_checkout(shop):
     second = shop.buyer.checkouts.client_get(again.headers["location"].rsplit("/", 1)[1])
     assert second.discount_id is None and second.total_amount == 1900
     assert httpx.get(f"{shop.server.url}/v1/checkout-links/polar_cl_nope/redirect").status_code == 404
+
+
+def test_text_with_a_nul_character_is_refused(shop):
+    product = shop.product()
+    checkout = shop.polar.checkouts.create(products=[product.id])
+    answer = shop.raw("PATCH", f"/v1/checkouts/client/{checkout.client_secret}",
+                      json={"customer_name": "Ada\u0000Lovelace"})
+    assert answer.status_code == 422
+    assert answer.json()["detail"][0]["loc"] == ["body", "customer_name"]
+    answer = shop.raw("POST", "/v1/customers/", json={"email": "nul@example.com", "metadata": {"k\u0000": "v"}},
+                      headers={"Authorization": f"Bearer {shop.token}"})
+    assert answer.status_code == 422

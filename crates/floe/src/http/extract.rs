@@ -78,8 +78,41 @@ fn has_json_content_type(headers: &axum::http::HeaderMap) -> bool {
         || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
-/// Deserializes `bytes` into `T`, reporting the first problem FastAPI-style.
+/// Where a string of `value` holds a NUL character, if one does.
+fn nul_at(value: &Value, loc: &Loc) -> Option<(Loc, Value)> {
+    match value {
+        Value::String(s) if s.contains('\0') => Some((loc.clone(), value.clone())),
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, item)| nul_at(item, &loc.index(i))),
+        Value::Object(map) => map.iter().find_map(|(key, item)| {
+            if key.contains('\0') {
+                Some((loc.key(key), Value::String(key.clone())))
+            } else {
+                nul_at(item, &loc.key(key))
+            }
+        }),
+        _ => None,
+    }
+}
+
+/// Deserializes `bytes` into `T`, reporting the first problem FastAPI-style. Text with a
+/// NUL character is refused wherever it is (PostgreSQL cannot store it, and no field of
+/// the contract needs it); JSON can only carry one escaped, so only bodies with `\u0000`
+/// are looked at closely.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> ApiResult<T> {
+    if bytes.windows(6).any(|w| w == b"\\u0000")
+        && let Ok(value) = serde_json::from_slice::<Value>(bytes)
+        && let Some((loc, input)) = nul_at(&value, &Loc::body())
+    {
+        return Err(ApiError::validation(
+            loc,
+            "string_type",
+            "Text must not contain NUL characters",
+            input,
+        ));
+    }
     // The common case pays for nothing more than parsing; only a body that fails is parsed
     // again with path tracking, to say where.
     if let Ok(value) = serde_json::from_slice(bytes) {

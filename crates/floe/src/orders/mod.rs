@@ -1,8 +1,11 @@
 //! Orders: what a customer bought and paid for (a purchase from a checkout so far;
-//! subscription cycles next), with their lines, invoice numbers and billing details.
+//! subscription cycles next), with their lines, invoice numbers and billing details, their
+//! CSV export, and their invoice and receipt PDFs.
 
+pub mod documents;
 mod drafts;
 mod entity;
+mod export;
 mod present;
 mod routes;
 pub mod schema;
@@ -18,8 +21,15 @@ pub fn routes() -> Routes {
         .get("/v1/orders", routes::list)
         .post("/v1/orders", routes::create)
         .post("/v1/orders/{id}/finalize", routes::finalize)
+        .get("/v1/orders/export", export::export)
         .get("/v1/orders/{id}", routes::get)
         .patch("/v1/orders/{id}", routes::update)
+        .post(
+            "/v1/orders/{id}/invoice",
+            documents::routes::generate_invoice,
+        )
+        .get("/v1/orders/{id}/invoice", documents::routes::invoice)
+        .get("/v1/orders/{id}/receipt", documents::routes::receipt)
 }
 
 /// The order a checkout made, if any (in `txn`).

@@ -14,6 +14,7 @@ mod m20261204_000008_benefit_grants;
 mod m20261204_000009_products;
 mod m20261204_000010_discounts;
 mod m20261204_000011_sales;
+mod m20261204_000012_order_documents;
 mod m20261204_000014_processor_accounts;
 
 mod columns;
@@ -35,6 +36,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_products::Migration),
             Box::new(m20261204_000010_discounts::Migration),
             Box::new(m20261204_000011_sales::Migration),
+            Box::new(m20261204_000012_order_documents::Migration),
             Box::new(m20261204_000014_processor_accounts::Migration),
         ]
     }
