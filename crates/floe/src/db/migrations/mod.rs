@@ -14,6 +14,7 @@ mod m20261204_000008_benefit_grants;
 mod m20261204_000009_products;
 mod m20261204_000010_discounts;
 mod m20261204_000011_sales;
+mod m20261204_000013_license_keys;
 
 mod columns;
 
@@ -34,6 +35,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000009_products::Migration),
             Box::new(m20261204_000010_discounts::Migration),
             Box::new(m20261204_000011_sales::Migration),
+            Box::new(m20261204_000013_license_keys::Migration),
         ]
     }
 }
