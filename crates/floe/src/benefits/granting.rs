@@ -189,8 +189,12 @@ fn scope_key(order_id: Uuid) -> String {
 }
 
 async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> ApiResult<Step> {
+    // Every way out ends the transaction itself: a dropped one is rolled back only when its
+    // connection goes back to the pool, and until then it would keep the order locked
+    // against this worker's next transaction (which would then skip the order).
     let txn = crate::db::begin_write(&app.db).await?;
     if !lock_pending(&txn, row.id).await? {
+        txn.rollback().await?;
         return Ok(Step::Elsewhere);
     }
     let scope = scope_key(row.id);
@@ -201,6 +205,7 @@ async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> Api
         .one(&txn)
         .await?;
     if existing.is_some() {
+        txn.rollback().await?;
         return Ok(Step::Existing);
     }
     let now = app.clock.now();
@@ -241,6 +246,7 @@ async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> Api
     if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
         // The index decided: someone else's grant stands, and what this one performed (a
         // key, a credit) goes with the rollback.
+        txn.rollback().await?;
         return Ok(Step::Existing);
     }
     let queued = emit(app, &txn, row, id, benefit, &outcome, now).await?;

@@ -234,6 +234,7 @@ pub async fn update(
 
     let txn = crate::db::begin_write(&app.db).await?;
     let Some(mut row) = store::lock(&txn, organization_id, id).await? else {
+        txn.rollback().await?;
         return Err(not_found());
     };
     let before = row.clone();
@@ -261,24 +262,39 @@ pub async fn update(
     Ok(key)
 }
 
-/// The key a validation, activation or deactivation names, locked, with the call counted
-/// against its rate limit. The body's organization must be the caller's: another one's
-/// keys do not exist for it.
+/// The key a validation, activation or deactivation names, locked in a new transaction,
+/// with the call counted against its rate limit. The body's organization must be the
+/// caller's: another one's keys do not exist for it.
 async fn locked_key(
-    txn: &DatabaseTransaction,
+    app: &AppState,
     caller: Uuid,
     organization_id: Uuid,
     key: &str,
     now: DateTime<Utc>,
-) -> Result<Model, Refusal> {
+) -> Result<(DatabaseTransaction, Model), Refusal> {
     if organization_id != caller {
         return Err(not_found().into());
     }
-    let mut row = store::lock_by_key(txn, organization_id, key)
-        .await?
-        .ok_or_else(not_found)?;
-    rate_limit::count(&mut row, now).map_err(|retry_after| Refusal::Limited { retry_after })?;
-    Ok(row)
+    let txn = crate::db::begin_write(&app.db).await?;
+    let found = store::lock_by_key(&txn, organization_id, key).await?;
+    let counted = found.map(|mut row| {
+        rate_limit::count(&mut row, now)
+            .map(|()| row)
+            .map_err(|retry_after| Refusal::Limited { retry_after })
+    });
+    match counted {
+        Some(Ok(row)) => Ok((txn, row)),
+        // Ended here rather than dropped: a dropped transaction keeps its lock until its
+        // connection is back in the pool, and the next call on this key would wait for it.
+        Some(Err(refusal)) => {
+            txn.rollback().await?;
+            Err(refusal)
+        }
+        None => {
+            txn.rollback().await?;
+            Err(not_found().into())
+        }
+    }
 }
 
 /// Ends a call on a locked key: with `outcome`'s changes when it succeeded, or with only
@@ -359,8 +375,7 @@ pub async fn validate(
     validator.finish()?;
 
     let now = app.clock.now();
-    let txn = crate::db::begin_write(&app.db).await?;
-    let mut row = locked_key(&txn, caller, body.organization_id, &body.key, now).await?;
+    let (txn, mut row) = locked_key(app, caller, body.organization_id, &body.key, now).await?;
     let before = row.clone();
     let outcome = check_validation(&txn, &mut row, &body, now).await;
     let (activation, row) = finish(txn, row, &before, outcome).await?;
@@ -451,8 +466,7 @@ pub async fn activate(
     validator.finish()?;
 
     let now = app.clock.now();
-    let txn = crate::db::begin_write(&app.db).await?;
-    let row = locked_key(&txn, caller, body.organization_id, &body.key, now).await?;
+    let (txn, row) = locked_key(app, caller, body.organization_id, &body.key, now).await?;
     let before = row.clone();
     let outcome = add_activation(&txn, &row, &body, now).await;
     let (activation, row) = finish(txn, row, &before, outcome).await?;
@@ -524,8 +538,7 @@ pub async fn deactivate(
     body: LicenseKeyDeactivate,
 ) -> Result<(), Refusal> {
     let now = app.clock.now();
-    let txn = crate::db::begin_write(&app.db).await?;
-    let row = locked_key(&txn, caller, body.organization_id, &body.key, now).await?;
+    let (txn, row) = locked_key(app, caller, body.organization_id, &body.key, now).await?;
     let before = row.clone();
     let outcome = async {
         let mut activation = store::activation((&txn).into(), row.id, body.activation_id)
