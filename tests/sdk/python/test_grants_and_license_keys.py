@@ -254,7 +254,7 @@ def test_validate_counts_usage_and_checks_what_it_is_given(shop):
         with pytest.raises(ResourceNotFound) as missing:
             polar.license_keys.validate(key=key.key, organization_id=shop.id, **wrong)
         assert missing.value.error.detail == detail
-    for unknown in ({"key": "ACME-NOPE"}, {"key": key.key.lower()}):
+    for unknown in ({"key": "ACME-NOPE"}, {"key": key.key.lower()}, {"key": key.key + "\x00"}):
         with pytest.raises(ResourceNotFound):
             polar.license_keys.validate(organization_id=shop.id, **unknown)
     with pytest.raises(HTTPValidationError) as invalid:
@@ -323,6 +323,9 @@ def test_activations_up_to_the_limit_with_conditions(shop):
     assert "does not support activations" in unsupported.value.error.detail
     with pytest.raises(HTTPValidationError):
         polar.license_keys.activate(key=key.key, organization_id=shop.id, label="x", meta={"": "empty key"})
+    with pytest.raises(HTTPValidationError) as nul:
+        polar.license_keys.activate(key=key.key, organization_id=shop.id, label="a\x00b")
+    assert [list(d.loc) for d in nul.value.error.detail] == [["body", "label"]]
     with pytest.raises(ResourceNotFound):
         polar.license_keys.get_activation(no_seats.id, laptop.id)  # another key's activation
 

@@ -272,7 +272,9 @@ async fn locked_key(
     key: &str,
     now: DateTime<Utc>,
 ) -> Result<(DatabaseTransaction, Model), Refusal> {
-    if organization_id != caller {
+    // A key with a NUL in it cannot exist (PostgreSQL text cannot hold one): not found,
+    // without asking the database.
+    if organization_id != caller || key.contains('\0') {
         return Err(not_found().into());
     }
     let txn = crate::db::begin_write(&app.db).await?;
@@ -461,6 +463,14 @@ pub async fn activate(
     body: LicenseKeyActivate,
 ) -> Result<LicenseKeyActivationRead, Refusal> {
     let mut validator = Validator::new();
+    if body.label.contains('\0') {
+        validator.push(
+            Loc::body().key("label"),
+            "string_invalid_characters",
+            "This value contains invalid characters",
+            json!(body.label),
+        );
+    }
     check_pairs(&body.conditions, "conditions", &mut validator);
     check_pairs(&body.meta, "meta", &mut validator);
     validator.finish()?;
