@@ -139,6 +139,13 @@ impl Server {
                 shutdown.clone(),
             )
         });
+        let grants = config.run_workers.then(|| {
+            crate::benefits::granting::spawn(
+                self.state.clone(),
+                config.sweep_interval,
+                shutdown.clone(),
+            )
+        });
         let wal = crate::db::wal::spawn(self.state.db.clone(), shutdown.clone());
         let meter_builds = config.run_workers.then(|| {
             crate::meters::rollups::spawn_builder(
@@ -166,6 +173,9 @@ impl Server {
         }
         if let Some(documents) = documents {
             let _ = documents.await;
+        }
+        if let Some(grants) = grants {
+            let _ = grants.await;
         }
         if let Some(wal) = wal {
             let _ = wal.await;
@@ -195,6 +205,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::orders::routes())
         .merge(crate::payments::routes())
         .merge(crate::checkout_links::routes())
+        .merge(crate::license_keys::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

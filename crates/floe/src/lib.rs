@@ -21,6 +21,7 @@ pub mod discounts;
 pub mod events;
 pub mod files;
 pub mod http;
+pub mod license_keys;
 pub mod metadata;
 pub mod meters;
 pub mod money;

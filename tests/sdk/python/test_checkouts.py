@@ -410,3 +410,16 @@ def test_text_with_a_nul_character_is_refused(shop):
     answer = shop.raw("POST", "/v1/customers/", json={"email": "nul@example.com", "metadata": {"k\u0000": "v"}},
                       headers={"Authorization": f"Bearer {shop.token}"})
     assert answer.status_code == 422
+
+
+def test_a_product_granting_meter_credits_reads_through_the_sdk(shop):
+    meter = shop.polar.meters.create(name="Tokens", filter={"conjunction": "and", "clauses": []},
+                                     aggregation={"func": "count"})
+    credit = shop.polar.benefits.create(type="meter_credit", description="1,000 tokens",
+                                        properties={"units": 1000, "rollover": False, "meter_id": meter.id})
+    product = shop.product(name="Token pack")
+    shop.polar.products.update_benefits(product.id, benefits=[credit.id])
+    checkout = shop.polar.checkouts.create(products=[product.id])
+    shown = checkout.product.benefits[0]
+    assert (shown.type, shown.properties.units, shown.properties.meter_id) == ("meter_credit", 1000, meter.id)
+    assert shop.buyer.checkouts.client_get(checkout.client_secret).product.benefits[0].properties.units == 1000

@@ -1,6 +1,6 @@
 //! Reading benefit grants: `GET /v1/benefits/{id}/grants` and `GET /v1/benefit-grants/`.
-//! Grants are written by purchases (orders and subscriptions); a page of grants is read with
-//! its customers and benefits in two more queries, whatever the page size.
+//! Grants are written by the grant worker (`granting`); a page of grants is read with its
+//! customers and benefits in two more queries, whatever the page size.
 
 use std::collections::HashMap;
 
@@ -18,6 +18,7 @@ use super::service;
 use crate::app::AppState;
 use crate::auth::Authorized;
 use crate::customers::schema::Customer;
+use crate::db::Reads;
 use crate::http::pagination::{Direction, SortProperty};
 use crate::http::{ApiError, ApiResult, IdPath, ListResource, Pagination, QueryParams};
 
@@ -119,27 +120,29 @@ async fn page(
     }
     let (rows, total) =
         crate::db::paginate(&app.reader, query.order_by_asc(Column::Id), pagination).await?;
-    let items = present(app, organization_id, rows).await?;
+    let items = present((&app.reader).into(), organization_id, rows).await?;
     Ok(ListResource::new(items, total, pagination))
 }
 
 /// The grants with their customers and benefits (deleted ones too: a grant keeps naming
-/// what it was for).
-async fn present(
-    app: &AppState,
+/// what it was for), read in `db`: the reader, or the transaction that wrote them.
+pub(super) async fn present(
+    db: Reads<'_>,
     organization_id: Uuid,
     rows: Vec<Model>,
 ) -> ApiResult<Vec<BenefitGrant>> {
-    let customer_ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
+    let mut customer_ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
+    customer_ids.sort_unstable();
+    customer_ids.dedup();
     let customers: HashMap<Uuid, Customer> =
-        crate::customers::by_ids_with_deleted(&app.reader, organization_id, &customer_ids)
+        crate::customers::read_many(db, organization_id, &customer_ids)
             .await?
             .into_iter()
             .map(|c| (c.id, c))
             .collect();
     let benefit_ids: Vec<Uuid> = rows.iter().map(|r| r.benefit_id).collect();
     let benefits: HashMap<Uuid, Benefit> =
-        super::store::by_ids_with_deleted(&app.reader, organization_id, &benefit_ids)
+        super::store::by_ids_with_deleted(db, organization_id, &benefit_ids)
             .await?
             .iter()
             .filter_map(Benefit::from_row)

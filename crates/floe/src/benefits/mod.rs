@@ -1,17 +1,23 @@
 //! Benefits: what a product grants its buyers (a note, a feature flag, license keys,
 //! downloadable files, meter credits, and the integrations floe stores but cannot grant
-//! yet: Discord roles, GitHub repositories, Slack channels).
+//! yet: Discord roles, GitHub repositories, Slack channels), and the grants that give them.
 
 mod entity;
 mod grant_entity;
+pub mod granting;
 mod grants;
+mod perform;
 mod properties;
+mod purchase_entity;
 mod routes;
 pub mod schema;
 mod service;
+mod state;
 mod store;
 
 use crate::http::routes::Routes;
+
+pub use state::{CustomerStateBenefitGrant, granted_to};
 
 pub fn routes() -> Routes {
     Routes::new()

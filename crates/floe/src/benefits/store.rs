@@ -44,17 +44,17 @@ pub async fn live_many(
 
 /// Benefits of `organization_id` by ID, deleted ones included (grants keep naming theirs).
 pub async fn by_ids_with_deleted(
-    db: &ReadConnection,
+    db: Reads<'_>,
     organization_id: Uuid,
     ids: &[Uuid],
 ) -> Result<Vec<Model>, DbErr> {
-    if ids.is_empty() {
-        return Ok(Vec::new());
-    }
-    db.all(
-        Entity::find()
-            .filter(Column::OrganizationId.eq(organization_id))
-            .filter(Column::Id.is_in(ids.iter().copied())),
+    let mut unique = ids.to_vec();
+    unique.sort_unstable();
+    unique.dedup();
+    db.among(
+        Entity::find().filter(Column::OrganizationId.eq(organization_id)),
+        Column::Id,
+        &unique,
     )
     .await
 }

@@ -126,6 +126,15 @@ fn checkout_product(product: &Product) -> CheckoutProduct {
                 deletable: benefit.deletable,
                 is_deleted: benefit.is_deleted,
                 organization_id: benefit.organization_id,
+                properties: (benefit.kind == crate::benefits::schema::BenefitType::MeterCredit)
+                    .then(|| {
+                        benefit
+                            .properties
+                            .iter()
+                            .filter(|(key, _)| matches!(key.as_str(), "units" | "meter_id"))
+                            .map(|(key, value)| (key.clone(), value.clone()))
+                            .collect()
+                    }),
             })
             .collect(),
         medias: product.medias.clone(),

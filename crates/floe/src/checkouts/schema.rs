@@ -72,6 +72,9 @@ pub struct BenefitPublic {
     pub deletable: bool,
     pub is_deleted: bool,
     pub organization_id: Uuid,
+    /// Only meter credits show theirs to buyers (`units`, `meter_id`: the SDK requires them).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
 }
 
 /// `CheckoutProduct`: a product offered, with its prices, benefits and media.

@@ -191,7 +191,7 @@ pub async fn state(
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<CustomerState>> {
     let customer = get_by(&app, auth.organization_id, &CustomerKey::Id(id)).await?;
-    state_of(&app, auth.organization_id, customer).await
+    state_of(&app, customer).await
 }
 
 pub async fn state_external(
@@ -205,24 +205,15 @@ pub async fn state_external(
         &CustomerKey::External(external_id),
     )
     .await?;
-    state_of(&app, auth.organization_id, customer).await
+    state_of(&app, customer).await
 }
 
-/// A customer with what it has access to now: its active meters (subscriptions and
-/// benefit grants do not exist in floe yet).
-async fn state_of(
-    app: &AppState,
-    organization_id: uuid::Uuid,
-    customer: Customer,
-) -> ApiResult<axum::Json<CustomerState>> {
-    let meters = crate::customer_meters::for_customer(
-        app,
-        organization_id,
-        customer.id,
-        customer.external_id.as_deref(),
-    )
-    .await?;
-    Ok(axum::Json(CustomerState::with_meters(customer, &meters)))
+/// A customer with what it has access to now: its granted benefits and active meters
+/// (subscriptions do not exist in floe yet).
+async fn state_of(app: &AppState, customer: Customer) -> ApiResult<axum::Json<CustomerState>> {
+    Ok(axum::Json(
+        service::state(app, (&app.reader).into(), customer).await?,
+    ))
 }
 
 /// Payment methods: floe has no payment processor yet, so a customer has none. The

@@ -62,32 +62,28 @@ impl From<&Model> for Customer {
     }
 }
 
-/// `CustomerState`: the customer, with what it has access to right now. Subscriptions,
-/// benefit grants and meters do not exist in floe yet, so the lists are empty.
+/// `CustomerState`: the customer, with what it has access to right now: its granted
+/// benefits and its meters (subscriptions do not exist in floe yet, so that list is empty).
 #[derive(Clone, Debug, Serialize)]
 pub struct CustomerState {
     #[serde(flatten)]
     pub customer: Customer,
     pub active_subscriptions: Vec<Value>,
-    pub granted_benefits: Vec<Value>,
+    pub granted_benefits: Vec<crate::benefits::CustomerStateBenefitGrant>,
     pub active_meters: Vec<crate::customer_meters::CustomerStateMeter>,
 }
 
 impl CustomerState {
-    pub fn with_meters(customer: Customer, meters: &[crate::customer_meters::MeterState]) -> Self {
-        let mut state = Self::from(customer);
-        state.active_meters = meters.iter().map(Into::into).collect();
-        state
-    }
-}
-
-impl From<Customer> for CustomerState {
-    fn from(customer: Customer) -> Self {
+    pub fn new(
+        customer: Customer,
+        meters: &[crate::customer_meters::MeterState],
+        granted_benefits: Vec<crate::benefits::CustomerStateBenefitGrant>,
+    ) -> Self {
         Self {
             customer,
             active_subscriptions: Vec::new(),
-            granted_benefits: Vec::new(),
-            active_meters: Vec::new(),
+            granted_benefits,
+            active_meters: meters.iter().map(Into::into).collect(),
         }
     }
 }

@@ -116,29 +116,40 @@ pub(super) async fn emit_change(
     if !endpoints.subscribe_to(EventType::CustomerStateChanged) {
         return Ok(queued);
     }
-    // Usage events are immutable and never part of this transaction, so reading the
-    // customer's meters beside it sees exactly what the state is.
-    let meters = if row.deleted_at.is_some() {
-        Vec::new()
+    let state = if row.deleted_at.is_some() {
+        CustomerState::new(customer, &[], Vec::new())
     } else {
-        crate::customer_meters::for_customer(
-            app,
-            row.organization_id,
-            row.id,
-            row.external_id.as_deref(),
-        )
-        .await?
+        state(app, txn.into(), customer).await?
     };
     queued += webhooks::outbox::emit_to(
         txn,
         &endpoints,
         row.organization_id,
         EventType::CustomerStateChanged,
-        &CustomerState::with_meters(customer, &meters),
+        &state,
         now,
     )
     .await?;
     Ok(queued)
+}
+
+/// A customer's state: its granted benefits, read in `db` (the transaction that changed
+/// them, when there is one), and its meters, read beside it: usage events are immutable,
+/// and a change that records one itself (a meter-credit grant) adds it to what it sends.
+pub async fn state(
+    app: &AppState,
+    db: crate::db::Reads<'_>,
+    customer: Customer,
+) -> Result<CustomerState, DbErr> {
+    let granted = crate::benefits::granted_to(db, customer.organization_id, customer.id).await?;
+    let meters = crate::customer_meters::for_customer(
+        app,
+        customer.organization_id,
+        customer.id,
+        customer.external_id.as_deref(),
+    )
+    .await?;
+    Ok(CustomerState::new(customer, &meters, granted))
 }
 
 pub async fn create(

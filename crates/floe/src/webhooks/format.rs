@@ -1,8 +1,8 @@
 //! The body each endpoint format gets. `raw` is the event itself, `{"type", "timestamp",
 //! "data"}`. `discord` and `slack` get a short message for the events a person in a chat
 //! channel cares about (a customer arriving, changing or leaving; the organization's
-//! settings changing); the others, like the machine-oriented `customer.state_changed`, are
-//! not sent to chat endpoints at all.
+//! settings changing; a sale; a benefit granted); the others, like the machine-oriented
+//! `customer.state_changed`, are not sent to chat endpoints at all.
 
 use serde_json::{Value, json};
 
@@ -77,6 +77,7 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         ),
         EventType::BenefitCreated => ("New benefit".to_owned(), text(&data["description"])),
         EventType::BenefitUpdated => ("Benefit updated".to_owned(), text(&data["description"])),
+        EventType::BenefitGrantCreated => ("Benefit granted".to_owned(), grant_line(data)),
         EventType::ProductCreated => ("New product".to_owned(), text(&data["name"])),
         EventType::ProductUpdated => ("Product updated".to_owned(), text(&data["name"])),
         EventType::DiscountCreated => ("New discount".to_owned(), text(&data["name"])),
@@ -102,6 +103,19 @@ fn order_line(data: &Value) -> String {
         crate::money::display(amount, &currency),
         text(&data["customer"]["email"])
     )
+}
+
+/// "License key — buyer@example.com", or the reason a grant failed.
+fn grant_line(data: &Value) -> String {
+    let line = format!(
+        "{} — {}",
+        text(&data["benefit"]["description"]),
+        text(&data["customer"]["email"])
+    );
+    match data["error"]["message"].as_str() {
+        Some(error) => format!("{line} (not granted: {error})"),
+        None => line,
+    }
 }
 
 fn text(value: &Value) -> String {
@@ -153,6 +167,20 @@ mod tests {
         )
         .unwrap_or_default();
         assert!(slack.contains("New customer"), "{slack}");
+        let grant = json!({"type": "benefit_grant.created", "timestamp": "t", "data": {"id": "g1",
+            "benefit": {"description": "Source access"}, "customer": {"email": "a@b.co"},
+            "error": {"message": "no GitHub", "type": "X", "timestamp": "t"}}});
+        let slack = render(
+            WebhookFormat::Slack,
+            EventType::BenefitGrantCreated,
+            &grant,
+            "Acme",
+        )
+        .unwrap_or_default();
+        assert!(
+            slack.contains("Source access — a@b.co (not granted: no GitHub)"),
+            "{slack}"
+        );
         assert_eq!(
             render(
                 WebhookFormat::Raw,

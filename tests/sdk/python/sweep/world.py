@@ -33,6 +33,8 @@ PATH_IDS = {
     ("/v1/orders/", "id"): ("order", "id"),
     ("/v1/payments/", "id"): ("payment", "id"),
     ("/v1/checkout-links/", "id"): ("checkout_link", "id"),
+    ("/v1/license-keys/", "id"): ("license_key", "id"),
+    ("/v1/license-keys/{id}/activations/", "activation_id"): ("license_key_activation", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -47,6 +49,7 @@ REFERENCES = {
     "discount_id": ("discount", "id"),
     "checkout_id": ("checkout", "id"),
     "order_id": ("order", "id"),
+    "activation_id": ("license_key_activation", "id"),
 }
 
 # List filters that name a resource or find one by its text; `ids` names the list's own kind.
@@ -288,6 +291,34 @@ def make_checkout_link(t):
     }))
 
 
+def make_license_key(t):
+    """A key issued by a paid order of a product with a license-keys benefit (granted by the
+    worker after the payment), with room for the activations the sweep makes."""
+    benefit = ok(t.http.post("/v1/benefits/", json={
+        "type": "license_keys", "description": f"{t.slug[:20]} license",
+        "properties": {"prefix": "SWEEP", "activations": {"limit": 50, "enable_customer_admin": False}}}))
+    product = ok(t.http.post("/v1/products/", json={
+        "name": f"{t.slug[:40]} app", "prices": [{"amount_type": "fixed", "price_amount": 900}]}))
+    ok(t.http.post(f"/v1/products/{product['id']}/benefits", json={"benefits": [benefit["id"]]}))
+    checkout = ok(t.http.post("/v1/checkouts/", json={"products": [product["id"]]}))
+    ok(t.http.post(f"/v1/checkouts/client/{checkout['client_secret']}/confirm", json={
+        "customer_email": f"licensee@{t.slug}.example", "customer_billing_address": {"country": "FR"},
+        "confirmation_token_id": "pm_card_visa"}))
+    return wait_for("the issued license key", lambda: next(
+        iter(ok(t.http.get("/v1/license-keys/", params={"benefit_id": benefit["id"]}))["items"]), None))
+
+
+def make_license_key_activation(t):
+    key = t.need("license_key")
+    return ok(t.http.post("/v1/license-keys/activate", json={
+        "key": key["key"], "organization_id": t.organization["id"], "label": f"{t.slug} host", "meta": {"sweep": t.slug}}))
+
+
+def read_license_key_activation(t, activation):
+    found = t.http.get(f"/v1/license-keys/{activation['license_key_id']}/activations/{activation['id']}")
+    return None if found.status_code == 404 else ok(found)
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -332,6 +363,8 @@ KINDS = {
     "order": Kind(make_order, getter("/v1/orders/{id}")),
     "payment": Kind(make_payment, getter("/v1/payments/{id}")),
     "checkout_link": Kind(make_checkout_link, getter("/v1/checkout-links/{id}")),
+    "license_key": Kind(make_license_key, getter("/v1/license-keys/{id}")),
+    "license_key_activation": Kind(make_license_key_activation, read_license_key_activation),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 

@@ -15,6 +15,7 @@ mod m20261204_000009_products;
 mod m20261204_000010_discounts;
 mod m20261204_000011_sales;
 mod m20261204_000012_order_documents;
+mod m20261204_000013_license_keys;
 mod m20261204_000014_processor_accounts;
 
 mod columns;
@@ -37,6 +38,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000010_discounts::Migration),
             Box::new(m20261204_000011_sales::Migration),
             Box::new(m20261204_000012_order_documents::Migration),
+            Box::new(m20261204_000013_license_keys::Migration),
             Box::new(m20261204_000014_processor_accounts::Migration),
         ]
     }
