@@ -139,6 +139,49 @@ impl Benefit {
     }
 }
 
+/// `BenefitPublic`: what a buyer is shown of a benefit (checkouts, checkout links): no
+/// metadata, and properties only for meter credits (`units`, `meter_id`), which the SDK's
+/// `BenefitMeterCreditPublic` requires.
+#[derive(Clone, Debug, Serialize)]
+pub struct BenefitPublic {
+    pub id: Uuid,
+    pub created_at: DateTime<Utc>,
+    pub modified_at: Option<DateTime<Utc>>,
+    #[serde(rename = "type")]
+    pub kind: BenefitType,
+    pub description: String,
+    pub selectable: bool,
+    pub deletable: bool,
+    pub is_deleted: bool,
+    pub organization_id: Uuid,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub properties: Option<Map<String, Value>>,
+}
+
+impl From<&Benefit> for BenefitPublic {
+    fn from(benefit: &Benefit) -> Self {
+        Self {
+            id: benefit.id,
+            created_at: benefit.created_at,
+            modified_at: benefit.modified_at,
+            kind: benefit.kind,
+            description: benefit.description.clone(),
+            selectable: benefit.selectable,
+            deletable: benefit.deletable,
+            is_deleted: benefit.is_deleted,
+            organization_id: benefit.organization_id,
+            properties: (benefit.kind == BenefitType::MeterCredit).then(|| {
+                benefit
+                    .properties
+                    .iter()
+                    .filter(|(key, _)| matches!(key.as_str(), "units" | "meter_id"))
+                    .map(|(key, value)| (key.clone(), value.clone()))
+                    .collect()
+            }),
+        }
+    }
+}
+
 /// `BenefitCreate`: each type's properties are checked by the service.
 #[derive(Debug, Deserialize)]
 pub struct BenefitCreate {

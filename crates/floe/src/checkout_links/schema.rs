@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use crate::benefits::schema::{Benefit, BenefitType};
+use crate::benefits::schema::BenefitPublic;
 use crate::discounts::schema::Discount;
 use crate::files::schema::FileRead;
 use crate::http::pagination::SortProperty;
@@ -82,37 +82,6 @@ impl From<&Product> for CheckoutLinkProduct {
             prices: product.prices.clone(),
             benefits: product.benefits.iter().map(BenefitPublic::from).collect(),
             medias: product.medias.clone(),
-        }
-    }
-}
-
-/// `BenefitPublic`: a benefit without its properties and metadata.
-#[derive(Clone, Debug, Serialize)]
-pub struct BenefitPublic {
-    pub id: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub modified_at: Option<DateTime<Utc>>,
-    #[serde(rename = "type")]
-    pub kind: BenefitType,
-    pub description: String,
-    pub selectable: bool,
-    pub deletable: bool,
-    pub is_deleted: bool,
-    pub organization_id: Uuid,
-}
-
-impl From<&Benefit> for BenefitPublic {
-    fn from(benefit: &Benefit) -> Self {
-        Self {
-            id: benefit.id,
-            created_at: benefit.created_at,
-            modified_at: benefit.modified_at,
-            kind: benefit.kind,
-            description: benefit.description.clone(),
-            selectable: benefit.selectable,
-            deletable: benefit.deletable,
-            is_deleted: benefit.is_deleted,
-            organization_id: benefit.organization_id,
         }
     }
 }

@@ -5,11 +5,11 @@ use serde_json::{Map, Value};
 use super::entity::Model;
 use super::offer::{Offer, Offers, main_price};
 use super::schema::{
-    AttachedCustomField, BenefitPublic, BillingAddressFields, Checkout, CheckoutBase,
-    CheckoutDiscount, CheckoutOrganization, CheckoutProduct, CheckoutPublic, CheckoutStatus,
-    FieldMode,
+    AttachedCustomField, BillingAddressFields, Checkout, CheckoutBase, CheckoutDiscount,
+    CheckoutOrganization, CheckoutProduct, CheckoutPublic, CheckoutStatus, FieldMode,
 };
 use crate::address::Address;
+use crate::benefits::schema::BenefitPublic;
 use crate::discounts::schema::Discount;
 use crate::organizations::schema::Organization;
 use crate::products::schema::{Interval, Product};
@@ -113,30 +113,7 @@ fn checkout_product(product: &Product) -> CheckoutProduct {
         is_archived: base.is_archived,
         organization_id: base.organization_id,
         prices: product.prices.clone(),
-        benefits: product
-            .benefits
-            .iter()
-            .map(|benefit| BenefitPublic {
-                id: benefit.id,
-                created_at: benefit.created_at,
-                modified_at: benefit.modified_at,
-                kind: benefit.kind,
-                description: benefit.description.clone(),
-                selectable: benefit.selectable,
-                deletable: benefit.deletable,
-                is_deleted: benefit.is_deleted,
-                organization_id: benefit.organization_id,
-                properties: (benefit.kind == crate::benefits::schema::BenefitType::MeterCredit)
-                    .then(|| {
-                        benefit
-                            .properties
-                            .iter()
-                            .filter(|(key, _)| matches!(key.as_str(), "units" | "meter_id"))
-                            .map(|(key, value)| (key.clone(), value.clone()))
-                            .collect()
-                    }),
-            })
-            .collect(),
+        benefits: product.benefits.iter().map(BenefitPublic::from).collect(),
         medias: product.medias.clone(),
     }
 }

@@ -8,7 +8,7 @@ use serde_json::{Map, Value};
 use uuid::Uuid;
 
 use crate::address::Address;
-use crate::benefits::schema::BenefitType;
+use crate::benefits::schema::BenefitPublic;
 use crate::custom_fields::schema::CustomField;
 use crate::discounts::schema::{DiscountDuration, DiscountType};
 use crate::files::schema::FileRead;
@@ -57,24 +57,6 @@ impl crate::http::pagination::QueryEnum for CheckoutStatus {
     fn from_name(name: &str) -> Option<Self> {
         Self::parse(name)
     }
-}
-
-/// `BenefitPublic`: what a buyer is shown of a benefit.
-#[derive(Clone, Debug, Serialize)]
-pub struct BenefitPublic {
-    pub id: Uuid,
-    pub created_at: DateTime<Utc>,
-    pub modified_at: Option<DateTime<Utc>>,
-    #[serde(rename = "type")]
-    pub kind: BenefitType,
-    pub description: String,
-    pub selectable: bool,
-    pub deletable: bool,
-    pub is_deleted: bool,
-    pub organization_id: Uuid,
-    /// Only meter credits show theirs to buyers (`units`, `meter_id`: the SDK requires them).
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub properties: Option<Map<String, Value>>,
 }
 
 /// `CheckoutProduct`: a product offered, with its prices, benefits and media.

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
 use sea_orm::{ConnectionTrait, DatabaseTransaction, DbErr};
-use serde_json::{Map, Value, json};
+use serde_json::json;
 use uuid::Uuid;
 
 use super::entity::{Model, item};
@@ -250,9 +250,4 @@ async fn show_read(app: &AppState, organization_id: Uuid, row: &Model) -> ApiRes
     .await?
     .pop()
     .ok_or_else(not_found)
-}
-
-/// Metadata and custom field data are kept as given.
-pub fn object_text(map: &Map<String, Value>) -> String {
-    Value::Object(map.clone()).to_string()
 }
