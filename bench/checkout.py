@@ -28,12 +28,15 @@ def confirm_loop(base, token, product_id, seconds, queue):
     parsed = urllib.parse.urlsplit(base)
     connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
     auth = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    create = json.dumps({"products": [product_id], "customer_email": "bench@example.com",
-                         "customer_billing_address": {"country": "FR"}})
     confirm = json.dumps({"confirmation_token_id": "pm_card_visa"})
     latencies, failures = [], 0
     deadline = time.perf_counter() + seconds
+    buyer = 0
     while time.perf_counter() < deadline:
+        # A new buyer each time, as in a shop: one customer's checkouts would queue on its row.
+        buyer += 1
+        create = json.dumps({"products": [product_id], "customer_email": f"b{os.getpid()}-{buyer}@example.com",
+                             "customer_billing_address": {"country": "FR"}})
         connection.request("POST", "/v1/checkouts/", body=create, headers=auth)
         response = connection.getresponse()
         body = response.read()

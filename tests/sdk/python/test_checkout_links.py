@@ -1,6 +1,6 @@
 """Checkout links through the official Python SDK: products of the organization in the
 merchant's order (with their prices, public benefits and media), a discount, a trial, seats
-that seat-based prices allow, URLs, the secret that names a link in its URL, updates that
+that seat-based prices allow, units that unit-based prices allow, URLs, the secret that names a link in its URL, updates that
 stamp only a change, what was deleted or archived since, soft deletion, the list's filters
 and sorting; raw HTTP for the 422 shapes, another organization's links and products, and
 the fixed cost of a page. (Tenancy, scopes, pagination and fuzzing of the five operations
@@ -172,6 +172,32 @@ def test_seats_must_fit_every_products_seat_based_price(org):
         polar.checkout_links.update(link.id, products=[team.id, product(polar, "Solo").id])
     assert locs(error) == [["body", "seats"]]
     assert polar.checkout_links.update(link.id, seats=None).seats is None
+
+
+def unit_product(polar, name="Credits", minimum=5):
+    return polar.products.create(name=name, recurring_interval="month", prices=[
+        {"amount_type": "unit_based", "minimum_units": minimum,
+         "tiers": {"type": "volume", "tiers": [{"bound": None, "unit_amount": 50}]}}])
+
+
+def test_units_must_fit_every_products_unit_based_price_and_reach_the_checkout(org):
+    polar = org.polar
+    credits, tokens = unit_product(polar), unit_product(polar, "Tokens", 10)
+    link = polar.checkout_links.create(payment_processor="stripe", products=[credits.id, tokens.id], units=20)
+    assert link.units == 20 and polar.checkout_links.get(link.id).units == 20
+    for units in (4, 9):
+        with pytest.raises(HTTPValidationError) as error:
+            polar.checkout_links.update(link.id, units=units)
+        assert locs(error) == [["body", "units"]], units
+    with pytest.raises(HTTPValidationError) as error:
+        polar.checkout_links.create(payment_processor="stripe", products=[credits.id, product(polar).id], units=20)
+    assert locs(error) == [["body", "units"]]
+    # Opening the link presets the units, and the total counts them (20 x 0.50).
+    opened = httpx.get(link.url, follow_redirects=False)
+    assert opened.status_code == 307
+    checkout = polar.checkouts.client_get(opened.headers["location"].rsplit("/", 1)[1])
+    assert checkout.units == 20 and checkout.total_amount == 1000, (checkout.units, checkout.total_amount)
+    assert polar.checkout_links.update(link.id, units=None).units is None
 
 
 def test_list_filters_and_sorting(org):

@@ -423,3 +423,34 @@ def test_a_product_granting_meter_credits_reads_through_the_sdk(shop):
     shown = checkout.product.benefits[0]
     assert (shown.type, shown.properties.units, shown.properties.meter_id) == ("meter_credit", 1000, meter.id)
     assert shop.buyer.checkouts.client_get(checkout.client_secret).product.benefits[0].properties.units == 1000
+
+
+def test_a_card_saved_for_later_is_the_customers_default_payment_method(shop):
+    monthly = shop.product("Monthly", recurring_interval="month")
+    one_off = shop.product("Once")
+    checkout = shop.polar.checkouts.create(products=[one_off.id], customer_email="cards@example.com",
+                                           customer_billing_address=ADDRESS)
+    customer_id = shop.buyer.checkouts.client_confirm(
+        checkout.client_secret, confirmation_token_id="pm_card_visa").customer_id
+    # A one-off purchase keeps no card.
+    assert shop.polar.customers.list_payment_methods(id=customer_id).items == []
+    assert shop.polar.customers.get(customer_id).default_payment_method_id is None
+
+    for card in ("pm_card_visa", "pm_card_mastercard"):
+        checkout = shop.polar.checkouts.create(products=[monthly.id], customer_id=customer_id,
+                                               customer_billing_address=ADDRESS)
+        shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id=card)
+    methods = shop.polar.customers.list_payment_methods(id=customer_id)
+    assert methods.pagination.total_count == 2
+    newest, first = methods.items
+    assert (newest.method_metadata.brand, newest.method_metadata.last4, newest.is_default) == ("mastercard", "4444", True)
+    assert (first.method_metadata.brand, first.method_metadata.last4, first.is_default) == ("visa", "4242", False)
+    assert all(m.type == "card" and m.processor == "stripe" and m.customer_id == customer_id for m in methods.items)
+    assert shop.polar.customers.get(customer_id).default_payment_method_id == newest.id
+    # The same list by external ID, paged; another organization's customer is not found.
+    shop.polar.customers.update(customer_id, external_id="cards-1")
+    paged = shop.polar.customers.list_payment_methods_external(external_id="cards-1", limit=1, page=2)
+    assert [m.id for m in paged.items] == [first.id] and paged.pagination.max_page == 2
+    stranger = shop.raw("GET", f"/v1/customers/{uuid.uuid4()}/payment-methods",
+                        headers={"Authorization": f"Bearer {shop.token}"})
+    assert stranger.status_code == 404

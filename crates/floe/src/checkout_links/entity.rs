@@ -21,6 +21,8 @@ pub struct Model {
     pub require_billing_address: bool,
     pub discount_id: Option<Uuid>,
     pub seats: Option<i64>,
+    /// Units preset for unit-based prices.
+    pub units: Option<i64>,
     pub metadata: String,
     /// The products offered, in the merchant's order, as a JSON array of IDs.
     pub product_ids: String,

@@ -38,8 +38,7 @@ pub struct CheckoutLink {
     pub require_billing_address: bool,
     pub discount_id: Option<Uuid>,
     pub seats: Option<i64>,
-    /// The SDK's (newer than the contract): units preset for unit-based prices. floe does
-    /// not store them yet, so always `null`.
+    /// The SDK's (newer than the contract): units preset for unit-based prices.
     pub units: Option<i64>,
     pub organization_id: Uuid,
     /// The products offered that still exist, in the merchant's order.
@@ -116,7 +115,7 @@ pub struct CheckoutLinkCreate {
     pub discount_id: Option<Uuid>,
     #[serde(default)]
     pub seats: Option<i64>,
-    /// The SDK's; refused when given (see [`CheckoutLink::units`]).
+    /// The SDK's (newer than the contract): units preset for unit-based prices.
     #[serde(default)]
     pub units: Option<i64>,
     #[serde(default)]

@@ -25,6 +25,8 @@ pub const SECRET_PREFIX: &str = "polar_cl_";
 const MAX_PRODUCTS: usize = 100;
 const MAX_URL_CHARS: usize = 2083;
 const MAX_SEATS: i64 = 10_000;
+/// As a checkout's.
+const MAX_UNITS: i64 = i32::MAX as i64;
 const MAX_TRIAL_COUNT: i64 = 1000;
 
 pub(super) fn not_found() -> ApiError {
@@ -66,19 +68,6 @@ fn check_url(name: &str, url: &str, validator: &mut Validator) {
 fn check_range(name: &str, value: Option<i64>, max: i64, validator: &mut Validator) {
     if let Some(value) = value {
         crate::http::fields::within(value, 1, max, &Loc::body().key(name), validator);
-    }
-}
-
-/// Preset units: not stored yet (the table has no column for them), so refused rather than
-/// dropped.
-fn refuse_units(units: Option<i64>, validator: &mut Validator) {
-    if let Some(units) = units {
-        validator.push(
-            Loc::body().key("units"),
-            "value_error",
-            "Preset units are not supported yet.",
-            json!(units),
-        );
     }
 }
 
@@ -132,6 +121,7 @@ impl Named {
 struct Changed {
     products: Option<Named>,
     seats: bool,
+    units: bool,
     discount: bool,
 }
 
@@ -187,7 +177,7 @@ fn shown(app: &AppState, row: &Model, related: &Related) -> CheckoutLink {
         require_billing_address: row.require_billing_address,
         discount_id: row.discount_id,
         seats: row.seats,
-        units: None,
+        units: row.units,
         organization_id: row.organization_id,
         products: row
             .products()
@@ -259,6 +249,23 @@ async fn resolve(
             );
         }
     }
+    if let Some(units) = row
+        .units
+        .filter(|_| changed.units || changed.products.is_some())
+    {
+        let allowed = product_ids
+            .iter()
+            .filter_map(|id| related.products.get(id))
+            .all(|product| allows_units(product, units));
+        if !allowed {
+            validator.push(
+                Loc::body().key("units"),
+                "value_error",
+                format!("Every product must have a unit-based price that allows {units} units."),
+                json!(units),
+            );
+        }
+    }
     let discount = row.discount_id.filter(|_| changed.discount);
     if let Some(id) = discount
         && !crate::discounts::exists(txn.into(), row.organization_id, id).await?
@@ -281,6 +288,18 @@ fn allows_seats(product: &Product, seats: i64) -> bool {
             seats >= seat_tiers.minimum_seats
                 && seat_tiers.maximum_seats.is_none_or(|max| seats <= max)
         }
+        _ => false,
+    })
+}
+
+/// Whether one of the product's unit-based prices takes `units`.
+fn allows_units(product: &Product, units: i64) -> bool {
+    product.prices.iter().any(|price| match &price.amount {
+        PriceAmount::UnitBased {
+            minimum_units,
+            maximum_units,
+            ..
+        } => units >= minimum_units.unwrap_or(1) && maximum_units.is_none_or(|max| units <= max),
         _ => false,
     })
 }
@@ -326,7 +345,7 @@ pub async fn create(
         }
     }
     check_range("seats", body.seats, MAX_SEATS, &mut validator);
-    refuse_units(body.units, &mut validator);
+    check_range("units", body.units, MAX_UNITS, &mut validator);
     check_trial(
         body.trial_interval,
         body.trial_interval_count,
@@ -348,6 +367,7 @@ pub async fn create(
         require_billing_address: body.require_billing_address,
         discount_id: body.discount_id,
         seats: body.seats,
+        units: body.units,
         metadata: crate::metadata::to_text(&metadata),
         product_ids: json!(products).to_string(),
         deleted_at: None,
@@ -358,6 +378,7 @@ pub async fn create(
     let changed = Changed {
         products: Some(named),
         seats: true,
+        units: true,
         discount: true,
     };
     let related = resolve(app, &txn, &row, changed).await?;
@@ -410,7 +431,10 @@ pub async fn update(
         check_range("seats", seats, MAX_SEATS, &mut validator);
         row.seats = seats;
     }
-    refuse_units(patch.units.flatten(), &mut validator);
+    if let Some(units) = patch.units {
+        check_range("units", units, MAX_UNITS, &mut validator);
+        row.units = units;
+    }
     if patch.trial_interval.is_some() || patch.trial_interval_count.is_some() {
         if let Some(interval) = patch.trial_interval {
             row.trial_interval = interval.map(|i| i.as_str().to_owned());
@@ -430,6 +454,7 @@ pub async fn update(
     let changed = Changed {
         products: products.is_some().then_some(Named::List),
         seats: patch.seats.is_some(),
+        units: patch.units.is_some(),
         discount: row.discount_id != before.discount_id,
     };
     let related = resolve(app, &txn, &row, changed).await?;

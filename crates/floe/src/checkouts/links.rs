@@ -46,7 +46,7 @@ pub async fn redirect(
         seats: link.seats,
         min_seats: None,
         max_seats: None,
-        units: None,
+        units: link.units,
         min_units: None,
         max_units: None,
         allow_trial: None,

@@ -31,6 +31,8 @@ pub struct Model {
     /// A JSON object; see `crate::metadata`.
     pub metadata: String,
     pub first_user_event_at: Option<DateTimeUtc>,
+    /// The saved payment method later charges use (the one saved last, unless changed).
+    pub default_payment_method_id: Option<Uuid>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -2,6 +2,7 @@
 //! the organization's own external ID.
 
 mod entity;
+mod payment_methods;
 pub mod purchase;
 mod routes;
 pub mod schema;
@@ -9,7 +10,7 @@ pub mod service;
 mod store;
 
 pub use entity::Model as CustomerRow;
-pub use store::CustomerKey;
+pub use store::{CustomerKey, set_default_payment_method};
 
 use crate::http::routes::Routes;
 

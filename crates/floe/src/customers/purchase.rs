@@ -119,6 +119,7 @@ pub async fn settle(
             external_id: buyer.external_id.map(str::to_owned),
             metadata: crate::metadata::to_text(buyer.metadata),
             first_user_event_at: None,
+            default_payment_method_id: None,
         };
         let row = store::insert(txn, row).await?;
         let queued = emit_change(app, txn, &row, EventType::CustomerCreated, now).await?;

@@ -4,6 +4,7 @@ use axum::extract::{Path, State};
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
+use super::payment_methods::{self, PaymentMethod};
 use super::schema::{
     Customer, CustomerCreate, CustomerSortProperty, CustomerState, CustomerUpdate,
 };
@@ -216,17 +217,14 @@ async fn state_of(app: &AppState, customer: Customer) -> ApiResult<axum::Json<Cu
     ))
 }
 
-/// Payment methods: floe has no payment processor yet, so a customer has none. The
-/// customer must still exist.
+/// `customers:list_payment_methods`: the customer's saved payment methods.
 pub async fn payment_methods(
     auth: Authorized<CustomersRead>,
     State(app): State<AppState>,
     IdPath(id): IdPath,
     query: QueryParams,
-) -> ApiResult<axum::Json<ListResource<serde_json::Value>>> {
-    let pagination = Pagination::from_query(&query)?;
-    get_by(&app, auth.organization_id, &CustomerKey::Id(id)).await?;
-    Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)))
+) -> ApiResult<axum::Json<ListResource<PaymentMethod>>> {
+    methods_of(&app, auth.organization_id, CustomerKey::Id(id), &query).await
 }
 
 pub async fn payment_methods_external(
@@ -234,13 +232,26 @@ pub async fn payment_methods_external(
     State(app): State<AppState>,
     Path(external_id): Path<String>,
     query: QueryParams,
-) -> ApiResult<axum::Json<ListResource<serde_json::Value>>> {
-    let pagination = Pagination::from_query(&query)?;
-    get_by(
+) -> ApiResult<axum::Json<ListResource<PaymentMethod>>> {
+    methods_of(
         &app,
         auth.organization_id,
-        &CustomerKey::External(external_id),
+        CustomerKey::External(external_id),
+        &query,
     )
-    .await?;
-    Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)))
+    .await
+}
+
+async fn methods_of(
+    app: &AppState,
+    organization_id: uuid::Uuid,
+    key: CustomerKey,
+    query: &QueryParams,
+) -> ApiResult<axum::Json<ListResource<PaymentMethod>>> {
+    let pagination = Pagination::from_query(query)?;
+    let customer = store::get(&app.reader, organization_id, &key)
+        .await?
+        .ok_or_else(service::not_found)?;
+    let (items, total) = payment_methods::list(&app.reader, &customer, pagination).await?;
+    Ok(axum::Json(ListResource::new(items, total, pagination)))
 }

@@ -54,7 +54,7 @@ impl From<&Model> for Customer {
             tax_id: tax_id_from_text(row.tax_id.as_deref()),
             locale: row.locale.clone(),
             organization_id: row.organization_id,
-            default_payment_method_id: None,
+            default_payment_method_id: row.default_payment_method_id,
             deleted_at: row.deleted_at,
             first_user_event_at: row.first_user_event_at,
             avatar_url: None,

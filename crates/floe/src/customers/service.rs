@@ -222,6 +222,7 @@ pub async fn create(
         external_id: body.external_id.clone(),
         metadata: crate::metadata::to_text(&metadata),
         first_user_event_at: None,
+        default_payment_method_id: None,
     };
     let txn = crate::db::begin_write(&app.db).await?;
     let row = store::insert(&txn, row)

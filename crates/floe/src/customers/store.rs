@@ -46,18 +46,40 @@ pub async fn get(
     .await
 }
 
-/// The same, inside a write transaction.
+/// The same inside a write transaction, locked until it ends on PostgreSQL (SQLite has one
+/// writer at a time): callers write the whole row back, so a change made meanwhile by
+/// another transaction (a payment method saved by a checkout) must wait, not be overwritten.
 pub async fn get_in(
     txn: &impl ConnectionTrait,
     organization_id: Uuid,
     key: &CustomerKey,
 ) -> Result<Option<Model>, DbErr> {
-    Entity::find()
+    let mut select = Entity::find()
         .filter(key.condition())
         .filter(Column::OrganizationId.eq(organization_id))
-        .filter(Column::DeletedAt.is_null())
-        .one(txn)
-        .await
+        .filter(Column::DeletedAt.is_null());
+    if txn.get_database_backend() == DbBackend::Postgres {
+        select = select.lock_exclusive();
+    }
+    select.one(txn).await
+}
+
+/// Makes `method_id` the payment method later charges of `customer_id` use. One column is
+/// written, so nothing else of the row is overwritten.
+pub async fn set_default_payment_method(
+    txn: &impl ConnectionTrait,
+    customer_id: Uuid,
+    method_id: Uuid,
+) -> Result<(), DbErr> {
+    Entity::update_many()
+        .col_expr(
+            Column::DefaultPaymentMethodId,
+            sea_orm::sea_query::Expr::value(method_id),
+        )
+        .filter(Column::Id.eq(customer_id))
+        .exec(txn)
+        .await?;
+    Ok(())
 }
 
 pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {

@@ -60,19 +60,10 @@ fn timestamp(
     name: &str,
     issues: &mut Vec<ValidationIssue>,
 ) -> Option<DateTime<Utc>> {
-    let raw = query.last(name)?;
-    match DateTime::parse_from_rfc3339(raw) {
-        Ok(at) => Some(at.with_timezone(&Utc)),
-        Err(_) => {
-            issues.push(ValidationIssue::new(
-                Loc::query(name),
-                "datetime_from_date_parsing",
-                "Input should be a valid datetime with a timezone",
-                Value::String(raw.to_owned()),
-            ));
-            None
-        }
-    }
+    query.datetime_or_issue(name).unwrap_or_else(|issue| {
+        issues.push(issue);
+        None
+    })
 }
 
 fn sources(query: &QueryParams, issues: &mut Vec<ValidationIssue>) -> Option<Vec<String>> {

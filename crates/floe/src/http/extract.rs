@@ -410,12 +410,21 @@ impl QueryParams {
 
     /// A date-time filter with a timezone (RFC 3339); `None` when absent.
     pub fn datetime(&self, name: &str) -> ApiResult<Option<chrono::DateTime<chrono::Utc>>> {
+        self.datetime_or_issue(name)
+            .map_err(|issue| ApiError::Validation(vec![issue]))
+    }
+
+    /// [`Self::datetime`] for callers that gather every issue of a query before answering.
+    pub fn datetime_or_issue(
+        &self,
+        name: &str,
+    ) -> Result<Option<chrono::DateTime<chrono::Utc>>, ValidationIssue> {
         let Some(raw) = self.last(name) else {
             return Ok(None);
         };
         match chrono::DateTime::parse_from_rfc3339(raw) {
             Ok(at) => Ok(Some(at.with_timezone(&chrono::Utc))),
-            Err(_) => Err(ApiError::validation(
+            Err(_) => Err(ValidationIssue::new(
                 Loc::query(name),
                 "datetime_from_date_parsing",
                 "Input should be a valid datetime with a timezone",

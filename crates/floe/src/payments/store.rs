@@ -112,7 +112,10 @@ pub async fn save_method(
     {
         return Ok(saved);
     }
-    crate::db::rows::insert::<method::Entity>(txn, row).await
+    let saved = crate::db::rows::insert::<method::Entity>(txn, row).await?;
+    // A method the buyer just saved becomes the one later charges use, as at Stripe.
+    crate::customers::set_default_payment_method(txn, saved.customer_id, saved.id).await?;
+    Ok(saved)
 }
 
 /// The saved payment method of `customer_id` to charge: `id` when given (it must be the

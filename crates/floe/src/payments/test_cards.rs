@@ -61,6 +61,18 @@ const CARDS: &[TestCard] = &[
         behaviour: Behaviour::Succeeds,
     },
     TestCard {
+        payment_method: "pm_card_mastercard",
+        number: "5555555555554444",
+        brand: "mastercard",
+        behaviour: Behaviour::Succeeds,
+    },
+    TestCard {
+        payment_method: "pm_card_visa_debit",
+        number: "4000056655665556",
+        brand: "visa",
+        behaviour: Behaviour::Succeeds,
+    },
+    TestCard {
         payment_method: "pm_card_chargeDeclined",
         number: "4000000000000002",
         brand: "visa",
@@ -216,8 +228,12 @@ mod tests {
         );
         // A valid number that is not a test card is refused without charging anything.
         assert_eq!(
-            from_form("5555 5555 5555 4444", "12/34", "123", today()).map_err(|f| f.field),
+            from_form("4000 0000 0000 0077", "12/34", "123", today()).map_err(|f| f.field),
             Err("number")
+        );
+        assert_eq!(
+            from_form("5555 5555 5555 4444", "12/34", "123", today()).map(|c| c.brand),
+            Ok("mastercard")
         );
         assert_eq!(
             from_form("4242424242424242", "11/26", "123", today()).map_err(|f| f.field),

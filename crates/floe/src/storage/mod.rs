@@ -69,6 +69,16 @@ pub struct NewUpload<'a> {
     pub metadata: Vec<(&'static str, String)>,
 }
 
+/// A whole object floe writes itself (a generated PDF), in one request.
+pub struct PutObject<'a> {
+    pub bucket: Bucket,
+    pub key: &'a str,
+    pub content_type: &'a str,
+    pub bytes: Vec<u8>,
+    /// As [`NewUpload::metadata`].
+    pub metadata: Vec<(&'static str, String)>,
+}
+
 /// A presigned request the client makes itself: the URL, the headers it must send, and
 /// when the signature stops being accepted.
 #[derive(Clone, Debug)]
@@ -176,6 +186,10 @@ pub trait ObjectStorage: Send + Sync + 'static {
         key: &str,
         upload_id: &str,
     ) -> Result<(), StorageError>;
+
+    /// Stores a whole object at once, replacing one under the same key. For what floe
+    /// makes itself (small, in memory); clients upload through presigned parts instead.
+    async fn put_object(&self, object: PutObject<'_>) -> Result<StoredObject, StorageError>;
 
     /// Up to `max_len` bytes from the start of an object (to check what it really is).
     async fn read_head(

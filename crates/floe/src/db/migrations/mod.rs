@@ -17,6 +17,7 @@ mod m20261204_000011_sales;
 mod m20261204_000012_order_documents;
 mod m20261204_000013_license_keys;
 mod m20261204_000014_processor_accounts;
+mod m20261204_000015_default_payment_method;
 
 mod columns;
 
@@ -40,6 +41,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000012_order_documents::Migration),
             Box::new(m20261204_000013_license_keys::Migration),
             Box::new(m20261204_000014_processor_accounts::Migration),
+            Box::new(m20261204_000015_default_payment_method::Migration),
         ]
     }
 }

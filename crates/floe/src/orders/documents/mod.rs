@@ -11,7 +11,6 @@ pub mod pdf;
 pub mod routes;
 mod service;
 mod store;
-mod upload;
 pub mod worker;
 
 /// Which document.

@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use super::content::{self, Source};
 use super::entity::{Entity, Model};
-use super::{Kind, pdf, store, upload};
+use super::{Kind, pdf, store};
 use crate::app::AppState;
 use crate::http::{ApiError, ApiResult};
 use crate::storage::Bucket;
@@ -128,7 +128,14 @@ async fn draw(app: &AppState, order_id: Uuid, kind: Kind) -> ApiResult<Option<Dr
         ("order-id", order_id.to_string()),
         ("document", kind.as_str().to_owned()),
     ];
-    upload::put_pdf(app.storage.as_ref(), &path, bytes, metadata)
+    app.storage
+        .put_object(crate::storage::PutObject {
+            bucket: crate::storage::Bucket::Private,
+            key: &path,
+            content_type: "application/pdf",
+            bytes,
+            metadata,
+        })
         .await
         .map_err(ApiError::internal)?;
     Ok(Some(Drawn {

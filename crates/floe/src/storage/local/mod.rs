@@ -32,8 +32,8 @@ use layout::{
 
 use super::signing::UrlSigner;
 use super::{
-    Bucket, CompleteUpload, DownloadAs, NewUpload, ObjectStorage, PresignedRequest, StartedUpload,
-    StorageError, StoredObject, content_disposition, normalize_etag,
+    Bucket, CompleteUpload, DownloadAs, NewUpload, ObjectStorage, PresignedRequest, PutObject,
+    StartedUpload, StorageError, StoredObject, content_disposition, normalize_etag,
 };
 use crate::clock::Clock;
 
@@ -189,6 +189,55 @@ impl ObjectStorage for LocalStorage {
         blocking(move || layout.discard(&dir)).await?;
         self.locks.forget(upload_id);
         Ok(())
+    }
+
+    async fn put_object(&self, object: PutObject<'_>) -> Result<StoredObject, StorageError> {
+        // Written as a finished upload directory (its bytes, then its manifest), which then
+        // becomes the object by one rename, as a completed upload does: a reader sees the
+        // old object or the new one, never half of one.
+        let upload_id = random_name();
+        let staging = self.layout.upload(object.bucket, &upload_id);
+        let object_dir = self.layout.object(object.bucket, object.key);
+        let layout = self.layout.clone();
+        let key = object.key.to_owned();
+        let content_type = object.content_type.to_owned();
+        let bytes = object.bytes;
+        let now = self.clock.now();
+        blocking(move || -> std::io::Result<StoredObject> {
+            std::fs::create_dir(&staging)?;
+            let data_file = format!("p1-{}.data", random_name());
+            let mut file = std::fs::File::create(staging.join(&data_file))?;
+            std::io::Write::write_all(&mut file, &bytes)?;
+            file.sync_data()?;
+            let etag = format!("\"{}\"", hex::encode(Md5::digest(&bytes)));
+            let manifest = ObjectManifest {
+                key,
+                content_type,
+                size: bytes.len() as u64,
+                etag: etag.clone(),
+                upload_id,
+                last_modified: now,
+                parts: vec![ObjectPart {
+                    data_file,
+                    size: bytes.len() as u64,
+                }],
+            };
+            write_json_atomic(&staging.join(OBJECT_FILE), &manifest)?;
+            if let Some(parent) = object_dir.parent() {
+                std::fs::create_dir_all(parent)?;
+            }
+            layout.discard(&object_dir)?;
+            std::fs::rename(&staging, &object_dir)?;
+            if let Some(parent) = object_dir.parent() {
+                sync_dir(parent)?;
+            }
+            Ok(StoredObject {
+                etag,
+                version: None,
+                last_modified: now,
+            })
+        })
+        .await
     }
 
     async fn read_head(
@@ -489,6 +538,53 @@ impl UploadLocks {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn storage(root: &std::path::Path) -> LocalStorage {
+        let signer = UrlSigner::new(
+            crate::auth::ServerSecret::new(b"k".to_vec()),
+            Clock::default(),
+            std::time::Duration::from_secs(60),
+        );
+        LocalStorage::open(
+            root.to_owned(),
+            "http://floe.test",
+            signer,
+            Clock::default(),
+        )
+        .expect("local storage")
+    }
+
+    #[tokio::test]
+    async fn a_put_object_replaces_the_object_whole() {
+        let root = tempfile::tempdir().expect("tempdir");
+        let storage = storage(root.path());
+        for content in [&b"%PDF-first"[..], &b"%PDF-the second, longer"[..]] {
+            let stored = storage
+                .put_object(PutObject {
+                    bucket: Bucket::Private,
+                    key: "order-documents/a/b/invoice.pdf",
+                    content_type: "application/pdf",
+                    bytes: content.to_vec(),
+                    metadata: Vec::new(),
+                })
+                .await
+                .expect("put");
+            assert_eq!(
+                stored.etag,
+                format!("\"{}\"", hex::encode(Md5::digest(content)))
+            );
+            let head = storage
+                .read_head(Bucket::Private, "order-documents/a/b/invoice.pdf", 1024)
+                .await
+                .expect("read");
+            assert_eq!(head, content);
+        }
+        // Nothing is left among the uploads in progress (the sweep would find nothing).
+        let uploads = std::fs::read_dir(storage.layout.uploads(Bucket::Private))
+            .expect("uploads dir")
+            .count();
+        assert_eq!(uploads, 0);
+    }
 
     #[test]
     fn multipart_etag_is_md5_of_part_digests() {

@@ -32,7 +32,7 @@ use errors::{sdk_error, upload_error};
 
 use super::{
     Bucket, CompleteUpload, DownloadAs, NewUpload, ObjectStorage, PlannedPart, PresignedRequest,
-    StartedUpload, StorageError, StoredObject, content_disposition, normalize_etag,
+    PutObject, StartedUpload, StorageError, StoredObject, content_disposition, normalize_etag,
 };
 
 /// Presigned URLs live at most this long (SigV4's limit).
@@ -541,6 +541,35 @@ impl ObjectStorage for S3Storage {
             .map_err(|e| StorageError::Unavailable(e.to_string()))?
             .into_bytes();
         Ok(bytes[..bytes.len().min(max_len)].to_vec())
+    }
+
+    async fn put_object(&self, object: PutObject<'_>) -> Result<StoredObject, StorageError> {
+        let location = self.location(object.bucket);
+        let digest = ring::digest::digest(&ring::digest::SHA256, &object.bytes);
+        let put = self
+            .client
+            .put_object()
+            .bucket(&location.bucket)
+            .key(location.key(object.key))
+            .content_type(object.content_type)
+            .set_metadata(Some(
+                object
+                    .metadata
+                    .iter()
+                    .map(|(k, v)| ((*k).to_owned(), v.clone()))
+                    .collect(),
+            ))
+            // The store checks the bytes against the digest before keeping them.
+            .checksum_sha256(STANDARD.encode(digest.as_ref()))
+            .body(aws_sdk_s3::primitives::ByteStream::from(object.bytes))
+            .send()
+            .await
+            .map_err(sdk_error)?;
+        Ok(StoredObject {
+            etag: put.e_tag().unwrap_or_default().to_owned(),
+            version: put.version_id().map(str::to_owned),
+            last_modified: Utc::now(),
+        })
     }
 
     async fn delete_object(&self, bucket: Bucket, key: &str) -> Result<(), StorageError> {
