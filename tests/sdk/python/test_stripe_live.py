@@ -24,10 +24,15 @@ pytestmark = pytest.mark.skipif(not KEY.startswith("sk_test_"),
 ADDRESS = {"country": "FR"}
 
 
-def confirmation_token(payment_method="pm_card_visa"):
-    """A test ConfirmationToken, as Stripe.js would make one in the buyer's browser."""
+def confirmation_token(payment_method="pm_card_visa", keep=False):
+    """A test ConfirmationToken, as Stripe.js would make one in the buyer's browser (`keep`:
+    for a card kept for later charges, as floe's page tells Elements for a recurring
+    product)."""
+    data = {"payment_method": payment_method}
+    if keep:
+        data["setup_future_usage"] = "off_session"
     answer = httpx.post("https://api.stripe.com/v1/test_helpers/confirmation_tokens", auth=(KEY, ""),
-                        data={"payment_method": payment_method}, timeout=30)
+                        data=data, timeout=30)
     answer.raise_for_status()
     return answer.json()["id"]
 
@@ -51,7 +56,8 @@ def test_payment_trial_and_off_session_charge(shop):
                                     prices=[{"amount_type": "fixed", "price_amount": 900}])
     checkout = polar.checkouts.create(products=[monthly.id], customer_email="live@example.com",
                                       customer_billing_address=ADDRESS)
-    confirmed = buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id=confirmation_token())
+    confirmed = buyer.checkouts.client_confirm(checkout.client_secret,
+                                               confirmation_token_id=confirmation_token(keep=True))
     assert polar.checkouts.get(checkout.id).status == "succeeded"
     payment = polar.payments.list(checkout_id=checkout.id).items[0]
     assert payment.status == "succeeded" and payment.processor_metadata["charge_id"].startswith("pi_")

@@ -136,8 +136,11 @@ pub async fn receive(
     Ok(received())
 }
 
+/// How an intent (from an event's `data.object`) reads as an outcome.
+type ReadOutcome = fn(&Value) -> Outcome;
+
 /// The events whose intent's outcome floe applies, with how to read it.
-fn reported_by(kind: &str) -> Option<(Intent, fn(&Value) -> Outcome)> {
+fn reported_by(kind: &str) -> Option<(Intent, ReadOutcome)> {
     match kind {
         "payment_intent.succeeded"
         | "payment_intent.payment_failed"
