@@ -4,11 +4,19 @@
 - Answers follow Stripe's published example objects (`../shared/stripe/fixtures3.json`),
   with the IDs, amounts and statuses of the call filled in.
 - Requests are checked against the parameter lists of the official `stripe` Python
-  package (`PaymentIntentCreateParams`, `CustomerCreateParams`): a parameter Stripe does not
-  know is recorded as a violation, as is a POST without an `Idempotency-Key`.
+  package (`PaymentIntentCreateParams`, `SetupIntentCreateParams`, `CustomerCreateParams`):
+  a parameter Stripe does not know is recorded as a violation, as is a POST without an
+  `Idempotency-Key`, a PaymentIntent of amount 0 (Stripe refuses it: a setup is a
+  SetupIntent) and an off-session PaymentIntent without its customer or saved method.
 - `Idempotency-Key` is honoured: the same key answers the same body again.
-- Confirmation tokens choose the outcome: `ctoken_visa` succeeds, `ctoken_declined` is a
-  card decline (402 `card_error`), `ctoken_3ds` requires an authentication step.
+- Confirmation tokens choose the outcome, for PaymentIntents and SetupIntents alike:
+  `ctoken_visa` succeeds, `ctoken_declined` is a card decline (402 `card_error`),
+  `ctoken_3ds` requires an authentication step. The payment method a token makes keeps its
+  token's fate for later off-session charges: `ctoken_customer_fail` succeeds now and is
+  declined later, `ctoken_auth_later` succeeds now and later asks for authentication
+  (402 `authentication_required`, as Stripe answers off session).
+- `lose_next_answer` makes the next intent happen (and its webhook go out) but answer 500;
+  `hold_events` keeps webhooks back until `release()` (a crash before they arrive).
 - Webhook events are signed with the package's own helper
   (`stripe.WebhookSignature.generate_signature_header`).
 """
@@ -23,7 +31,7 @@ import uuid
 
 import httpx
 import stripe
-from stripe.params import CustomerCreateParams, PaymentIntentCreateParams
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, SetupIntentCreateParams
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "stripe", "fixtures3.json")
 _VENDORED = os.path.join(os.path.dirname(__file__), "stripe_fixtures.json")
@@ -49,7 +57,9 @@ def allowed(params_type):
 ALLOWED = {
     "/v1/customers": allowed(CustomerCreateParams),
     "/v1/payment_intents": allowed(PaymentIntentCreateParams),
+    "/v1/setup_intents": allowed(SetupIntentCreateParams),
 }
+INTENTS = ("/v1/payment_intents", "/v1/setup_intents")
 
 
 def top_level(form):
@@ -67,7 +77,10 @@ class FakeStripe:
         self.by_key = {}
         self.intents = {}
         self.methods = {}
+        self.fates = {}  # payment method ID -> the token it was made from
         self.lose_next_answer = False
+        self.hold_events = False
+        self.held = []
         self.lock = threading.Lock()
         fake = self
 
@@ -111,10 +124,13 @@ class FakeStripe:
                     status, body, event = fake.handle(self.path, form)
                     if key:
                         fake.by_key[(self.path, key)] = (status, body)
-                    lose = fake.lose_next_answer and self.path == "/v1/payment_intents"
+                    lose = fake.lose_next_answer and self.path in INTENTS
                     if lose:
                         fake.lose_next_answer = False
-                if event:
+                    hold = fake.hold_events
+                    if event and hold:
+                        fake.held.append(event)
+                if event and not hold:
                     fake.send(event)
                 if lose:
                     # The charge happened; its answer never arrives.
@@ -131,13 +147,21 @@ class FakeStripe:
     def new_id(self, prefix):
         return f"{prefix}_{uuid.uuid4().hex[:24]}"
 
-    def card(self, brand="visa", last4="4242"):
+    def card(self, token="", brand="visa", last4="4242"):
         method = copy.deepcopy(self.examples["payment_method"])
         method["id"] = self.new_id("pm")
         method["type"] = "card"
         method["card"] = {**method.get("card", {}), "brand": brand, "last4": last4, "exp_month": 12, "exp_year": 2034}
         self.methods[method["id"]] = method
+        self.fates[method["id"]] = token
         return method
+
+    def metadata(self, form):
+        return {k[len("metadata["):-1]: v for k, v in form.items() if k.startswith("metadata[")}
+
+    def refuse(self, message):
+        self.violations.append(message)
+        return 400, {"error": {"type": "invalid_request_error", "message": message}}, None
 
     def handle(self, path, form):
         if path == "/v1/customers":
@@ -145,31 +169,102 @@ class FakeStripe:
             customer.update(id=self.new_id("cus"), email=form.get("email"), name=form.get("name"))
             return 200, customer, None
         if path == "/v1/payment_intents":
-            intent = copy.deepcopy(self.examples["payment_intent"])
-            method = self.card()
-            intent.update(
-                id=self.new_id("pi"), amount=int(form["amount"]), currency=form["currency"],
-                customer=form.get("customer"), payment_method=method,
-                metadata={k[len("metadata["):-1]: v for k, v in form.items() if k.startswith("metadata[")},
-            )
-            intent["client_secret"] = f"{intent['id']}_secret_{uuid.uuid4().hex[:8]}"
-            token = form.get("confirmation_token") or form.get("payment_method", "")
-            if "declined" in token:
-                intent.update(status="requires_payment_method", last_payment_error={
-                    "type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-                    "message": "Your card was declined."})
-                self.intents[intent["id"]] = intent
-                error = {"error": {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
-                                   "message": "Your card was declined.", "payment_intent": intent}}
-                return 402, error, self.event("payment_intent.payment_failed", intent)
-            if "3ds" in token:
-                intent.update(status="requires_action", next_action={"type": "use_stripe_sdk"})
-                self.intents[intent["id"]] = intent
-                return 200, intent, None
-            intent.update(status="succeeded")
-            self.intents[intent["id"]] = intent
-            return 200, intent, self.event("payment_intent.succeeded", intent)
+            return self.payment_intent(form)
+        if path == "/v1/setup_intents":
+            return self.setup_intent(form)
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unknown path {path}"}}, None
+
+    def payment_intent(self, form):
+        if int(form.get("amount", "0")) < 1:
+            return self.refuse("PaymentIntent with amount 0: Stripe refuses it (use a SetupIntent)")
+        off_session = form.get("off_session") == "true"
+        if off_session:
+            method = self.methods.get(form.get("payment_method", ""))
+            if method is None or not form.get("customer"):
+                return self.refuse("an off-session PaymentIntent needs the customer and a saved payment method")
+            token = self.fates[method["id"]]
+            # Off session, a card that wants authentication is declined with that code.
+            if "auth_later" in token or "3ds" in token:
+                token = "authentication_required"
+            elif "customer_fail" in token:
+                token = "declined"
+        else:
+            token = form.get("confirmation_token", "")
+            method = self.card(token)
+        intent = copy.deepcopy(self.examples["payment_intent"])
+        intent.update(
+            id=self.new_id("pi"), amount=int(form["amount"]), currency=form["currency"],
+            customer=form.get("customer"), payment_method=method, metadata=self.metadata(form),
+            setup_future_usage=form.get("setup_future_usage"), last_payment_error=None, next_action=None,
+        )
+        intent["client_secret"] = f"{intent['id']}_secret_{uuid.uuid4().hex[:8]}"
+        if "declined" in token or token == "authentication_required":
+            code = "authentication_required" if token == "authentication_required" else "card_declined"
+            decline = "authentication_required" if token == "authentication_required" else "generic_decline"
+            message = ("Your card was declined. This transaction requires authentication."
+                       if token == "authentication_required" else "Your card was declined.")
+            error = {"type": "card_error", "code": code, "decline_code": decline, "message": message}
+            intent.update(status="requires_payment_method", last_payment_error=error)
+            self.intents[intent["id"]] = intent
+            return 402, {"error": {**error, "payment_intent": intent}}, self.event("payment_intent.payment_failed", intent)
+        if "3ds" in token:
+            intent.update(status="requires_action", next_action={"type": "use_stripe_sdk"})
+            self.intents[intent["id"]] = intent
+            return 200, intent, None
+        intent.update(status="succeeded")
+        self.intents[intent["id"]] = intent
+        return 200, intent, self.event("payment_intent.succeeded", intent)
+
+    def setup_intent(self, form):
+        if form.get("confirm") == "true" and not form.get("confirmation_token"):
+            return self.refuse("a confirmed SetupIntent needs a confirmation token here")
+        token = form.get("confirmation_token", "")
+        method = self.card(token)
+        intent = copy.deepcopy(self.examples["setup_intent"])
+        intent.update(
+            id=self.new_id("seti"), customer=form.get("customer"), payment_method=method,
+            metadata=self.metadata(form), usage=form.get("usage", "off_session"),
+            description=form.get("description"), last_setup_error=None, next_action=None,
+        )
+        intent["client_secret"] = f"{intent['id']}_secret_{uuid.uuid4().hex[:8]}"
+        if "declined" in token:
+            error = {"type": "card_error", "code": "card_declined", "decline_code": "generic_decline",
+                     "message": "Your card was declined."}
+            intent.update(status="requires_payment_method", last_setup_error=error)
+            self.intents[intent["id"]] = intent
+            return 402, {"error": {**error, "setup_intent": intent}}, self.event("setup_intent.setup_failed", intent)
+        if "3ds" in token:
+            intent.update(status="requires_action", next_action={"type": "use_stripe_sdk"})
+            self.intents[intent["id"]] = intent
+            return 200, intent, None
+        intent.update(status="succeeded")
+        self.intents[intent["id"]] = intent
+        return 200, intent, self.event("setup_intent.succeeded", intent)
+
+    def complete_action(self, intent_id, succeeded=True):
+        """The buyer answered the bank's step in Stripe.js: the intent settles and its
+        webhook goes out. Returns floe's answer to the webhook."""
+        with self.lock:
+            intent = self.intents[intent_id]
+            setup = intent["object"] == "setup_intent"
+            if succeeded:
+                intent.update(status="succeeded", next_action=None)
+                kind = "setup_intent.succeeded" if setup else "payment_intent.succeeded"
+            else:
+                error = {"type": "card_error", "code": "authentication_failed",
+                         "message": "We are unable to authenticate your payment method."}
+                intent.update(status="requires_payment_method", next_action=None,
+                              **{"last_setup_error" if setup else "last_payment_error": error})
+                kind = "setup_intent.setup_failed" if setup else "payment_intent.payment_failed"
+            event = self.event(kind, intent)
+        return self.send(event)
+
+    def release(self):
+        """Delivers the webhooks held back; returns floe's answers."""
+        with self.lock:
+            held, self.held = self.held, []
+            self.hold_events = False
+        return [self.send(event) for event in held]
 
     def event(self, kind, intent):
         event = copy.deepcopy(self.examples["event"])

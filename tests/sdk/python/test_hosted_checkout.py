@@ -6,6 +6,14 @@ the product choice, seats, discount codes and custom fields, accessibility (labe
 autocomplete tokens, a 375 px phone, the keyboard), expiry (410), unknown secrets (404) and
 HTML escaping. The browser is Debian's `chromium`, never one Playwright downloads.
 
+A Stripe checkout's page shows Stripe's Payment Element and pays with the confirmation
+token Stripe.js makes. This machine cannot reach js.stripe.com (and tests never call
+Stripe), so `https://js.stripe.com/v3/` is answered by Playwright's `page.route` with a
+small stand-in written here (STRIPE_JS_STUB: `Stripe()`, `elements().create('payment')
+.mount()`, `elements.submit()`, `createConfirmationToken()`, `handleNextAction()`), and
+floe's Stripe calls go to the local fake Stripe (fake_stripe.py). What is tested is floe's
+side: the page, its policy, its script, the POST and the sale; not Stripe.js itself.
+
 FLOE_SCREENSHOTS_DIR=docs/screenshots (from the repository root, as an absolute path or
 relative to this directory) refreshes the README's screenshots."""
 
@@ -20,6 +28,7 @@ from playwright.sync_api import expect, sync_playwright
 from polar.v2026_10.webhooks import validate_event
 
 from conftest import Floe
+from fake_stripe import FakeStripe
 from receiver import Receiver
 
 CARD_OK = "4242 4242 4242 4242"
@@ -479,3 +488,170 @@ def test_screenshots(hooked, browser):
             assert os.path.getsize(path) > 10_000
         finally:
             context.close()
+
+
+# A stand-in for Stripe.js (see the module's docstring): the Payment Element is one text
+# input whose value is the confirmation token the fake Stripe knows (`ctoken_visa`, …).
+STRIPE_JS_STUB = """
+window.Stripe = function (key) {
+  var seen = window.stripeStub = { key: key, calls: [] };
+  return {
+    elements: function (options) {
+      seen.calls.push(["elements", options]);
+      return {
+        create: function (type) {
+          seen.calls.push(["create", type]);
+          return { mount: function (selector) {
+            var input = document.createElement("input");
+            input.id = "stub-card"; input.setAttribute("aria-label", "Stub card"); input.value = "ctoken_visa";
+            document.querySelector(selector).appendChild(input);
+            seen.calls.push(["mount", selector]);
+          } };
+        },
+        submit: function () { seen.calls.push(["submit"]); return Promise.resolve({}); }
+      };
+    },
+    createConfirmationToken: function (args) {
+      seen.calls.push(["createConfirmationToken", !!args.elements]);
+      return Promise.resolve({ confirmationToken: { id: document.getElementById("stub-card").value } });
+    },
+    handleNextAction: function (args) {
+      seen.calls.push(["handleNextAction", args.clientSecret]);
+      return new Promise(function (resolve) { window.finishNextAction = function () { resolve({}); }; });
+    }
+  };
+};
+"""
+
+
+def pay_with_stripe(page):
+    """Pay, then wait for the form's second submission: floe's script stops the first one
+    to ask Stripe.js for a confirmation token."""
+    with page.expect_navigation():
+        page.locator("#pay").click()
+    page.wait_for_load_state()
+
+
+@pytest.fixture(scope="module")
+def stripe_fake():
+    fake = FakeStripe()
+    yield fake
+    fake.stop()
+
+
+@pytest.fixture(scope="module")
+def stripe_server(stripe_fake):
+    server = Floe(env={"FLOE_ALLOW_PRIVATE_WEBHOOKS": "1", "FLOE_STRIPE_API_BASE": stripe_fake.url})
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def stripe_shop(stripe_server, stripe_fake):
+    shop = Shop(stripe_server)
+    stripe_server.cli("organization", "processor", "--organization", shop.organization["slug"],
+                      "--processor", "stripe", "--stripe-secret-key", "sk_test_fake",
+                      "--stripe-webhook-secret", stripe_fake.webhook_secret,
+                      "--stripe-publishable-key", "pk_test_floe")
+    stripe_fake.webhook_url = (f"{stripe_server.url}/v1/integrations/stripe/webhook/"
+                               f"{shop.organization['id']}")
+    stripe_fake.violations.clear()
+    return shop
+
+
+@pytest.fixture
+def stripe_page(browser, stripe_server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(15_000)
+    page.route("https://js.stripe.com/v3/", lambda route: route.fulfill(
+        status=200, content_type="application/javascript", body=STRIPE_JS_STUB))
+    # Stripe.js (the stand-in) is the one request that leaves floe.
+    page.outside = []
+    page.on("request", lambda r: r.url.startswith(stripe_server.url) or r.url == "https://js.stripe.com/v3/"
+            or page.outside.append(r.url))
+    page.console_errors = []
+    # A script error would show here; a form answered 402 or 422 is not one.
+    page.on("console", lambda m: m.type == "error" and not m.text.startswith("Failed to load resource")
+            and page.console_errors.append(m.text))
+    page.on("pageerror", lambda error: page.console_errors.append(str(error)))
+    yield page
+    assert page.outside == [] and page.console_errors == []
+    context.close()
+
+
+def test_a_buyer_pays_with_stripe_elements(stripe_shop, stripe_page, stripe_fake):
+    page, shop, fake = stripe_page, stripe_shop, stripe_fake
+    receiver = Receiver()
+    try:
+        endpoint = shop.polar.webhooks.create_webhook_endpoint(url=receiver.url, format="raw", events=["order.paid"])
+        checkout = shop.checkout()
+        response = page.goto(checkout.url)
+        policy = response.headers["content-security-policy"]
+        assert "script-src 'sha256-" in policy and "https://js.stripe.com" in policy
+        assert "default-src 'none'" in policy
+        # No test card inputs: Stripe's element, mounted by floe's script.
+        expect(page.get_by_label("Card number")).to_have_count(0)
+        expect(page.get_by_label("Stub card")).to_be_visible()
+        stub = page.evaluate("window.stripeStub")
+        assert stub["key"] == "pk_test_floe"
+        assert stub["calls"][0] == ["elements", {"mode": "payment", "currency": "usd", "amount": 1900}]
+        assert ["mount", "#stripe-element"] in stub["calls"]
+
+        fill_buyer(page)
+        pay_with_stripe(page)
+        assert page.url == checkout.success_url
+        expect(page.get_by_role("heading", level=1)).to_have_text("Thank you! Payment received")
+
+        # The fake Stripe was asked to confirm the token the element made.
+        intent = next(f for m, p, _, f in fake.requests if p == "/v1/payment_intents"
+                      and f.get("metadata[checkout_id]") == checkout.id)
+        assert intent["confirmation_token"] == "ctoken_visa" and intent["amount"] == "1900"
+        assert fake.violations == []
+        orders = shop.polar.orders.list(checkout_id=checkout.id).items
+        assert [(o.status, o.total_amount) for o in orders] == [("paid", 1900)]
+        delivery = receiver.wait_for(1)[0]
+        headers = {k: delivery.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+        event = validate_event(delivery.body, headers, endpoint.secret)
+        assert event.type == "order.paid" and event.data.checkout_id == checkout.id
+    finally:
+        receiver.stop()
+
+
+def test_stripe_elements_decline_and_authentication(stripe_shop, stripe_page, stripe_fake):
+    page, shop, fake = stripe_page, stripe_shop, stripe_fake
+    checkout = shop.checkout()
+    page.goto(checkout.url)
+    fill_buyer(page)
+    page.get_by_label("Stub card").fill("ctoken_declined")
+    pay_with_stripe(page)
+    expect(page.get_by_role("alert").first).to_contain_text("Your card was declined.")
+    assert shop.polar.checkouts.get(checkout.id).status == "open"
+
+    # A card whose bank asks: Stripe.js's step, then the webhook's outcome.
+    page.get_by_label("Stub card").fill("ctoken_3ds")
+    pay_with_stripe(page)
+    assert page.url == f"{checkout.url}/authenticate"
+    page.wait_for_function("window.finishNextAction !== undefined")
+    secret = page.evaluate("window.stripeStub.calls.find(c => c[0] === 'handleNextAction')[1]")
+    assert fake.complete_action(secret.split("_secret_")[0]).status_code == 200
+    page.evaluate("window.finishNextAction()")
+    page.wait_for_url(f"{checkout.url}/confirmation")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Thank you! Payment received")
+    assert [o.status for o in shop.polar.orders.list(checkout_id=checkout.id).items] == ["paid"]
+
+
+def test_a_stripe_trial_uses_a_setup_element(stripe_shop, stripe_page, stripe_fake):
+    page, shop, fake = stripe_page, stripe_shop, stripe_fake
+    trial = shop.product(name="Team", recurring_interval="month", trial_interval="day", trial_interval_count=7)
+    checkout = shop.checkout(trial)
+    page.goto(checkout.url)
+    assert page.evaluate("window.stripeStub.calls[0]") == ["elements", {"mode": "setup", "currency": "usd"}]
+    fill_buyer(page)
+    expect(page.locator("#pay")).to_have_text("Start trial")
+    pay_with_stripe(page)
+    assert page.url == checkout.success_url
+    assert [f["confirmation_token"] for m, p, _, f in fake.requests if p == "/v1/setup_intents"
+            and f.get("metadata[checkout_id]") == checkout.id] == ["ctoken_visa"]
+    assert shop.polar.payments.list(checkout_id=checkout.id).items == []
+    assert fake.violations == []

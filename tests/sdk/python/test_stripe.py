@@ -4,10 +4,15 @@ confirmation token, with a Stripe customer made once, an `Idempotency-Key` on ev
 and only parameters the official `stripe` package knows; declines reopen the checkout with
 Stripe's message; Stripe's webhooks are verified (`Stripe-Signature`, 300 s tolerance),
 stored once, and complete a checkout whose answer was lost, without ever paying twice.
+A checkout with nothing to pay now but a card to keep (a trial) confirms a SetupIntent
+instead, which makes no payment, with the same records as the test processor. Draft
+orders are charged off session on the saved Stripe method (`orders:finalize`), between two
+transactions, and Stripe's webhook settles one whose answer was lost, once.
 Stripe itself is never called."""
 
 import time
 
+import httpx
 import pytest
 from polar.v2026_10.errors import PaymentError
 
@@ -35,22 +40,66 @@ class Shop:
     def __init__(self, server, fake):
         self.server = server
         self.organization = server.organization()
-        self.polar = server.client(server.token(self.organization))
+        self.fake = fake
+        self.token = server.token(self.organization)
+        self.polar = server.client(self.token)
         self.buyer = server.client("not-a-token")
         server.cli("organization", "processor", "--organization", self.organization["slug"], "--processor", "stripe",
                    "--stripe-secret-key", "sk_test_fake", "--stripe-webhook-secret", fake.webhook_secret)
         fake.webhook_url = f"{server.url}/v1/integrations/stripe/webhook/{self.organization['id']}"
         self.product = self.polar.products.create(name="Pro", prices=[{"amount_type": "fixed", "price_amount": 1900}])
 
-    def checkout(self, email="stripe@example.com"):
-        return self.polar.checkouts.create(products=[self.product.id], customer_email=email,
+    def checkout(self, email="stripe@example.com", product=None):
+        return self.polar.checkouts.create(products=[(product or self.product).id], customer_email=email,
                                            customer_billing_address=ADDRESS)
+
+    def trial_product(self):
+        return self.polar.products.create(name="Team", recurring_interval="month", trial_interval="day",
+                                          trial_interval_count=14,
+                                          prices=[{"amount_type": "fixed", "price_amount": 2900}])
+
+    def use(self, processor):
+        if processor == "test":
+            self.server.cli("organization", "processor", "--organization", self.organization["slug"],
+                            "--processor", "test")
+        else:
+            self.server.cli("organization", "processor", "--organization", self.organization["slug"],
+                            "--processor", "stripe", "--stripe-secret-key", "sk_test_fake",
+                            "--stripe-webhook-secret", self.fake.webhook_secret)
+
+    def enable_off_session(self):
+        self.server.cli("organization", "feature", "--organization", self.organization["slug"],
+                        "--name", "off_session_charges_enabled", "--enabled", "true")
+
+    def subscriber(self, token="ctoken_visa", email="saved@example.com"):
+        """A customer whose card Stripe keeps: they bought a monthly product."""
+        monthly = self.polar.products.create(name="Monthly", recurring_interval="month",
+                                             prices=[{"amount_type": "fixed", "price_amount": 900}])
+        checkout = self.checkout(email=email, product=monthly)
+        return self.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id=token).customer_id
+
+    def draft(self, customer_id, amount=2500):
+        pack = self.polar.products.create(name="Pack", prices=[{"amount_type": "fixed", "price_amount": amount}])
+        return self.polar.orders.create(customer_id=customer_id, product_id=pack.id)
+
+    def finalize(self, order_id):
+        return httpx.post(f"{self.server.url}/v1/orders/{order_id}/finalize", json={},
+                          headers={"Authorization": f"Bearer {self.token}"}, timeout=30)
 
 
 @pytest.fixture
 def shop(server, fake):
     fake.violations.clear()
-    return Shop(server, fake)
+    fake.lose_next_answer = False
+    fake.hold_events = False
+    yield Shop(server, fake)
+    fake.release()
+
+
+def posts(fake, path, **metadata):
+    """The forms floe POSTed to `path`, those whose metadata has `metadata`."""
+    return [form for method, p, _, form in fake.requests if method == "POST" and p == path
+            and all(form.get(f"metadata[{k}]") == v for k, v in metadata.items())]
 
 
 def test_a_payment_through_stripe(shop, fake):
@@ -126,3 +175,183 @@ def test_switching_back_to_the_test_processor(shop, fake):
     shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="pm_card_visa")
     assert shop.polar.checkouts.get(checkout.id).status == "succeeded"
     assert len(fake.requests) == calls  # Stripe was not asked
+
+
+def test_a_trial_keeps_the_card_with_a_setup_intent(shop, fake):
+    product = shop.trial_product()
+    checkout = shop.checkout(email="trial@example.com", product=product)
+    assert not checkout.is_payment_required and checkout.is_payment_setup_required
+    confirmed = shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="ctoken_visa")
+    assert confirmed.status == "confirmed"
+    assert shop.polar.checkouts.get(checkout.id).status == "succeeded"
+
+    setups = posts(fake, "/v1/setup_intents", checkout_id=checkout.id)
+    assert len(setups) == 1 and posts(fake, "/v1/payment_intents", checkout_id=checkout.id) == []
+    setup = setups[0]
+    assert (setup["confirm"], setup["usage"], setup["confirmation_token"]) == ("true", "off_session", "ctoken_visa")
+    assert setup["customer"].startswith("cus_") and setup["return_url"].endswith("/confirmation")
+    assert fake.violations == []
+
+    # Nothing was charged, so no payment; the card is kept and the order made.
+    assert shop.polar.payments.list(checkout_id=checkout.id).items == []
+    orders = shop.polar.orders.list(checkout_id=checkout.id).items
+    assert len(orders) == 1 and orders[0].status == "paid"
+    seti = next(i for i in fake.intents.values() if i["metadata"].get("checkout_id") == checkout.id)
+    method = seti["payment_method"]["id"]
+    assert shop.server.sql(f"SELECT processor, type FROM payment_methods WHERE processor_id = '{method}'") == [
+        ("stripe", "card")]
+
+    # Stripe's webhook for the same SetupIntent, however often, changes nothing.
+    event = next(e for e in reversed(fake.events) if e["data"]["object"]["id"] == seti["id"])
+    assert event["type"] == "setup_intent.succeeded"
+    for _ in range(2):
+        assert fake.send(event).status_code == 200
+    assert len(shop.polar.orders.list(checkout_id=checkout.id).items) == 1
+    assert shop.server.sql(f"SELECT count(*) FROM payment_methods WHERE processor_id = '{method}'") == [("1",)]
+
+
+def test_a_setup_makes_the_same_records_with_either_processor(shop, fake):
+    product = shop.trial_product()
+    records = {}
+    for processor, token in (("test", "pm_card_visa"), ("stripe", "ctoken_visa")):
+        shop.use(processor)
+        checkout = shop.checkout(email=f"same-{processor}@example.com", product=product)
+        shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id=token)
+        orders = shop.polar.orders.list(checkout_id=checkout.id).items
+        records[processor] = (
+            shop.polar.checkouts.get(checkout.id).status,
+            [(o.status, o.total_amount) for o in orders],
+            len(shop.polar.payments.list(checkout_id=checkout.id).items),
+            shop.server.sql("SELECT count(*) FROM payment_methods m JOIN customers c ON c.id = m.customer_id"
+                            f" WHERE c.email = 'same-{processor}@example.com' AND m.processor = '{processor}'"),
+        )
+    assert records["test"] == records["stripe"]
+    assert records["stripe"][2] == 0 and records["stripe"][3] == [("1",)]
+
+
+def test_a_declined_setup_reopens_the_checkout(shop, fake):
+    checkout = shop.checkout(email="setup-declined@example.com", product=shop.trial_product())
+    with pytest.raises(PaymentError) as error:
+        shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="ctoken_declined")
+    assert "Your card was declined." in error.value.error.detail
+    assert shop.polar.checkouts.get(checkout.id).status == "open"
+    assert shop.polar.payments.list(checkout_id=checkout.id).items == []
+    # Stripe's setup_intent.setup_failed for it was applied once, with the answer.
+    event = next(e for e in reversed(fake.events) if e["data"]["object"]["metadata"].get("checkout_id") == checkout.id)
+    assert event["type"] == "setup_intent.setup_failed" and fake.send(event).status_code == 200
+    shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="ctoken_visa")
+    assert shop.polar.checkouts.get(checkout.id).status == "succeeded"
+    assert fake.violations == []
+
+
+def test_a_setup_that_asks_for_authentication_is_completed_by_its_webhook(shop, fake):
+    checkout = shop.checkout(email="setup-3ds@example.com", product=shop.trial_product())
+    confirmed = shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="ctoken_3ds")
+    metadata = confirmed.payment_processor_metadata
+    assert metadata["intent_status"] == "requires_action" and metadata["intent_client_secret"].startswith("seti_")
+    assert shop.polar.checkouts.get(checkout.id).status == "confirmed"
+    # The buyer answers the bank in Stripe.js; Stripe's webhook tells floe.
+    seti = metadata["intent_client_secret"].split("_secret_")[0]
+    assert fake.complete_action(seti).status_code == 200
+    assert shop.polar.checkouts.get(checkout.id).status == "succeeded"
+    assert len(shop.polar.orders.list(checkout_id=checkout.id).items) == 1
+    # The test processor's authentication step cannot complete a Stripe intent.
+    page = httpx.post(f"{checkout.url}/authenticate", data={"action": "complete"})
+    assert page.status_code == 303
+
+
+def test_a_setup_whose_answer_was_lost(shop, fake):
+    checkout = shop.checkout(email="setup-lost@example.com", product=shop.trial_product())
+    fake.lose_next_answer = True
+    with pytest.raises(PaymentError):
+        shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="ctoken_visa")
+    assert shop.polar.checkouts.get(checkout.id).status == "succeeded"
+    assert len(shop.polar.orders.list(checkout_id=checkout.id).items) == 1
+
+
+def test_a_draft_order_is_charged_off_session_with_stripe(shop, fake):
+    shop.enable_off_session()
+    customer_id = shop.subscriber(email="off-session@example.com")
+    draft = shop.draft(customer_id, amount=2500)
+    answer = shop.finalize(draft.id)
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["status"] == "paid" and answer.json()["invoice_number"]
+
+    charges = posts(fake, "/v1/payment_intents", order_id=draft.id)
+    assert len(charges) == 1
+    charge = charges[0]
+    saved = next(f for f in posts(fake, "/v1/payment_intents") if f.get("setup_future_usage") == "off_session"
+                 and f["customer"] == charge["customer"])
+    assert (charge["off_session"], charge["confirm"], charge["amount"]) == ("true", "true", "2500")
+    assert charge["payment_method"].startswith("pm_") and charge["customer"] == saved["customer"]
+    key = next(h["idempotency-key"] for m, p, h, f in fake.requests if f is charge)
+    assert key.startswith(f"floe-order-{draft.id}-")
+    assert fake.violations == []
+
+    payments = shop.polar.payments.list(order_id=draft.id).items
+    assert [(p.status, p.amount, p.processor) for p in payments] == [("succeeded", 2500, "stripe")]
+    assert payments[0].processor_metadata["charge_id"].startswith("pi_")
+    # Stripe's webhook for it changes nothing more.
+    event = next(e for e in reversed(fake.events) if e["data"]["object"]["metadata"].get("order_id") == draft.id)
+    assert fake.send(event).status_code == 200
+    assert len(shop.polar.payments.list(order_id=draft.id).items) == 1
+    assert shop.polar.orders.get(draft.id).status == "paid"
+
+
+def test_off_session_declines_and_authentication_with_stripe(shop, fake):
+    shop.enable_off_session()
+    failing = shop.draft(shop.subscriber(token="ctoken_customer_fail", email="fail-later@example.com"))
+    answer = shop.finalize(failing.id)
+    assert answer.status_code == 402 and answer.json() == {"error": "PaymentFailed",
+                                                           "detail": "Your card was declined."}
+    assert shop.polar.orders.get(failing.id).status == "draft"
+    assert [(p.status, p.decline_reason) for p in shop.polar.payments.list(order_id=failing.id).items] == [
+        ("failed", "generic_decline")]
+
+    asking = shop.draft(shop.subscriber(token="ctoken_auth_later", email="auth-later@example.com"))
+    answer = shop.finalize(asking.id)
+    assert answer.status_code == 402 and answer.json()["error"] == "PaymentActionRequired"
+    assert shop.polar.orders.get(asking.id).status == "draft"
+
+    # A card saved with the test processor cannot be charged by Stripe.
+    shop.use("test")
+    tested = shop.subscriber(token="pm_card_visa", email="test-card@example.com")
+    shop.use("stripe")
+    answer = shop.finalize(shop.draft(tested).id)
+    assert answer.status_code == 402 and answer.json()["error"] == "PaymentFailed"
+    assert fake.violations == []
+
+
+def test_the_webhook_settles_a_finalize_whose_answer_was_lost(shop, fake):
+    shop.enable_off_session()
+    draft = shop.draft(shop.subscriber(email="lost-order@example.com"))
+    fake.lose_next_answer = True
+    answer = shop.finalize(draft.id)
+    # The webhook came while floe waited: the order is paid, and the answer says so.
+    assert answer.status_code == 200 and answer.json()["status"] == "paid", answer.text
+    assert [p.status for p in shop.polar.payments.list(order_id=draft.id).items] == ["succeeded"]
+
+
+def test_a_crash_during_finalize_is_settled_by_the_webhook_once(shop, fake):
+    shop.enable_off_session()
+    draft = shop.draft(shop.subscriber(email="crash-order@example.com"))
+    # Stripe charges, but neither its answer nor (yet) its webhook reaches floe.
+    fake.lose_next_answer = True
+    fake.hold_events = True
+    answer = shop.finalize(draft.id)
+    assert answer.status_code == 402 and answer.json()["error"] == "PaymentFailed"
+    assert shop.polar.orders.get(draft.id).status == "pending"
+    assert [p.status for p in shop.polar.payments.list(order_id=draft.id).items] == ["pending"]
+    # Not finalized twice while the charge may be under way.
+    again = shop.finalize(draft.id)
+    assert again.status_code == 412 and again.json()["error"] == "OrderNotDraft"
+    assert len(posts(fake, "/v1/payment_intents", order_id=draft.id)) == 1
+
+    assert [r.status_code for r in fake.release()] == [200]
+    order = shop.polar.orders.get(draft.id)
+    assert order.status == "paid" and order.invoice_number
+    payments = shop.polar.payments.list(order_id=draft.id).items
+    assert [(p.status, p.amount) for p in payments] == [("succeeded", 2500)]
+    event = next(e for e in reversed(fake.events) if e["data"]["object"]["metadata"].get("order_id") == draft.id)
+    assert fake.send(event).status_code == 200
+    assert len(shop.polar.payments.list(order_id=draft.id).items) == 1

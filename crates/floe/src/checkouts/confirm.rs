@@ -24,7 +24,9 @@ use crate::app::AppState;
 use crate::discounts::NotRedeemable;
 use crate::http::{ApiError, ApiResult, Loc, Validator};
 use crate::payments::accounts::Account;
-use crate::payments::processor::{ChargeRequest, MethodDetails, Outcome, TEST, TestProcessor};
+use crate::payments::processor::{
+    ChargeRequest, Intent, MethodDetails, Outcome, TEST, TestProcessor,
+};
 use crate::payments::stripe::STRIPE;
 
 /// At most this many confirmations of one checkout a minute, and an hour.
@@ -225,6 +227,13 @@ pub async fn confirm(
     row.status = CheckoutStatus::Confirmed.as_str().to_owned();
     row.payment_error = None;
     let flags = Flags::of(&row);
+    // Nothing to pay now but a method to keep (a trial, a recurring product free for now):
+    // a setup, which makes no payment.
+    let intent = if flags.is_payment_required {
+        Intent::Payment
+    } else {
+        Intent::Setup
+    };
     let attempt = Uuid::new_v4();
     let account = crate::payments::accounts::of(&txn, &app.secret, row.organization_id).await?;
     let payment_error = |detail: String| {
@@ -241,13 +250,13 @@ pub async fn confirm(
         (_, false) => (txn, row, None, TEST),
         (Account::Test, true) => {
             let request = ChargeRequest {
+                intent,
                 // One charge per confirmation attempt (each is counted before it starts):
                 // a buyer who retries a declined card makes a new attempt, never a replay.
                 idempotency_key: format!("checkout:{}:attempt:{attempt}", row.id),
-                amount: if flags.is_payment_required {
-                    row.total_amount
-                } else {
-                    0
+                amount: match intent {
+                    Intent::Payment => row.total_amount,
+                    Intent::Setup => 0,
                 },
                 currency: &row.currency,
                 token: token.as_deref().unwrap_or_default(),
@@ -272,10 +281,13 @@ pub async fn confirm(
                 keys,
                 &row,
                 &customer,
-                token.as_deref().unwrap_or_default(),
-                save_method,
-                &description,
-                attempt,
+                StripeAttempt {
+                    intent,
+                    token: token.as_deref().unwrap_or_default(),
+                    save_method,
+                    description: &description,
+                    attempt,
+                },
             )
             .await;
             let txn = crate::db::begin_write(&app.db).await?;
@@ -308,8 +320,14 @@ pub async fn confirm(
         }
     };
 
-    let (applied, declined) =
-        apply_outcome(app, &txn, &mut row, outcome.as_ref(), processor).await?;
+    let (applied, declined) = apply_outcome(
+        app,
+        &txn,
+        &mut row,
+        outcome.as_ref().map(|outcome| (intent, outcome)),
+        processor,
+    )
+    .await?;
     queued += applied;
     let (row, _) = service::save(app, txn, row, queued).await?;
     if row.status == CheckoutStatus::Succeeded.as_str() {
@@ -328,24 +346,30 @@ pub async fn confirm(
     })
 }
 
-/// Charges the buyer's confirmation token with Stripe: the Stripe customer first (made
-/// once per floe customer), then a PaymentIntent confirmed at once.
-#[allow(clippy::too_many_arguments)]
+/// What one Stripe confirmation asks for.
+struct StripeAttempt<'a> {
+    intent: Intent,
+    token: &'a str,
+    save_method: bool,
+    description: &'a str,
+    attempt: Uuid,
+}
+
+/// Confirms the buyer's confirmation token with Stripe: the Stripe customer first (made
+/// once per floe customer), then a PaymentIntent, or a SetupIntent when nothing is to be
+/// paid now, confirmed at once.
 async fn charge_with_stripe(
     app: &AppState,
     keys: &crate::payments::accounts::StripeKeys,
     row: &Model,
     customer: &crate::customers::CustomerRow,
-    token: &str,
-    save_method: bool,
-    description: &str,
-    attempt: Uuid,
+    attempt: StripeAttempt<'_>,
 ) -> Result<Outcome, crate::payments::stripe::Failure> {
-    let stripe =
-        crate::payments::stripe::Client::new(&app.config.stripe_api_base, &keys.secret_key);
+    use crate::payments::stripe::{Charge, Client, Failure, Setup};
+    let stripe = Client::new(&app.config.stripe_api_base, &keys.secret_key);
     let known = crate::payments::accounts::processor_customer(&app.db, customer.id, STRIPE)
         .await
-        .map_err(|e| crate::payments::stripe::Failure(e.to_string()))?;
+        .map_err(|e| Failure::Unanswered(e.to_string()))?;
     let customer_ref = match known {
         Some(known) => known,
         None => {
@@ -370,32 +394,46 @@ async fn charge_with_stripe(
             made
         }
     };
-    let flags = Flags::of(row);
-    stripe
-        .charge(&crate::payments::stripe::Charge {
-            idempotency_key: &format!("floe-checkout-{}-{attempt}", row.id),
-            amount: if flags.is_payment_required {
-                row.total_amount
-            } else {
-                0
-            },
-            currency: &row.currency,
-            customer: &customer_ref,
-            token,
-            save_method,
-            off_session: false,
-            description,
-            return_url: &format!(
-                "{}/confirmation",
-                super::present::page_url(&app.config.public_url, &row.client_secret)
-            ),
-            metadata: json!({
-                "organization_id": row.organization_id.to_string(),
-                "checkout_id": row.id.to_string(),
-                "type": "product",
-            }),
-        })
-        .await
+    let idempotency_key = format!("floe-checkout-{}-{}", row.id, attempt.attempt);
+    let return_url = format!(
+        "{}/confirmation",
+        super::present::page_url(&app.config.public_url, &row.client_secret)
+    );
+    let metadata = json!({
+        "organization_id": row.organization_id.to_string(),
+        "checkout_id": row.id.to_string(),
+        "type": "product",
+    });
+    match attempt.intent {
+        Intent::Payment => {
+            stripe
+                .charge(&Charge {
+                    idempotency_key: &idempotency_key,
+                    amount: row.total_amount,
+                    currency: &row.currency,
+                    customer: &customer_ref,
+                    token: attempt.token,
+                    save_method: attempt.save_method,
+                    off_session: false,
+                    description: attempt.description,
+                    return_url: &return_url,
+                    metadata,
+                })
+                .await
+        }
+        Intent::Setup => {
+            stripe
+                .setup(&Setup {
+                    idempotency_key: &idempotency_key,
+                    customer: &customer_ref,
+                    token: attempt.token,
+                    description: attempt.description,
+                    return_url: &return_url,
+                    metadata,
+                })
+                .await
+        }
+    }
 }
 
 /// Applies a processor's outcome for the checkout `row` (locked in `txn`), once: the event
@@ -405,11 +443,15 @@ async fn charge_with_stripe(
 /// payment, reopens the checkout with the processor's message and gives the discount back
 /// (returned, for the caller to answer with); an authentication step leaves the checkout
 /// `confirmed` with what the buyer's page needs. No outcome: a free purchase, paid at once.
+///
+/// A setup (nothing to pay now, a method kept) has the same outcomes but makes no payment:
+/// nothing was charged, so the payments list nothing; its success saves the method and
+/// makes the order, as a charge's does.
 pub async fn apply_outcome(
     app: &AppState,
     txn: &DatabaseTransaction,
     row: &mut Model,
-    outcome: Option<&Outcome>,
+    outcome: Option<(Intent, &Outcome)>,
     processor: &str,
 ) -> ApiResult<(usize, Option<String>)> {
     let now = app.clock.now();
@@ -420,14 +462,18 @@ pub async fn apply_outcome(
         std::slice::from_ref(row),
     )
     .await?;
-    let Some(outcome) = outcome else {
-        return Ok((succeed(app, txn, row, &offers, None).await?, None));
+    let Some((intent, outcome)) = outcome else {
+        return Ok((
+            succeed(app, txn, row, &offers, processor, None, None).await?,
+            None,
+        ));
     };
+    let kind = intent.event_kind(outcome);
     let new = crate::payments::events::record_once(
         txn,
         processor,
-        &format!("{}:{}", outcome.charge_id(), outcome_kind(outcome)),
-        outcome_kind(outcome),
+        &format!("{}:{kind}", outcome.charge_id()),
+        kind,
         &json!(outcome),
         now,
     )
@@ -442,22 +488,29 @@ pub async fn apply_outcome(
     }
     let mut metadata: Map<String, Value> =
         serde_json::from_str(&row.payment_processor_metadata).unwrap_or_default();
+    let charged = intent == Intent::Payment;
     let result = match outcome {
         Outcome::Succeeded { charge_id, method } => {
-            let payment = record_payment(
-                txn,
-                row,
-                processor,
-                charge_id,
-                "succeeded",
-                method,
-                None,
-                now,
-            )
-            .await?;
+            let payment = if charged {
+                Some(
+                    record_payment(
+                        txn,
+                        row,
+                        processor,
+                        charge_id,
+                        "succeeded",
+                        method,
+                        None,
+                        now,
+                    )
+                    .await?,
+                )
+            } else {
+                None
+            };
             metadata.insert("intent_status".to_owned(), json!("succeeded"));
             (
-                succeed(app, txn, row, &offers, Some((payment, method))).await?,
+                succeed(app, txn, row, &offers, processor, payment, Some(method)).await?,
                 None,
             )
         }
@@ -467,18 +520,14 @@ pub async fn apply_outcome(
             code,
             message,
         } => {
-            let method = method.clone().unwrap_or_else(unknown_method);
-            record_payment(
-                txn,
-                row,
-                processor,
-                charge_id,
-                "failed",
-                &method,
-                Some((code, message)),
-                now,
-            )
-            .await?;
+            if charged {
+                let method = method.clone().unwrap_or_else(unknown_method);
+                let decline = Some((code.as_str(), message.as_str()));
+                record_payment(
+                    txn, row, processor, charge_id, "failed", &method, decline, now,
+                )
+                .await?;
+            }
             if let Some(discount_id) = row.discount_id {
                 crate::discounts::release_for_checkout(txn, discount_id, row.id).await?;
             }
@@ -492,22 +541,19 @@ pub async fn apply_outcome(
             method,
             client_secret,
         } => {
-            record_payment(txn, row, processor, charge_id, "pending", method, None, now).await?;
+            if charged {
+                record_payment(txn, row, processor, charge_id, "pending", method, None, now)
+                    .await?;
+            }
             metadata.insert("intent_status".to_owned(), json!("requires_action"));
             metadata.insert("intent_client_secret".to_owned(), json!(client_secret));
+            metadata.insert("intent_id".to_owned(), json!(charge_id));
+            metadata.insert("intent".to_owned(), json!(intent.as_str()));
             (0, None)
         }
     };
     row.payment_processor_metadata = Value::Object(metadata).to_string();
     Ok(result)
-}
-
-fn outcome_kind(outcome: &Outcome) -> &'static str {
-    match outcome {
-        Outcome::Succeeded { .. } => "payment.succeeded",
-        Outcome::Declined { .. } => "payment.failed",
-        Outcome::RequiresAction { .. } => "payment.requires_action",
-    }
 }
 
 fn unknown_method() -> MethodDetails {
@@ -521,24 +567,12 @@ fn unknown_method() -> MethodDetails {
     }
 }
 
-/// The method a recorded payment used, as the processor described it.
-fn method_of(payment: &crate::payments::entity::Model) -> MethodDetails {
-    let stored: Map<String, Value> =
-        serde_json::from_str(&payment.method_metadata).unwrap_or_default();
-    let text = |key: &str| stored.get(key).and_then(Value::as_str).map(str::to_owned);
-    let number = |key: &str| stored.get(key).and_then(Value::as_i64).unwrap_or(0);
-    MethodDetails {
-        kind: payment.method.clone(),
-        brand: text("brand").unwrap_or_default(),
-        last4: text("last4").unwrap_or_default(),
-        exp_month: u32::try_from(number("exp_month")).unwrap_or(0),
-        exp_year: i32::try_from(number("exp_year")).unwrap_or(0),
-        saved_as: text("saved_as"),
-    }
-}
-
-/// Records a charge attempt (or updates the one the processor already reported).
-#[allow(clippy::too_many_arguments)]
+/// Records the checkout's charge attempt (or updates the one the processor already
+/// reported).
+#[expect(
+    clippy::too_many_arguments,
+    reason = "one attempt's facts, named at the call"
+)]
 async fn record_payment(
     txn: &DatabaseTransaction,
     row: &Model,
@@ -546,54 +580,44 @@ async fn record_payment(
     charge_id: &str,
     status: &str,
     method: &MethodDetails,
-    decline: Option<(&String, &String)>,
+    decline: Option<(&str, &str)>,
     now: DateTime<Utc>,
 ) -> ApiResult<crate::payments::entity::Model> {
-    use crate::payments::entity::Model as Payment;
-    let existing = crate::payments::store::by_processor_id(txn, processor, charge_id).await?;
-    let payment = Payment {
-        id: existing.as_ref().map_or_else(Uuid::new_v4, |p| p.id),
-        created_at: existing.as_ref().map_or(now, |p| p.created_at),
-        modified_at: existing.as_ref().map(|_| now),
-        organization_id: row.organization_id,
-        processor: processor.to_owned(),
-        processor_id: charge_id.to_owned(),
-        status: status.to_owned(),
-        amount: row.total_amount,
-        currency: row.currency.clone(),
-        method: method.kind.clone(),
-        method_metadata: json!({
-            "brand": method.brand,
-            "last4": method.last4,
-            "exp_month": method.exp_month,
-            "exp_year": method.exp_year,
-            "saved_as": method.saved_as,
-        })
-        .to_string(),
-        trigger: Some("purchase".to_owned()),
-        decline_reason: decline.map(|(code, _)| code.clone()),
-        decline_message: decline.map(|(_, message)| message.clone()),
-        processor_metadata: json!({"charge_id": charge_id}).to_string(),
-        checkout_id: Some(row.id),
-        order_id: existing.as_ref().and_then(|p| p.order_id),
-        customer_id: row.customer_id,
-        payment_method_id: None,
-    };
-    Ok(match existing {
-        Some(_) => crate::payments::store::update(txn, payment).await?,
-        None => crate::payments::store::insert(txn, payment).await?,
-    })
+    Ok(crate::payments::store::record(
+        txn,
+        crate::payments::store::Attempt {
+            organization_id: row.organization_id,
+            processor,
+            charge_id,
+            status,
+            amount: row.total_amount,
+            currency: &row.currency,
+            method,
+            decline,
+            trigger: "purchase",
+            checkout_id: Some(row.id),
+            order_id: None,
+            customer_id: row.customer_id,
+            payment_method_id: None,
+            replaces: None,
+        },
+        now,
+    )
+    .await?)
 }
 
 /// The checkout's purchase succeeded: its paid order (once: a checkout that already has
-/// one is left as it is), the payment linked to it, the payment method saved for a
-/// recurring product, the checkout `succeeded`. Returns how many events were queued.
+/// one is left as it is), the payment linked to it, the method saved when the processor
+/// kept it for later charges, the checkout `succeeded`. Returns how many events were
+/// queued.
 pub async fn succeed(
     app: &AppState,
     txn: &DatabaseTransaction,
     row: &mut Model,
     offers: &Offers,
-    payment: Option<(crate::payments::entity::Model, &MethodDetails)>,
+    processor: &str,
+    payment: Option<crate::payments::entity::Model>,
+    method: Option<&MethodDetails>,
 ) -> ApiResult<usize> {
     let now = app.clock.now();
     if crate::orders::of_checkout(txn, row.id).await?.is_some() {
@@ -634,10 +658,9 @@ pub async fn succeed(
         },
     )
     .await?;
-    if let Some((mut payment, method)) = payment {
-        payment.order_id = Some(order.id);
-        if let Some(saved_as) = &method.saved_as {
-            let saved = crate::payments::store::save_method(
+    let saved = match method.and_then(|m| m.saved_as.as_ref().map(|id| (m, id))) {
+        Some((method, saved_as)) => Some(
+            crate::payments::store::save_method(
                 txn,
                 crate::payments::entity::method::Model {
                     id: Uuid::new_v4(),
@@ -645,32 +668,36 @@ pub async fn succeed(
                     modified_at: None,
                     organization_id: row.organization_id,
                     customer_id,
-                    processor: payment.processor.clone(),
+                    processor: processor.to_owned(),
                     processor_id: saved_as.clone(),
                     kind: method.kind.clone(),
-                    method_metadata: payment.method_metadata.clone(),
+                    method_metadata: method.metadata(),
                     deleted_at: None,
                 },
             )
-            .await?;
-            payment.payment_method_id = Some(saved.id);
-        }
+            .await?,
+        ),
+        None => None,
+    };
+    if let Some(mut payment) = payment {
+        payment.order_id = Some(order.id);
+        payment.payment_method_id = saved.map(|saved| saved.id);
         crate::payments::store::update(txn, payment).await?;
     }
     row.status = CheckoutStatus::Succeeded.as_str().to_owned();
     Ok(queued)
 }
 
-/// The buyer answered the authentication step a charge asked for (3-D Secure, the test
-/// card 4000 0025 0000 3155): `approved` completes the charge, else it fails. Either way
-/// the outcome is a processor event of its own, recorded once: answering twice changes
-/// nothing more.
+/// The buyer answered the test processor's authentication step (3-D Secure, the test card
+/// 4000 0025 0000 3155): `approved` completes the charge (or the setup), else it fails.
+/// The answer becomes the processor's outcome for the waiting intent and is applied as any
+/// outcome is, once: answering twice changes nothing more. Only an intent the test
+/// processor reported waits here: Stripe's step is Stripe's own, and its webhook tells.
 pub async fn complete_authentication(
     app: &AppState,
     client_secret: &str,
     approved: bool,
 ) -> ApiResult<()> {
-    let now = app.clock.now();
     let found = store::by_client_secret((&app.reader).into(), client_secret)
         .await?
         .ok_or_else(service::not_found)?;
@@ -678,63 +705,48 @@ pub async fn complete_authentication(
     let mut row = store::lock(&txn, found.id)
         .await?
         .ok_or_else(service::not_found)?;
-    let pending = crate::payments::store::pending_of_checkout(&txn, row.id).await?;
-    let (Some(mut payment), true) = (pending, row.status == CheckoutStatus::Confirmed.as_str())
+    let metadata: Map<String, Value> =
+        serde_json::from_str(&row.payment_processor_metadata).unwrap_or_default();
+    let intent = match metadata.get("intent").and_then(Value::as_str) {
+        Some("setup") => Intent::Setup,
+        _ => Intent::Payment,
+    };
+    let waiting = Outcome::RequiresAction {
+        charge_id: String::new(),
+        method: unknown_method(),
+        client_secret: String::new(),
+    };
+    let recorded = match metadata.get("intent_id").and_then(Value::as_str) {
+        Some(intent_id) if row.status == CheckoutStatus::Confirmed.as_str() => {
+            crate::payments::events::payload_of(
+                &txn,
+                TEST,
+                &format!("{intent_id}:{}", intent.event_kind(&waiting)),
+            )
+            .await?
+        }
+        _ => None,
+    };
+    let Some(Outcome::RequiresAction {
+        charge_id, method, ..
+    }) = recorded.and_then(|payload| serde_json::from_value(payload).ok())
     else {
         txn.rollback().await?;
         return Err(service::not_open(&row));
     };
-    let kind = if approved {
-        "payment.succeeded"
+    let answer = if approved {
+        Outcome::Succeeded { charge_id, method }
     } else {
-        "payment.failed"
-    };
-    let new = crate::payments::events::record_once(
-        &txn,
-        TEST,
-        &format!("{}:{kind}", payment.processor_id),
-        kind,
-        &json!({"charge_id": payment.processor_id, "authenticated": approved}),
-        now,
-    )
-    .await?;
-    if !new {
-        txn.rollback().await?;
-        return Ok(());
-    }
-    let mut metadata: Map<String, Value> =
-        serde_json::from_str(&row.payment_processor_metadata).unwrap_or_default();
-    let mut queued = 0;
-    if approved {
-        payment.status = "succeeded".to_owned();
-        payment.modified_at = Some(now);
-        let method = method_of(&payment);
-        let offers = Offers::load(
-            (&txn).into(),
-            app.storage.as_ref(),
-            row.organization_id,
-            std::slice::from_ref(&row),
-        )
-        .await?;
-        metadata.insert("intent_status".to_owned(), json!("succeeded"));
-        queued += succeed(app, &txn, &mut row, &offers, Some((payment, &method))).await?;
-    } else {
-        let message = "We are unable to authenticate your payment method. Please choose a different payment method and try again.";
-        payment.status = "failed".to_owned();
-        payment.modified_at = Some(now);
-        payment.decline_reason = Some("authentication_failed".to_owned());
-        payment.decline_message = Some(message.to_owned());
-        crate::payments::store::update(&txn, payment).await?;
-        if let Some(discount_id) = row.discount_id {
-            crate::discounts::release_for_checkout(&txn, discount_id, row.id).await?;
+        Outcome::Declined {
+            charge_id,
+            method: Some(method),
+            code: "authentication_failed".to_owned(),
+            message: "We are unable to authenticate your payment method. Please choose a different payment method and try again.".to_owned(),
         }
-        metadata.insert("intent_status".to_owned(), json!("requires_payment_method"));
-        row.status = CheckoutStatus::Open.as_str().to_owned();
-        row.payment_error = Some(message.to_owned());
-    }
-    row.payment_processor_metadata = Value::Object(metadata).to_string();
-    service::save(app, txn, row, queued).await?;
-    if approved {
+    };
+    let (queued, _) = apply_outcome(app, &txn, &mut row, Some((intent, &answer)), TEST).await?;
+    let (row, _) = service::save(app, txn, row, queued).await?;
+    if row.status == CheckoutStatus::Succeeded.as_str() {
         app.grants.notify_one();
     }
     Ok(())

@@ -3,7 +3,9 @@
 //! checked with the organization's webhook secret; each Stripe event is stored once (a
 //! redelivery is acknowledged and changes nothing); a PaymentIntent's outcome is applied
 //! to its checkout through the same function as the confirmation's own answer, recorded
-//! once under the intent, so the two arrive in any order and count once.
+//! once under the intent, so the two arrive in any order and count once. SetupIntents
+//! (nothing charged, a method kept) go the same way; PaymentIntents of a draft order's
+//! off-session charge (`orders:finalize`) settle that order.
 
 use axum::body::Bytes;
 use axum::extract::{Path, State};
@@ -18,6 +20,7 @@ use super::{service, store};
 use crate::app::AppState;
 use crate::http::{ApiError, ApiResult};
 use crate::payments::accounts::Account;
+use crate::payments::processor::{Intent, Outcome};
 use crate::payments::stripe::{self, STRIPE};
 
 /// Where raw Stripe events are recorded (apart from the outcomes they carry).
@@ -56,18 +59,20 @@ pub async fn receive(
         ));
     };
     let object = &event["data"]["object"];
-    // A PaymentIntent's payment method comes as an ID in events: read the card once, before
-    // any lock is taken.
-    let mut intent = object.clone();
-    if kind.starts_with("payment_intent.")
-        && let Some(method_id) = object["payment_method"].as_str()
-    {
+    let Some((intent, outcome_of)) = reported_by(kind) else {
+        // Not an event floe acts on: recorded once, acknowledged.
+        return acknowledge(&app, event_id, kind, &event).await;
+    };
+    // An intent's payment method comes as an ID in events: read the card once, before any
+    // lock is taken.
+    let mut object = object.clone();
+    if let Some(method_id) = object["payment_method"].as_str() {
         let client = stripe::Client::new(&app.config.stripe_api_base, &keys.secret_key);
         match client
             .get(&format!("/v1/payment_methods/{method_id}"))
             .await
         {
-            Ok(method) => intent["payment_method"] = method,
+            Ok(method) => object["payment_method"] = method,
             Err(error) => {
                 // Stripe redelivers: answer so that it does, rather than record less.
                 tracing::warn!(%error, "reading a payment method for a Stripe event failed");
@@ -75,6 +80,12 @@ pub async fn receive(
             }
         }
     }
+    let outcome = outcome_of(&object);
+    let metadata_id = |name: &str| {
+        object["metadata"][name]
+            .as_str()
+            .and_then(|id| Uuid::parse_str(id).ok())
+    };
 
     let now = app.clock.now();
     let txn = crate::db::begin_write(&app.db).await?;
@@ -82,38 +93,79 @@ pub async fn receive(
         crate::payments::events::record_once(&txn, EVENTS, event_id, kind, &event, now).await?;
     if !first_time {
         txn.rollback().await?;
-        return Ok((StatusCode::OK, axum::Json(json!({"received": true}))).into_response());
+        return Ok(received());
     }
-    let applies = matches!(
-        kind,
-        "payment_intent.succeeded"
-            | "payment_intent.payment_failed"
-            | "payment_intent.requires_action"
-    );
-    let checkout_id = intent["metadata"]["checkout_id"]
-        .as_str()
-        .and_then(|id| Uuid::parse_str(id).ok());
-    let mut saved = None;
-    if applies && let Some(checkout_id) = checkout_id {
+    let mut paid = false;
+    if let Some(checkout_id) = metadata_id("checkout_id") {
         let Some(mut row) = store::lock(&txn, checkout_id)
             .await?
             .filter(|row| row.organization_id == organization_id)
         else {
             txn.commit().await?;
-            return Ok((StatusCode::OK, axum::Json(json!({"received": true}))).into_response());
+            return Ok(received());
         };
-        if row.status == CheckoutStatus::Open.as_str() && kind == "payment_intent.succeeded" {
-            // Paid after all (a retry's answer was lost): the money decides.
+        if row.status == CheckoutStatus::Open.as_str()
+            && matches!(outcome, Outcome::Succeeded { .. })
+        {
+            // Paid (or the method kept) after all, a retry's answer lost: the money decides.
             row.status = CheckoutStatus::Confirmed.as_str().to_owned();
         }
-        let outcome = stripe::outcome_of_intent(&intent);
-        let (queued, _) = apply_outcome(&app, &txn, &mut row, Some(&outcome), STRIPE).await?;
-        saved = Some(service::save(&app, txn, row, queued).await?.0);
+        let (queued, _) =
+            apply_outcome(&app, &txn, &mut row, Some((intent, &outcome)), STRIPE).await?;
+        let (row, _) = service::save(&app, txn, row, queued).await?;
+        paid = row.status == CheckoutStatus::Succeeded.as_str();
+    } else if let (Intent::Payment, Some(order_id)) = (intent, metadata_id("order_id")) {
+        // An off-session charge of a draft order (`orders:finalize`) whose answer may
+        // have been lost.
+        let settled = crate::orders::off_session::apply_stripe_outcome(
+            &app,
+            txn,
+            organization_id,
+            order_id,
+            metadata_id("payment_id"),
+            &outcome,
+        )
+        .await?;
+        paid = settled.is_some_and(|order| order.paid);
     } else {
         txn.commit().await?;
     }
-    if saved.is_some_and(|row| row.status == CheckoutStatus::Succeeded.as_str()) {
+    if paid {
         app.grants.notify_one();
     }
-    Ok((StatusCode::OK, axum::Json(json!({"received": true}))).into_response())
+    Ok(received())
+}
+
+/// How an intent (from an event's `data.object`) reads as an outcome.
+type ReadOutcome = fn(&Value) -> Outcome;
+
+/// The events whose intent's outcome floe applies, with how to read it.
+fn reported_by(kind: &str) -> Option<(Intent, ReadOutcome)> {
+    match kind {
+        "payment_intent.succeeded"
+        | "payment_intent.payment_failed"
+        | "payment_intent.requires_action" => Some((Intent::Payment, stripe::outcome_of_intent)),
+        "setup_intent.succeeded" | "setup_intent.setup_failed" | "setup_intent.requires_action" => {
+            Some((Intent::Setup, stripe::outcome_of_setup))
+        }
+        _ => None,
+    }
+}
+
+/// Records an event floe does not act on, once, and acknowledges it.
+async fn acknowledge(
+    app: &AppState,
+    event_id: &str,
+    kind: &str,
+    event: &Value,
+) -> ApiResult<Response> {
+    let txn = crate::db::begin_write(&app.db).await?;
+    crate::payments::events::record_once(&txn, EVENTS, event_id, kind, event, app.clock.now())
+        .await?;
+    txn.commit().await?;
+    Ok(received())
+}
+
+fn received() -> Response {
+    (StatusCode::OK, axum::Json(json!({"received": true}))).into_response()
 }

@@ -2,7 +2,7 @@
 //! be charged for (a one-time, fixed-price or free product, or an amount the merchant
 //! sets), and `POST /v1/orders/{id}/finalize` charges their saved payment method at once.
 //! A decline leaves the order a draft and answers 402 with the processor's message; the
-//! attempt is kept among the payments either way.
+//! attempt is kept among the payments either way. The charge itself is `off_session`'s.
 
 use axum::http::StatusCode;
 use serde::Deserialize;
@@ -11,12 +11,14 @@ use uuid::Uuid;
 
 use super::entity::{Model, item};
 use super::schema::{Order, OrderStatus};
-use super::service::{next_invoice_number, not_found, show};
-use super::store;
+use super::service::{not_found, show};
+use super::{off_session, store};
 use crate::app::AppState;
 use crate::customers::CustomerKey;
 use crate::http::{ApiError, ApiResult, Loc, Validator};
-use crate::payments::processor::{ChargeRequest, Outcome, TEST, TestProcessor};
+use crate::payments::accounts::Account;
+use crate::payments::processor::{ChargeRequest, Intent, TEST, TestProcessor};
+use crate::payments::stripe::{self, STRIPE};
 use crate::products::schema::PriceAmount;
 use crate::webhooks::EventType;
 
@@ -234,7 +236,8 @@ pub async fn create(app: &AppState, organization_id: Uuid, body: OrderCreate) ->
     Ok(order)
 }
 
-/// `orders:finalize`: charges the customer's saved payment method for a draft order.
+/// `orders:finalize`: charges the customer's saved payment method for a draft order, with
+/// the processor its organization uses now (`off_session`).
 pub async fn finalize(
     app: &AppState,
     organization_id: Uuid,
@@ -247,7 +250,19 @@ pub async fn finalize(
         .await?
         .filter(|row| row.organization_id == organization_id)
         .ok_or_else(not_found)?;
-    if row.status != OrderStatus::Draft.as_str() {
+    // A Stripe charge left unanswered long enough (a crash, a timeout) is sent again with
+    // its own key; one still in flight makes the order not a draft, as Polar answers.
+    let unanswered = match OrderStatus::parse(&row.status) {
+        Some(OrderStatus::Pending) => crate::payments::store::pending_of_order(&txn, row.id)
+            .await?
+            .filter(|p| {
+                p.processor == STRIPE
+                    && now.signed_duration_since(p.modified_at.unwrap_or(p.created_at))
+                        >= off_session::UNANSWERED_AFTER
+            }),
+        _ => None,
+    };
+    if row.status != OrderStatus::Draft.as_str() && unanswered.is_none() {
         return Err(refuse(
             StatusCode::PRECONDITION_FAILED,
             "OrderNotDraft",
@@ -255,105 +270,198 @@ pub async fn finalize(
         ));
     }
     check_enabled(app, organization_id).await?;
-    let mut queued = 0;
-    if row.total_amount > 0 {
-        let method = crate::payments::store::method_of_customer(
-            &txn,
-            row.customer_id,
-            body.payment_method_id,
+    if row.total_amount == 0 {
+        let queued = off_session::mark_paid(&txn, &mut row, now).await?;
+        return paid(app, txn, &row, queued).await;
+    }
+    let no_method = || {
+        refuse(
+            StatusCode::PAYMENT_REQUIRED,
+            "PaymentFailed",
+            "The customer has no saved payment method to charge.",
         )
-        .await?
-        .ok_or_else(|| {
-            refuse(
-                StatusCode::PAYMENT_REQUIRED,
-                "PaymentFailed",
-                "The customer has no saved payment method to charge.",
+    };
+    match crate::payments::accounts::of(&txn, &app.secret, organization_id).await? {
+        Account::Test => {
+            let method = crate::payments::store::method_of_customer(
+                &txn,
+                row.customer_id,
+                TEST,
+                body.payment_method_id,
             )
-        })?;
-        let request = ChargeRequest {
-            idempotency_key: format!("order:{}:{}", row.id, Uuid::new_v4()),
-            amount: row.total_amount,
-            currency: &row.currency,
-            token: &method.processor_id,
-            save_method: false,
-            off_session: true,
-        };
-        let outcome = TestProcessor.charge(&request).map_err(|unknown| {
-            refuse(
-                StatusCode::PAYMENT_REQUIRED,
-                "PaymentFailed",
-                unknown.to_string(),
+            .await?
+            .ok_or_else(no_method)?;
+            let outcome = TestProcessor
+                .charge(&ChargeRequest {
+                    intent: Intent::Payment,
+                    idempotency_key: format!("order:{}:{}", row.id, Uuid::new_v4()),
+                    amount: row.total_amount,
+                    currency: &row.currency,
+                    token: &method.processor_id,
+                    save_method: false,
+                    off_session: true,
+                })
+                .map_err(|unknown| {
+                    refuse(
+                        StatusCode::PAYMENT_REQUIRED,
+                        "PaymentFailed",
+                        unknown.to_string(),
+                    )
+                })?;
+            let settled = off_session::apply(
+                app,
+                &txn,
+                &mut row,
+                &outcome,
+                off_session::Charged {
+                    processor: TEST,
+                    method: Some(&method),
+                    replaces: None,
+                },
             )
-        })?;
-        let (status, decline) = match &outcome {
-            Outcome::Succeeded { .. } => ("succeeded", None),
-            Outcome::Declined { code, message, .. } => {
-                ("failed", Some((code.clone(), message.clone())))
-            }
-            Outcome::RequiresAction { .. } => (
-                "failed",
-                Some((
-                    "authentication_required".to_owned(),
-                    "This payment requires the customer to authenticate.".to_owned(),
-                )),
-            ),
-        };
-        crate::payments::events::record_once(
-            &txn,
-            TEST,
-            &format!("{}:{status}", outcome.charge_id()),
-            status,
-            &json!(outcome),
-            now,
-        )
-        .await?;
-        let payment = crate::payments::entity::Model {
-            id: Uuid::new_v4(),
-            created_at: now,
-            modified_at: None,
-            organization_id,
-            processor: TEST.to_owned(),
-            processor_id: outcome.charge_id().to_owned(),
-            status: status.to_owned(),
-            amount: row.total_amount,
-            currency: row.currency.clone(),
-            method: "card".to_owned(),
-            method_metadata: method.method_metadata.clone(),
-            trigger: Some("purchase".to_owned()),
-            decline_reason: decline.as_ref().map(|(code, _)| code.clone()),
-            decline_message: decline.as_ref().map(|(_, message)| message.clone()),
-            processor_metadata: json!({"charge_id": outcome.charge_id()}).to_string(),
-            checkout_id: None,
-            order_id: Some(row.id),
-            customer_id: Some(row.customer_id),
-            payment_method_id: Some(method.id),
-        };
-        crate::payments::store::insert(&txn, payment).await?;
-        if let Some((code, message)) = decline {
-            // The attempt is kept; the order stays a draft.
-            txn.commit().await?;
-            let error = if code == "authentication_required" {
-                "PaymentActionRequired"
-            } else {
-                "PaymentFailed"
+            .await?;
+            answer(app, txn, &row, settled).await
+        }
+        Account::Stripe(keys) => {
+            // Written down first: the attempt (a `pending` payment holding its key) and the
+            // order `pending`, committed, so that no lock is held while Stripe answers and
+            // a crash leaves what the webhook, or a later finalize, completes.
+            let (payment_id, key, method) = match unanswered {
+                Some(pending) => {
+                    let method = match pending.payment_method_id {
+                        Some(id) => crate::payments::store::method_by_id(&txn, id).await?,
+                        None => None,
+                    }
+                    .ok_or_else(no_method)?;
+                    (pending.id, pending.processor_id, method)
+                }
+                None => {
+                    let method = crate::payments::store::method_of_customer(
+                        &txn,
+                        row.customer_id,
+                        STRIPE,
+                        body.payment_method_id,
+                    )
+                    .await?
+                    .ok_or_else(no_method)?;
+                    let key = format!("floe-order-{}-{}", row.id, Uuid::new_v4());
+                    (Uuid::new_v4(), key, method)
+                }
             };
-            return Err(refuse(StatusCode::PAYMENT_REQUIRED, error, message));
+            let customer =
+                crate::payments::accounts::processor_customer(&txn, row.customer_id, STRIPE)
+                    .await?
+                    .ok_or_else(no_method)?;
+            crate::payments::store::record(
+                &txn,
+                crate::payments::store::Attempt {
+                    organization_id,
+                    processor: STRIPE,
+                    charge_id: &key,
+                    status: "pending",
+                    amount: row.total_amount,
+                    currency: &row.currency,
+                    method: &off_session::details_of(&method),
+                    decline: None,
+                    trigger: "purchase",
+                    checkout_id: None,
+                    order_id: Some(row.id),
+                    customer_id: Some(row.customer_id),
+                    payment_method_id: Some(method.id),
+                    replaces: Some(payment_id),
+                },
+                now,
+            )
+            .await?;
+            row.status = OrderStatus::Pending.as_str().to_owned();
+            row.modified_at = Some(now);
+            let row = store::update(&txn, row).await?;
+            txn.commit().await?;
+
+            let attempt = off_session::Attempted {
+                payment_id,
+                key: &key,
+                method: &method,
+                customer: &customer,
+            };
+            let charged =
+                off_session::charge_with_stripe(app, &keys.secret_key, &row, &attempt).await;
+            let txn = crate::db::begin_write(&app.db).await?;
+            let mut row = store::lock(&txn, id).await?.ok_or_else(not_found)?;
+            match charged {
+                Ok(outcome) => {
+                    let settled = off_session::apply(
+                        app,
+                        &txn,
+                        &mut row,
+                        &outcome,
+                        off_session::Charged {
+                            processor: STRIPE,
+                            method: Some(&method),
+                            replaces: Some(payment_id),
+                        },
+                    )
+                    .await?;
+                    answer(app, txn, &row, settled).await
+                }
+                Err(stripe::Failure::Refused(detail)) => {
+                    let refusal =
+                        off_session::refused(app, &txn, &mut row, &attempt, &detail).await?;
+                    txn.commit().await?;
+                    Err(refuse(
+                        StatusCode::PAYMENT_REQUIRED,
+                        refusal.error,
+                        refusal.message,
+                    ))
+                }
+                // Stripe's webhook came while its answer did not: it settled the order.
+                Err(stripe::Failure::Unanswered(_)) if row.status == OrderStatus::Paid.as_str() => {
+                    paid(app, txn, &row, 0).await
+                }
+                Err(stripe::Failure::Unanswered(detail)) => {
+                    // Maybe charged: the order stays `pending` for Stripe's webhook, or for
+                    // a finalize after a while, which asks again with the same key.
+                    txn.rollback().await?;
+                    tracing::warn!(%detail, order_id = %id, "an off-session charge went unanswered");
+                    Err(refuse(
+                        StatusCode::PAYMENT_REQUIRED,
+                        "PaymentFailed",
+                        "The payment processor did not answer; the charge may still complete. The order stays pending until it does, or finalize it again in a few minutes.",
+                    ))
+                }
+            }
         }
     }
-    let (sequence, number) = next_invoice_number(&txn, organization_id).await?;
-    row.status = OrderStatus::Paid.as_str().to_owned();
-    row.invoice_sequence = Some(sequence);
-    row.invoice_number = Some(number);
-    row.paid_at = Some(now);
-    row.modified_at = Some(now);
-    let row = store::update(&txn, row).await?;
-    let order = show(&txn, &row).await?;
-    let endpoints = crate::webhooks::outbox::Endpoints::of(&txn, organization_id).await?;
-    for kind in [EventType::OrderUpdated, EventType::OrderPaid] {
-        queued +=
-            crate::webhooks::outbox::emit_to(&txn, &endpoints, organization_id, kind, &order, now)
-                .await?;
+}
+
+/// Commits a charge's outcome and answers with the paid order, or the refusal (the failed
+/// attempt is kept, the order is a draft again).
+async fn answer(
+    app: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    row: &Model,
+    settled: off_session::Settled,
+) -> ApiResult<Order> {
+    match settled.refusal {
+        None => paid(app, txn, row, settled.queued).await,
+        Some(refusal) => {
+            app.nudge.commit(txn, settled.queued).await?;
+            Err(refuse(
+                StatusCode::PAYMENT_REQUIRED,
+                refusal.error,
+                refusal.message,
+            ))
+        }
     }
+}
+
+async fn paid(
+    app: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    row: &Model,
+    queued: usize,
+) -> ApiResult<Order> {
+    let order = show(&txn, row).await?;
     app.nudge.commit(txn, queued).await?;
     app.grants.notify_one();
     Ok(order)

@@ -6,6 +6,7 @@ pub mod documents;
 mod drafts;
 mod entity;
 mod export;
+pub mod off_session;
 mod present;
 mod routes;
 pub mod schema;

@@ -60,3 +60,18 @@ pub async fn record_once(
         .await?;
     Ok(inserted > 0)
 }
+
+/// What was recorded for a processor's event, if it was (the method of a setup that waits
+/// for the buyer's authentication is only known from its recorded outcome).
+pub async fn payload_of(
+    txn: &impl ConnectionTrait,
+    processor: &str,
+    external_id: &str,
+) -> Result<Option<serde_json::Value>, DbErr> {
+    Ok(Entity::find()
+        .filter(Column::Processor.eq(processor))
+        .filter(Column::ExternalId.eq(external_id))
+        .one(txn)
+        .await?
+        .and_then(|row| serde_json::from_str(&row.payload).ok()))
+}

@@ -6,9 +6,42 @@ use serde::{Deserialize, Serialize};
 
 use super::test_cards::{self, Behaviour};
 
+/// What an attempt asks of the processor: money now, or only a payment method kept for
+/// later charges (a trial, a recurring product free for now). A processor refuses a charge
+/// of nothing, so the second is a setup, and it makes no payment.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Intent {
+    Payment,
+    Setup,
+}
+
+impl Intent {
+    /// The name an outcome of this intent is recorded under (`payment.succeeded`,
+    /// `setup.failed`, …).
+    pub fn event_kind(self, outcome: &Outcome) -> &'static str {
+        match (self, outcome) {
+            (Self::Payment, Outcome::Succeeded { .. }) => "payment.succeeded",
+            (Self::Payment, Outcome::Declined { .. }) => "payment.failed",
+            (Self::Payment, Outcome::RequiresAction { .. }) => "payment.requires_action",
+            (Self::Setup, Outcome::Succeeded { .. }) => "setup.succeeded",
+            (Self::Setup, Outcome::Declined { .. }) => "setup.failed",
+            (Self::Setup, Outcome::RequiresAction { .. }) => "setup.requires_action",
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Payment => "payment",
+            Self::Setup => "setup",
+        }
+    }
+}
+
 /// What to charge.
 #[derive(Clone, Debug)]
 pub struct ChargeRequest<'a> {
+    /// A payment, or a setup (`amount` is then 0).
+    pub intent: Intent,
     /// Sent as the processor's idempotency key: a retried request charges once.
     pub idempotency_key: String,
     pub amount: i64,
@@ -32,6 +65,46 @@ pub struct MethodDetails {
     pub exp_year: i32,
     /// The processor's ID of the method, set when it was saved for later charges.
     pub saved_as: Option<String>,
+}
+
+impl MethodDetails {
+    /// As payments and saved methods store it (`method_metadata`).
+    pub fn metadata(&self) -> String {
+        serde_json::json!({
+            "brand": self.brand,
+            "last4": self.last4,
+            "exp_month": self.exp_month,
+            "exp_year": self.exp_year,
+            "saved_as": self.saved_as,
+        })
+        .to_string()
+    }
+
+    /// A method as `metadata` stored it, of `kind` (`card`, …).
+    pub fn from_metadata(kind: &str, stored: &str) -> Self {
+        let stored: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(stored).unwrap_or_default();
+        let text = |key: &str| {
+            stored
+                .get(key)
+                .and_then(serde_json::Value::as_str)
+                .map(str::to_owned)
+        };
+        let number = |key: &str| {
+            stored
+                .get(key)
+                .and_then(serde_json::Value::as_i64)
+                .unwrap_or(0)
+        };
+        Self {
+            kind: kind.to_owned(),
+            brand: text("brand").unwrap_or_default(),
+            last4: text("last4").unwrap_or_default(),
+            exp_month: u32::try_from(number("exp_month")).unwrap_or(0),
+            exp_year: i32::try_from(number("exp_year")).unwrap_or(0),
+            saved_as: text("saved_as"),
+        }
+    }
 }
 
 /// How a charge ended, in the processor's words but one shape for all processors.
@@ -94,7 +167,11 @@ impl TestProcessor {
                 request.token
             ))
         })?;
-        let charge_id = format!("py_test_{}", short_hash(&request.idempotency_key));
+        let prefix = match request.intent {
+            Intent::Payment => "py_test",
+            Intent::Setup => "seti_test",
+        };
+        let charge_id = format!("{prefix}_{}", short_hash(&request.idempotency_key));
         let saved = request.token != base;
         let method = MethodDetails {
             kind: "card".to_owned(),
@@ -167,6 +244,7 @@ mod tests {
 
     fn request(token: &str, off_session: bool) -> ChargeRequest<'_> {
         ChargeRequest {
+            intent: Intent::Payment,
             idempotency_key: "checkout-1".to_owned(),
             amount: 1000,
             currency: "usd",

@@ -1,11 +1,13 @@
 //! Queries on payments and saved payment methods, scoped to an organization.
 
+use chrono::{DateTime, Utc};
 use sea_orm::{
     ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder, QueryTrait,
 };
 use uuid::Uuid;
 
 use super::entity::{Column, Entity, Model, method};
+use super::processor::MethodDetails;
 use super::schema::{PaymentSortProperty, PaymentStatus};
 use crate::db::{ReadConnection, Reads};
 use crate::http::Pagination;
@@ -91,8 +93,108 @@ pub async fn pending_of_checkout(
         .await
 }
 
-pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
-    crate::db::rows::insert::<Entity>(txn, row).await
+/// The payment `id`, in `txn` (callers check it is the one they expect).
+pub async fn by_id(txn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>, DbErr> {
+    Entity::find_by_id(id).one(txn).await
+}
+
+/// The saved payment method `id`, in `txn`.
+pub async fn method_by_id(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+) -> Result<Option<method::Model>, DbErr> {
+    method::Entity::find_by_id(id).one(txn).await
+}
+
+/// The Stripe attempt of `order_id` sent (or about to be) and not answered yet, in `txn`.
+pub async fn pending_of_order(
+    txn: &impl ConnectionTrait,
+    order_id: Uuid,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::OrderId.eq(order_id))
+        .filter(Column::Status.eq("pending"))
+        .order_by_desc(Column::CreatedAt)
+        .one(txn)
+        .await
+}
+
+/// One charge attempt as a processor reported it, for [`record`].
+pub struct Attempt<'a> {
+    pub organization_id: Uuid,
+    pub processor: &'a str,
+    /// The processor's ID of the charge.
+    pub charge_id: &'a str,
+    /// `pending`, `succeeded` or `failed`.
+    pub status: &'a str,
+    pub amount: i64,
+    pub currency: &'a str,
+    pub method: &'a MethodDetails,
+    /// The processor's decline code and message.
+    pub decline: Option<(&'a str, &'a str)>,
+    /// `purchase`, …
+    pub trigger: &'a str,
+    pub checkout_id: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+    pub customer_id: Option<Uuid>,
+    pub payment_method_id: Option<Uuid>,
+    /// The row this attempt is recorded under before the processor names its charge (an
+    /// off-session charge is written down before Stripe is asked): it is made with this ID,
+    /// then updated when the charge's outcome comes.
+    pub replaces: Option<Uuid>,
+}
+
+/// Records a charge attempt, in `txn`: the one place payment rows are written. An attempt
+/// the processor already reported (by its charge ID, or the row it `replaces`) is updated,
+/// keeping what was linked to it since (its order, its saved method).
+pub async fn record(
+    txn: &impl ConnectionTrait,
+    attempt: Attempt<'_>,
+    now: DateTime<Utc>,
+) -> Result<Model, DbErr> {
+    let mut existing = by_processor_id(txn, attempt.processor, attempt.charge_id).await?;
+    if existing.is_none()
+        && let Some(id) = attempt.replaces
+    {
+        existing = Entity::find_by_id(id).one(txn).await?;
+    }
+    let row = Model {
+        id: existing
+            .as_ref()
+            .map(|p| p.id)
+            .or(attempt.replaces)
+            .unwrap_or_else(Uuid::new_v4),
+        created_at: existing.as_ref().map_or(now, |p| p.created_at),
+        modified_at: existing.as_ref().map(|_| now),
+        organization_id: attempt.organization_id,
+        processor: attempt.processor.to_owned(),
+        processor_id: attempt.charge_id.to_owned(),
+        status: attempt.status.to_owned(),
+        amount: attempt.amount,
+        currency: attempt.currency.to_owned(),
+        method: attempt.method.kind.clone(),
+        method_metadata: attempt.method.metadata(),
+        trigger: Some(attempt.trigger.to_owned()),
+        decline_reason: attempt.decline.map(|(code, _)| code.to_owned()),
+        decline_message: attempt.decline.map(|(_, message)| message.to_owned()),
+        processor_metadata: serde_json::json!({"charge_id": attempt.charge_id}).to_string(),
+        checkout_id: attempt
+            .checkout_id
+            .or(existing.as_ref().and_then(|p| p.checkout_id)),
+        order_id: attempt
+            .order_id
+            .or(existing.as_ref().and_then(|p| p.order_id)),
+        customer_id: attempt
+            .customer_id
+            .or(existing.as_ref().and_then(|p| p.customer_id)),
+        payment_method_id: attempt
+            .payment_method_id
+            .or(existing.as_ref().and_then(|p| p.payment_method_id)),
+    };
+    match existing {
+        Some(_) => update(txn, row).await,
+        None => crate::db::rows::insert::<Entity>(txn, row).await,
+    }
 }
 
 pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
@@ -118,15 +220,18 @@ pub async fn save_method(
     Ok(saved)
 }
 
-/// The saved payment method of `customer_id` to charge: `id` when given (it must be the
+/// The saved payment method of `customer_id` to charge with `processor` (a method saved
+/// with another processor cannot be charged by this one): `id` when given (it must be the
 /// customer's), else the one saved last.
 pub async fn method_of_customer(
     txn: &impl ConnectionTrait,
     customer_id: Uuid,
+    processor: &str,
     id: Option<Uuid>,
 ) -> Result<Option<method::Model>, DbErr> {
     let mut select = method::Entity::find()
         .filter(method::Column::CustomerId.eq(customer_id))
+        .filter(method::Column::Processor.eq(processor))
         .filter(method::Column::DeletedAt.is_null());
     if let Some(id) = id {
         select = select.filter(method::Column::Id.eq(id));

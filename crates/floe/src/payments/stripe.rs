@@ -25,8 +25,15 @@ pub struct Client {
 
 /// Stripe could not be asked, or refused the request itself (not a decline).
 #[derive(Debug, thiserror::Error)]
-#[error("Stripe: {0}")]
-pub struct Failure(pub String);
+pub enum Failure {
+    /// No answer (unreachable, timed out, a 5xx): Stripe may have done the work, and a
+    /// retry with the same `Idempotency-Key` or its webhook will tell.
+    #[error("Stripe did not answer: {0}")]
+    Unanswered(String),
+    /// Stripe answered and refused the request: nothing was done.
+    #[error("Stripe refused the request: {0}")]
+    Refused(String),
+}
 
 #[derive(Debug, Deserialize)]
 struct ErrorBody {
@@ -41,6 +48,7 @@ struct StripeError {
     decline_code: Option<String>,
     message: Option<String>,
     payment_intent: Option<Value>,
+    setup_intent: Option<Value>,
 }
 
 /// Form-encodes nested parameters as Stripe reads them (`metadata[checkout_id]=…`).
@@ -97,9 +105,15 @@ impl Client {
             .form(&form)
             .send()
             .await
-            .map_err(|e| Failure(e.to_string()))?;
+            .map_err(|e| Failure::Unanswered(e.to_string()))?;
         let status = response.status().as_u16();
-        let body: Value = response.json().await.map_err(|e| Failure(e.to_string()))?;
+        if status >= 500 {
+            return Err(Failure::Unanswered(format!("{path}: {status}")));
+        }
+        let body: Value = response
+            .json()
+            .await
+            .map_err(|e| Failure::Unanswered(e.to_string()))?;
         Ok(if status < 300 {
             Ok(body)
         } else {
@@ -114,11 +128,17 @@ impl Client {
             .basic_auth(&self.secret_key, Some(""))
             .send()
             .await
-            .map_err(|e| Failure(e.to_string()))?;
+            .map_err(|e| Failure::Unanswered(e.to_string()))?;
         if !response.status().is_success() {
-            return Err(Failure(format!("GET {path}: {}", response.status())));
+            return Err(Failure::Unanswered(format!(
+                "GET {path}: {}",
+                response.status()
+            )));
         }
-        response.json().await.map_err(|e| Failure(e.to_string()))
+        response
+            .json()
+            .await
+            .map_err(|e| Failure::Unanswered(e.to_string()))
     }
 
     /// A Stripe customer for a floe customer.
@@ -144,8 +164,10 @@ impl Client {
             Ok(customer) => customer["id"]
                 .as_str()
                 .map(str::to_owned)
-                .ok_or_else(|| Failure("a customer without an id".to_owned())),
-            Err((status, body)) => Err(Failure(format!("creating a customer: {status} {body}"))),
+                .ok_or_else(|| Failure::Refused("a customer without an id".to_owned())),
+            Err((status, body)) => Err(Failure::Refused(format!(
+                "creating a customer: {status} {body}"
+            ))),
         }
     }
 
@@ -164,6 +186,9 @@ impl Client {
         if charge.off_session {
             params["payment_method"] = Value::String(charge.token.to_owned());
             params["off_session"] = Value::Bool(true);
+            // Nobody is there to follow a redirect: only methods that need none.
+            params["automatic_payment_methods"] =
+                serde_json::json!({"enabled": true, "allow_redirects": "never"});
         } else {
             params["confirmation_token"] = Value::String(charge.token.to_owned());
             params["automatic_payment_methods"] = serde_json::json!({"enabled": true});
@@ -172,31 +197,70 @@ impl Client {
                 params["setup_future_usage"] = Value::String("off_session".to_owned());
             }
         }
-        match self
+        let answer = self
             .post("/v1/payment_intents", &params, charge.idempotency_key)
-            .await?
-        {
-            Ok(intent) => Ok(outcome_of_intent(&intent)),
-            Err((402, body)) => {
-                let error = serde_json::from_value::<ErrorBody>(body.clone())
-                    .map_err(|_| Failure(format!("an unreadable decline: {body}")))?
-                    .error;
-                let intent = error.payment_intent.clone().unwrap_or(Value::Null);
-                Ok(Outcome::Declined {
-                    charge_id: intent["id"].as_str().unwrap_or("pi_unknown").to_owned(),
-                    method: method_of(&intent["payment_method"]),
-                    code: error
-                        .decline_code
-                        .or(error.code)
-                        .or(error.kind)
-                        .unwrap_or_else(|| "card_declined".to_owned()),
-                    message: error
-                        .message
-                        .unwrap_or_else(|| "Your card was declined.".to_owned()),
-                })
-            }
-            Err((status, body)) => Err(Failure(format!("{status} {body}"))),
+            .await?;
+        outcome_of_answer(answer, charge.idempotency_key, outcome_of_intent, |error| {
+            error.payment_intent.clone()
+        })
+    }
+
+    /// A SetupIntent confirmed at once with the buyer's confirmation token: the payment
+    /// method is kept for later off-session charges and nothing is charged now (Stripe
+    /// refuses a PaymentIntent of 0).
+    pub async fn setup(&self, setup: &Setup<'_>) -> Result<Outcome, Failure> {
+        let params = serde_json::json!({
+            "confirm": true,
+            "confirmation_token": setup.token,
+            "customer": setup.customer,
+            "usage": "off_session",
+            "automatic_payment_methods": {"enabled": true},
+            "description": setup.description,
+            "return_url": setup.return_url,
+            "metadata": setup.metadata,
+            "expand": ["payment_method"],
+        });
+        let answer = self
+            .post("/v1/setup_intents", &params, setup.idempotency_key)
+            .await?;
+        outcome_of_answer(answer, setup.idempotency_key, outcome_of_setup, |error| {
+            error.setup_intent.clone()
+        })
+    }
+}
+
+/// Stripe's answer to a confirmation as an [`Outcome`]: the intent it returned, or its
+/// `402` (a decline, which carries the intent), or a refusal. A decline without its intent
+/// is named after the attempt's key, so that it is still recorded once, and apart.
+fn outcome_of_answer(
+    answer: Result<Value, (u16, Value)>,
+    attempt_key: &str,
+    outcome: fn(&Value) -> Outcome,
+    intent_of: fn(&StripeError) -> Option<Value>,
+) -> Result<Outcome, Failure> {
+    match answer {
+        Ok(intent) => Ok(outcome(&intent)),
+        Err((402, body)) => {
+            let error = serde_json::from_value::<ErrorBody>(body.clone())
+                .map_err(|_| Failure::Refused(format!("an unreadable decline: {body}")))?
+                .error;
+            let intent = intent_of(&error).unwrap_or(Value::Null);
+            Ok(Outcome::Declined {
+                charge_id: intent["id"]
+                    .as_str()
+                    .map_or_else(|| format!("unknown-{attempt_key}"), str::to_owned),
+                method: method_of(&intent["payment_method"]),
+                code: error
+                    .decline_code
+                    .or(error.code)
+                    .or(error.kind)
+                    .unwrap_or_else(|| "card_declined".to_owned()),
+                message: error
+                    .message
+                    .unwrap_or_else(|| "Your card was declined.".to_owned()),
+            })
         }
+        Err((status, body)) => Err(Failure::Refused(format!("{status} {body}"))),
     }
 }
 
@@ -209,6 +273,17 @@ pub struct Charge<'a> {
     pub token: &'a str,
     pub save_method: bool,
     pub off_session: bool,
+    pub description: &'a str,
+    pub return_url: &'a str,
+    pub metadata: Value,
+}
+
+/// What floe asks Stripe to keep for later charges.
+pub struct Setup<'a> {
+    pub idempotency_key: &'a str,
+    pub customer: &'a str,
+    /// The buyer's confirmation token.
+    pub token: &'a str,
     pub description: &'a str,
     pub return_url: &'a str,
     pub metadata: Value,
@@ -265,6 +340,40 @@ pub fn outcome_of_intent(intent: &Value) -> Outcome {
                 message: error["message"]
                     .as_str()
                     .unwrap_or("The payment failed.")
+                    .to_owned(),
+            }
+        }
+    }
+}
+
+/// A SetupIntent (from an answer or a webhook event) as an [`Outcome`]: `succeeded` kept
+/// the method, `requires_action` waits for the buyer, anything else failed.
+pub fn outcome_of_setup(intent: &Value) -> Outcome {
+    let charge_id = intent["id"].as_str().unwrap_or("seti_unknown").to_owned();
+    let method = method_of(&intent["payment_method"]).unwrap_or_else(unknown_card);
+    match intent["status"].as_str() {
+        Some("succeeded") | Some("processing") => Outcome::Succeeded { charge_id, method },
+        Some("requires_action") => Outcome::RequiresAction {
+            client_secret: intent["client_secret"]
+                .as_str()
+                .unwrap_or_default()
+                .to_owned(),
+            charge_id,
+            method,
+        },
+        _ => {
+            let error = &intent["last_setup_error"];
+            Outcome::Declined {
+                charge_id,
+                method: Some(method),
+                code: error["decline_code"]
+                    .as_str()
+                    .or(error["code"].as_str())
+                    .unwrap_or("setup_failed")
+                    .to_owned(),
+                message: error["message"]
+                    .as_str()
+                    .unwrap_or("The payment method could not be saved.")
                     .to_owned(),
             }
         }

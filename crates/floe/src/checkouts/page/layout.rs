@@ -105,6 +105,17 @@ pub fn respond(status: StatusCode, markup: Markup) -> Response {
     response
 }
 
+/// [`respond`] with another Content-Security-Policy: a Stripe checkout's pages load
+/// Stripe.js and run floe's one script (`card::stripe_policy`).
+pub fn respond_with_policy(status: StatusCode, markup: Markup, policy: &'static str) -> Response {
+    let mut response = respond(status, markup);
+    response.headers_mut().insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(policy),
+    );
+    response
+}
+
 fn secure(headers: &mut axum::http::HeaderMap) {
     headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     headers.insert(

@@ -25,6 +25,7 @@ use super::{confirm, present, service, store};
 use crate::app::AppState;
 use crate::http::ApiError;
 use crate::http::error::LoggedCause;
+use card::CardForm;
 use form::{Action, Faults, Submitted};
 
 /// Where a checkout is, as its pages see it.
@@ -127,7 +128,7 @@ fn notice(query: Option<&str>) -> Option<&'static str> {
 /// The form as the checkout stands, with what the last submission got wrong.
 fn form_page(
     status_code: StatusCode,
-    row: &Model,
+    card: &CardForm,
     checkout: &CheckoutPublic,
     submitted: Option<&Submitted>,
     faults: &Faults,
@@ -136,13 +137,18 @@ fn form_page(
 ) -> Response {
     let markup = view::page(&view::FormPage {
         checkout,
-        card: card::card_form(&row.processor),
+        card: card.clone(),
         faults,
         submitted,
         notice,
         payment_error,
     });
-    layout::respond(status_code, markup)
+    match card {
+        CardForm::Stripe { .. } => {
+            layout::respond_with_policy(status_code, markup, card::stripe_policy())
+        }
+        _ => layout::respond(status_code, markup),
+    }
 }
 
 /// `GET /checkout/{client_secret}`: the form, or where the checkout went since.
@@ -167,9 +173,10 @@ pub async fn show(
         .payment_error
         .as_deref()
         .map(|message| format!("Your last payment attempt failed: {message}"));
+    let card = card::card_form(&app, &row).await;
     form_page(
         StatusCode::OK,
-        &row,
+        &card,
         &checkout,
         None,
         &Faults::default(),
@@ -210,7 +217,7 @@ pub async fn submit(
     };
     let submitted = Submitted::parse(&body);
     let (patch, mut faults) = form::patch(&submitted, &before);
-    let card = card::card_form(&row.processor);
+    let card = card::card_form(&app, &row).await;
     let paying = submitted.action() == Action::Pay;
     let today = app.clock.now().date_naive();
     // When paying, empty required fields and card faults are told with the rest, so that
@@ -220,20 +227,28 @@ pub async fn submit(
             return;
         }
         form::required_faults(&submitted, checkout, faults);
-        if checkout.base.is_payment_form_required
-            && card == card::CardForm::TestCards
-            && let Err(card_faults) = form::test_card(&submitted, today)
-        {
-            for (field, message) in card_faults {
-                faults.field(field, message);
+        if !checkout.base.is_payment_form_required {
+            return;
+        }
+        match &card {
+            CardForm::TestCards => {
+                if let Err(card_faults) = form::test_card(&submitted, today) {
+                    for (field, message) in card_faults {
+                        faults.field(field, message);
+                    }
+                }
             }
+            CardForm::Stripe { .. } if stripe_token(&submitted).is_none() => {
+                faults.general("Enter your payment details.");
+            }
+            _ => {}
         }
     };
     if !faults.is_empty() {
         pay_faults(&mut faults, &before);
         return form_page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &row,
+            &card,
             &before,
             Some(&submitted),
             &faults,
@@ -249,7 +264,7 @@ pub async fn submit(
             pay_faults(&mut faults, &before);
             return form_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &row,
+                &card,
                 &before,
                 Some(&submitted),
                 &faults,
@@ -278,7 +293,7 @@ pub async fn submit(
     if !faults.is_empty() {
         return form_page(
             StatusCode::UNPROCESSABLE_ENTITY,
-            &row,
+            &card,
             &after,
             Some(&submitted),
             &faults,
@@ -288,23 +303,26 @@ pub async fn submit(
     }
     let mut token = None;
     if after.base.is_payment_form_required {
-        if card == card::CardForm::Unavailable {
-            let mut faults = Faults::default();
-            faults.general("Card payments are not available for this checkout yet.");
-            return form_page(
-                StatusCode::SERVICE_UNAVAILABLE,
-                &row,
-                &after,
-                Some(&submitted),
-                &faults,
-                None,
-                None,
-            );
-        }
         // Checked above: a card fault has already sent the form back.
-        token = form::test_card(&submitted, today)
-            .ok()
-            .map(|test_card| test_card.payment_method.to_owned());
+        token = match &card {
+            CardForm::TestCards => form::test_card(&submitted, today)
+                .ok()
+                .map(|test_card| test_card.payment_method.to_owned()),
+            CardForm::Stripe { .. } => stripe_token(&submitted),
+            CardForm::Unavailable => {
+                let mut faults = Faults::default();
+                faults.general("Card payments are not available for this checkout yet.");
+                return form_page(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    &card,
+                    &after,
+                    Some(&submitted),
+                    &faults,
+                    None,
+                    None,
+                );
+            }
+        };
     }
 
     let paid = confirm::confirm(
@@ -331,7 +349,7 @@ pub async fn submit(
             let faults = form::faults_of(&issues, &after, Some(&submitted));
             form_page(
                 StatusCode::UNPROCESSABLE_ENTITY,
-                &row,
+                &card,
                 &after,
                 Some(&submitted),
                 &faults,
@@ -345,13 +363,13 @@ pub async fn submit(
             ..
         }) => {
             // The decline reopened the checkout: show it as it stands now.
-            let (row, checkout) = match reload(&app, &client_secret).await {
+            let (_, checkout) = match reload(&app, &client_secret).await {
                 Ok(found) => found,
                 Err(page) => return page,
             };
             form_page(
                 StatusCode::PAYMENT_REQUIRED,
-                &row,
+                &card,
                 &checkout,
                 Some(&submitted),
                 &Faults::default(),
@@ -361,6 +379,15 @@ pub async fn submit(
         }
         Err(error) => after_refusal(&app, &row, error),
     }
+}
+
+/// The confirmation token Stripe.js put in the form.
+fn stripe_token(submitted: &Submitted) -> Option<String> {
+    submitted
+        .get("confirmation_token_id")
+        .map(str::trim)
+        .filter(|token| !token.is_empty())
+        .map(str::to_owned)
 }
 
 async fn reload(app: &AppState, client_secret: &str) -> Result<(Model, CheckoutPublic), Response> {
@@ -398,9 +425,27 @@ pub async fn authenticate_show(
     if !matches!(stage(&app, &row), Stage::NeedsAction) {
         return layout::see_other(&page_url(&app, &row));
     }
-    match public(&app, &row).await {
-        Ok(checkout) => status::authenticate(&checkout),
-        Err(page) => page,
+    let checkout = match public(&app, &row).await {
+        Ok(checkout) => checkout,
+        Err(page) => return page,
+    };
+    match card::card_form(&app, &row).await {
+        // Stripe's step is Stripe.js's; the webhook tells how it ended.
+        CardForm::Stripe { publishable_key } => {
+            let client_secret = checkout
+                .base
+                .payment_processor_metadata
+                .get("intent_client_secret")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            status::authenticate_with_stripe(
+                &checkout,
+                &publishable_key,
+                client_secret,
+                &format!("{}/confirmation", page_url(&app, &row)),
+            )
+        }
+        _ => status::authenticate(&checkout),
     }
 }
 

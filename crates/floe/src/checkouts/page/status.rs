@@ -6,8 +6,8 @@ use axum::http::StatusCode;
 use axum::response::Response;
 use maud::{Markup, html};
 
-use super::format;
-use super::layout::{document, respond};
+use super::layout::{document, respond, respond_with_policy};
+use super::{card, format};
 use crate::checkouts::schema::{CheckoutPublic, CheckoutStatus};
 
 fn plain(status: StatusCode, title: &str, organization: Option<&str>, body: Markup) -> Response {
@@ -164,5 +164,37 @@ pub fn authenticate(checkout: &CheckoutPublic) -> Response {
                 }
             },
         ),
+    )
+}
+
+/// `GET /checkout/{client_secret}/authenticate` of a Stripe checkout: Stripe.js shows the
+/// bank's step for the intent, then the buyer goes to `done_url` (the confirmation page,
+/// which shows what Stripe's webhook reported).
+pub fn authenticate_with_stripe(
+    checkout: &CheckoutPublic,
+    publishable_key: &str,
+    client_secret: &str,
+    done_url: &str,
+) -> Response {
+    let base = &checkout.base;
+    respond_with_policy(
+        StatusCode::OK,
+        document(
+            "Confirm your payment",
+            Some(&checkout.organization.name),
+            html! {},
+            html! {
+                div.card.status {
+                    h1 { "Confirm your payment" }
+                    p {
+                        (format::money(base.total_amount, &base.currency))
+                        " to " (checkout.organization.name) "."
+                    }
+                    (card::stripe_next_action(publishable_key, client_secret, done_url))
+                }
+                (card::stripe_scripts())
+            },
+        ),
+        card::stripe_policy(),
     )
 }

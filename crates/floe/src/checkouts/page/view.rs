@@ -57,6 +57,7 @@ pub fn page(page: &FormPage<'_>) -> Markup {
             (order)
             (details)
         }
+        (card::scripts(&page.card))
     };
     let title = format!("{product_name} · {}", page.checkout.organization.name);
     layout::document(
@@ -276,7 +277,7 @@ fn details(page: &FormPage<'_>, r: &Render<'_>) -> Markup {
             section.card aria-labelledby="payment-title" {
                 h2 id="payment-title" { "Payment" }
                 @if checkout.is_payment_form_required {
-                    (card::fields(page.card, r))
+                    (card::fields(&page.card, r, checkout))
                 } @else {
                     p.muted { "No payment details are needed." }
                 }
