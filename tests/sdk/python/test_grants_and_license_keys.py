@@ -15,7 +15,8 @@ import uuid
 
 import httpx
 import pytest
-from polar.v2026_10.errors import BadRequest, HTTPValidationError, NotPermitted, ResourceNotFound
+from polar.v2026_10.errors import (BadRequest, HTTPValidationError, NotPermitted, ResourceNotFound,
+                                    RotateNotPermitted)
 from polar.v2026_10.webhooks import validate_event
 
 from conftest import Floe
@@ -369,6 +370,83 @@ def test_revoked_disabled_and_expired_keys(shop):
         polar.license_keys.update(key.id, status="lost")
     with pytest.raises(ResourceNotFound):
         polar.license_keys.update(str(uuid.uuid4()), usage=1)
+
+
+def test_a_revoked_key_revokes_its_grant_and_a_restored_one_grants_it_again(shop):
+    receiver = Receiver()
+    try:
+        endpoint = shop.polar.webhooks.create_webhook_endpoint(
+            url=receiver.url, format="raw",
+            events=["benefit_grant.revoked", "benefit_grant.updated", "customer.state_changed"])
+        benefit = shop.keys_benefit(prefix="SYNC")
+        key = shop.license_key(benefit)
+        (grant,) = shop.grants(customer_id=key.customer_id)
+        assert grant.is_granted and not grant.is_revoked
+
+        # Disabling keeps the grant; revoking revokes it (and the state no longer lists it).
+        shop.polar.license_keys.update(key.id, status="disabled")
+        assert not shop.grants(customer_id=key.customer_id)[0].is_revoked
+        shop.polar.license_keys.update(key.id, status="revoked")
+        revoked = shop.grants(customer_id=key.customer_id)[0]
+        assert revoked.is_revoked and revoked.revoked_at is not None
+        assert shop.polar.customers.get_state(key.customer_id).granted_benefits == []
+        shop.polar.license_keys.update(key.id, status="revoked")  # no change, no event
+        restored = shop.polar.license_keys.update(key.id, status="granted")
+        assert restored.status == "granted"
+        again = shop.grants(customer_id=key.customer_id)[0]
+        assert again.is_granted and not again.is_revoked
+        assert [g.benefit_id for g in shop.polar.customers.get_state(key.customer_id).granted_benefits] == [benefit.id]
+
+        deadline = time.time() + 30
+        while time.time() < deadline:
+            payloads = [check(d, endpoint.secret) for d in receiver.accepted()]
+            kinds = [p.type for p in payloads if p.type != "customer.state_changed"]
+            counts = [len(p.data.granted_benefits) for p in payloads if p.type == "customer.state_changed"]
+            if len(kinds) >= 2 and counts[-2:] == [0, 1]:
+                break
+            time.sleep(0.05)
+        assert kinds == ["benefit_grant.revoked", "benefit_grant.updated"]
+        grant_events = [p for p in payloads if p.type != "customer.state_changed"]
+        assert grant_events[0].data.id == grant.id and grant_events[0].data.is_revoked
+        assert grant_events[1].data.is_granted and not grant_events[1].data.is_revoked
+        states = [p for p in payloads if p.type == "customer.state_changed"]
+        # After the purchase's own states (bought, granted): revoked, then granted again.
+        assert [len(s.data.granted_benefits) for s in states][-2:] == [0, 1]
+    finally:
+        receiver.stop()
+
+
+def test_rotating_a_key_keeps_everything_but_its_text(shop):
+    benefit = shop.keys_benefit(prefix="ROT", activations={"limit": 3, "enable_customer_admin": False})
+    key = shop.license_key(benefit)
+    polar = shop.polar
+    activation = polar.license_keys.activate(key=key.key, organization_id=shop.id, label="laptop")
+    polar.license_keys.validate(key=key.key, organization_id=shop.id, increment_usage=2)
+    shop.polar.benefits.update(benefit.id, type="license_keys", properties={"prefix": "NEWROT"})
+
+    rotated = polar.license_keys.rotate(key.id)
+    assert rotated.id == key.id and rotated.key != key.key and rotated.key.startswith("NEWROT-")
+    assert rotated.display_key == "****-" + rotated.key[-6:] and rotated.usage == 2
+    assert (rotated.status, rotated.limit_activations) == ("granted", 3)
+    # The old text stops working at once; the new one has the activation.
+    with pytest.raises(ResourceNotFound):
+        polar.license_keys.validate(key=key.key, organization_id=shop.id)
+    assert polar.license_keys.validate(key=rotated.key, organization_id=shop.id,
+                                       activation_id=activation.id).activation.id == activation.id
+    # The grant shows the new key's display key.
+    assert shop.properties(key.customer_id)[benefit.id]["display_key"] == rotated.display_key
+
+    polar.license_keys.update(key.id, status="disabled")
+    assert polar.license_keys.rotate(key.id).status == "disabled"
+    polar.license_keys.update(key.id, status="revoked")
+    with pytest.raises(RotateNotPermitted) as refused:
+        polar.license_keys.rotate(key.id)
+    assert "Current status: revoked" in refused.value.error.detail
+    with pytest.raises(ResourceNotFound):
+        polar.license_keys.rotate(str(uuid.uuid4()))
+    other = shop.server.client(shop.server.token(shop.server.organization()))
+    with pytest.raises(ResourceNotFound):
+        other.license_keys.rotate(key.id)
 
 
 def test_concurrent_validations_lose_no_usage_and_activations_keep_their_limit(shop):

@@ -249,28 +249,52 @@ async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> Api
         txn.rollback().await?;
         return Ok(Step::Existing);
     }
-    let queued = emit(app, &txn, row, id, benefit, &outcome, now).await?;
+    let credit = match (benefit.kind, &outcome) {
+        (BenefitType::MeterCredit, Outcome::Granted(properties)) => Some(properties),
+        _ => None,
+    };
+    let queued = emit(
+        app,
+        &txn,
+        GrantEvent {
+            kind: EventType::BenefitGrantCreated,
+            organization_id: row.organization_id,
+            customer_id: row.customer_id,
+            grant_id: id,
+            credit,
+        },
+        now,
+    )
+    .await?;
     app.nudge.commit(txn, queued).await?;
     Ok(Step::Granted)
 }
 
-/// Queues `benefit_grant.created` and the customer's `customer.state_changed`.
-async fn emit(
+/// A change of a grant to tell the organization's endpoints about.
+pub(super) struct GrantEvent<'a> {
+    /// `benefit_grant.created`, `.updated` or `.revoked`.
+    pub kind: EventType,
+    pub organization_id: Uuid,
+    pub customer_id: Uuid,
+    pub grant_id: Uuid,
+    /// What a meter credit just granted recorded (see [`add_credit`]).
+    pub credit: Option<&'a serde_json::Map<String, Value>>,
+}
+
+/// Queues the grant's event and the customer's `customer.state_changed`.
+pub(super) async fn emit(
     app: &AppState,
     txn: &DatabaseTransaction,
-    row: &order::Model,
-    grant_id: Uuid,
-    benefit: &Benefit,
-    outcome: &Outcome,
+    event: GrantEvent<'_>,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    let endpoints = Endpoints::of(txn, row.organization_id).await?;
-    let stored = grant_entity::Entity::find_by_id(grant_id)
+    let endpoints = Endpoints::of(txn, event.organization_id).await?;
+    let stored = grant_entity::Entity::find_by_id(event.grant_id)
         .one(txn)
         .await?
         .into_iter()
         .collect();
-    let Some(grant) = super::grants::present(txn.into(), row.organization_id, stored)
+    let Some(grant) = super::grants::present(txn.into(), event.organization_id, stored)
         .await?
         .pop()
     else {
@@ -279,8 +303,8 @@ async fn emit(
     let mut queued = outbox::emit_to(
         txn,
         &endpoints,
-        row.organization_id,
-        EventType::BenefitGrantCreated,
+        event.organization_id,
+        event.kind,
         &grant,
         now,
     )
@@ -289,13 +313,13 @@ async fn emit(
     if endpoints.subscribe_to(EventType::CustomerStateChanged) {
         let mut state =
             crate::customers::service::state(app, txn.into(), grant.customer.clone()).await?;
-        if let (BenefitType::MeterCredit, Outcome::Granted(properties)) = (benefit.kind, outcome) {
-            add_credit(&mut state, row.customer_id, properties, now);
+        if let Some(properties) = event.credit {
+            add_credit(&mut state, event.customer_id, properties, now);
         }
         queued += outbox::emit_to(
             txn,
             &endpoints,
-            row.organization_id,
+            event.organization_id,
             EventType::CustomerStateChanged,
             &state,
             now,

@@ -6,6 +6,7 @@ mod entity;
 mod grant_entity;
 pub mod granting;
 mod grants;
+pub mod license_key_grants;
 mod perform;
 mod properties;
 mod purchase_entity;

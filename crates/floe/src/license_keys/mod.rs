@@ -18,6 +18,7 @@ pub fn routes() -> Routes {
         .get("/v1/license-keys", routes::list)
         .get("/v1/license-keys/{id}", routes::get)
         .patch("/v1/license-keys/{id}", routes::update)
+        .post("/v1/license-keys/{id}/rotate", routes::rotate)
         .get(
             "/v1/license-keys/{id}/activations/{activation_id}",
             routes::get_activation,

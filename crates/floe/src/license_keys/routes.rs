@@ -90,6 +90,17 @@ pub async fn update(
     ))
 }
 
+/// `license_keys:rotate` (the SDK's; newer than the contract).
+pub async fn rotate(
+    auth: Authorized<LicenseKeysWrite>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<LicenseKeyRead>> {
+    Ok(axum::Json(
+        service::rotate(&app, auth.organization_id, id).await?,
+    ))
+}
+
 /// The `{id}` and `{activation_id}` of an activation's path, both UUIDs.
 pub struct ActivationPath {
     id: Uuid,

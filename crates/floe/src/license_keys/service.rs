@@ -4,6 +4,7 @@
 //! those locks the key's row for its transaction, so concurrent calls never lose a count
 //! and never exceed a limit.
 
+use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, Months, Utc};
 use sea_orm::{ConnectionTrait, DatabaseTransaction};
 use serde_json::{Map, Number, Value, json};
@@ -253,13 +254,70 @@ pub async fn update(
     if let Some(expires_at) = patch.expires_at {
         row.expires_at = expires_at;
     }
+    let mut queued = 0;
     if row != before {
-        row.modified_at = Some(app.clock.now());
+        let now = app.clock.now();
+        row.modified_at = Some(now);
         row = store::update(&txn, row).await?;
+        let revoked = row.status == LicenseKeyStatus::Revoked.as_str();
+        if revoked != (before.status == LicenseKeyStatus::Revoked.as_str()) {
+            queued =
+                crate::benefits::license_key_grants::follow_status(app, &txn, &row, revoked, now)
+                    .await?;
+        }
     }
+    let key = present_one(&txn, &row).await?;
+    app.nudge.commit(txn, queued).await?;
+    Ok(key)
+}
+
+/// `license_keys:rotate`: a new key text for the same key (its status, usage, limits,
+/// expiry and activations kept), with its benefit's prefix; the old text stops working at
+/// once. Only a `granted` or `disabled` key can be rotated (Polar's rule).
+pub async fn rotate(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<LicenseKeyRead> {
+    let txn = crate::db::begin_write(&app.db).await?;
+    let Some(mut row) = store::lock(&txn, organization_id, id).await? else {
+        txn.rollback().await?;
+        return Err(not_found());
+    };
+    if row.status == LicenseKeyStatus::Revoked.as_str() {
+        txn.rollback().await?;
+        return Err(ApiError::named(
+            StatusCode::BAD_REQUEST,
+            "RotateNotPermitted",
+            format!(
+                "License key cannot be rotated in its current status. Current status: {}. Allowed statuses: disabled, granted.",
+                row.status
+            ),
+        ));
+    }
+    // The benefit's prefix now (the merchant may have changed it); a deleted benefit's
+    // keys keep the prefix they have.
+    let benefit = crate::benefits::read_many((&txn).into(), organization_id, &[row.benefit_id])
+        .await?
+        .pop();
+    let prefix = match &benefit {
+        Some(benefit) => Terms::of(&benefit.properties, app.clock.now())
+            .map(|terms| terms.prefix)
+            .unwrap_or_default(),
+        None => prefix_of(&row.key).map(str::to_owned),
+    };
+    let now = app.clock.now();
+    row.key = generate_key(prefix.as_deref());
+    row.modified_at = Some(now);
+    let row = store::update(&txn, row).await?;
+    crate::benefits::license_key_grants::rotated(&txn, &row, now).await?;
     let key = present_one(&txn, &row).await?;
     txn.commit().await?;
     Ok(key)
+}
+
+/// The prefix of a key made by [`generate_key`]: what comes before the dash that starts its
+/// UUID, if anything does.
+fn prefix_of(key: &str) -> Option<&str> {
+    const UUID_LEN: usize = 36;
+    let cut = key.len().checked_sub(UUID_LEN + 1)?;
+    (key.is_char_boundary(cut) && key[cut..].starts_with('-')).then(|| &key[..cut])
 }
 
 /// The key a validation, activation or deactivation names, locked in a new transaction,
@@ -599,6 +657,15 @@ mod tests {
         DateTime::parse_from_rfc3339(text)
             .map(|t| t.with_timezone(&Utc))
             .expect("a time")
+    }
+
+    #[test]
+    fn a_keys_prefix_is_read_back_from_its_text() {
+        let key = generate_key(Some("acme-pro"));
+        assert_eq!(prefix_of(&key), Some("ACME-PRO"));
+        assert_eq!(prefix_of(&generate_key(None)), None);
+        assert_eq!(prefix_of("short"), None);
+        assert_eq!(prefix_of("ÄÖÜ-ÄÖÜÄÖÜÄÖÜÄÖÜÄÖÜÄÖÜÄÖÜÄÖÜÄÖÜÄÖÜÄÖÜÄÖ"), None);
     }
 
     #[test]

@@ -78,6 +78,8 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         EventType::BenefitCreated => ("New benefit".to_owned(), text(&data["description"])),
         EventType::BenefitUpdated => ("Benefit updated".to_owned(), text(&data["description"])),
         EventType::BenefitGrantCreated => ("Benefit granted".to_owned(), grant_line(data)),
+        EventType::BenefitGrantUpdated => ("Benefit grant updated".to_owned(), grant_line(data)),
+        EventType::BenefitGrantRevoked => ("Benefit revoked".to_owned(), grant_line(data)),
         EventType::ProductCreated => ("New product".to_owned(), text(&data["name"])),
         EventType::ProductUpdated => ("Product updated".to_owned(), text(&data["name"])),
         EventType::DiscountCreated => ("New discount".to_owned(), text(&data["name"])),
