@@ -447,6 +447,10 @@ def test_rotating_a_key_keeps_everything_but_its_text(shop):
     other = shop.server.client(shop.server.token(shop.server.organization()))
     with pytest.raises(ResourceNotFound):
         other.license_keys.rotate(key.id)
+    reader = shop.server.token(shop.organization, "license_keys:read")
+    answer = httpx.post(f"{shop.server.url}/v1/license-keys/{key.id}/rotate",
+                        headers={"Authorization": f"Bearer {reader}"})
+    assert answer.status_code == 403 and answer.json()["error"] == "insufficient_scope", answer.text
 
 
 def test_concurrent_validations_lose_no_usage_and_activations_keep_their_limit(shop):
