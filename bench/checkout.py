@@ -72,6 +72,38 @@ def hello_loop(base, _token, _product, seconds, queue):
     queue.put((latencies, 0))
 
 
+TICK = os.sysconf("SC_CLK_TCK")
+
+
+def process_cpu(pid):
+    """CPU seconds (user + system) a process has used."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK
+
+
+def postgres_cpu():
+    """CPU seconds of every PostgreSQL process now alive (the server and its backends)."""
+    total = 0.0
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/comm") as f:
+                    if f.read().strip() == "postgres":
+                        total += process_cpu(entry)
+            except OSError:
+                pass
+    return total
+
+
+def machine_cpu():
+    """(busy, total) CPU seconds of the whole machine since boot."""
+    with open("/proc/stat") as f:
+        values = [int(v) for v in f.readline().split()[1:]]
+    idle = values[3] + values[4]
+    return (sum(values) - idle) / TICK, sum(values) / TICK
+
+
 def run(loop, base, token, product_id, seconds):
     queue = multiprocessing.Queue()
     workers = [multiprocessing.Process(target=loop, args=(base, token, product_id, seconds, queue))
@@ -114,9 +146,16 @@ def main():
         hello_url = f"http://127.0.0.1:{hello_port}"
         run(confirm_loop, floe.url, floe.token, product["id"], 2)  # warm up
         rounds = {"hello": [], "floe": []}
+        # Where the CPU goes during the floe rounds: floe, the database, and the rest (the
+        # Python clients), to tell what bounds the rate on this 2-core machine.
+        spent = {"floe": 0.0, "postgres": 0.0, "busy": 0.0, "total": 0.0}
         for _ in range(args.rounds):  # interleaved, so both see the same noise
             rounds["hello"].append(run(hello_loop, hello_url, None, None, args.duration))
+            before = (process_cpu(floe.process.pid), postgres_cpu(), *machine_cpu())
             rounds["floe"].append(run(confirm_loop, floe.url, floe.token, product["id"], args.duration))
+            after = (process_cpu(floe.process.pid), postgres_cpu(), *machine_cpu())
+            for key, b, a in zip(("floe", "postgres", "busy", "total"), before, after):
+                spent[key] += a - b
         median = lambda runs, i: statistics.median(r[i] for r in runs)  # noqa: E731
         results["hello_iterations_per_s"] = round(median(rounds["hello"], 0), 1)
         results["confirms_per_s"] = round(median(rounds["floe"], 0), 1)
@@ -124,6 +163,13 @@ def main():
         results["confirm_p95_ms"] = round(median(rounds["floe"], 2), 2)
         results["confirms_measured"] = sum(r[3] for r in rounds["floe"])
         results["ratio"] = round(results["confirms_per_s"] / results["hello_iterations_per_s"], 4)
+        sales = results["confirms_measured"]
+        results["cpu_ms_per_sale"] = {
+            "floe": round(spent["floe"] * 1000 / sales, 2),
+            "postgres": round(spent["postgres"] * 1000 / sales, 2) if args.database == "postgres" else None,
+            "everything": round(spent["busy"] * 1000 / sales, 2),
+        }
+        results["machine_busy"] = round(spent["busy"] / spent["total"], 3)
         orders = api(floe.url, floe.token, "GET", "/v1/orders/?limit=1")["pagination"]["total_count"]
         results["paid_orders"] = orders
     finally:
@@ -137,7 +183,8 @@ def main():
         json.dump(results, f, indent=2)
     print(f"checkout create + confirm ({args.database}, {CLIENTS} clients): {results['confirms_per_s']} confirms/s, "
           f"p95 {results['confirm_p95_ms']} ms, vs the same client loop on hello-world "
-          f"{results['hello_iterations_per_s']}/s: ratio {results['ratio']}")
+          f"{results['hello_iterations_per_s']}/s: ratio {results['ratio']}; CPU per sale {results['cpu_ms_per_sale']} ms, "
+          f"machine {results['machine_busy']:.0%} busy")
 
 
 if __name__ == "__main__":

@@ -140,16 +140,12 @@ pub async fn confirm(
     if row.expires_at <= now {
         return Err(expired());
     }
-    let discount = service::apply_patch(app, &txn, &mut row, patch, Caller::Confirm).await?;
+    // Read once for the whole confirmation: which products a checkout offers never changes.
+    let mut offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
+    let discount =
+        service::apply_patch(app, &txn, &mut row, patch, Caller::Confirm, &offers).await?;
     check_required(&row, token.as_deref())?;
 
-    let offers = Offers::load(
-        (&txn).into(),
-        app.storage.as_ref(),
-        row.organization_id,
-        std::slice::from_ref(&row),
-    )
-    .await?;
     let offer = offers.of(row.id);
     let product = row
         .product_id
@@ -274,7 +270,7 @@ pub async fn confirm(
             // completes), and no lock is held while Stripe answers.
             let description = format!("{} — {}", row.organization_id, product.base.name);
             let save_method = product.base.is_recurring;
-            let (row, _) = service::save(app, txn, row, queued).await?;
+            let (row, _) = service::save_offered(app, txn, row, queued, &mut offers).await?;
             queued = 0;
             let outcome = charge_with_stripe(
                 app,
@@ -307,7 +303,7 @@ pub async fn confirm(
                             crate::discounts::release_for_checkout(&txn, discount_id, locked.id)
                                 .await?;
                         }
-                        service::save(app, txn, locked, 0).await?;
+                        service::save_offered(app, txn, locked, 0, &mut offers).await?;
                     }
                     tracing::warn!(error = %failure, "a Stripe charge could not be made");
                     return Err(payment_error(
@@ -324,19 +320,20 @@ pub async fn confirm(
         app,
         &txn,
         &mut row,
+        &offers,
         outcome.as_ref().map(|outcome| (intent, outcome)),
         processor,
     )
     .await?;
     queued += applied;
-    let (row, _) = service::save(app, txn, row, queued).await?;
+    let (row, _) = service::save_offered(app, txn, row, queued, &mut offers).await?;
     if row.status == CheckoutStatus::Succeeded.as_str() {
         app.grants.notify_one();
     }
     if let Some(message) = declined {
         return Err(payment_error(message));
     }
-    let mut shown = super::show_public(app, &row).await?;
+    let mut shown = super::show_public_offered(app, &row, &offers).await?;
     // The answer to a confirmation says `confirmed` (the contract's constant), whatever the
     // processor did since; the buyer's page reads the checkout again for the rest.
     shown.base.status = CheckoutStatus::Confirmed;
@@ -451,20 +448,14 @@ pub async fn apply_outcome(
     app: &AppState,
     txn: &DatabaseTransaction,
     row: &mut Model,
+    offers: &Offers,
     outcome: Option<(Intent, &Outcome)>,
     processor: &str,
 ) -> ApiResult<(usize, Option<String>)> {
     let now = app.clock.now();
-    let offers = Offers::load(
-        txn.into(),
-        app.storage.as_ref(),
-        row.organization_id,
-        std::slice::from_ref(row),
-    )
-    .await?;
     let Some((intent, outcome)) = outcome else {
         return Ok((
-            succeed(app, txn, row, &offers, processor, None, None).await?,
+            succeed(app, txn, row, offers, processor, None, None).await?,
             None,
         ));
     };
@@ -510,7 +501,7 @@ pub async fn apply_outcome(
             };
             metadata.insert("intent_status".to_owned(), json!("succeeded"));
             (
-                succeed(app, txn, row, &offers, processor, payment, Some(method)).await?,
+                succeed(app, txn, row, offers, processor, payment, Some(method)).await?,
                 None,
             )
         }
@@ -744,8 +735,10 @@ pub async fn complete_authentication(
             message: "We are unable to authenticate your payment method. Please choose a different payment method and try again.".to_owned(),
         }
     };
-    let (queued, _) = apply_outcome(app, &txn, &mut row, Some((intent, &answer)), TEST).await?;
-    let (row, _) = service::save(app, txn, row, queued).await?;
+    let mut offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
+    let (queued, _) =
+        apply_outcome(app, &txn, &mut row, &offers, Some((intent, &answer)), TEST).await?;
+    let (row, _) = service::save_offered(app, txn, row, queued, &mut offers).await?;
     if row.status == CheckoutStatus::Succeeded.as_str() {
         app.grants.notify_one();
     }

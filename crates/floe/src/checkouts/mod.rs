@@ -78,20 +78,24 @@ pub async fn by_client_secret(app: &AppState, client_secret: &str) -> ApiResult<
 
 /// `row` as its buyer sees it.
 pub async fn show_public(app: &AppState, row: &CheckoutRow) -> ApiResult<schema::CheckoutPublic> {
-    let offers = offer::Offers::load(
-        (&app.reader).into(),
-        app.storage.as_ref(),
-        row.organization_id,
-        std::slice::from_ref(row),
-    )
-    .await?;
+    let offers =
+        offer::Offers::of_checkout((&app.reader).into(), app.storage.as_ref(), row).await?;
+    show_public_offered(app, row, &offers).await
+}
+
+/// [`show_public`] with the checkout's `offers` already read.
+pub async fn show_public_offered(
+    app: &AppState,
+    row: &CheckoutRow,
+    offers: &offer::Offers,
+) -> ApiResult<schema::CheckoutPublic> {
     let organization = crate::organizations::read(&app.db, row.organization_id)
         .await?
         .ok_or_else(service::not_found)?;
     Ok(present::public(
         &app.config.public_url,
         row,
-        &offers,
+        offers,
         &organization,
     ))
 }

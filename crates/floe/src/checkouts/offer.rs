@@ -32,6 +32,15 @@ pub struct Offer<'a> {
 }
 
 impl Offers {
+    /// What one checkout offers.
+    pub async fn of_checkout(
+        db: Reads<'_>,
+        storage: &dyn ObjectStorage,
+        row: &Model,
+    ) -> ApiResult<Self> {
+        Self::load(db, storage, row.organization_id, std::slice::from_ref(row)).await
+    }
+
     pub async fn load(
         db: Reads<'_>,
         storage: &dyn ObjectStorage,
@@ -85,6 +94,19 @@ impl Offers {
             products.push(product);
         }
         Offer { products, prices }
+    }
+
+    /// Reads `row`'s discount again: the one a change just chose (a code the buyer typed)
+    /// is not among those read with the offers, and a redemption changes what it shows.
+    pub async fn refresh_discount(&mut self, db: Reads<'_>, row: &Model) -> ApiResult<()> {
+        if let Some(id) = row.discount_id {
+            let mut found = crate::discounts::read_many(db, row.organization_id, &[id]).await?;
+            match found.pop() {
+                Some(discount) => self.discounts.insert(id, discount),
+                None => self.discounts.remove(&id),
+            };
+        }
+        Ok(())
     }
 
     pub fn discount(&self, id: Option<Uuid>) -> Option<&Discount> {

@@ -146,9 +146,12 @@ pub async fn client_update(
     let mut row = store::lock(&txn, found.id)
         .await?
         .ok_or_else(service::not_found)?;
-    service::apply_patch(&app, &txn, &mut row, body, service::Caller::Buyer).await?;
-    let (row, _) = service::save(&app, txn, row, 0).await?;
-    Ok(axum::Json(super::show_public(&app, &row).await?))
+    let mut offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
+    service::apply_patch(&app, &txn, &mut row, body, service::Caller::Buyer, &offers).await?;
+    let (row, _) = service::save_offered(&app, txn, row, 0, &mut offers).await?;
+    Ok(axum::Json(
+        super::show_public_offered(&app, &row, &offers).await?,
+    ))
 }
 
 /// `checkouts:client_confirm`.

@@ -702,13 +702,7 @@ pub async fn create(
     for link in links {
         store::insert_product(&txn, link).await?;
     }
-    let offers = Offers::load(
-        (&txn).into(),
-        app.storage.as_ref(),
-        organization_id,
-        std::slice::from_ref(&row),
-    )
-    .await?;
+    let offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
     let offer = offers.of(row.id);
     // Without a chosen quantity, the checkout's own minimum (else the price's) applies.
     if row.seats.is_none() && has_amount_type(&offer, &row, "seat") {
@@ -758,13 +752,10 @@ pub async fn create(
     row.discount_id = discount.as_ref().map(|d| d.id);
     reprice(&mut row, &offer, discount.as_ref(), now)?;
     let row = store::update(&txn, row).await?;
-    let offers = Offers::load(
-        (&txn).into(),
-        app.storage.as_ref(),
-        organization_id,
-        std::slice::from_ref(&row),
-    )
-    .await?;
+    // The offers read above still hold (pricing changed the row, not what it offers) but
+    // for the discount, chosen since.
+    let mut offers = offers;
+    offers.refresh_discount((&txn).into(), &row).await?;
     let checkout = present::checkout(&app.config.public_url, &row, &offers);
     let queued = crate::webhooks::emit(
         &txn,
@@ -808,25 +799,21 @@ fn ad_hoc_lists(raw: &[u8]) -> BTreeMap<String, Box<serde_json::value::RawValue>
 }
 
 /// Applies `patch` from `caller` to the open checkout `row` (locked in `txn`), reprices it
-/// and checks what the caller may change. Returns the discount that now applies.
+/// and checks what the caller may change. Returns the discount that now applies. `offers`
+/// are the checkout's, read by the caller in `txn` (a patch chooses among the products a
+/// checkout offers; it never changes which ones).
 pub async fn apply_patch(
     app: &AppState,
     txn: &DatabaseTransaction,
     row: &mut Model,
     patch: CheckoutPatch,
     caller: Caller,
+    offers: &Offers,
 ) -> ApiResult<Option<Discount>> {
     let now = app.clock.now();
     if row.status != CheckoutStatus::Open.as_str() {
         return Err(not_open(row));
     }
-    let offers = Offers::load(
-        txn.into(),
-        app.storage.as_ref(),
-        row.organization_id,
-        std::slice::from_ref(row),
-    )
-    .await?;
     let offer = offers.of(row.id);
     let mut validator = Validator::new();
     let merchant = caller == Caller::Merchant;
@@ -1104,13 +1091,7 @@ pub async fn apply_patch(
 
 /// Shows `row` to the merchant (read in `txn`).
 pub async fn show(app: &AppState, txn: &DatabaseTransaction, row: &Model) -> ApiResult<Checkout> {
-    let offers = Offers::load(
-        txn.into(),
-        app.storage.as_ref(),
-        row.organization_id,
-        std::slice::from_ref(row),
-    )
-    .await?;
+    let offers = Offers::of_checkout(txn.into(), app.storage.as_ref(), row).await?;
     Ok(present::checkout(&app.config.public_url, row, &offers))
 }
 
@@ -1118,12 +1099,26 @@ pub async fn show(app: &AppState, txn: &DatabaseTransaction, row: &Model) -> Api
 pub async fn save(
     app: &AppState,
     txn: DatabaseTransaction,
+    row: Model,
+    queued: usize,
+) -> ApiResult<(Model, Checkout)> {
+    let mut offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
+    save_offered(app, txn, row, queued, &mut offers).await
+}
+
+/// [`save`] with the checkout's `offers` already read in `txn` (their discount is read
+/// again, as the change may have chosen or redeemed one).
+pub async fn save_offered(
+    app: &AppState,
+    txn: DatabaseTransaction,
     mut row: Model,
     queued: usize,
+    offers: &mut Offers,
 ) -> ApiResult<(Model, Checkout)> {
     row.modified_at = Some(app.clock.now());
     let row = store::update(&txn, row).await?;
-    let checkout = show(app, &txn, &row).await?;
+    offers.refresh_discount((&txn).into(), &row).await?;
+    let checkout = present::checkout(&app.config.public_url, &row, offers);
     let queued = queued
         + crate::webhooks::emit(
             &txn,
@@ -1150,8 +1145,9 @@ pub async fn update(
         .filter(|row| row.organization_id == organization_id)
         .ok_or_else(not_found)?;
     expire_if_due(app, &mut row);
-    apply_patch(app, &txn, &mut row, patch, Caller::Merchant).await?;
-    Ok(save(app, txn, row, 0).await?.1)
+    let mut offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
+    apply_patch(app, &txn, &mut row, patch, Caller::Merchant, &offers).await?;
+    Ok(save_offered(app, txn, row, 0, &mut offers).await?.1)
 }
 
 /// Marks an open checkout past its expiry as expired in memory (the sweep writes it and

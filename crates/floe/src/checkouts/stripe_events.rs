@@ -110,9 +110,18 @@ pub async fn receive(
             // Paid (or the method kept) after all, a retry's answer lost: the money decides.
             row.status = CheckoutStatus::Confirmed.as_str().to_owned();
         }
-        let (queued, _) =
-            apply_outcome(&app, &txn, &mut row, Some((intent, &outcome)), STRIPE).await?;
-        let (row, _) = service::save(&app, txn, row, queued).await?;
+        let mut offers =
+            super::offer::Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
+        let (queued, _) = apply_outcome(
+            &app,
+            &txn,
+            &mut row,
+            &offers,
+            Some((intent, &outcome)),
+            STRIPE,
+        )
+        .await?;
+        let (row, _) = service::save_offered(&app, txn, row, queued, &mut offers).await?;
         paid = row.status == CheckoutStatus::Succeeded.as_str();
     } else if let (Intent::Payment, Some(order_id)) = (intent, metadata_id("order_id")) {
         // An off-session charge of a draft order (`orders:finalize`) whose answer may

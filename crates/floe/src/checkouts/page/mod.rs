@@ -191,8 +191,20 @@ async fn update(app: &AppState, row: &Model, patch: CheckoutPatch) -> Result<Mod
     let mut locked = store::lock(&txn, row.id)
         .await?
         .ok_or_else(service::not_found)?;
-    service::apply_patch(app, &txn, &mut locked, patch, service::Caller::Buyer).await?;
-    Ok(service::save(app, txn, locked, 0).await?.0)
+    let mut offers =
+        super::offer::Offers::of_checkout((&txn).into(), app.storage.as_ref(), &locked).await?;
+    service::apply_patch(
+        app,
+        &txn,
+        &mut locked,
+        patch,
+        service::Caller::Buyer,
+        &offers,
+    )
+    .await?;
+    Ok(service::save_offered(app, txn, locked, 0, &mut offers)
+        .await?
+        .0)
 }
 
 /// `POST /checkout/{client_secret}`: saves the buyer's changes, then, when they pressed
