@@ -110,6 +110,8 @@ BEYOND_THE_CONTRACT = [
             "Polar serves it but keeps it out of its published contract."),
     _beyond("DELETE", "/v1/products/{id}", "products:delete", ["products:write"],
             "In the official SDKs, which are newer than the contract."),
+    _beyond("POST", "/v1/license-keys/{id}/rotate", "license_keys:rotate", ["license_keys:write"],
+            "In the official SDKs, which are newer than the contract."),
 ]
 
 
