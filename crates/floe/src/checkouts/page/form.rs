@@ -541,6 +541,6 @@ mod tests {
             Some(vec!["card_number", "card_expiry", "card_cvc"])
         );
         assert!(is_test_card("4000 0000 0000 0002"));
-        assert!(!is_test_card("5555 5555 5555 4444"));
+        assert!(!is_test_card("4000 0000 0000 0077"));
     }
 }
