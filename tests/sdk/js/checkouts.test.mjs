@@ -1,6 +1,8 @@
 // The sale with the official TypeScript SDK: a checkout created by the merchant, filled in
 // and confirmed by the buyer with Stripe's test Visa on floe's test processor, then the
-// paid order and the payment; and a decline answered with the SDK's PaymentError.
+// paid order and the payment; a decline answered with the SDK's PaymentError; and the card a
+// recurring purchase keeps, listed as the customer's default payment method; a license key
+// granted by the purchase, rotated (the SDK's operation beyond the contract file).
 import { test, after } from "node:test";
 import assert from "node:assert/strict";
 import { createPolar } from "@polar-sh/sdk/2026-10";
@@ -56,4 +58,63 @@ test("a declined card is the SDK's PaymentError and the checkout stays open", as
     (error) => error.constructor.name === "PaymentError" && /declined/.test(JSON.stringify(error)),
   );
   assert.equal((await polar.checkouts.get(checkout.id)).status, "open");
+});
+
+test("a card kept by a recurring purchase is the customer's default payment method", async () => {
+  const polar = createPolar({ accessToken: floe.token, baseUrl: floe.url });
+  const buyer = createPolar({ accessToken: "not-a-token", baseUrl: floe.url });
+  const monthly = await polar.products.create({
+    name: "Monthly licence",
+    recurring_interval: "month",
+    prices: [{ amount_type: "fixed", price_amount: 900 }],
+  });
+  const checkout = await polar.checkouts.create({
+    products: [monthly.id],
+    customer_email: "cards-ts@example.com",
+    customer_billing_address: { country: "DE" },
+  });
+  const confirmed = await buyer.checkouts.clientConfirm(checkout.client_secret, {
+    confirmation_token_id: "pm_card_mastercard",
+  });
+  const methods = await polar.customers.listPaymentMethods(confirmed.customer_id);
+  assert.equal(methods.pagination.total_count, 1);
+  const [card] = methods.items;
+  assert.equal(card.type, "card");
+  assert.equal(card.is_default, true);
+  assert.deepEqual([card.method_metadata.brand, card.method_metadata.last4], ["mastercard", "4444"]);
+  assert.equal((await polar.customers.get(confirmed.customer_id)).default_payment_method_id, card.id);
+});
+
+test("a license key bought with a product is rotated through the SDK", async () => {
+  const polar = createPolar({ accessToken: floe.token, baseUrl: floe.url });
+  const buyer = createPolar({ accessToken: "not-a-token", baseUrl: floe.url });
+  const benefit = await polar.benefits.create({
+    type: "license_keys",
+    description: "App licence",
+    properties: { prefix: "TS" },
+  });
+  const product = await polar.products.create({
+    name: "Licensed app",
+    prices: [{ amount_type: "fixed", price_amount: 2900 }],
+  });
+  await polar.products.updateBenefits(product.id, { benefits: [benefit.id] });
+  const checkout = await polar.checkouts.create({
+    products: [product.id],
+    customer_email: "keys-ts@example.com",
+    customer_billing_address: { country: "DE" },
+  });
+  await buyer.checkouts.clientConfirm(checkout.client_secret, { confirmation_token_id: "pm_card_visa" });
+  // Granting happens after the order commits: wait for the key.
+  let keys = { items: [] };
+  for (let i = 0; i < 300 && keys.items.length === 0; i++) {
+    keys = await polar.licenseKeys.list({ benefit_id: benefit.id });
+    if (keys.items.length === 0) await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+  assert.equal(keys.items.length, 1);
+  const [key] = keys.items;
+  const rotated = await polar.licenseKeys.rotate(key.id);
+  assert.equal(rotated.id, key.id);
+  assert.notEqual(rotated.key, key.key);
+  assert.ok(rotated.key.startsWith("TS-"));
+  assert.equal(rotated.status, "granted");
 });
