@@ -142,13 +142,7 @@ pub async fn client_update(
     Json(body): Json<CheckoutPatch>,
 ) -> ApiResult<axum::Json<CheckoutPublic>> {
     let found = super::by_client_secret(&app, &client_secret).await?;
-    let txn = crate::db::begin_write(&app.db).await?;
-    let mut row = store::lock(&txn, found.id)
-        .await?
-        .ok_or_else(service::not_found)?;
-    let mut offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
-    service::apply_patch(&app, &txn, &mut row, body, service::Caller::Buyer, &offers).await?;
-    let (row, _) = service::save_offered(&app, txn, row, 0, &mut offers).await?;
+    let (row, offers) = service::update_by_buyer(&app, found.id, body).await?;
     Ok(axum::Json(
         super::show_public_offered(&app, &row, &offers).await?,
     ))

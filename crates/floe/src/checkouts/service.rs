@@ -1150,6 +1150,21 @@ pub async fn update(
     Ok(save_offered(app, txn, row, 0, &mut offers).await?.1)
 }
 
+/// A buyer's change (`checkouts:client_update`, or the hosted page's form) to the checkout
+/// `id`, applied and saved. Returns the saved row with what it offers.
+pub async fn update_by_buyer(
+    app: &AppState,
+    id: Uuid,
+    patch: CheckoutPatch,
+) -> ApiResult<(Model, Offers)> {
+    let txn = crate::db::begin_write(&app.db).await?;
+    let mut row = store::lock(&txn, id).await?.ok_or_else(not_found)?;
+    let mut offers = Offers::of_checkout((&txn).into(), app.storage.as_ref(), &row).await?;
+    apply_patch(app, &txn, &mut row, patch, Caller::Buyer, &offers).await?;
+    let (row, _) = save_offered(app, txn, row, 0, &mut offers).await?;
+    Ok((row, offers))
+}
+
 /// Marks an open checkout past its expiry as expired in memory (the sweep writes it and
 /// sends `checkout.expired`); changes to it are then refused.
 pub fn expire_if_due(app: &AppState, row: &mut Model) {

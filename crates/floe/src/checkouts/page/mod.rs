@@ -151,22 +151,28 @@ fn form_page(
     }
 }
 
+/// The open checkout a form request names, as its buyer sees it; or the page to answer
+/// instead (not found, or where the checkout went since).
+async fn open_checkout(
+    app: &AppState,
+    client_secret: &str,
+) -> Result<(Model, CheckoutPublic), Response> {
+    let row = find(app, client_secret).await?;
+    if let Some(page) = elsewhere(app, &row, &stage(app, &row)) {
+        return Err(page);
+    }
+    let checkout = public(app, &row).await?;
+    Ok((row, checkout))
+}
+
 /// `GET /checkout/{client_secret}`: the form, or where the checkout went since.
 pub async fn show(
     State(app): State<AppState>,
     Path(client_secret): Path<String>,
     RawQuery(query): RawQuery,
 ) -> Response {
-    let row = match find(&app, &client_secret).await {
-        Ok(row) => row,
-        Err(page) => return page,
-    };
-    let stage = stage(&app, &row);
-    if let Some(page) = elsewhere(&app, &row, &stage) {
-        return page;
-    }
-    let checkout = match public(&app, &row).await {
-        Ok(checkout) => checkout,
+    let (row, checkout) = match open_checkout(&app, &client_secret).await {
+        Ok(open) => open,
         Err(page) => return page,
     };
     let payment_error = row
@@ -187,24 +193,7 @@ pub async fn show(
 
 /// Applies the form's changes to the open checkout, as `checkouts:client_update` does.
 async fn update(app: &AppState, row: &Model, patch: CheckoutPatch) -> Result<Model, ApiError> {
-    let txn = crate::db::begin_write(&app.db).await?;
-    let mut locked = store::lock(&txn, row.id)
-        .await?
-        .ok_or_else(service::not_found)?;
-    let mut offers =
-        super::offer::Offers::of_checkout((&txn).into(), app.storage.as_ref(), &locked).await?;
-    service::apply_patch(
-        app,
-        &txn,
-        &mut locked,
-        patch,
-        service::Caller::Buyer,
-        &offers,
-    )
-    .await?;
-    Ok(service::save_offered(app, txn, locked, 0, &mut offers)
-        .await?
-        .0)
+    Ok(service::update_by_buyer(app, row.id, patch).await?.0)
 }
 
 /// `POST /checkout/{client_secret}`: saves the buyer's changes, then, when they pressed
@@ -215,16 +204,8 @@ pub async fn submit(
     Path(client_secret): Path<String>,
     body: Bytes,
 ) -> Response {
-    let row = match find(&app, &client_secret).await {
-        Ok(row) => row,
-        Err(page) => return page,
-    };
-    let stage = stage(&app, &row);
-    if let Some(page) = elsewhere(&app, &row, &stage) {
-        return page;
-    }
-    let before = match public(&app, &row).await {
-        Ok(checkout) => checkout,
+    let (row, before) = match open_checkout(&app, &client_secret).await {
+        Ok(open) => open,
         Err(page) => return page,
     };
     let submitted = Submitted::parse(&body);
