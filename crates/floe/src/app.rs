@@ -146,6 +146,13 @@ impl Server {
                 shutdown.clone(),
             )
         });
+        let renewals = config.run_workers.then(|| {
+            crate::subscriptions::scheduler::spawn(
+                self.state.clone(),
+                config.sweep_interval,
+                shutdown.clone(),
+            )
+        });
         let wal = crate::db::wal::spawn(self.state.db.clone(), shutdown.clone());
         let meter_builds = config.run_workers.then(|| {
             crate::meters::rollups::spawn_builder(
@@ -177,6 +184,9 @@ impl Server {
         if let Some(grants) = grants {
             let _ = grants.await;
         }
+        if let Some(renewals) = renewals {
+            let _ = renewals.await;
+        }
         if let Some(wal) = wal {
             let _ = wal.await;
         }
@@ -206,6 +216,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::payments::routes())
         .merge(crate::checkout_links::routes())
         .merge(crate::license_keys::routes())
+        .merge(crate::subscriptions::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

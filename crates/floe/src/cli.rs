@@ -59,6 +59,9 @@ pub enum Command {
     /// Object storage.
     #[command(subcommand)]
     Storage(StorageCommand),
+    /// Test clocks: move a test-mode organization's time forward.
+    #[command(subcommand)]
+    Clock(ClockCommand),
     /// Customer meter adjustments by hand (what benefits and subscriptions do on their own).
     #[command(subcommand)]
     Meter(MeterCommand),
@@ -334,6 +337,23 @@ pub enum OrganizationCommand {
 }
 
 #[derive(Debug, Subcommand)]
+pub enum ClockCommand {
+    /// Move an organization in test mode (test processor, or a Stripe test key) to a later
+    /// time, running every renewal, trial end and retry due on the way, in order; prints
+    /// the organization's time after it and how many renewals ran.
+    Advance {
+        /// The organization's slug or ID.
+        #[arg(long)]
+        organization: String,
+        /// The time to move to (RFC 3339, or a date: `2027-12-31`, at midnight UTC).
+        #[arg(long)]
+        to: String,
+        #[command(flatten)]
+        serve: Box<ServeArgs>,
+    },
+}
+
+#[derive(Debug, Subcommand)]
 pub enum TokenCommand {
     /// Create an organization access token; the token is the last line of stdout.
     Create {
@@ -377,27 +397,26 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {}", args.listen))?;
             let listen = listener.local_addr()?;
-            let public_url = args
-                .public_url
-                .unwrap_or_else(|| format!("http://{listen}"));
-            let config = Config {
-                listen,
-                data_dir,
-                database_url,
-                public_url: public_url.trim_end_matches('/').to_owned(),
-                presign_ttl: Duration::from_secs(args.presign_ttl),
-                upload_max_age: Duration::from_secs(args.upload_max_age),
-                sweep_interval: Duration::from_secs(args.sweep_interval.max(1)),
-                request_timeout: Duration::from_secs(args.request_timeout.max(1)),
-                run_workers: !args.no_workers,
-                meter_reads_from_events: args.meter_reads_from_events,
-                count_queries: args.count_queries,
-                meter_build_page: args.meter_build_page.max(1),
-                storage: args.storage.resolve()?,
-                webhooks: args.webhooks.resolve()?,
-                stripe_api_base: args.stripe_api_base.trim_end_matches('/').to_owned(),
-            };
+            let config = config_of(args, listen, data_dir, database_url)?;
             app::serve(config, listener).await
+        }
+        Command::Clock(ClockCommand::Advance {
+            organization,
+            to,
+            serve,
+        }) => {
+            let to = parse_moment(&to)?;
+            let listen = serve.listen;
+            let config = config_of(*serve, listen, data_dir, database_url)?;
+            let server = app::Server::build(config, crate::clock::Clock::default()).await?;
+            let found = organizations::store::find_by_slug_or_id(&server.state.db, &organization)
+                .await?
+                .ok_or_else(|| anyhow::anyhow!("no organization {organization}"))?;
+            let advanced = crate::subscriptions::scheduler::advance(&server.state, found.id, to)
+                .await
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            print_stdout(&serde_json::to_string(&advanced)?);
+            Ok(())
         }
         Command::Storage(StorageCommand::Check(args)) => storage_check(&args).await,
         Command::Routes => print_routes(),
@@ -548,6 +567,45 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 
 /// Prints a line of output; a closed stdout (`| head`) is not an error worth a panic.
 /// `floe routes`: the route table, one JSON object per operation.
+/// The server's settings from its flags.
+fn config_of(
+    args: ServeArgs,
+    listen: SocketAddr,
+    data_dir: std::path::PathBuf,
+    database_url: String,
+) -> anyhow::Result<Config> {
+    let public_url = args
+        .public_url
+        .unwrap_or_else(|| format!("http://{listen}"));
+    Ok(Config {
+        listen,
+        data_dir,
+        database_url,
+        public_url: public_url.trim_end_matches('/').to_owned(),
+        presign_ttl: Duration::from_secs(args.presign_ttl),
+        upload_max_age: Duration::from_secs(args.upload_max_age),
+        sweep_interval: Duration::from_secs(args.sweep_interval.max(1)),
+        request_timeout: Duration::from_secs(args.request_timeout.max(1)),
+        run_workers: !args.no_workers,
+        meter_reads_from_events: args.meter_reads_from_events,
+        count_queries: args.count_queries,
+        meter_build_page: args.meter_build_page.max(1),
+        storage: args.storage.resolve()?,
+        webhooks: args.webhooks.resolve()?,
+        stripe_api_base: args.stripe_api_base.trim_end_matches('/').to_owned(),
+    })
+}
+
+/// A moment given on the command line: RFC 3339, or a date at midnight UTC.
+fn parse_moment(text: &str) -> anyhow::Result<chrono::DateTime<chrono::Utc>> {
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(text) {
+        return Ok(at.with_timezone(&chrono::Utc));
+    }
+    let date = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d")
+        .with_context(|| format!("{text} is neither an RFC 3339 time nor a date"))?;
+    Ok(date.and_time(chrono::NaiveTime::MIN).and_utc())
+}
+
 fn print_routes() -> anyhow::Result<()> {
     let mut out = String::new();
     for route in app::api_routes().served() {

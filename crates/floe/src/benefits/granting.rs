@@ -30,7 +30,7 @@ use uuid::Uuid;
 
 use super::grant_entity;
 use super::perform::{self, Outcome};
-use super::purchase_entity::{order, product_benefit};
+use super::purchase_entity::{order, product_benefit, subscription};
 use super::schema::{Benefit, BenefitType};
 use crate::app::AppState;
 use crate::http::ApiResult;
@@ -74,7 +74,7 @@ pub async fn run_once(app: &AppState) -> Result<usize, DbErr> {
     loop {
         let batch = pending(&app.db, after, BATCH).await?;
         for row in &batch {
-            match grant_order(app, row).await {
+            match grant_source(app, &Source::Order(row.clone())).await {
                 Ok(count) => granted += count,
                 // This order waits for the next pass; the others go on.
                 Err(error) => {
@@ -84,7 +84,94 @@ pub async fn run_once(app: &AppState) -> Result<usize, DbErr> {
         }
         match batch.last() {
             Some(last) if batch.len() as u64 == BATCH => after = Some((last.created_at, last.id)),
-            _ => return Ok(granted),
+            _ => break,
+        }
+    }
+    // Subscriptions made without an order (the API's free ones) are granted for themselves.
+    loop {
+        let batch = subscription::Entity::find()
+            .filter(subscription::Column::GrantsDoneAt.is_null())
+            .filter(subscription::Column::Status.is_in(["trialing", "active"]))
+            .order_by_asc(subscription::Column::CreatedAt)
+            .limit(BATCH)
+            .all(&app.db)
+            .await?;
+        let full = batch.len() as u64 == BATCH;
+        let mut progressed = false;
+        for row in batch {
+            let id = row.id;
+            match grant_source(app, &Source::Subscription(row)).await {
+                Ok(count) => {
+                    granted += count;
+                    progressed = true;
+                }
+                Err(error) => {
+                    tracing::warn!(subscription_id = %id, %error, "granting a subscription's benefits failed; will retry");
+                }
+            }
+        }
+        if !full || !progressed {
+            return Ok(granted);
+        }
+    }
+}
+
+/// What benefits are granted for: a paid order, or a subscription made without one.
+enum Source {
+    Order(order::Model),
+    Subscription(subscription::Model),
+}
+
+impl Source {
+    fn id(&self) -> Uuid {
+        match self {
+            Self::Order(row) => row.id,
+            Self::Subscription(row) => row.id,
+        }
+    }
+
+    fn organization_id(&self) -> Uuid {
+        match self {
+            Self::Order(row) => row.organization_id,
+            Self::Subscription(row) => row.organization_id,
+        }
+    }
+
+    fn customer_id(&self) -> Uuid {
+        match self {
+            Self::Order(row) => row.customer_id,
+            Self::Subscription(row) => row.customer_id,
+        }
+    }
+
+    fn product_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Order(row) => row.product_id,
+            Self::Subscription(row) => Some(row.product_id),
+        }
+    }
+
+    fn subscription_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Order(row) => row.subscription_id,
+            Self::Subscription(row) => Some(row.id),
+        }
+    }
+
+    fn order_id(&self) -> Option<Uuid> {
+        match self {
+            Self::Order(row) => Some(row.id),
+            Self::Subscription(_) => None,
+        }
+    }
+
+    /// What a grant is for: a subscription's benefits are granted once for the
+    /// subscription (its renewal orders grant nothing new), a one-time purchase's once for
+    /// its order.
+    fn scope_key(&self) -> String {
+        match self.subscription_id() {
+            Some(subscription_id) => format!("subscription:{subscription_id}"),
+            None => format!("order:{}", self.id()),
         }
     }
 }
@@ -155,52 +242,74 @@ enum Step {
     Elsewhere,
 }
 
-/// Grants every benefit of `row`'s product, then marks the order done; returns how many
+/// Grants every benefit of the source's product, then marks it done; returns how many
 /// grants it made.
-async fn grant_order(app: &AppState, row: &order::Model) -> ApiResult<usize> {
+async fn grant_source(app: &AppState, source: &Source) -> ApiResult<usize> {
     let mut granted = 0;
-    for benefit in benefits_of(&app.db, row.product_id).await? {
-        match grant_one(app, row, &benefit).await? {
+    for benefit in benefits_of(&app.db, source.product_id()).await? {
+        match grant_one(app, source, &benefit).await? {
             Step::Granted => granted += 1,
             Step::Existing => {}
             Step::Elsewhere => return Ok(granted),
         }
     }
-    order::Entity::update_many()
-        .col_expr(order::Column::GrantsDoneAt, Expr::value(app.clock.now()))
-        .filter(order::Column::Id.eq(row.id))
-        .filter(order::Column::GrantsDoneAt.is_null())
-        .exec(&app.db)
-        .await?;
+    let now = app.clock.now();
+    match source {
+        Source::Order(row) => {
+            order::Entity::update_many()
+                .col_expr(order::Column::GrantsDoneAt, Expr::value(now))
+                .filter(order::Column::Id.eq(row.id))
+                .filter(order::Column::GrantsDoneAt.is_null())
+                .exec(&app.db)
+                .await?;
+        }
+        Source::Subscription(row) => {
+            subscription::Entity::update_many()
+                .col_expr(subscription::Column::GrantsDoneAt, Expr::value(now))
+                .filter(subscription::Column::Id.eq(row.id))
+                .filter(subscription::Column::GrantsDoneAt.is_null())
+                .exec(&app.db)
+                .await?;
+        }
+    }
     Ok(granted)
 }
 
-/// The order's row, locked for this transaction, while its grants are not done.
-async fn lock_pending(txn: &DatabaseTransaction, id: Uuid) -> Result<bool, DbErr> {
-    let mut select = order::Entity::find_by_id(id).filter(order::Column::GrantsDoneAt.is_null());
-    if txn.get_database_backend() == DbBackend::Postgres {
-        select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+/// The source's row, locked for this transaction, while its grants are not done.
+async fn lock_pending(txn: &DatabaseTransaction, source: &Source) -> Result<bool, DbErr> {
+    let postgres = txn.get_database_backend() == DbBackend::Postgres;
+    match source {
+        Source::Order(row) => {
+            let mut select =
+                order::Entity::find_by_id(row.id).filter(order::Column::GrantsDoneAt.is_null());
+            if postgres {
+                select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+            }
+            Ok(select.one(txn).await?.is_some())
+        }
+        Source::Subscription(row) => {
+            let mut select = subscription::Entity::find_by_id(row.id)
+                .filter(subscription::Column::GrantsDoneAt.is_null());
+            if postgres {
+                select = select.lock_with_behavior(LockType::Update, LockBehavior::SkipLocked);
+            }
+            Ok(select.one(txn).await?.is_some())
+        }
     }
-    Ok(select.one(txn).await?.is_some())
 }
-
-fn scope_key(order_id: Uuid) -> String {
-    format!("order:{order_id}")
-}
-
-async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> ApiResult<Step> {
+async fn grant_one(app: &AppState, source: &Source, benefit: &Benefit) -> ApiResult<Step> {
     // Every way out ends the transaction itself: a dropped one is rolled back only when its
     // connection goes back to the pool, and until then it would keep the order locked
     // against this worker's next transaction (which would then skip the order).
     let txn = crate::db::begin_write(&app.db).await?;
-    if !lock_pending(&txn, row.id).await? {
+    if !lock_pending(&txn, source).await? {
         txn.rollback().await?;
         return Ok(Step::Elsewhere);
     }
-    let scope = scope_key(row.id);
+    let scope = source.scope_key();
     let existing = grant_entity::Entity::find()
         .filter(grant_entity::Column::BenefitId.eq(benefit.id))
-        .filter(grant_entity::Column::CustomerId.eq(row.customer_id))
+        .filter(grant_entity::Column::CustomerId.eq(source.customer_id()))
         .filter(grant_entity::Column::ScopeKey.eq(scope.as_str()))
         .one(&txn)
         .await?;
@@ -209,7 +318,7 @@ async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> Api
         return Ok(Step::Existing);
     }
     let now = app.clock.now();
-    let outcome = perform::grant(&txn, benefit, row.customer_id, now).await?;
+    let outcome = perform::grant(&txn, benefit, source.customer_id(), now).await?;
     let (granted_at, properties, error) = match &outcome {
         Outcome::Granted(properties) => (Some(now), properties.clone(), None),
         Outcome::Failed { message, kind } => (
@@ -223,12 +332,12 @@ async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> Api
         id: Set(id),
         created_at: Set(now),
         modified_at: Set(None),
-        organization_id: Set(row.organization_id),
+        organization_id: Set(source.organization_id()),
         benefit_id: Set(benefit.id),
-        customer_id: Set(row.customer_id),
+        customer_id: Set(source.customer_id()),
         member_id: Set(None),
-        subscription_id: Set(row.subscription_id),
-        order_id: Set(Some(row.id)),
+        subscription_id: Set(source.subscription_id()),
+        order_id: Set(source.order_id()),
         scope_key: Set(scope),
         granted_at: Set(granted_at),
         revoked_at: Set(None),
@@ -258,8 +367,8 @@ async fn grant_one(app: &AppState, row: &order::Model, benefit: &Benefit) -> Api
         &txn,
         GrantEvent {
             kind: EventType::BenefitGrantCreated,
-            organization_id: row.organization_id,
-            customer_id: row.customer_id,
+            organization_id: source.organization_id(),
+            customer_id: source.customer_id(),
             grant_id: id,
             credit,
         },

@@ -15,10 +15,12 @@ pub mod schema;
 mod service;
 mod state;
 mod store;
+mod subscription_grants;
 
 use crate::http::routes::Routes;
 
 pub use state::{CustomerStateBenefitGrant, granted_to};
+pub use subscription_grants::revoke_subscription_grants;
 
 pub fn routes() -> Routes {
     Routes::new()

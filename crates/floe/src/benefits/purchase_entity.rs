@@ -28,6 +28,31 @@ pub mod order {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
+pub mod subscription {
+    //! `subscriptions`, the columns granting needs: one made without an order (by the API,
+    //! for a free product) is granted for itself.
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
+    #[sea_orm(table_name = "subscriptions")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub organization_id: Uuid,
+        pub customer_id: Uuid,
+        pub product_id: Uuid,
+        pub status: String,
+        pub grants_done_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
 pub mod product_benefit {
     //! `product_benefits`: which benefits a product grants, in order.
 

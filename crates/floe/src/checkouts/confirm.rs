@@ -620,35 +620,7 @@ pub async fn succeed(
         .and_then(|id| offer.product(id))
         .ok_or_else(service::not_found)?;
     let customer_id = row.customer_id.ok_or_else(service::not_found)?;
-    let (order, queued) = crate::orders::service::record_paid(
-        txn,
-        crate::orders::service::Purchase {
-            organization_id: row.organization_id,
-            customer_id,
-            checkout_id: row.id,
-            product_id: product.base.id,
-            product_name: &product.base.name,
-            product_price_id: row.product_price_id,
-            subtotal_amount: row.amount,
-            discount_amount: row.discount_amount,
-            net_amount: row.net_amount,
-            tax_amount: row.tax_amount.unwrap_or(0),
-            total_amount: row.total_amount,
-            currency: &row.currency,
-            seats: row.seats,
-            units: row.units,
-            discount_id: row.discount_id,
-            billing_name: row
-                .customer_billing_name
-                .clone()
-                .or_else(|| row.customer_name.clone()),
-            billing_address: row.customer_billing_address.clone(),
-            metadata: row.metadata.clone(),
-            custom_field_data: row.custom_field_data.clone(),
-            now,
-        },
-    )
-    .await?;
+    // The method first: a subscription charges it at each renewal.
     let saved = match method.and_then(|m| m.saved_as.as_ref().map(|id| (m, id))) {
         Some((method, saved_as)) => Some(
             crate::payments::store::save_method(
@@ -670,6 +642,86 @@ pub async fn succeed(
         ),
         None => None,
     };
+    let mut queued = 0;
+    // A recurring product starts its subscription, on the organization's clock; a trial's
+    // first order is for nothing (the buyer pays when the trial ends).
+    let subscription = if product.base.is_recurring {
+        let started =
+            crate::subscriptions::test_clock::now_for(txn, &app.clock, row.organization_id).await?;
+        let (subscription, subscription_queued) = crate::subscriptions::create::record(
+            app,
+            txn,
+            crate::subscriptions::create::Start {
+                organization_id: row.organization_id,
+                customer_id,
+                product,
+                currency: &row.currency,
+                price: row.product_price_id.map(|id| (id, row.amount)),
+                discount_id: row.discount_id,
+                discount_amount: row.discount_amount,
+                seats: row.seats,
+                units: row.units,
+                trial_end: row.trial_end,
+                checkout_id: Some(row.id),
+                payment_method_id: saved.as_ref().map(|m| m.id),
+                metadata: row.metadata.clone(),
+                custom_field_data: row.custom_field_data.clone(),
+            },
+            started,
+        )
+        .await?;
+        queued += subscription_queued;
+        row.subscription_id = Some(subscription.id);
+        Some(subscription)
+    } else {
+        None
+    };
+    let trial = subscription
+        .as_ref()
+        .and_then(|s| s.trial_start.zip(s.trial_end));
+    let charged = |amount: i64| if trial.is_some() { 0 } else { amount };
+    let (order, order_queued) = crate::orders::service::record_paid(
+        txn,
+        crate::orders::service::Purchase {
+            organization_id: row.organization_id,
+            customer_id,
+            checkout_id: Some(row.id),
+            product_id: product.base.id,
+            product_name: &product.base.name,
+            product_price_id: row.product_price_id,
+            subtotal_amount: charged(row.amount),
+            discount_amount: charged(row.discount_amount),
+            net_amount: charged(row.net_amount),
+            tax_amount: charged(row.tax_amount.unwrap_or(0)),
+            total_amount: charged(row.total_amount),
+            currency: &row.currency,
+            seats: row.seats,
+            units: row.units,
+            discount_id: row.discount_id,
+            billing_name: row
+                .customer_billing_name
+                .clone()
+                .or_else(|| row.customer_name.clone()),
+            billing_address: row.customer_billing_address.clone(),
+            metadata: row.metadata.clone(),
+            custom_field_data: row.custom_field_data.clone(),
+            billing_reason: if subscription.is_some() {
+                "subscription_create"
+            } else {
+                "purchase"
+            },
+            subscription_id: subscription.as_ref().map(|s| s.id),
+            period: subscription
+                .as_ref()
+                .map(|s| (s.current_period_start, s.current_period_end)),
+            label: trial.map(|(start, end)| {
+                crate::subscriptions::create::trial_label(&product.base.name, start, end)
+            }),
+            now,
+        },
+    )
+    .await?;
+    queued += order_queued;
     if let Some(mut payment) = payment {
         payment.order_id = Some(order.id);
         payment.payment_method_id = saved.map(|saved| saved.id);

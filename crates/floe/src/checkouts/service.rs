@@ -17,7 +17,7 @@ use super::store;
 use crate::address::{self, Address};
 use crate::app::AppState;
 use crate::customers::CustomerKey;
-use crate::discounts::schema::{Discount, DiscountDuration, DiscountType};
+use crate::discounts::schema::Discount;
 use crate::discounts::{DiscountKey, applies};
 use crate::http::{ApiError, ApiResult, Loc, Validator};
 use crate::pricing::totals::{self, DiscountTerms, Fault, Purchase};
@@ -147,21 +147,6 @@ fn add_interval(at: DateTime<Utc>, interval: Interval, count: i64) -> Option<Dat
     }
 }
 
-fn terms(discount: &Discount, currency: &str) -> DiscountTerms {
-    match discount.kind {
-        DiscountType::Percentage => DiscountTerms::Percentage {
-            basis_points: discount.basis_points.unwrap_or(0),
-            forever: discount.duration == DiscountDuration::Forever,
-        },
-        DiscountType::Fixed => DiscountTerms::Fixed {
-            amount: discount
-                .amounts
-                .as_ref()
-                .and_then(|amounts| amounts.get(currency).copied()),
-        },
-    }
-}
-
 /// Prices `row` for its product, currency, quantities and discount as they stand, through
 /// the one totals function; stores the totals and flags on the row. A quantity or amount
 /// the prices refuse is a 422 at its field.
@@ -185,7 +170,7 @@ pub fn reprice(
         custom_amount: row.custom_amount,
         seats: row.seats.and_then(|s| u64::try_from(s).ok()),
         units: row.units.and_then(|u| u64::try_from(u).ok()),
-        discount: discount.map(|d| terms(d, &row.currency)),
+        discount: discount.map(|d| DiscountTerms::of(d, &row.currency)),
         on_trial: row.trial_end.is_some(),
         tax_amount: Some(0),
     };

@@ -209,8 +209,8 @@ pub async fn state_external(
     state_of(&app, customer).await
 }
 
-/// A customer with what it has access to now: its granted benefits and active meters
-/// (subscriptions do not exist in floe yet).
+/// A customer with what it has access to now: its subscriptions, granted benefits and
+/// active meters.
 async fn state_of(app: &AppState, customer: Customer) -> ApiResult<axum::Json<CustomerState>> {
     Ok(axum::Json(
         service::state(app, (&app.reader).into(), customer).await?,

@@ -62,13 +62,13 @@ impl From<&Model> for Customer {
     }
 }
 
-/// `CustomerState`: the customer, with what it has access to right now: its granted
-/// benefits and its meters (subscriptions do not exist in floe yet, so that list is empty).
+/// `CustomerState`: the customer, with what it has access to right now: its active and
+/// trialing subscriptions, its granted benefits and its meters.
 #[derive(Clone, Debug, Serialize)]
 pub struct CustomerState {
     #[serde(flatten)]
     pub customer: Customer,
-    pub active_subscriptions: Vec<Value>,
+    pub active_subscriptions: Vec<crate::subscriptions::schema::CustomerStateSubscription>,
     pub granted_benefits: Vec<crate::benefits::CustomerStateBenefitGrant>,
     pub active_meters: Vec<crate::customer_meters::CustomerStateMeter>,
 }
@@ -78,10 +78,11 @@ impl CustomerState {
         customer: Customer,
         meters: &[crate::customer_meters::MeterState],
         granted_benefits: Vec<crate::benefits::CustomerStateBenefitGrant>,
+        active_subscriptions: Vec<crate::subscriptions::schema::CustomerStateSubscription>,
     ) -> Self {
         Self {
             customer,
-            active_subscriptions: Vec::new(),
+            active_subscriptions,
             granted_benefits,
             active_meters: meters.iter().map(Into::into).collect(),
         }

@@ -117,7 +117,7 @@ pub(super) async fn emit_change(
         return Ok(queued);
     }
     let state = if row.deleted_at.is_some() {
-        CustomerState::new(customer, &[], Vec::new())
+        CustomerState::new(customer, &[], Vec::new(), Vec::new())
     } else {
         state(app, txn.into(), customer).await?
     };
@@ -142,6 +142,8 @@ pub async fn state(
     customer: Customer,
 ) -> Result<CustomerState, DbErr> {
     let granted = crate::benefits::granted_to(db, customer.organization_id, customer.id).await?;
+    let subscriptions =
+        crate::subscriptions::customer_state(db, customer.organization_id, customer.id).await?;
     let meters = crate::customer_meters::for_customer(
         app,
         customer.organization_id,
@@ -149,7 +151,12 @@ pub async fn state(
         customer.external_id.as_deref(),
     )
     .await?;
-    Ok(CustomerState::new(customer, &meters, granted))
+    Ok(CustomerState::new(
+        customer,
+        &meters,
+        granted,
+        subscriptions,
+    ))
 }
 
 pub async fn create(

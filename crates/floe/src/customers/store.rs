@@ -108,14 +108,19 @@ pub async fn list(
     sorting: &[(CustomerSortProperty, Direction)],
     pagination: Pagination,
 ) -> Result<(Vec<Model>, u64), DbErr> {
-    // Active means having a trialing, active or past-due subscription; floe has no
-    // subscriptions yet, so no customer is active.
-    if filter.active == Some(true) {
-        return Ok((Vec::new(), 0));
-    }
     let mut query = Entity::find()
         .filter(Column::OrganizationId.eq(organization_id))
         .filter(Column::DeletedAt.is_null());
+    // Active means having a trialing, active or past-due subscription.
+    if let Some(active) = filter.active {
+        let subscribed = "customers.id IN (SELECT s.customer_id FROM subscriptions s \
+             WHERE s.status IN ('trialing', 'active', 'past_due'))";
+        query = query.filter(sea_orm::sea_query::Expr::cust(if active {
+            subscribed.to_owned()
+        } else {
+            format!("NOT ({subscribed})")
+        }));
+    }
     if let Some(email) = &filter.email {
         query = query.filter(Column::EmailKey.eq(email.to_lowercase()));
     }

@@ -18,6 +18,16 @@ pub fn label(name: &str) -> Option<&'static str> {
     Some(match name {
         METER_CREDITED => "Meter Credited",
         METER_RESET => "Meter Reset",
+        "subscription.created" => "Subscription Created",
+        "subscription.updated" => "Subscription Updated",
+        "subscription.canceled" => "Subscription Canceled",
+        "subscription.cycled" => "Subscription Cycled",
+        "subscription.revoked" => "Subscription Revoked",
+        "subscription.past_due" => "Subscription Past Due",
+        "subscription.reactivated" => "Subscription Reactivated",
+        "subscription.paused" => "Subscription Paused",
+        "subscription.resumed" => "Subscription Resumed",
+        "subscription.uncanceled" => "Subscription Uncanceled",
         _ => return None,
     })
 }
@@ -101,4 +111,19 @@ pub async fn meter_reset(
 ) -> Result<Uuid, DbErr> {
     let metadata = json!({"meter_id": meter_id.to_string()});
     record(txn, organization_id, customer_id, METER_RESET, metadata, at).await
+}
+
+/// A subscription's lifecycle event (`subscription.created`, `.cycled`, `.canceled`, …),
+/// recorded as Polar records it so that meters can count them. `name` must be one of the
+/// labelled names above.
+pub async fn subscription_event(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    customer_id: Uuid,
+    name: &str,
+    metadata: serde_json::Value,
+    at: DateTime<Utc>,
+) -> Result<Uuid, DbErr> {
+    debug_assert!(label(name).is_some());
+    record(txn, organization_id, customer_id, name, metadata, at).await
 }

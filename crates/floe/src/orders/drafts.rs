@@ -209,6 +209,7 @@ pub async fn create(app: &AppState, organization_id: Uuid, body: OrderCreate) ->
         next_payment_attempt_at: None,
         paid_at: None,
         grants_done_at: None,
+        billing_period_start: None,
     };
     let row = store::insert(&txn, row).await?;
     store::insert_item(
@@ -317,6 +318,7 @@ pub async fn finalize(
                     processor: TEST,
                     method: Some(&method),
                     replaces: None,
+                    trigger: "purchase",
                 },
             )
             .await?;
@@ -399,6 +401,7 @@ pub async fn finalize(
                             processor: STRIPE,
                             method: Some(&method),
                             replaces: Some(payment_id),
+                            trigger: "purchase",
                         },
                     )
                     .await?;

@@ -43,6 +43,9 @@ pub struct Model {
     pub next_payment_attempt_at: Option<DateTimeUtc>,
     pub paid_at: Option<DateTimeUtc>,
     pub grants_done_at: Option<DateTimeUtc>,
+    /// The start of the billing period a subscription's order is for; unique with the
+    /// subscription and the billing reason.
+    pub billing_period_start: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

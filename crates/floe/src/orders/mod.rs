@@ -15,7 +15,13 @@ mod store;
 
 use crate::http::routes::Routes;
 
+pub use entity::Column as OrderColumn;
 pub use entity::Model as OrderRow;
+
+/// A query on every organization's orders (the renewal worker's).
+pub fn find() -> sea_orm::Select<entity::Entity> {
+    <entity::Entity as sea_orm::EntityTrait>::find()
+}
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -39,4 +45,31 @@ pub async fn of_checkout(
     checkout_id: uuid::Uuid,
 ) -> Result<Option<OrderRow>, sea_orm::DbErr> {
     store::by_checkout(txn, checkout_id).await
+}
+
+/// The order `id`, locked for `txn` (on PostgreSQL).
+pub async fn lock(
+    txn: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<Option<OrderRow>, sea_orm::DbErr> {
+    store::lock(txn, id).await
+}
+
+/// Writes `row` over the stored order.
+pub async fn update_row(
+    txn: &impl sea_orm::ConnectionTrait,
+    row: OrderRow,
+) -> Result<OrderRow, sea_orm::DbErr> {
+    store::update(txn, row).await
+}
+
+/// Queues `kind` (`order.created`, `order.updated`, …) for `row`, as the API shows it.
+pub async fn emit(
+    txn: &sea_orm::DatabaseTransaction,
+    row: &OrderRow,
+    kind: crate::webhooks::EventType,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::http::ApiResult<usize> {
+    let order = service::show(txn, row).await?;
+    Ok(crate::webhooks::emit(txn, row.organization_id, kind, &order, now).await?)
 }

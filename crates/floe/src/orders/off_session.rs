@@ -81,6 +81,9 @@ pub struct Charged<'a> {
     pub method: Option<&'a method::Model>,
     /// The `pending` payment written before Stripe was asked.
     pub replaces: Option<Uuid>,
+    /// What started the charge, as its payment records it: `purchase` (a draft's
+    /// finalize), `subscription_cycle` (a renewal), `retry_dunning`.
+    pub trigger: &'a str,
 }
 
 /// Applies a charge's outcome to the draft order `row` (locked in `txn`), once: recorded
@@ -147,7 +150,9 @@ pub async fn apply(
         if row.status != OrderStatus::Paid.as_str() {
             queued += mark_paid(txn, row, now).await?;
         }
-    } else if row.status == OrderStatus::Pending.as_str() {
+    } else if row.status == OrderStatus::Pending.as_str() && row.subscription_id.is_none() {
+        // A draft's failed charge makes it a draft again; a subscription's order stays
+        // pending for its retries.
         back_to_draft(txn, row, now).await?;
     }
     Ok(Settled {
@@ -183,7 +188,7 @@ async fn record(
             currency: &row.currency,
             method,
             decline,
-            trigger: "purchase",
+            trigger: charged.trigger,
             checkout_id: None,
             order_id: Some(row.id),
             customer_id: Some(row.customer_id),
@@ -274,12 +279,22 @@ pub async fn apply_stripe_outcome(
         Charged {
             processor: STRIPE,
             method: method.as_ref(),
+            trigger: pending.as_ref().map_or("purchase", trigger_of),
             replaces: pending.map(|p| p.id),
         },
     )
     .await?;
     app.nudge.commit(txn, settled.queued).await?;
     Ok(Some(settled))
+}
+
+/// The trigger the pending attempt was written with.
+fn trigger_of(payment: &crate::payments::entity::Model) -> &'static str {
+    match payment.trigger.as_deref().unwrap_or_default() {
+        "subscription_cycle" => "subscription_cycle",
+        "retry_dunning" => "retry_dunning",
+        _ => "purchase",
+    }
 }
 
 /// Stripe refused the charge request itself (nothing was charged): the attempt failed and
@@ -298,6 +313,7 @@ pub async fn refused(
             processor: STRIPE,
             method: Some(attempt.method),
             replaces: Some(attempt.payment_id),
+            trigger: pending.as_ref().map_or("purchase", trigger_of),
         };
         record(
             txn,

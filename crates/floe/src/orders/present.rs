@@ -50,6 +50,13 @@ pub async fn orders(db: Reads<'_>, organization_id: Uuid, rows: &[Model]) -> Api
                 (discount.id, shown)
             })
             .collect();
+    let subscription_ids = unique(rows.iter().filter_map(|row| row.subscription_id));
+    let subscriptions: HashMap<Uuid, Value> =
+        crate::subscriptions::bases(db, organization_id, &subscription_ids)
+            .await?
+            .into_iter()
+            .map(|s| (s.id, serde_json::to_value(&s).unwrap_or_default()))
+            .collect();
     Ok(rows
         .iter()
         .filter_map(|row| {
@@ -104,7 +111,9 @@ pub async fn orders(db: Reads<'_>, organization_id: Uuid, rows: &[Model]) -> Api
                 customer,
                 product: row.product_id.and_then(|id| products.get(&id).cloned()),
                 discount: row.discount_id.and_then(|id| discounts.get(&id).cloned()),
-                subscription: None,
+                subscription: row
+                    .subscription_id
+                    .and_then(|id| subscriptions.get(&id).cloned()),
                 items: items
                     .iter()
                     .filter(|item| item.order_id == row.id)

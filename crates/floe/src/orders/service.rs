@@ -69,7 +69,7 @@ pub(super) async fn next_invoice_number(
 pub struct Purchase<'a> {
     pub organization_id: Uuid,
     pub customer_id: Uuid,
-    pub checkout_id: Uuid,
+    pub checkout_id: Option<Uuid>,
     pub product_id: Uuid,
     pub product_name: &'a str,
     pub product_price_id: Option<Uuid>,
@@ -86,6 +86,13 @@ pub struct Purchase<'a> {
     pub billing_address: Option<String>,
     pub metadata: String,
     pub custom_field_data: String,
+    /// `purchase`, or `subscription_create` for a subscription's first order.
+    pub billing_reason: &'a str,
+    pub subscription_id: Option<Uuid>,
+    /// The billing period the order is for (a subscription's), and its line's label when
+    /// the product's name is not it (a trial's).
+    pub period: Option<(DateTime<Utc>, DateTime<Utc>)>,
+    pub label: Option<String>,
     pub now: DateTime<Utc>,
 }
 
@@ -113,7 +120,7 @@ pub async fn record_paid(
         refunded_tax_amount: 0,
         platform_fee_amount: 0,
         currency: purchase.currency.to_owned(),
-        billing_reason: "purchase".to_owned(),
+        billing_reason: purchase.billing_reason.to_owned(),
         billing_name: purchase.billing_name,
         billing_address: purchase.billing_address,
         invoice_sequence: Some(sequence),
@@ -124,19 +131,21 @@ pub async fn record_paid(
         customer_id: purchase.customer_id,
         product_id: Some(purchase.product_id),
         discount_id: purchase.discount_id,
-        subscription_id: None,
-        checkout_id: Some(purchase.checkout_id),
+        subscription_id: purchase.subscription_id,
+        checkout_id: purchase.checkout_id,
         description: purchase.product_name.to_owned(),
         metadata: purchase.metadata,
         custom_field_data: purchase.custom_field_data,
         next_payment_attempt_at: None,
         paid_at: Some(purchase.now),
         grants_done_at: None,
+        billing_period_start: purchase.period.map(|(start, _)| start),
     };
     let row = store::insert(txn, row).await?;
-    let label = match purchase.seats {
-        Some(seats) => format!("{} ({seats} seats)", purchase.product_name),
-        None => purchase.product_name.to_owned(),
+    let label = match (purchase.label, purchase.seats) {
+        (Some(label), _) => label,
+        (None, Some(seats)) => format!("{} ({seats} seats)", purchase.product_name),
+        (None, None) => purchase.product_name.to_owned(),
     };
     store::insert_item(
         txn,
@@ -151,8 +160,8 @@ pub async fn record_paid(
             tax_amount: purchase.tax_amount,
             proration: false,
             product_price_id: purchase.product_price_id,
-            start_timestamp: None,
-            end_timestamp: None,
+            start_timestamp: purchase.period.map(|(start, _)| start),
+            end_timestamp: purchase.period.map(|(_, end)| end),
         },
     )
     .await?;
@@ -171,6 +180,99 @@ pub async fn record_paid(
         .await?;
     }
     Ok((order, queued))
+}
+
+/// A subscription's period to bill: its lines (label, amount, price), the discount that
+/// applies and the total.
+pub struct Cycle<'a> {
+    pub subscription: &'a crate::subscriptions::SubscriptionRow,
+    pub description: &'a str,
+    pub lines: Vec<(String, i64, Option<Uuid>)>,
+    pub discount_id: Option<Uuid>,
+    pub discount_amount: i64,
+    pub total: i64,
+    pub billing_name: Option<String>,
+    pub billing_address: Option<String>,
+    pub now: DateTime<Utc>,
+}
+
+/// Records the order of a subscription's current period (`subscription_cycle`) in `txn`:
+/// paid at once when there is nothing to charge, else `pending` and due for its charge now
+/// (the renewal worker collects it). Queues `order.created` (and `order.updated` and
+/// `order.paid` when paid).
+pub async fn record_cycle(
+    txn: &DatabaseTransaction,
+    cycle: Cycle<'_>,
+) -> ApiResult<(Model, usize)> {
+    let subscription = cycle.subscription;
+    let (start, end) = (
+        subscription.current_period_start,
+        subscription.current_period_end,
+    );
+    let subtotal: i64 = cycle.lines.iter().map(|(_, amount, _)| amount).sum();
+    let row = Model {
+        id: Uuid::new_v4(),
+        created_at: cycle.now,
+        modified_at: None,
+        organization_id: subscription.organization_id,
+        status: OrderStatus::Pending.as_str().to_owned(),
+        subtotal_amount: subtotal,
+        discount_amount: cycle.discount_amount,
+        net_amount: cycle.total,
+        tax_amount: 0,
+        total_amount: cycle.total,
+        applied_balance_amount: 0,
+        refunded_amount: 0,
+        refunded_tax_amount: 0,
+        platform_fee_amount: 0,
+        currency: subscription.currency.clone(),
+        billing_reason: "subscription_cycle".to_owned(),
+        billing_name: cycle.billing_name,
+        billing_address: cycle.billing_address,
+        invoice_sequence: None,
+        invoice_number: None,
+        is_invoice_generated: false,
+        seats: subscription.seats,
+        units: subscription.units,
+        customer_id: subscription.customer_id,
+        product_id: Some(subscription.product_id),
+        discount_id: cycle.discount_id,
+        subscription_id: Some(subscription.id),
+        checkout_id: None,
+        description: cycle.description.to_owned(),
+        metadata: subscription.metadata.clone(),
+        custom_field_data: subscription.custom_field_data.clone(),
+        next_payment_attempt_at: (cycle.total > 0).then_some(cycle.now),
+        paid_at: None,
+        grants_done_at: None,
+        billing_period_start: Some(start),
+    };
+    let mut row = store::insert(txn, row).await?;
+    for (position, (label, amount, price_id)) in cycle.lines.into_iter().enumerate() {
+        store::insert_item(
+            txn,
+            item::Model {
+                id: Uuid::new_v4(),
+                created_at: cycle.now,
+                modified_at: None,
+                order_id: row.id,
+                position: position as i64,
+                label,
+                amount,
+                tax_amount: 0,
+                proration: false,
+                product_price_id: price_id,
+                start_timestamp: Some(start),
+                end_timestamp: Some(end),
+            },
+        )
+        .await?;
+    }
+    let mut queued = crate::orders::emit(txn, &row, EventType::OrderCreated, cycle.now).await?;
+    if cycle.total <= 0 {
+        queued += super::off_session::mark_paid(txn, &mut row, cycle.now).await?;
+    }
+    Ok((row, queued))
 }
 
 pub(super) async fn show(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Order> {

@@ -107,6 +107,21 @@ pub fn open(secret: &ServerSecret, sealed: &str) -> Option<String> {
 }
 
 /// The account of `organization_id` (the test processor when none was set).
+/// Whether no real money moves for `organization_id`: the test processor, or Stripe with a
+/// test-mode key. Only such an organization may move its clock.
+pub async fn is_test_mode(
+    db: &impl ConnectionTrait,
+    secret: &ServerSecret,
+    organization_id: Uuid,
+) -> Result<bool, DbErr> {
+    Ok(match of(db, secret, organization_id).await? {
+        Account::Test => true,
+        Account::Stripe(keys) => {
+            keys.secret_key.starts_with("sk_test_") || keys.secret_key.starts_with("rk_test_")
+        }
+    })
+}
+
 pub async fn of(
     db: &impl ConnectionTrait,
     secret: &ServerSecret,

@@ -106,6 +106,17 @@ pub async fn method_by_id(
     method::Entity::find_by_id(id).one(txn).await
 }
 
+/// How many charges of `order_id` failed (its dunning attempts so far).
+pub async fn failures_of_order(txn: &impl ConnectionTrait, order_id: Uuid) -> Result<usize, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let count = Entity::find()
+        .filter(Column::OrderId.eq(order_id))
+        .filter(Column::Status.eq("failed"))
+        .count(txn)
+        .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
 /// The Stripe attempt of `order_id` sent (or about to be) and not answered yet, in `txn`.
 pub async fn pending_of_order(
     txn: &impl ConnectionTrait,

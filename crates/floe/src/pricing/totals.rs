@@ -25,6 +25,39 @@ pub enum DiscountTerms {
     Fixed { amount: Option<i64> },
 }
 
+impl DiscountTerms {
+    /// `discount`'s terms in `currency`.
+    pub fn of(discount: &crate::discounts::schema::Discount, currency: &str) -> Self {
+        use crate::discounts::schema::{DiscountDuration, DiscountType};
+        match discount.kind {
+            DiscountType::Percentage => Self::Percentage {
+                basis_points: discount.basis_points.unwrap_or(0),
+                forever: discount.duration == DiscountDuration::Forever,
+            },
+            DiscountType::Fixed => Self::Fixed {
+                amount: discount
+                    .amounts
+                    .as_ref()
+                    .and_then(|amounts| amounts.get(currency).copied()),
+            },
+        }
+    }
+
+    /// What comes off `amount` (non-negative): a percentage rounded half away from zero,
+    /// or the fixed amount, never more than `amount`.
+    pub fn off(self, amount: i64) -> Option<i64> {
+        match self {
+            Self::Percentage { basis_points, .. } => {
+                // Half away from zero, on non-negative amounts: add half the divisor.
+                let product = i128::from(amount) * i128::from(basis_points.clamp(0, 10_000));
+                i64::try_from((product + 5_000) / 10_000).ok()
+            }
+            Self::Fixed { amount: Some(off) } => Some(off.clamp(0, amount)),
+            Self::Fixed { amount: None } => Some(0),
+        }
+    }
+}
+
 /// What is being bought.
 #[derive(Clone, Copy, Debug)]
 pub struct Purchase<'a> {
@@ -89,7 +122,7 @@ fn is_free(price: &Price) -> bool {
     }
 }
 
-fn is_metered(price: &Price) -> bool {
+pub fn is_metered(price: &Price) -> bool {
     matches!(
         price.amount,
         PriceAmount::MeteredUnit { .. } | PriceAmount::MeteredTiers { .. }
@@ -191,13 +224,8 @@ pub fn compute(purchase: &Purchase<'_>) -> Result<Totals, Fault> {
     let is_discount_applicable = purchase.prices.iter().any(|price| !is_free(price));
     let discount_amount = match purchase.discount {
         Some(_) if !is_discount_applicable => 0,
-        Some(DiscountTerms::Percentage { basis_points, .. }) => {
-            // Half away from zero, on non-negative amounts: add half the divisor.
-            let product = i128::from(amount) * i128::from(basis_points.clamp(0, 10_000));
-            i64::try_from((product + 5_000) / 10_000).map_err(|_| Fault::Unpriceable)?
-        }
-        Some(DiscountTerms::Fixed { amount: Some(off) }) => off.clamp(0, amount),
-        Some(DiscountTerms::Fixed { amount: None }) | None => 0,
+        Some(terms) => terms.off(amount).ok_or(Fault::Unpriceable)?,
+        None => 0,
     };
     let net_amount = amount - discount_amount;
     let total_amount = net_amount

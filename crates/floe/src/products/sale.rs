@@ -35,6 +35,18 @@ pub async fn read_many(
     Ok(ids.iter().filter_map(|id| shown.remove(id)).collect())
 }
 
+/// The products of `organization_id` among `ids`, deleted ones included (a subscription
+/// keeps showing the product it was sold), as the API shows them, in any order.
+pub async fn read_many_with_deleted(
+    db: Reads<'_>,
+    storage: &dyn ObjectStorage,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Product>, DbErr> {
+    let rows = store::many_with_deleted(db, organization_id, ids).await?;
+    present::products(db, storage, organization_id, &rows).await
+}
+
 /// Prices of `organization_id` by ID, whatever their source, archived ones included.
 pub async fn prices_by_ids(
     db: Reads<'_>,

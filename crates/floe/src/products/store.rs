@@ -46,6 +46,15 @@ pub async fn live_many(
     db.among(live(organization_id), Column::Id, ids).await
 }
 
+pub async fn many_with_deleted(
+    db: Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<Model>, DbErr> {
+    let select = Entity::find().filter(Column::OrganizationId.eq(organization_id));
+    db.among(select, Column::Id, ids).await
+}
+
 pub async fn list(
     db: &ReadConnection,
     backend: DbBackend,

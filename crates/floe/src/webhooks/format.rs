@@ -92,7 +92,50 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         EventType::OrderCreated => ("New order".to_owned(), order_line(data)),
         EventType::OrderPaid => ("Order paid".to_owned(), order_line(data)),
         EventType::OrderUpdated => ("Order updated".to_owned(), order_line(data)),
+        EventType::BenefitGrantCycled => ("Benefit renewed".to_owned(), grant_line(data)),
+        EventType::SubscriptionCreated => ("New subscription".to_owned(), subscription_line(data)),
+        EventType::SubscriptionUpdated => {
+            ("Subscription updated".to_owned(), subscription_line(data))
+        }
+        EventType::SubscriptionActive => {
+            ("Subscription active".to_owned(), subscription_line(data))
+        }
+        EventType::SubscriptionCanceled => {
+            ("Subscription canceled".to_owned(), subscription_line(data))
+        }
+        EventType::SubscriptionUncanceled => (
+            "Subscription uncanceled".to_owned(),
+            subscription_line(data),
+        ),
+        EventType::SubscriptionCycled => {
+            ("Subscription renewed".to_owned(), subscription_line(data))
+        }
+        EventType::SubscriptionRevoked => {
+            ("Subscription revoked".to_owned(), subscription_line(data))
+        }
+        EventType::SubscriptionPastDue => {
+            ("Subscription past due".to_owned(), subscription_line(data))
+        }
+        EventType::SubscriptionPaused => {
+            ("Subscription paused".to_owned(), subscription_line(data))
+        }
+        EventType::SubscriptionResumed => {
+            ("Subscription resumed".to_owned(), subscription_line(data))
+        }
     })
+}
+
+/// "Pro plan — 19.00 USD every month (buyer@example.com)".
+fn subscription_line(data: &Value) -> String {
+    let amount = data["amount"].as_i64().unwrap_or(0);
+    let currency = text(&data["currency"]);
+    format!(
+        "{} — {} every {} ({})",
+        text(&data["product"]["name"]),
+        crate::money::display(amount, &currency),
+        text(&data["recurring_interval"]),
+        text(&data["customer"]["email"])
+    )
 }
 
 /// "Pro plan — 19.00 USD (buyer@example.com)".

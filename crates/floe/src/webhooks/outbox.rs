@@ -110,8 +110,11 @@ pub async fn emit_to(
         }
     }
     let ids: Vec<Uuid> = payloads.iter().map(|(endpoint, _)| endpoint.id).collect();
+    // Due now, and never later than real time: a change made on an organization's test
+    // clock (ahead of real time) is stamped with its business time but sent at once.
+    let due = std::cmp::Ord::min(now, Utc::now());
     // Endpoints disabled or deleted since they were read get no position and no event.
-    let positions = take_positions(txn, &ids, now).await?;
+    let positions = take_positions(txn, &ids, due).await?;
     let rows: Vec<event::ActiveModel> = payloads
         .into_iter()
         .filter_map(|(endpoint, payload)| {
@@ -130,7 +133,7 @@ pub async fn emit_to(
                 skipped: Set(false),
                 last_http_code: Set(None),
                 attempts: Set(0),
-                next_attempt_at: Set(Some(now)),
+                next_attempt_at: Set(Some(due)),
             })
         })
         .collect();

@@ -77,6 +77,17 @@ pub enum EventType {
     OrderCreated,
     OrderPaid,
     OrderUpdated,
+    SubscriptionCreated,
+    SubscriptionUpdated,
+    SubscriptionActive,
+    SubscriptionCanceled,
+    SubscriptionUncanceled,
+    SubscriptionCycled,
+    SubscriptionRevoked,
+    SubscriptionPastDue,
+    SubscriptionPaused,
+    SubscriptionResumed,
+    BenefitGrantCycled,
 }
 
 impl EventType {
@@ -103,6 +114,17 @@ impl EventType {
             Self::OrderCreated => "order.created",
             Self::OrderPaid => "order.paid",
             Self::OrderUpdated => "order.updated",
+            Self::SubscriptionCreated => "subscription.created",
+            Self::SubscriptionUpdated => "subscription.updated",
+            Self::SubscriptionActive => "subscription.active",
+            Self::SubscriptionCanceled => "subscription.canceled",
+            Self::SubscriptionUncanceled => "subscription.uncanceled",
+            Self::SubscriptionCycled => "subscription.cycled",
+            Self::SubscriptionRevoked => "subscription.revoked",
+            Self::SubscriptionPastDue => "subscription.past_due",
+            Self::SubscriptionPaused => "subscription.paused",
+            Self::SubscriptionResumed => "subscription.resumed",
+            Self::BenefitGrantCycled => "benefit_grant.cycled",
         }
     }
 }

@@ -112,6 +112,8 @@ BEYOND_THE_CONTRACT = [
             "In the official SDKs, which are newer than the contract."),
     _beyond("POST", "/v1/license-keys/{id}/rotate", "license_keys:rotate", ["license_keys:write"],
             "In the official SDKs, which are newer than the contract."),
+    _beyond("POST", "/v1/test-clock/advance", "test_clock:advance", ["subscriptions:write"],
+            "floe's own test clock (test-mode organizations only)."),
 ]
 
 

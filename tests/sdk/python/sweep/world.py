@@ -35,6 +35,7 @@ PATH_IDS = {
     ("/v1/checkout-links/", "id"): ("checkout_link", "id"),
     ("/v1/license-keys/", "id"): ("license_key", "id"),
     ("/v1/license-keys/{id}/activations/", "activation_id"): ("license_key_activation", "id"),
+    ("/v1/subscriptions/", "id"): ("subscription", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -50,6 +51,7 @@ REFERENCES = {
     "checkout_id": ("checkout", "id"),
     "order_id": ("order", "id"),
     "activation_id": ("license_key_activation", "id"),
+    "subscription_id": ("subscription", "id"),
 }
 
 # List filters that name a resource or find one by its text; `ids` names the list's own kind.
@@ -278,6 +280,18 @@ def make_order(t):
     return ok(t.http.get("/v1/orders/", params={"checkout_id": checkout["id"]}))["items"][0]
 
 
+def make_subscription(t):
+    """A monthly subscription bought with Stripe's test Visa."""
+    product = ok(t.http.post("/v1/products/", json={
+        "name": f"{t.slug[:40]} monthly", "recurring_interval": "month",
+        "prices": [{"amount_type": "fixed", "price_amount": 700}]}))
+    checkout = ok(t.http.post("/v1/checkouts/", json={"products": [product["id"]]}))
+    ok(t.http.post(f"/v1/checkouts/client/{checkout['client_secret']}/confirm", json={
+        "customer_email": f"subscriber@{t.slug}.example", "customer_billing_address": {"country": "FR"},
+        "confirmation_token_id": "pm_card_visa"}))
+    return ok(t.http.get("/v1/subscriptions/", params={"product_id": product["id"]}))["items"][0]
+
+
 def make_payment(t):
     return ok(t.http.get("/v1/payments/", params={"order_id": t.need("order")["id"]}))["items"][0]
 
@@ -361,6 +375,7 @@ KINDS = {
     "discount": Kind(make_discount, getter("/v1/discounts/{id}")),
     "checkout": Kind(make_checkout, getter("/v1/checkouts/{id}")),
     "order": Kind(make_order, getter("/v1/orders/{id}")),
+    "subscription": Kind(make_subscription, getter("/v1/subscriptions/{id}")),
     "payment": Kind(make_payment, getter("/v1/payments/{id}")),
     "checkout_link": Kind(make_checkout_link, getter("/v1/checkout-links/{id}")),
     "license_key": Kind(make_license_key, getter("/v1/license-keys/{id}")),

@@ -18,6 +18,7 @@ mod m20261204_000012_order_documents;
 mod m20261204_000013_license_keys;
 mod m20261204_000014_processor_accounts;
 mod m20261204_000015_default_payment_method;
+mod m20261204_000016_subscriptions;
 
 mod columns;
 
@@ -42,6 +43,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000013_license_keys::Migration),
             Box::new(m20261204_000014_processor_accounts::Migration),
             Box::new(m20261204_000015_default_payment_method::Migration),
+            Box::new(m20261204_000016_subscriptions::Migration),
         ]
     }
 }

@@ -1,0 +1,49 @@
+//! A subscription's grants (scope `subscription:<id>`) end when it does: revoked with
+//! `benefit_grant.revoked` each, in the transaction that ended or paused the subscription.
+
+use chrono::{DateTime, Utc};
+use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
+
+use super::grant_entity;
+use super::granting::{GrantEvent, emit};
+use crate::app::AppState;
+use crate::http::ApiResult;
+use crate::webhooks::EventType;
+
+/// Revokes every live grant of `subscription`; returns the webhook deliveries queued.
+pub async fn revoke_subscription_grants(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    subscription: &crate::subscriptions::SubscriptionRow,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let grants = grant_entity::Entity::find()
+        .filter(grant_entity::Column::OrganizationId.eq(subscription.organization_id))
+        .filter(grant_entity::Column::CustomerId.eq(subscription.customer_id))
+        .filter(grant_entity::Column::ScopeKey.eq(format!("subscription:{}", subscription.id)))
+        .filter(grant_entity::Column::RevokedAt.is_null())
+        .all(txn)
+        .await?;
+    let mut queued = 0;
+    for grant in grants {
+        let id = grant.id;
+        let mut change: grant_entity::ActiveModel = grant.into();
+        change.revoked_at = Set(Some(now));
+        change.modified_at = Set(Some(now));
+        grant_entity::Entity::update(change).exec(txn).await?;
+        queued += emit(
+            app,
+            txn,
+            GrantEvent {
+                kind: EventType::BenefitGrantRevoked,
+                organization_id: subscription.organization_id,
+                customer_id: subscription.customer_id,
+                grant_id: id,
+                credit: None,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(queued)
+}

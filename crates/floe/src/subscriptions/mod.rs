@@ -1,0 +1,76 @@
+//! Subscriptions: a recurring product's customer, billed every period by the renewal
+//! worker (decision 0019). Created by a checkout (or the API for free products), renewed
+//! on the organization's clock, canceled, uncanceled and revoked by the merchant.
+
+pub mod create;
+mod entity;
+mod export;
+mod lifecycle;
+mod periods;
+mod present;
+pub mod renewal;
+mod routes;
+pub mod scheduler;
+pub mod schema;
+mod store;
+pub mod test_clock;
+mod update;
+
+use sea_orm::DatabaseTransaction;
+use uuid::Uuid;
+
+use crate::app::AppState;
+use crate::http::routes::Routes;
+use crate::http::{ApiError, ApiResult};
+
+pub use entity::Model as SubscriptionRow;
+pub use present::customer_state;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/subscriptions", routes::list)
+        .post("/v1/subscriptions", routes::create)
+        .get("/v1/subscriptions/export", export::export)
+        .get("/v1/subscriptions/{id}", routes::get)
+        .patch("/v1/subscriptions/{id}", routes::update)
+        .delete("/v1/subscriptions/{id}", routes::revoke)
+        .post("/v1/test-clock/advance", routes::advance_clock)
+}
+
+pub(crate) fn not_found() -> ApiError {
+    ApiError::ResourceNotFound("Subscription not found.".to_owned())
+}
+
+/// `row` as the API shows it, read in `txn` (which may have just changed it).
+pub(crate) async fn show_in(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    row: &SubscriptionRow,
+) -> ApiResult<schema::Subscription> {
+    present::subscriptions(
+        txn.into(),
+        app.storage.as_ref(),
+        row.organization_id,
+        std::slice::from_ref(row),
+    )
+    .await?
+    .pop()
+    .ok_or_else(not_found)
+}
+
+/// The subscriptions among `ids` of `organization_id`, as orders show theirs
+/// (`OrderSubscription`).
+pub async fn bases(
+    db: crate::db::Reads<'_>,
+    organization_id: Uuid,
+    ids: &[Uuid],
+) -> Result<Vec<schema::SubscriptionBase>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let select = entity::Entity::find().filter(entity::Column::OrganizationId.eq(organization_id));
+    Ok(db
+        .among(select, entity::Column::Id, ids)
+        .await?
+        .iter()
+        .map(present::base)
+        .collect())
+}

@@ -1,0 +1,417 @@
+//! What falls due on a subscription, done once: a period's end (the next period and its
+//! `subscription_cycle` order, a trial's end, a scheduled cancellation), and the charge of
+//! a subscription's order with its dunning retries.
+//!
+//! Exactly once, whatever crashes and however many processes: a subscription is handled
+//! only under its lease (`scheduler`), and each step is one transaction that re-reads the
+//! row under lock and moves `next_action_at` forward with what it did, so a replay finds
+//! nothing due. A period's order is unique on (subscription, reason, period start), the
+//! last guard. The test processor's charge is made inside the transaction that records its
+//! outcome (it is a pure function of its request), so a crash loses both or neither; the
+//! charge's idempotency key names the order and the attempt.
+
+use chrono::{DateTime, Datelike, Duration, Utc};
+use sea_orm::DatabaseTransaction;
+use uuid::Uuid;
+
+use super::entity::Model;
+use super::lifecycle::{self, Change};
+use super::periods;
+use super::schema::SubscriptionStatus;
+use super::store;
+use crate::app::AppState;
+use crate::http::ApiResult;
+use crate::orders::OrderRow;
+use crate::payments::accounts::Account;
+use crate::payments::processor::{
+    ChargeRequest, Intent, MethodDetails, Outcome, TEST, TestProcessor,
+};
+use crate::products::schema::Interval;
+use crate::webhooks::EventType;
+
+/// Polar's dunning: retries 2, 5, 7 and 7 days after each failure, then the subscription
+/// is revoked.
+pub const DUNNING_RETRY_DAYS: [i64; 4] = [2, 5, 7, 7];
+
+/// What handling one subscription did.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Handled {
+    /// A new period started (and its order was made).
+    Renewed(Option<Uuid>),
+    /// The subscription ended (a cancellation at the period's end).
+    Ended,
+    /// Nothing was due (another process did it, or it changed meanwhile).
+    Idle,
+    /// The lease was lost to another process before the work was done.
+    Lost,
+}
+
+fn status(row: &Model) -> SubscriptionStatus {
+    SubscriptionStatus::parse(&row.status).unwrap_or(SubscriptionStatus::Active)
+}
+
+/// Handles what is due on subscription `id`, which this process claimed with `lease`.
+pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult<Handled> {
+    let txn = crate::db::begin_write(&app.db).await?;
+    let Some(before) = store::lock(&txn, id).await? else {
+        txn.rollback().await?;
+        return Ok(Handled::Lost);
+    };
+    if before.claimed_until != Some(lease) {
+        txn.rollback().await?;
+        return Ok(Handled::Lost);
+    }
+    let now = super::test_clock::now_for(&txn, &app.clock, before.organization_id).await?;
+    let mut row = before.clone();
+    row.claimed_until = None;
+    let due = row.next_action_at.is_some_and(|at| at <= now);
+    let handled = if !due || !status(&row).is_billable() || row.current_period_end > now {
+        // Nothing to do now: what is next due is the period's end, or nothing.
+        row.next_action_at = status(&row).is_billable().then_some(row.current_period_end);
+        store::update(&txn, row).await?;
+        txn.commit().await?;
+        return Ok(Handled::Idle);
+    } else if row.cancel_at_period_end {
+        end(&mut row, now);
+        let row = store::update(&txn, row).await?;
+        let queued =
+            lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+        app.nudge.commit(txn, queued).await?;
+        Handled::Ended
+    } else {
+        let (row, order, queued) = cycle(app, &txn, &before, row, now).await?;
+        let queued = queued
+            + lifecycle::changed(app, &txn, Some(&before), &row, Change { cycled: true }, now)
+                .await?;
+        app.nudge.commit(txn, queued).await?;
+        Handled::Renewed(order)
+    };
+    if let Handled::Renewed(Some(order_id)) = handled {
+        // Charged at once; a crash before leaves the order due for the next pass.
+        collect(app, order_id).await?;
+    }
+    Ok(handled)
+}
+
+/// A cancellation at the period's end takes effect.
+fn end(row: &mut Model, now: DateTime<Utc>) {
+    row.status = SubscriptionStatus::Canceled.as_str().to_owned();
+    row.ended_at = Some(now);
+    row.next_action_at = None;
+    row.modified_at = Some(now);
+}
+
+/// Starts the next period (a trial's end starts the first paid one) and records its order:
+/// paid at once when it is for nothing, else `pending` and due for its charge now.
+async fn cycle(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    before: &Model,
+    mut row: Model,
+    now: DateTime<Utc>,
+) -> ApiResult<(Model, Option<Uuid>, usize)> {
+    let interval = Interval::parse(&row.recurring_interval).unwrap_or(Interval::Month);
+    let start = row.current_period_end;
+    if status(before) == SubscriptionStatus::Trialing {
+        // Renewals fall on the day the trial ended, from now on.
+        row.anchor_day = i64::from(start.day());
+        row.status = SubscriptionStatus::Active.as_str().to_owned();
+    }
+    let anchor = u32::try_from(row.anchor_day).unwrap_or(1);
+    let end = periods::next_end(start, interval, row.recurring_interval_count, anchor);
+    row.current_period_start = start;
+    row.current_period_end = end;
+    row.next_action_at = Some(end);
+    row.modified_at = Some(now);
+    // A discount for the first period(s) only ends as its months run out.
+    let discount = current_discount(txn, &mut row, start).await?;
+    let row = store::update(txn, row).await?;
+
+    let prices = store::prices_of(txn.into(), &[row.id]).await?;
+    let product = crate::products::sale::read_many_with_deleted(
+        txn.into(),
+        app.storage.as_ref(),
+        row.organization_id,
+        &[row.product_id],
+    )
+    .await?
+    .pop();
+    let name = product
+        .as_ref()
+        .map_or_else(|| "Subscription".to_owned(), |p| p.base.name.clone());
+    let subtotal: i64 = prices.iter().map(|p| p.amount).sum();
+    let discount_amount = match &discount {
+        Some(discount) => crate::pricing::totals::DiscountTerms::of(discount, &row.currency)
+            .off(subtotal)
+            .unwrap_or(0),
+        None => 0,
+    };
+    let total = subtotal - discount_amount;
+    let customer = crate::customers::purchase::find(
+        txn,
+        row.organization_id,
+        crate::customers::CustomerKey::Id(row.customer_id),
+    )
+    .await?;
+    let lines: Vec<(String, i64, Option<Uuid>)> = prices
+        .iter()
+        .filter(|p| p.amount != 0 || prices.len() == 1)
+        .map(|p| (name.clone(), p.amount, Some(p.price_id)))
+        .collect();
+    let (order, queued) = crate::orders::service::record_cycle(
+        txn,
+        crate::orders::service::Cycle {
+            subscription: &row,
+            description: &name,
+            lines,
+            discount_id: discount.as_ref().map(|d| d.id),
+            discount_amount,
+            total,
+            billing_name: customer
+                .as_ref()
+                .and_then(|c| c.billing_name.clone().or_else(|| c.name.clone())),
+            billing_address: customer.as_ref().and_then(|c| c.billing_address.clone()),
+            now,
+        },
+    )
+    .await?;
+    let to_collect = (order.status == "pending").then_some(order.id);
+    Ok((row, to_collect, queued))
+}
+
+/// The subscription's discount if it still applies to a period starting at `start`:
+/// `forever` always, `once` for the first period only, `repeating` for its months from
+/// when it was first applied. One that ran out is taken off the subscription.
+async fn current_discount(
+    txn: &DatabaseTransaction,
+    row: &mut Model,
+    start: DateTime<Utc>,
+) -> ApiResult<Option<crate::discounts::schema::Discount>> {
+    use crate::discounts::schema::DiscountDuration;
+    let Some(id) = row.discount_id else {
+        return Ok(None);
+    };
+    let discount = crate::discounts::read_many(txn.into(), row.organization_id, &[id])
+        .await?
+        .pop();
+    let Some(discount) = discount else {
+        return Ok(None);
+    };
+    let applied_at = *row.discount_applied_at.get_or_insert(start);
+    let applies = match discount.duration {
+        DiscountDuration::Forever => true,
+        DiscountDuration::Once => start <= applied_at,
+        DiscountDuration::Repeating => {
+            let months =
+                u32::try_from(discount.duration_in_months.unwrap_or(1).max(1) - 1).unwrap_or(0);
+            applied_at
+                .checked_add_months(chrono::Months::new(months))
+                .is_some_and(|last| start <= last)
+        }
+    };
+    if applies {
+        Ok(Some(discount))
+    } else {
+        row.discount_id = None;
+        row.discount_applied_at = None;
+        Ok(None)
+    }
+}
+
+/// Charges the subscription order `order_id` if it is still due, on the subscription's
+/// saved method (else the customer's default), and applies the outcome with dunning: the
+/// first failure makes the subscription `past_due` and schedules retries; a success makes
+/// it `active` again; the last failed retry revokes it.
+pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
+    let txn = crate::db::begin_write(&app.db).await?;
+    let Some(mut order) = crate::orders::lock(&txn, order_id).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let Some(subscription_id) = order.subscription_id else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let now = super::test_clock::now_for(&txn, &app.clock, order.organization_id).await?;
+    let due =
+        order.status == "pending" && order.next_payment_attempt_at.is_some_and(|at| at <= now);
+    let Some(subscription) = store::lock(&txn, subscription_id).await?.filter(|_| due) else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    if status(&subscription).is_revoked() {
+        // Nothing more is collected for an ended subscription.
+        let queued = void(&txn, &mut order, now).await?;
+        app.nudge.commit(txn, queued).await?;
+        return Ok(false);
+    }
+    let failures = crate::payments::store::failures_of_order(&txn, order.id).await?;
+    let trigger = if failures == 0 {
+        "subscription_cycle"
+    } else {
+        "retry_dunning"
+    };
+    let outcome = match crate::payments::accounts::of(&txn, &app.secret, order.organization_id)
+        .await?
+    {
+        Account::Test => {
+            let method = match subscription.payment_method_id {
+                Some(id) => crate::payments::store::method_by_id(&txn, id)
+                    .await?
+                    .filter(|m| m.deleted_at.is_none()),
+                None => None,
+            };
+            let method = match method {
+                Some(method) => Some(method),
+                None => {
+                    crate::payments::store::method_of_customer(&txn, order.customer_id, TEST, None)
+                        .await?
+                }
+            };
+            match method {
+                Some(method) => {
+                    let request = ChargeRequest {
+                        intent: Intent::Payment,
+                        idempotency_key: format!(
+                            "subscription:{}:order:{}:attempt:{}",
+                            subscription.id,
+                            order.id,
+                            failures + 1
+                        ),
+                        amount: order.total_amount,
+                        currency: &order.currency,
+                        token: &method.processor_id,
+                        save_method: false,
+                        off_session: true,
+                    };
+                    match TestProcessor.charge(&request) {
+                        Ok(outcome) => Some((outcome, Some(method))),
+                        Err(unknown) => Some((
+                            declined(&request.idempotency_key, &unknown.to_string()),
+                            Some(method),
+                        )),
+                    }
+                }
+                None => None,
+            }
+        }
+        // Stripe renewals are charged by the two-step path of `orders::off_session`; not
+        // built yet (0019), so the order waits with its retry schedule.
+        Account::Stripe(_) => None,
+    };
+    let mut queued = 0;
+    let paid = match outcome {
+        Some((outcome, method)) => {
+            let settled = crate::orders::off_session::apply(
+                app,
+                &txn,
+                &mut order,
+                &outcome,
+                crate::orders::off_session::Charged {
+                    processor: TEST,
+                    method: method.as_ref(),
+                    replaces: None,
+                    trigger,
+                },
+            )
+            .await?;
+            queued += settled.queued;
+            settled.paid
+        }
+        None => false,
+    };
+    queued += if paid {
+        recovered(app, &txn, &mut order, subscription, now).await?
+    } else {
+        failed(app, &txn, &mut order, subscription, failures + 1, now).await?
+    };
+    app.nudge.commit(txn, queued).await?;
+    if paid {
+        app.grants.notify_one();
+    }
+    Ok(paid)
+}
+
+fn declined(key: &str, message: &str) -> Outcome {
+    Outcome::Declined {
+        charge_id: format!("py_test_{key}"),
+        method: None::<MethodDetails>,
+        code: "processing_error".to_owned(),
+        message: message.to_owned(),
+    }
+}
+
+/// The order was paid: no more retries, and a past-due subscription is active again.
+async fn recovered(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    order: &mut OrderRow,
+    subscription: Model,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    order.next_payment_attempt_at = None;
+    *order = crate::orders::update_row(txn, order.clone()).await?;
+    if status(&subscription) != SubscriptionStatus::PastDue {
+        return Ok(0);
+    }
+    let mut row = subscription.clone();
+    row.status = SubscriptionStatus::Active.as_str().to_owned();
+    row.past_due_at = None;
+    row.modified_at = Some(now);
+    let row = store::update(txn, row).await?;
+    lifecycle::changed(app, txn, Some(&subscription), &row, Change::default(), now).await
+}
+
+/// A charge failed (or could not be made: no saved method): the subscription is past due
+/// and the order retried on the dunning schedule, until the schedule runs out and the
+/// subscription is revoked.
+async fn failed(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    order: &mut OrderRow,
+    subscription: Model,
+    failures: usize,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let mut row = subscription.clone();
+    let mut queued = 0;
+    if let Some(days) = DUNNING_RETRY_DAYS.get(failures - 1) {
+        order.next_payment_attempt_at = Some(now + Duration::days(*days));
+        order.modified_at = Some(now);
+        *order = crate::orders::update_row(txn, order.clone()).await?;
+        queued += crate::orders::emit(txn, order, EventType::OrderUpdated, now).await?;
+        if status(&row) != SubscriptionStatus::PastDue {
+            row.status = SubscriptionStatus::PastDue.as_str().to_owned();
+            row.past_due_at = Some(now);
+        }
+    } else {
+        queued += void(txn, order, now).await?;
+        row.status = SubscriptionStatus::Canceled.as_str().to_owned();
+        row.canceled_at = Some(row.canceled_at.unwrap_or(now));
+        row.ends_at = Some(now);
+        row.ended_at = Some(now);
+        row.cancel_at_period_end = false;
+        row.next_action_at = None;
+    }
+    if row == subscription {
+        return Ok(queued);
+    }
+    row.modified_at = Some(now);
+    let row = store::update(txn, row).await?;
+    queued +=
+        lifecycle::changed(app, txn, Some(&subscription), &row, Change::default(), now).await?;
+    Ok(queued)
+}
+
+/// An order that will not be collected.
+async fn void(
+    txn: &DatabaseTransaction,
+    order: &mut OrderRow,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    order.status = "void".to_owned();
+    order.next_payment_attempt_at = None;
+    order.modified_at = Some(now);
+    *order = crate::orders::update_row(txn, order.clone()).await?;
+    crate::orders::emit(txn, order, EventType::OrderUpdated, now).await
+}

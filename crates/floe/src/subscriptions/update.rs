@@ -1,0 +1,341 @@
+//! `subscriptions:update` and `subscriptions:revoke`: the merchant's changes. The body is
+//! one of `SubscriptionUpdate`'s variants, told apart by the fields it has (each variant
+//! forbids the others' fields). Each change locks the subscription, applies, and queues
+//! what it tells through `lifecycle::changed`, in one transaction.
+//!
+//! Done: metadata, cancel at the period's end and uncancel (with the customer's reason and
+//! comment), revoke now. The plan changes (product, seats, discount, trial end, billing
+//! period, pause and resume, a pending update) are the next part of decision 0019 and are
+//! refused with a 422 naming the field until then.
+
+use axum::http::StatusCode;
+use chrono::{DateTime, Utc};
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+use super::entity::Model;
+use super::lifecycle::{self, Change};
+use super::schema::{CANCELLATION_REASONS, Subscription, SubscriptionStatus};
+use super::store;
+use crate::app::AppState;
+use crate::http::{ApiError, ApiResult, Loc, Validator};
+
+/// The variants floe tells apart, by their fields.
+enum Patch {
+    Metadata(Map<String, Value>),
+    Cancel {
+        at_period_end: bool,
+        reason: Option<String>,
+        comment: Option<String>,
+    },
+    Revoke {
+        reason: Option<String>,
+        comment: Option<String>,
+    },
+}
+
+const MAX_COMMENT_CHARS: usize = 5_000;
+
+fn status_of(row: &Model) -> SubscriptionStatus {
+    SubscriptionStatus::parse(&row.status).unwrap_or(SubscriptionStatus::Active)
+}
+
+fn already_canceled() -> ApiError {
+    ApiError::named(
+        StatusCode::FORBIDDEN,
+        "AlreadyCanceledSubscription",
+        "This subscription is already canceled or will be at the end of the period.",
+    )
+}
+
+fn not_yet(field: &str, input: &Value) -> ApiError {
+    ApiError::validation(
+        Loc::body().key(field),
+        "value_error",
+        "floe does not support this change of a subscription yet.",
+        input.clone(),
+    )
+}
+
+/// Reads the reason and comment every cancellation variant may carry.
+fn reason_and_comment(
+    body: &Map<String, Value>,
+    validator: &mut Validator,
+) -> (Option<String>, Option<String>) {
+    let reason = match body.get("customer_cancellation_reason") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(reason)) if CANCELLATION_REASONS.contains(&reason.as_str()) => {
+            Some(reason.clone())
+        }
+        Some(other) => {
+            let expected: Vec<String> = CANCELLATION_REASONS
+                .iter()
+                .map(|r| format!("'{r}'"))
+                .collect();
+            validator.push(
+                Loc::body().key("customer_cancellation_reason"),
+                "enum",
+                format!("Input should be {}", expected.join(", ")),
+                other.clone(),
+            );
+            None
+        }
+    };
+    let comment = match body.get("customer_cancellation_comment") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(comment)) if comment.chars().count() <= MAX_COMMENT_CHARS => {
+            Some(comment.clone())
+        }
+        Some(Value::String(comment)) => {
+            validator.push(
+                Loc::body().key("customer_cancellation_comment"),
+                "string_too_long",
+                format!("String should have at most {MAX_COMMENT_CHARS} characters"),
+                json!(comment),
+            );
+            None
+        }
+        Some(other) => {
+            validator.push(
+                Loc::body().key("customer_cancellation_comment"),
+                "string_type",
+                "Input should be a valid string",
+                other.clone(),
+            );
+            None
+        }
+    };
+    (reason, comment)
+}
+
+fn boolean(body: &Map<String, Value>, field: &str, validator: &mut Validator) -> bool {
+    match body.get(field) {
+        Some(Value::Bool(value)) => *value,
+        other => {
+            validator.push(
+                Loc::body().key(field),
+                "bool_type",
+                "Input should be a valid boolean",
+                other.cloned().unwrap_or(Value::Null),
+            );
+            false
+        }
+    }
+}
+
+fn parse(body: &Value) -> ApiResult<Patch> {
+    let Some(body) = body.as_object() else {
+        return Err(ApiError::validation(
+            Loc::body(),
+            "model_attributes_type",
+            "Input should be a valid dictionary or object to extract fields from",
+            body.clone(),
+        ));
+    };
+    let mut validator = Validator::new();
+    let only = |allowed: &[&str], validator: &mut Validator| {
+        for key in body.keys() {
+            if !allowed.contains(&key.as_str()) {
+                validator.push(
+                    Loc::body().key(key),
+                    "extra_forbidden",
+                    "Extra inputs are not permitted",
+                    body[key].clone(),
+                );
+            }
+        }
+    };
+    let reason_fields = [
+        "customer_cancellation_reason",
+        "customer_cancellation_comment",
+    ];
+    let patch = if body.contains_key("revoke") {
+        only(
+            &["revoke", reason_fields[0], reason_fields[1]],
+            &mut validator,
+        );
+        if !boolean(body, "revoke", &mut validator) {
+            validator.push(
+                Loc::body().key("revoke"),
+                "literal_error",
+                "Input should be True",
+                body["revoke"].clone(),
+            );
+        }
+        let (reason, comment) = reason_and_comment(body, &mut validator);
+        Patch::Revoke { reason, comment }
+    } else if body.contains_key("cancel_at_period_end") {
+        only(
+            &["cancel_at_period_end", reason_fields[0], reason_fields[1]],
+            &mut validator,
+        );
+        let at_period_end = boolean(body, "cancel_at_period_end", &mut validator);
+        let (reason, comment) = reason_and_comment(body, &mut validator);
+        Patch::Cancel {
+            at_period_end,
+            reason,
+            comment,
+        }
+    } else {
+        for field in [
+            "pause_at_period_end",
+            "resume",
+            "pending_update",
+            "seats",
+            "current_billing_period_end",
+            "product_id",
+            "discount_id",
+            "trial_end",
+            "proration_behavior",
+        ] {
+            if let Some(input) = body.get(field) {
+                return Err(not_yet(field, input));
+            }
+        }
+        only(&["metadata"], &mut validator);
+        let metadata = match body.get("metadata") {
+            Some(Value::Object(metadata)) => {
+                crate::metadata::check(metadata, &Loc::body().key("metadata"), &mut validator);
+                metadata.clone()
+            }
+            None => Map::new(),
+            Some(other) => {
+                validator.push(
+                    Loc::body().key("metadata"),
+                    "dict_type",
+                    "Input should be a valid dictionary",
+                    other.clone(),
+                );
+                Map::new()
+            }
+        };
+        Patch::Metadata(metadata)
+    };
+    validator.finish()?;
+    Ok(patch)
+}
+
+/// `subscriptions:update`.
+pub async fn update(
+    app: &AppState,
+    organization_id: Uuid,
+    id: Uuid,
+    body: Value,
+) -> ApiResult<Subscription> {
+    let patch = parse(&body)?;
+    change(app, organization_id, id, patch).await
+}
+
+/// `subscriptions:revoke`: ends the subscription now.
+pub async fn revoke(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResult<Subscription> {
+    change(
+        app,
+        organization_id,
+        id,
+        Patch::Revoke {
+            reason: None,
+            comment: None,
+        },
+    )
+    .await
+}
+
+async fn change(
+    app: &AppState,
+    organization_id: Uuid,
+    id: Uuid,
+    patch: Patch,
+) -> ApiResult<Subscription> {
+    let txn = crate::db::begin_write(&app.db).await?;
+    let before = store::lock(&txn, id)
+        .await?
+        .filter(|row| row.organization_id == organization_id && row.started_at.is_some())
+        .ok_or_else(super::not_found)?;
+    let now = super::test_clock::now_for(&txn, &app.clock, organization_id).await?;
+    let mut row = before.clone();
+    apply(&mut row, patch, now)?;
+    if row == before {
+        let shown = super::show_in(app, &txn, &row).await?;
+        txn.commit().await?;
+        return Ok(shown);
+    }
+    row.modified_at = Some(now);
+    let row = store::update(&txn, row).await?;
+    let queued = lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+    let shown = super::show_in(app, &txn, &row).await?;
+    app.nudge.commit(txn, queued).await?;
+    Ok(shown)
+}
+
+fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
+    let status = status_of(row);
+    match patch {
+        Patch::Metadata(metadata) => {
+            row.metadata = crate::metadata::to_text(&metadata);
+        }
+        Patch::Cancel {
+            at_period_end: true,
+            reason,
+            comment,
+        } => {
+            let can_cancel = status.is_billable()
+                && row.ended_at.is_none()
+                && !row.cancel_at_period_end
+                && row.ends_at.is_none();
+            if !can_cancel {
+                return Err(already_canceled());
+            }
+            row.cancel_at_period_end = true;
+            row.canceled_at = Some(now);
+            row.ends_at = Some(row.current_period_end);
+            row.pause_at_period_end = false;
+            row.customer_cancellation_reason = reason;
+            row.customer_cancellation_comment = comment;
+        }
+        Patch::Cancel {
+            at_period_end: false,
+            ..
+        } => {
+            if row.ended_at.is_some() {
+                return Err(ApiError::named(
+                    StatusCode::GONE,
+                    "ResourceUnavailable",
+                    "Unavailable",
+                ));
+            }
+            if !(row.cancel_at_period_end && status.is_billable()) {
+                return Err(ApiError::named(
+                    StatusCode::BAD_REQUEST,
+                    "BadRequest",
+                    "Bad request",
+                ));
+            }
+            row.cancel_at_period_end = false;
+            row.ends_at = None;
+            row.canceled_at = None;
+            row.customer_cancellation_reason = None;
+            row.customer_cancellation_comment = None;
+        }
+        Patch::Revoke { reason, comment } => {
+            let can_revoke = row.ended_at.is_none()
+                && (status.is_billable() || status == SubscriptionStatus::Paused);
+            if !can_revoke {
+                return Err(already_canceled());
+            }
+            row.status = SubscriptionStatus::Canceled.as_str().to_owned();
+            row.canceled_at = Some(row.canceled_at.unwrap_or(now));
+            row.ends_at = Some(now);
+            row.ended_at = Some(now);
+            row.cancel_at_period_end = false;
+            row.pause_at_period_end = false;
+            row.next_action_at = None;
+            if reason.is_some() {
+                row.customer_cancellation_reason = reason;
+            }
+            if comment.is_some() {
+                row.customer_cancellation_comment = comment;
+            }
+        }
+    }
+    Ok(())
+}
