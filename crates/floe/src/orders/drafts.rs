@@ -310,7 +310,6 @@ pub async fn finalize(
                     )
                 })?;
             let settled = off_session::apply(
-                app,
                 &txn,
                 &mut row,
                 &outcome,
@@ -319,6 +318,7 @@ pub async fn finalize(
                     method: Some(&method),
                     replaces: None,
                     trigger: "purchase",
+                    at: now,
                 },
             )
             .await?;
@@ -393,7 +393,6 @@ pub async fn finalize(
             match charged {
                 Ok(outcome) => {
                     let settled = off_session::apply(
-                        app,
                         &txn,
                         &mut row,
                         &outcome,
@@ -402,6 +401,7 @@ pub async fn finalize(
                             method: Some(&method),
                             replaces: Some(payment_id),
                             trigger: "purchase",
+                            at: app.clock.now(),
                         },
                     )
                     .await?;

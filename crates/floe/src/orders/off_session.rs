@@ -84,6 +84,9 @@ pub struct Charged<'a> {
     /// What started the charge, as its payment records it: `purchase` (a draft's
     /// finalize), `subscription_cycle` (a renewal), `retry_dunning`.
     pub trigger: &'a str,
+    /// When the outcome is applied: the organization's time (ahead of real time on a test
+    /// clock).
+    pub at: DateTime<Utc>,
 }
 
 /// Applies a charge's outcome to the draft order `row` (locked in `txn`), once: recorded
@@ -92,13 +95,12 @@ pub struct Charged<'a> {
 /// already did: the payment is still recorded, the money decides); a failure records the
 /// failed payment and puts a `pending` order back to `draft`.
 pub async fn apply(
-    app: &AppState,
     txn: &DatabaseTransaction,
     row: &mut Model,
     outcome: &Outcome,
     charged: Charged<'_>,
 ) -> ApiResult<Settled> {
-    let now = app.clock.now();
+    let now = charged.at;
     let kind = Intent::Payment.event_kind(outcome);
     let new = crate::payments::events::record_once(
         txn,
@@ -272,7 +274,6 @@ pub async fn apply_stripe_outcome(
         None => None,
     };
     let settled = apply(
-        app,
         &txn,
         &mut row,
         outcome,
@@ -281,6 +282,7 @@ pub async fn apply_stripe_outcome(
             method: method.as_ref(),
             trigger: pending.as_ref().map_or("purchase", trigger_of),
             replaces: pending.map(|p| p.id),
+            at: app.clock.now(),
         },
     )
     .await?;
@@ -314,6 +316,7 @@ pub async fn refused(
             method: Some(attempt.method),
             replaces: Some(attempt.payment_id),
             trigger: pending.as_ref().map_or("purchase", trigger_of),
+            at: now,
         };
         record(
             txn,

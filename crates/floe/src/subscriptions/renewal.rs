@@ -303,7 +303,6 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
     let paid = match outcome {
         Some((outcome, method)) => {
             let settled = crate::orders::off_session::apply(
-                app,
                 &txn,
                 &mut order,
                 &outcome,
@@ -312,6 +311,7 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
                     method: method.as_ref(),
                     replaces: None,
                     trigger,
+                    at: now,
                 },
             )
             .await?;
