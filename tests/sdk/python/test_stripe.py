@@ -355,3 +355,90 @@ def test_a_crash_during_finalize_is_settled_by_the_webhook_once(shop, fake):
     event = next(e for e in reversed(fake.events) if e["data"]["object"]["metadata"].get("order_id") == draft.id)
     assert fake.send(event).status_code == 200
     assert len(shop.polar.payments.list(order_id=draft.id).items) == 1
+
+
+def subscription_of(shop, customer_id):
+    [subscription] = shop.polar.subscriptions.list(customer_id=customer_id).items
+    return subscription
+
+
+def advance(shop, to):
+    answer = httpx.post(f"{shop.server.url}/v1/test-clock/advance", json={"to": to},
+                        headers={"Authorization": f"Bearer {shop.token}"}, timeout=120)
+    assert answer.status_code == 200, answer.text
+
+
+def after(text, **delta):
+    from datetime import datetime, timedelta
+    return (datetime.fromisoformat(text.replace("Z", "+00:00")) + timedelta(**delta)).isoformat()
+
+
+def test_a_renewal_is_charged_off_session_with_stripe(shop, fake):
+    subscription = subscription_of(shop, shop.subscriber(email="renews@example.com"))
+    advance(shop, after(subscription.current_period_end, hours=1))
+    orders = shop.polar.orders.list(subscription_id=subscription.id).items
+    renewal = next(o for o in orders if o.billing_reason == "subscription_cycle")
+    assert renewal.status == "paid" and renewal.total_amount == 900 and renewal.invoice_number
+    [charge] = posts(fake, "/v1/payment_intents", order_id=renewal.id)
+    assert (charge["off_session"], charge["confirm"], charge["amount"]) == ("true", "true", "900")
+    key = next(h["idempotency-key"] for m, p, h, f in fake.requests if f is charge)
+    assert key == f"floe-subscription-{subscription.id}-order-{renewal.id}-attempt-1"
+    assert [(p.status, p.processor) for p in shop.polar.payments.list(order_id=renewal.id).items] == [
+        ("succeeded", "stripe")]
+    # Stripe's webhook for it changes nothing more.
+    event = next(e for e in reversed(fake.events) if e["data"]["object"]["metadata"].get("order_id") == renewal.id)
+    assert fake.send(event).status_code == 200
+    assert len(shop.polar.payments.list(order_id=renewal.id).items) == 1
+    assert fake.violations == []
+
+
+def test_a_declined_renewal_with_stripe_is_past_due_then_retried(shop, fake):
+    subscription = subscription_of(shop, shop.subscriber(token="ctoken_customer_fail", email="late@example.com"))
+    advance(shop, after(subscription.current_period_end, hours=1))
+    assert shop.polar.subscriptions.get(subscription.id).status == "past_due"
+    renewal = next(o for o in shop.polar.orders.list(subscription_id=subscription.id).items
+                   if o.billing_reason == "subscription_cycle")
+    assert renewal.status == "pending"
+    advance(shop, after(subscription.current_period_end, days=3))
+    failed = shop.polar.payments.list(order_id=renewal.id).items
+    assert sorted(p.status for p in failed) == ["failed", "failed"]
+    keys = {h["idempotency-key"] for m, p, h, f in fake.requests
+            if p == "/v1/payment_intents" and f.get("metadata[order_id]") == renewal.id}
+    assert len(keys) == 2, "one key per attempt"
+    assert fake.violations == []
+
+
+def test_a_renewal_whose_answer_was_lost_is_settled_by_the_webhook(shop, fake):
+    subscription = subscription_of(shop, shop.subscriber(email="renewal-lost@example.com"))
+    fake.lose_next_answer = True
+    fake.hold_events = True
+    advance(shop, after(subscription.current_period_end, minutes=1))
+    renewal = next(o for o in shop.polar.orders.list(subscription_id=subscription.id).items
+                   if o.billing_reason == "subscription_cycle")
+    assert renewal.status == "pending"
+    assert [p.status for p in shop.polar.payments.list(order_id=renewal.id).items] == ["pending"]
+    assert [r.status_code for r in fake.release()] == [200]
+    assert shop.polar.orders.get(renewal.id).status == "paid"
+    assert shop.polar.subscriptions.get(subscription.id).status == "active"
+    advance(shop, after(subscription.current_period_end, hours=2))
+    assert len(posts(fake, "/v1/payment_intents", order_id=renewal.id)) == 1
+    assert [p.status for p in shop.polar.payments.list(order_id=renewal.id).items] == ["succeeded"]
+
+
+def test_an_unanswered_renewal_is_asked_again_with_the_same_key(shop, fake):
+    subscription = subscription_of(shop, shop.subscriber(email="renewal-again@example.com"))
+    fake.lose_next_answer = True
+    fake.hold_events = True
+    advance(shop, after(subscription.current_period_end, minutes=1))
+    # After two minutes without an answer, the same attempt is sent again: Stripe answers
+    # the first one's outcome, and nothing is charged twice.
+    advance(shop, after(subscription.current_period_end, minutes=10))
+    renewal = next(o for o in shop.polar.orders.list(subscription_id=subscription.id).items
+                   if o.billing_reason == "subscription_cycle")
+    assert shop.polar.orders.get(renewal.id).status == "paid"
+    sent = [h["idempotency-key"] for m, p, h, f in fake.requests
+            if p == "/v1/payment_intents" and f.get("metadata[order_id]") == renewal.id]
+    assert len(sent) == 2 and len(set(sent)) == 1
+    fake.release()
+    assert [p.status for p in shop.polar.payments.list(order_id=renewal.id).items] == ["succeeded"]
+    assert fake.violations == []

@@ -219,8 +219,8 @@ def test_a_failing_card_goes_through_dunning_to_revocation(shop):
         assert [p.status for p in failed] == ["failed"] * 5
         assert shop.polar.orders.get(renewal.id).status == "void"
 
-        # cycled, past_due, 4 order.updated (retries scheduled, then void), canceled, revoked.
-        got = receiver.wait_for(8)
+        # cycled, past_due, 5 order.updated (4 retries scheduled, then void), canceled, revoked.
+        got = receiver.wait_for(9)
         payloads = []
         for delivery in got:
             headers = {k: delivery.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}

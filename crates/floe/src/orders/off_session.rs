@@ -40,6 +40,8 @@ pub struct Refusal {
 /// What a charge's outcome did to its order.
 pub struct Settled {
     pub paid: bool,
+    /// The outcome was new (not a replay of one applied before).
+    pub applied: bool,
     /// Webhook deliveries queued.
     pub queued: usize,
     pub refusal: Option<Refusal>,
@@ -115,6 +117,7 @@ pub async fn apply(
     if !new {
         return Ok(Settled {
             paid: row.status == OrderStatus::Paid.as_str(),
+            applied: false,
             queued: 0,
             refusal,
         });
@@ -159,6 +162,7 @@ pub async fn apply(
     }
     Ok(Settled {
         paid: row.status == OrderStatus::Paid.as_str(),
+        applied: true,
         queued,
         refusal,
     })
@@ -273,7 +277,13 @@ pub async fn apply_stripe_outcome(
         Some(id) => crate::payments::store::method_by_id(&txn, id).await?,
         None => None,
     };
-    let settled = apply(
+    let at = match row.subscription_id {
+        Some(_) => {
+            crate::subscriptions::test_clock::now_for(&txn, &app.clock, row.organization_id).await?
+        }
+        None => app.clock.now(),
+    };
+    let mut settled = apply(
         &txn,
         &mut row,
         outcome,
@@ -282,10 +292,17 @@ pub async fn apply_stripe_outcome(
             method: method.as_ref(),
             trigger: pending.as_ref().map_or("purchase", trigger_of),
             replaces: pending.map(|p| p.id),
-            at: app.clock.now(),
+            at,
         },
     )
     .await?;
+    // A renewal's outcome that its own answer did not bring (lost, or late): the
+    // subscription follows it as it would have (active again, or the next retry).
+    if settled.applied && row.subscription_id.is_some() {
+        settled.queued +=
+            crate::subscriptions::renewal::follow_outcome(app, &txn, &mut row, settled.paid, at)
+                .await?;
+    }
     app.nudge.commit(txn, settled.queued).await?;
     Ok(Some(settled))
 }

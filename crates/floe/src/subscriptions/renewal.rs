@@ -295,9 +295,21 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
                 None => None,
             }
         }
-        // Stripe renewals are charged by the two-step path of `orders::off_session`; not
-        // built yet (0019), so the order waits with its retry schedule.
-        Account::Stripe(_) => None,
+        Account::Stripe(keys) => {
+            return collect_with_stripe(
+                app,
+                txn,
+                order,
+                subscription,
+                StripeCharge {
+                    secret_key: &keys.secret_key,
+                    attempt: failures + 1,
+                    trigger,
+                    now,
+                },
+            )
+            .await;
+        }
     };
     let mut queued = 0;
     let paid = match outcome {
@@ -330,6 +342,178 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
         app.grants.notify_one();
     }
     Ok(paid)
+}
+
+/// What a renewal's Stripe charge needs.
+struct StripeCharge<'a> {
+    secret_key: &'a str,
+    /// 1 for the renewal's first charge, then one more per failed retry.
+    attempt: usize,
+    trigger: &'a str,
+    now: DateTime<Utc>,
+}
+
+/// A renewal's charge with Stripe, in two transactions as `orders::off_session` makes a
+/// draft's: `txn` (holding the order and the subscription) writes the attempt down (a
+/// `pending` payment holding its `Idempotency-Key`, one per attempt) and pushes the order's
+/// next attempt past the wait for an answer, and commits; Stripe is asked with no lock held;
+/// a second transaction applies the answer with its dunning. An answer that never comes is
+/// settled by Stripe's webhook (through [`follow_outcome`]), or, after the wait, by asking
+/// again with the same key (Stripe answers the first request's outcome, never a second
+/// charge).
+async fn collect_with_stripe(
+    app: &AppState,
+    txn: DatabaseTransaction,
+    mut order: OrderRow,
+    subscription: Model,
+    charge: StripeCharge<'_>,
+) -> ApiResult<bool> {
+    use crate::orders::off_session::{self, Attempted, Charged, UNANSWERED_AFTER};
+    use crate::payments::stripe::{Failure, STRIPE};
+    let now = charge.now;
+    let method = match subscription.payment_method_id {
+        Some(id) => crate::payments::store::method_by_id(&txn, id)
+            .await?
+            .filter(|m| m.deleted_at.is_none() && m.processor == STRIPE),
+        None => None,
+    };
+    let method = match method {
+        Some(method) => Some(method),
+        None => {
+            crate::payments::store::method_of_customer(&txn, order.customer_id, STRIPE, None)
+                .await?
+        }
+    };
+    let customer =
+        crate::payments::accounts::processor_customer(&txn, order.customer_id, STRIPE).await?;
+    let (Some(method), Some(customer)) = (method, customer) else {
+        // Nothing Stripe could charge: a failed attempt for dunning.
+        let queued = failed(app, &txn, &mut order, subscription, charge.attempt, now).await?;
+        app.nudge.commit(txn, queued).await?;
+        return Ok(false);
+    };
+    // The attempt left unanswered (a crash, a timeout) is asked again with its own key.
+    let pending = crate::payments::store::pending_of_order(&txn, order.id)
+        .await?
+        .filter(|p| p.processor == STRIPE);
+    let (payment_id, key) = match pending {
+        Some(pending) => (pending.id, pending.processor_id),
+        None => (
+            Uuid::new_v4(),
+            format!(
+                "floe-subscription-{}-order-{}-attempt-{}",
+                subscription.id, order.id, charge.attempt
+            ),
+        ),
+    };
+    crate::payments::store::record(
+        &txn,
+        crate::payments::store::Attempt {
+            organization_id: order.organization_id,
+            processor: STRIPE,
+            charge_id: &key,
+            status: "pending",
+            amount: order.total_amount,
+            currency: &order.currency,
+            method: &off_session::details_of(&method),
+            decline: None,
+            trigger: charge.trigger,
+            checkout_id: None,
+            order_id: Some(order.id),
+            customer_id: Some(order.customer_id),
+            payment_method_id: Some(method.id),
+            replaces: Some(payment_id),
+        },
+        now,
+    )
+    .await?;
+    order.next_payment_attempt_at = Some(now + UNANSWERED_AFTER);
+    let order = crate::orders::update_row(&txn, order).await?;
+    txn.commit().await?;
+
+    let attempt = Attempted {
+        payment_id,
+        key: &key,
+        method: &method,
+        customer: &customer,
+    };
+    let answer = off_session::charge_with_stripe(app, charge.secret_key, &order, &attempt).await;
+    let txn = crate::db::begin_write(&app.db).await?;
+    let Some(mut order) = crate::orders::lock(&txn, order.id).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let Some(subscription) = store::lock(&txn, subscription.id).await? else {
+        txn.rollback().await?;
+        return Ok(false);
+    };
+    let now = super::test_clock::now_for(&txn, &app.clock, order.organization_id).await?;
+    let mut queued = 0;
+    let paid = match answer {
+        Ok(outcome) => {
+            let settled = off_session::apply(
+                &txn,
+                &mut order,
+                &outcome,
+                Charged {
+                    processor: STRIPE,
+                    method: Some(&method),
+                    replaces: Some(payment_id),
+                    trigger: charge.trigger,
+                    at: now,
+                },
+            )
+            .await?;
+            queued += settled.queued;
+            if settled.applied {
+                queued += if settled.paid {
+                    recovered(app, &txn, &mut order, subscription, now).await?
+                } else {
+                    failed(app, &txn, &mut order, subscription, charge.attempt, now).await?
+                };
+            }
+            settled.paid
+        }
+        Err(Failure::Refused(detail)) => {
+            off_session::refused(app, &txn, &mut order, &attempt, &detail).await?;
+            queued += failed(app, &txn, &mut order, subscription, charge.attempt, now).await?;
+            false
+        }
+        Err(Failure::Unanswered(detail)) => {
+            // Maybe charged: Stripe's webhook tells, or the next attempt asks again.
+            txn.rollback().await?;
+            tracing::warn!(%detail, order_id = %order.id, "a renewal's charge went unanswered");
+            return Ok(false);
+        }
+    };
+    app.nudge.commit(txn, queued).await?;
+    if paid {
+        app.grants.notify_one();
+    }
+    Ok(paid)
+}
+
+/// A subscription order's charge outcome that arrived by the processor's webhook (its own
+/// answer was lost): the subscription follows it, in `txn`.
+pub async fn follow_outcome(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    order: &mut OrderRow,
+    paid: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let Some(subscription) = (match order.subscription_id {
+        Some(id) => store::lock(txn, id).await?,
+        None => None,
+    }) else {
+        return Ok(0);
+    };
+    if paid {
+        recovered(app, txn, order, subscription, now).await
+    } else {
+        let failures = crate::payments::store::failures_of_order(txn, order.id).await?;
+        failed(app, txn, order, subscription, failures.max(1), now).await
+    }
 }
 
 fn declined(key: &str, message: &str) -> Outcome {
