@@ -345,10 +345,67 @@ def test_the_test_clock_is_for_test_mode_only(shop, server):
 
 def test_plan_changes_not_built_yet_are_refused_clearly(shop):
     subscription = shop.subscribe(shop.monthly(), email="later@example.com")
-    for body in ({"seats": 3}, {"product_id": subscription.product_id}, {"resume": True}):
+    for body in ({"seats": 3}, {"product_id": subscription.product_id}, {"trial_end": "now"}):
         answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json=body)
         assert answer.status_code == 422, body
     answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"cancel_at_period_end": True, "x": 1})
     assert answer.status_code == 422 and answer.json()["detail"][0]["type"] == "extra_forbidden"
     updated = shop.polar.subscriptions.update(subscription.id, **{"metadata": {"team": "a"}})
     assert updated.metadata == {"team": "a"}
+
+
+def test_pause_at_period_end_then_resume(shop):
+    product = shop.monthly(amount=1100)
+    benefit = shop.polar.benefits.create(type="custom", description="Pause perk", properties={"note": "Hi"})
+    shop.polar.products.update_benefits(product.id, benefits=[benefit.id])
+    subscription = shop.subscribe(product, email="pause@example.com")
+    for _ in range(100):
+        if shop.state(subscription.customer_id)["granted_benefits"]:
+            break
+        time.sleep(0.05)
+    end = ts(subscription.current_period_end)
+    answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}",
+                      json={"pause_at_period_end": True, "resumes_at": (end - timedelta(days=1)).isoformat()})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "resumes_at"]
+    resumes_at = end + timedelta(days=10)
+    scheduled = shop.polar.subscriptions.update(subscription.id, pause_at_period_end=True,
+                                                resumes_at=resumes_at.isoformat())
+    assert scheduled.pause_at_period_end and ts(scheduled.resumes_at) == resumes_at
+    again = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"pause_at_period_end": True})
+    assert again.status_code == 409 and again.json()["error"] == "CannotPauseSubscription"
+    not_paused = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"resume": True})
+    assert not_paused.status_code == 409 and not_paused.json()["error"] == "NotPausedSubscription"
+
+    shop.advance(end + timedelta(hours=1))
+    paused = shop.polar.subscriptions.get(subscription.id)
+    assert paused.status == "paused" and paused.paused_at is not None and not paused.pause_at_period_end
+    assert [o.billing_reason for o in shop.orders(subscription.id)] == ["subscription_create"]
+    state = shop.state(subscription.customer_id)
+    assert state["active_subscriptions"] == [] and state["granted_benefits"] == []
+
+    # It resumes on its own at `resumes_at`: a new period from then, charged at once.
+    shop.advance(resumes_at + timedelta(minutes=1))
+    resumed = shop.polar.subscriptions.get(subscription.id)
+    assert resumed.status == "active" and resumed.paused_at is None
+    assert ts(resumed.current_period_start) >= resumes_at
+    orders = shop.orders(subscription.id)
+    assert [(o.billing_reason, o.status, o.total_amount) for o in orders] == [
+        ("subscription_create", "paid", 1100), ("subscription_cycle", "paid", 1100)]
+    assert [g["benefit_id"] for g in shop.state(subscription.customer_id)["granted_benefits"]] == [benefit.id]
+
+
+def test_a_paused_subscription_resumed_by_the_merchant(shop):
+    subscription = shop.subscribe(shop.monthly(amount=700), email="resume@example.com")
+    shop.polar.subscriptions.update(subscription.id, pause_at_period_end=True)
+    taken_back = shop.polar.subscriptions.update(subscription.id, pause_at_period_end=False)
+    assert not taken_back.pause_at_period_end
+    none = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"pause_at_period_end": False})
+    assert none.status_code == 409 and none.json()["error"] == "NoScheduledPause"
+    shop.polar.subscriptions.update(subscription.id, pause_at_period_end=True)
+    shop.advance(ts(subscription.current_period_end) + timedelta(days=3))
+    assert shop.polar.subscriptions.get(subscription.id).status == "paused"
+    resumed = shop.polar.subscriptions.update(subscription.id, resume=True)
+    assert resumed.status == "active" and resumed.resumes_at is None
+    orders = shop.orders(subscription.id)
+    assert [(o.billing_reason, o.status) for o in orders] == [
+        ("subscription_create", "paid"), ("subscription_cycle", "paid")]

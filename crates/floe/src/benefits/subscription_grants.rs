@@ -1,5 +1,6 @@
 //! A subscription's grants (scope `subscription:<id>`) end when it does: revoked with
-//! `benefit_grant.revoked` each, in the transaction that ended or paused the subscription.
+//! `benefit_grant.revoked` each, in the transaction that ended or paused the subscription;
+//! a paused subscription that resumes gets them back (`benefit_grant.updated`).
 
 use chrono::{DateTime, Utc};
 use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter, Set};
@@ -36,6 +37,46 @@ pub async fn revoke_subscription_grants(
             txn,
             GrantEvent {
                 kind: EventType::BenefitGrantRevoked,
+                organization_id: subscription.organization_id,
+                customer_id: subscription.customer_id,
+                grant_id: id,
+                credit: None,
+            },
+            now,
+        )
+        .await?;
+    }
+    Ok(queued)
+}
+
+/// Grants again every revoked grant of `subscription` (it resumed); returns the webhook
+/// deliveries queued.
+pub async fn restore_subscription_grants(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    subscription: &crate::subscriptions::SubscriptionRow,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let grants = grant_entity::Entity::find()
+        .filter(grant_entity::Column::OrganizationId.eq(subscription.organization_id))
+        .filter(grant_entity::Column::CustomerId.eq(subscription.customer_id))
+        .filter(grant_entity::Column::ScopeKey.eq(format!("subscription:{}", subscription.id)))
+        .filter(grant_entity::Column::RevokedAt.is_not_null())
+        .all(txn)
+        .await?;
+    let mut queued = 0;
+    for grant in grants {
+        let id = grant.id;
+        let mut change: grant_entity::ActiveModel = grant.into();
+        change.revoked_at = Set(None);
+        change.granted_at = Set(Some(now));
+        change.modified_at = Set(Some(now));
+        grant_entity::Entity::update(change).exec(txn).await?;
+        queued += emit(
+            app,
+            txn,
+            GrantEvent {
+                kind: EventType::BenefitGrantUpdated,
                 organization_id: subscription.organization_id,
                 customer_id: subscription.customer_id,
                 grant_id: id,

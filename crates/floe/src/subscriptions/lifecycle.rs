@@ -156,6 +156,11 @@ pub async fn changed(
     if lost_access {
         queued += crate::benefits::revoke_subscription_grants(app, txn, after, now).await?;
     }
+    let resumed =
+        before.is_some_and(|b| status(b) == SubscriptionStatus::Paused) && new.is_active();
+    if resumed {
+        queued += crate::benefits::restore_subscription_grants(app, txn, after, now).await?;
+    }
     for kind in kinds {
         queued += outbox::emit_to(txn, &endpoints, org, kind, &shown, now).await?;
     }

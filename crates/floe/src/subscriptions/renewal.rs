@@ -65,12 +65,22 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
     let mut row = before.clone();
     row.claimed_until = None;
     let due = row.next_action_at.is_some_and(|at| at <= now);
-    let handled = if !due || !status(&row).is_billable() || row.current_period_end > now {
-        // Nothing to do now: what is next due is the period's end, or nothing.
-        row.next_action_at = status(&row).is_billable().then_some(row.current_period_end);
+    let resume_due =
+        status(&row) == SubscriptionStatus::Paused && row.resumes_at.is_some_and(|at| at <= now);
+    let period_due = status(&row).is_billable() && row.current_period_end <= now;
+    let handled = if !due || !(resume_due || period_due) {
+        // Nothing to do now: what is next due is the period's end, a paused subscription's
+        // resumption, or nothing.
+        row.next_action_at = next_action(&row);
         store::update(&txn, row).await?;
         txn.commit().await?;
         return Ok(Handled::Idle);
+    } else if resume_due {
+        let (row, order, queued) = resume(app, &txn, &before, row, now).await?;
+        let queued = queued
+            + lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+        app.nudge.commit(txn, queued).await?;
+        Handled::Renewed(order)
     } else if row.cancel_at_period_end {
         end(&mut row, now);
         let row = store::update(&txn, row).await?;
@@ -78,8 +88,21 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
             lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
         app.nudge.commit(txn, queued).await?;
         Handled::Ended
+    } else if row.pause_at_period_end {
+        // Paused instead of renewed: no order, benefits revoked until it resumes.
+        row.status = SubscriptionStatus::Paused.as_str().to_owned();
+        row.paused_at = Some(now);
+        row.pause_at_period_end = false;
+        row.next_action_at = row.resumes_at;
+        row.modified_at = Some(now);
+        let row = store::update(&txn, row).await?;
+        let queued =
+            lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+        app.nudge.commit(txn, queued).await?;
+        Handled::Ended
     } else {
-        let (row, order, queued) = cycle(app, &txn, &before, row, now).await?;
+        let start = row.current_period_end;
+        let (row, order, queued) = cycle(app, &txn, &before, row, start, now).await?;
         let queued = queued
             + lifecycle::changed(app, &txn, Some(&before), &row, Change { cycled: true }, now)
                 .await?;
@@ -93,6 +116,35 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
     Ok(handled)
 }
 
+/// When something is next due on `row`, as it stands.
+fn next_action(row: &Model) -> Option<DateTime<Utc>> {
+    let status = status(row);
+    if status.is_billable() {
+        Some(row.current_period_end)
+    } else if status == SubscriptionStatus::Paused {
+        row.resumes_at
+    } else {
+        None
+    }
+}
+
+/// A paused subscription resumes: active again, a new period from now (renewals fall on
+/// today's day from now on), its order charged at once, its benefits given back. Returns
+/// the subscription, the order to charge (if any) and the deliveries queued.
+pub async fn resume(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    before: &Model,
+    mut row: Model,
+    now: DateTime<Utc>,
+) -> ApiResult<(Model, Option<Uuid>, usize)> {
+    row.status = SubscriptionStatus::Active.as_str().to_owned();
+    row.paused_at = None;
+    row.resumes_at = None;
+    row.anchor_day = i64::from(now.day());
+    cycle(app, txn, before, row, now, now).await
+}
+
 /// A cancellation at the period's end takes effect.
 fn end(row: &mut Model, now: DateTime<Utc>) {
     row.status = SubscriptionStatus::Canceled.as_str().to_owned();
@@ -101,17 +153,18 @@ fn end(row: &mut Model, now: DateTime<Utc>) {
     row.modified_at = Some(now);
 }
 
-/// Starts the next period (a trial's end starts the first paid one) and records its order:
-/// paid at once when it is for nothing, else `pending` and due for its charge now.
+/// Starts the next period at `start` (a trial's end starts the first paid one) and records
+/// its order: paid at once when it is for nothing, else `pending` and due for its charge
+/// now.
 async fn cycle(
     app: &AppState,
     txn: &DatabaseTransaction,
     before: &Model,
     mut row: Model,
+    start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiResult<(Model, Option<Uuid>, usize)> {
     let interval = Interval::parse(&row.recurring_interval).unwrap_or(Interval::Month);
-    let start = row.current_period_end;
     if status(before) == SubscriptionStatus::Trialing {
         // Renewals fall on the day the trial ended, from now on.
         row.anchor_day = i64::from(start.day());

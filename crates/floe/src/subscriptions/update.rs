@@ -4,8 +4,9 @@
 //! what it tells through `lifecycle::changed`, in one transaction.
 //!
 //! Done: metadata, cancel at the period's end and uncancel (with the customer's reason and
-//! comment), revoke now. The plan changes (product, seats, discount, trial end, billing
-//! period, pause and resume, a pending update) are the next part of decision 0019 and are
+//! comment), revoke now, pause at the period's end (and take a scheduled pause back), resume
+//! (a new period from now, charged at once). The plan changes (product, seats, discount,
+//! trial end, billing period, a pending update) are the next part of decision 0019 and are
 //! refused with a 422 naming the field until then.
 
 use axum::http::StatusCode;
@@ -32,6 +33,11 @@ enum Patch {
         reason: Option<String>,
         comment: Option<String>,
     },
+    Pause {
+        at_period_end: bool,
+        resumes_at: Option<DateTime<Utc>>,
+    },
+    Resume,
 }
 
 const MAX_COMMENT_CHARS: usize = 5_000;
@@ -176,10 +182,50 @@ fn parse(body: &Value) -> ApiResult<Patch> {
             reason,
             comment,
         }
+    } else if body.contains_key("pause_at_period_end") {
+        only(&["pause_at_period_end", "resumes_at"], &mut validator);
+        let at_period_end = boolean(body, "pause_at_period_end", &mut validator);
+        let resumes_at = match body.get("resumes_at") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(text)) => match DateTime::parse_from_rfc3339(text) {
+                Ok(at) => Some(at.with_timezone(&Utc)),
+                Err(_) => {
+                    validator.push(
+                        Loc::body().key("resumes_at"),
+                        "datetime_from_date_parsing",
+                        "Input should be a valid datetime",
+                        json!(text),
+                    );
+                    None
+                }
+            },
+            Some(other) => {
+                validator.push(
+                    Loc::body().key("resumes_at"),
+                    "datetime_type",
+                    "Input should be a valid datetime",
+                    other.clone(),
+                );
+                None
+            }
+        };
+        Patch::Pause {
+            at_period_end,
+            resumes_at,
+        }
+    } else if body.contains_key("resume") {
+        only(&["resume"], &mut validator);
+        if !boolean(body, "resume", &mut validator) {
+            validator.push(
+                Loc::body().key("resume"),
+                "literal_error",
+                "Input should be True",
+                body["resume"].clone(),
+            );
+        }
+        Patch::Resume
     } else {
         for field in [
-            "pause_at_period_end",
-            "resume",
             "pending_update",
             "seats",
             "current_billing_period_end",
@@ -252,6 +298,28 @@ async fn change(
         .filter(|row| row.organization_id == organization_id && row.started_at.is_some())
         .ok_or_else(super::not_found)?;
     let now = super::test_clock::now_for(&txn, &app.clock, organization_id).await?;
+    if matches!(patch, Patch::Resume) {
+        if status_of(&before) != SubscriptionStatus::Paused {
+            return Err(ApiError::named(
+                StatusCode::CONFLICT,
+                "NotPausedSubscription",
+                "This subscription is not paused.",
+            ));
+        }
+        let (row, order, mut queued) =
+            super::renewal::resume(app, &txn, &before, before.clone(), now).await?;
+        queued +=
+            lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+        app.nudge.commit(txn, queued).await?;
+        if let Some(order_id) = order {
+            super::renewal::collect(app, order_id).await?;
+        }
+        let txn = crate::db::begin_write(&app.db).await?;
+        let row = store::lock(&txn, id).await?.ok_or_else(super::not_found)?;
+        let shown = super::show_in(app, &txn, &row).await?;
+        txn.commit().await?;
+        return Ok(shown);
+    }
     let mut row = before.clone();
     apply(&mut row, patch, now)?;
     if row == before {
@@ -316,6 +384,48 @@ fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
             row.customer_cancellation_reason = None;
             row.customer_cancellation_comment = None;
         }
+        Patch::Pause {
+            at_period_end: true,
+            resumes_at,
+        } => {
+            let can_pause = status == SubscriptionStatus::Active
+                && !row.cancel_at_period_end
+                && !row.pause_at_period_end
+                && row.ends_at.is_none();
+            if !can_pause {
+                return Err(ApiError::named(
+                    StatusCode::CONFLICT,
+                    "CannotPauseSubscription",
+                    "This subscription cannot be paused.",
+                ));
+            }
+            if resumes_at.is_some_and(|at| at <= row.current_period_end) {
+                return Err(ApiError::validation(
+                    Loc::body().key("resumes_at"),
+                    "value_error",
+                    "resumes_at must be after the current period end.",
+                    json!(resumes_at),
+                ));
+            }
+            row.pause_at_period_end = true;
+            row.resumes_at = resumes_at;
+        }
+        Patch::Pause {
+            at_period_end: false,
+            ..
+        } => {
+            if !row.pause_at_period_end {
+                return Err(ApiError::named(
+                    StatusCode::CONFLICT,
+                    "NoScheduledPause",
+                    "This subscription is not scheduled to be paused.",
+                ));
+            }
+            row.pause_at_period_end = false;
+            row.resumes_at = None;
+        }
+        // Handled before: it makes an order.
+        Patch::Resume => {}
         Patch::Revoke { reason, comment } => {
             let can_revoke = row.ended_at.is_none()
                 && (status.is_billable() || status == SubscriptionStatus::Paused);
