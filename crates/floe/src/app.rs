@@ -16,7 +16,6 @@ use tower::Layer;
 use tower_http::catch_panic::CatchPanicLayer;
 use tower_http::normalize_path::NormalizePathLayer;
 use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
-use tower_http::timeout::TimeoutLayer;
 
 use crate::auth::{ServerSecret, TokenCache};
 use crate::clock::Clock;
@@ -232,9 +231,9 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
             state.clone(),
             crate::http::idempotency::middleware,
         ))
-        .layer(TimeoutLayer::with_status_code(
-            StatusCode::REQUEST_TIMEOUT,
+        .layer(middleware::from_fn_with_state(
             state.config.request_timeout,
+            crate::http::timeout::middleware,
         ));
     Router::new()
         .merge(api.clone())

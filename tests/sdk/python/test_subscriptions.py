@@ -345,7 +345,7 @@ def test_the_test_clock_is_for_test_mode_only(shop, server):
 
 def test_plan_changes_not_built_yet_are_refused_clearly(shop):
     subscription = shop.subscribe(shop.monthly(), email="later@example.com")
-    for body in ({"seats": 3}, {"product_id": subscription.product_id}, {"trial_end": "now"}):
+    for body in ({"seats": 3}, {"product_id": subscription.product_id}, {"discount_id": None}):
         answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json=body)
         assert answer.status_code == 422, body
     answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"cancel_at_period_end": True, "x": 1})
@@ -409,3 +409,47 @@ def test_a_paused_subscription_resumed_by_the_merchant(shop):
     orders = shop.orders(subscription.id)
     assert [(o.billing_reason, o.status) for o in orders] == [
         ("subscription_create", "paid"), ("subscription_cycle", "paid")]
+
+
+def test_trial_end_moves_and_ends_now(shop):
+    product = shop.monthly(amount=1300, trial_interval="day", trial_interval_count=7)
+    subscription = shop.subscribe(product, email="trial-moves@example.com")
+    later = ts(subscription.trial_end) + timedelta(days=3)
+    moved = shop.polar.subscriptions.update(subscription.id, trial_end=later.isoformat())
+    assert ts(moved.trial_end) == later and ts(moved.current_period_end) == later
+    assert moved.status == "trialing"
+    ended = shop.polar.subscriptions.update(subscription.id, trial_end="now", metadata={"converted": True})
+    assert ended.status == "active" and ended.metadata == {"converted": True}
+    orders = shop.orders(subscription.id)
+    assert [(o.billing_reason, o.total_amount, o.status) for o in orders] == [
+        ("subscription_create", 0, "paid"), ("subscription_cycle", 1300, "paid")]
+    # An active subscription cannot end a trial it does not have, but may be given one.
+    answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"trial_end": "now"})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "trial_end"]
+    too_soon = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}",
+                        json={"trial_end": ended.current_period_start})
+    assert too_soon.status_code == 422
+    gift = ts(ended.current_period_end) + timedelta(days=14)
+    trialing = shop.polar.subscriptions.update(subscription.id, trial_end=gift.isoformat())
+    assert trialing.status == "trialing" and ts(trialing.current_period_end) == gift
+    events = shop.polar.events.list(name="subscription.updated", customer_id=subscription.customer_id).items
+    assert any(e.metadata.trial_end for e in events)
+
+
+def test_the_billing_period_end_moves(shop):
+    subscription = shop.subscribe(shop.monthly(amount=800), email="period@example.com")
+    sooner = ts(subscription.current_period_end) - timedelta(days=10)
+    moved = shop.polar.subscriptions.update(subscription.id, current_billing_period_end=sooner.isoformat())
+    assert ts(moved.current_period_end) == sooner
+    past = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}",
+                    json={"current_billing_period_end": "2001-01-01T00:00:00Z"})
+    assert past.status_code == 422 and past.json()["detail"][0]["type"] == "datetime_future"
+    shop.advance(sooner + timedelta(minutes=1))
+    orders = shop.orders(subscription.id)
+    assert [o.billing_reason for o in orders] == ["subscription_create", "subscription_cycle"]
+    renewed = shop.polar.subscriptions.get(subscription.id)
+    assert ts(renewed.current_period_start) == sooner and ts(renewed.current_period_end).day == sooner.day
+    shop.polar.subscriptions.update(subscription.id, cancel_at_period_end=True)
+    canceled = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}",
+                        json={"current_billing_period_end": (sooner + timedelta(days=60)).isoformat()})
+    assert canceled.status_code == 403 and canceled.json()["error"] == "AlreadyCanceledSubscription"

@@ -10,6 +10,7 @@ pub mod log;
 pub mod pagination;
 pub mod patch;
 pub mod routes;
+pub mod timeout;
 pub mod version;
 
 pub use error::{ApiError, ApiResult, Loc, ValidationIssue, Validator};

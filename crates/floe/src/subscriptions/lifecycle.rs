@@ -39,10 +39,13 @@ fn summary(row: &Model) -> serde_json::Map<String, Value> {
 }
 
 /// What happened, beside the status change itself.
-#[derive(Clone, Copy, Debug, Default)]
+#[derive(Clone, Debug, Default)]
 pub struct Change {
     /// A new period started (a renewal, a trial's end).
     pub cycled: bool,
+    /// The terms changed (a trial's end, the billing period): the `subscription.updated`
+    /// system event's metadata.
+    pub updated: Option<serde_json::Map<String, Value>>,
 }
 
 /// Queues what the change from `before` (`None`: just created) to `after` tells, in `txn`;
@@ -80,6 +83,9 @@ pub async fn changed(
                 events.push(("subscription.cycled", summary(after)));
             }
             kinds.push(EventType::SubscriptionUpdated);
+            if let Some(metadata) = change.updated.clone() {
+                events.push(("subscription.updated", metadata));
+            }
             let resumed = old == SubscriptionStatus::Paused && new == SubscriptionStatus::Active;
             if new.is_active() && !old.is_active() && !resumed {
                 kinds.push(EventType::SubscriptionActive);

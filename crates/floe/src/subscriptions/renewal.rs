@@ -104,8 +104,18 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
         let start = row.current_period_end;
         let (row, order, queued) = cycle(app, &txn, &before, row, start, now).await?;
         let queued = queued
-            + lifecycle::changed(app, &txn, Some(&before), &row, Change { cycled: true }, now)
-                .await?;
+            + lifecycle::changed(
+                app,
+                &txn,
+                Some(&before),
+                &row,
+                Change {
+                    cycled: true,
+                    ..Change::default()
+                },
+                now,
+            )
+            .await?;
         app.nudge.commit(txn, queued).await?;
         Handled::Renewed(order)
     };

@@ -23,7 +23,12 @@ use crate::http::{ApiError, ApiResult, Loc, Validator};
 
 /// The variants floe tells apart, by their fields.
 enum Patch {
-    Metadata(Map<String, Value>),
+    /// `SubscriptionUpdateBase` as far as floe takes it: new metadata, a trial's new end
+    /// (`Some(None)`: now).
+    Base {
+        metadata: Option<Map<String, Value>>,
+        trial_end: Option<Option<DateTime<Utc>>>,
+    },
     Cancel {
         at_period_end: bool,
         reason: Option<String>,
@@ -38,6 +43,7 @@ enum Patch {
         resumes_at: Option<DateTime<Utc>>,
     },
     Resume,
+    BillingPeriodEnd(DateTime<Utc>),
 }
 
 const MAX_COMMENT_CHARS: usize = 5_000;
@@ -51,6 +57,14 @@ fn already_canceled() -> ApiError {
         StatusCode::FORBIDDEN,
         "AlreadyCanceledSubscription",
         "This subscription is already canceled or will be at the end of the period.",
+    )
+}
+
+fn inactive(row: &Model) -> ApiError {
+    ApiError::named(
+        StatusCode::FORBIDDEN,
+        "InactiveSubscription",
+        format!("Subscription {} is not active.", row.id),
     )
 }
 
@@ -129,6 +143,26 @@ fn boolean(body: &Map<String, Value>, field: &str, validator: &mut Validator) ->
     }
 }
 
+/// A datetime field of the body.
+fn datetime(body: &Map<String, Value>, field: &str) -> ApiResult<DateTime<Utc>> {
+    let given = body.get(field).cloned().unwrap_or(Value::Null);
+    match given.as_str().map(DateTime::parse_from_rfc3339) {
+        Some(Ok(at)) => Ok(at.with_timezone(&Utc)),
+        Some(Err(_)) => Err(ApiError::validation(
+            Loc::body().key(field),
+            "datetime_from_date_parsing",
+            "Input should be a valid datetime",
+            given,
+        )),
+        None => Err(ApiError::validation(
+            Loc::body().key(field),
+            "datetime_type",
+            "Input should be a valid datetime",
+            given,
+        )),
+    }
+}
+
 fn parse(body: &Value) -> ApiResult<Patch> {
     let Some(body) = body.as_object() else {
         return Err(ApiError::validation(
@@ -187,27 +221,7 @@ fn parse(body: &Value) -> ApiResult<Patch> {
         let at_period_end = boolean(body, "pause_at_period_end", &mut validator);
         let resumes_at = match body.get("resumes_at") {
             None | Some(Value::Null) => None,
-            Some(Value::String(text)) => match DateTime::parse_from_rfc3339(text) {
-                Ok(at) => Some(at.with_timezone(&Utc)),
-                Err(_) => {
-                    validator.push(
-                        Loc::body().key("resumes_at"),
-                        "datetime_from_date_parsing",
-                        "Input should be a valid datetime",
-                        json!(text),
-                    );
-                    None
-                }
-            },
-            Some(other) => {
-                validator.push(
-                    Loc::body().key("resumes_at"),
-                    "datetime_type",
-                    "Input should be a valid datetime",
-                    other.clone(),
-                );
-                None
-            }
+            Some(_) => Some(datetime(body, "resumes_at")?),
         };
         Patch::Pause {
             at_period_end,
@@ -224,27 +238,29 @@ fn parse(body: &Value) -> ApiResult<Patch> {
             );
         }
         Patch::Resume
+    } else if body.contains_key("current_billing_period_end") {
+        only(&["current_billing_period_end"], &mut validator);
+        Patch::BillingPeriodEnd(datetime(body, "current_billing_period_end")?)
     } else {
         for field in [
             "pending_update",
             "seats",
-            "current_billing_period_end",
+            "units",
             "product_id",
             "discount_id",
-            "trial_end",
             "proration_behavior",
         ] {
             if let Some(input) = body.get(field) {
                 return Err(not_yet(field, input));
             }
         }
-        only(&["metadata"], &mut validator);
+        only(&["metadata", "trial_end"], &mut validator);
         let metadata = match body.get("metadata") {
             Some(Value::Object(metadata)) => {
                 crate::metadata::check(metadata, &Loc::body().key("metadata"), &mut validator);
-                metadata.clone()
+                Some(metadata.clone())
             }
-            None => Map::new(),
+            None => None,
             Some(other) => {
                 validator.push(
                     Loc::body().key("metadata"),
@@ -252,10 +268,18 @@ fn parse(body: &Value) -> ApiResult<Patch> {
                     "Input should be a valid dictionary",
                     other.clone(),
                 );
-                Map::new()
+                None
             }
         };
-        Patch::Metadata(metadata)
+        let trial_end = match body.get("trial_end") {
+            None | Some(Value::Null) => None,
+            Some(Value::String(now)) if now == "now" => Some(None),
+            Some(_) => Some(Some(datetime(body, "trial_end")?)),
+        };
+        Patch::Base {
+            metadata,
+            trial_end,
+        }
     };
     validator.finish()?;
     Ok(patch)
@@ -329,17 +353,38 @@ async fn change(
     }
     row.modified_at = Some(now);
     let row = store::update(&txn, row).await?;
-    let queued = lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+    let change = Change {
+        updated: updated_metadata(&before, &row),
+        ..Change::default()
+    };
+    let queued = lifecycle::changed(app, &txn, Some(&before), &row, change, now).await?;
     let shown = super::show_in(app, &txn, &row).await?;
     app.nudge.commit(txn, queued).await?;
+    if row.next_action_at.is_some_and(|at| at <= now) {
+        // A trial ended now: its first paid period starts at once, as at Polar.
+        super::scheduler::run_until_quiet(app, Some(organization_id)).await?;
+        let txn = crate::db::begin_write(&app.db).await?;
+        let row = store::lock(&txn, id).await?.ok_or_else(super::not_found)?;
+        let shown = super::show_in(app, &txn, &row).await?;
+        txn.commit().await?;
+        return Ok(shown);
+    }
     Ok(shown)
 }
 
 fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
     let status = status_of(row);
     match patch {
-        Patch::Metadata(metadata) => {
-            row.metadata = crate::metadata::to_text(&metadata);
+        Patch::Base {
+            metadata,
+            trial_end,
+        } => {
+            if let Some(metadata) = metadata {
+                row.metadata = crate::metadata::to_text(&metadata);
+            }
+            if let Some(trial_end) = trial_end {
+                change_trial(row, trial_end, now)?;
+            }
         }
         Patch::Cancel {
             at_period_end: true,
@@ -426,6 +471,25 @@ fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
         }
         // Handled before: it makes an order.
         Patch::Resume => {}
+        Patch::BillingPeriodEnd(at) => {
+            if status.is_revoked() || row.cancel_at_period_end {
+                return Err(already_canceled());
+            }
+            if !status.is_active() {
+                return Err(inactive(row));
+            }
+            if at <= now {
+                return Err(ApiError::validation(
+                    Loc::body().key("current_billing_period_end"),
+                    "datetime_future",
+                    "Input should be in the future",
+                    json!(at),
+                ));
+            }
+            row.current_period_end = at;
+            row.anchor_day = i64::from(chrono::Datelike::day(&at));
+            row.next_action_at = Some(at);
+        }
         Patch::Revoke { reason, comment } => {
             let can_revoke = row.ended_at.is_none()
                 && (status.is_billable() || status == SubscriptionStatus::Paused);
@@ -447,5 +511,77 @@ fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
             }
         }
     }
+    Ok(())
+}
+
+/// What a change of the subscription's terms records in its `subscription.updated` system
+/// event (Polar's metadata: the fields that changed); `None` when no term changed.
+fn updated_metadata(before: &Model, after: &Model) -> Option<Map<String, Value>> {
+    let mut metadata = Map::new();
+    if before.trial_end != after.trial_end {
+        metadata.insert("trial_end".to_owned(), json!(after.trial_end));
+    }
+    if before.current_period_end != after.current_period_end
+        && before.status == after.status
+        && before.trial_end == after.trial_end
+    {
+        metadata.insert(
+            "billing_period_end".to_owned(),
+            json!(after.current_period_end),
+        );
+    }
+    if metadata.is_empty() {
+        return None;
+    }
+    metadata.insert("subscription_id".to_owned(), json!(after.id));
+    Some(metadata)
+}
+
+/// A trial's new end (`None`: now), as Polar allows it: a trialing subscription's trial
+/// moves (ending now starts its first paid period at once); an active one gets a trial
+/// until a moment after its current period; anything else is not active.
+fn change_trial(
+    row: &mut Model,
+    trial_end: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let status = status_of(row);
+    if !status.is_active() {
+        return Err(inactive(row));
+    }
+    match (status, trial_end) {
+        (SubscriptionStatus::Trialing, None) => {
+            // Ends now: the renewal worker starts the first paid period at once.
+            row.trial_end = Some(now);
+            row.current_period_end = now;
+        }
+        (SubscriptionStatus::Trialing, Some(at)) => {
+            row.trial_end = Some(at);
+            row.current_period_end = at;
+        }
+        (_, None) => {
+            return Err(ApiError::validation(
+                Loc::body().key("trial_end"),
+                "value_error",
+                "The subscription is not currently trialing.",
+                json!("now"),
+            ));
+        }
+        (_, Some(at)) => {
+            if at <= row.current_period_end {
+                return Err(ApiError::validation(
+                    Loc::body().key("trial_end"),
+                    "value_error",
+                    "Trial end must be after the current period end.",
+                    json!(at),
+                ));
+            }
+            row.status = SubscriptionStatus::Trialing.as_str().to_owned();
+            row.trial_start = Some(row.trial_start.unwrap_or(now));
+            row.trial_end = Some(at);
+            row.current_period_end = at;
+        }
+    }
+    row.next_action_at = Some(row.current_period_end);
     Ok(())
 }
