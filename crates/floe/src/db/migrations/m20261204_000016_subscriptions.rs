@@ -175,6 +175,11 @@ impl MigrationTrait for Migration {
             ))
             .await?;
 
+        // An order's charge attempts (a renewal counts its failures, finds its pending
+        // attempt; the payments list filters by order).
+        manager
+            .create_index(index("payments", "ix_payments_order", &["order_id"], false))
+            .await?;
         // Subscription orders waiting for a charge (a renewal's, a dunning retry's).
         manager
             .create_index(index(
