@@ -372,9 +372,9 @@ def test_pause_at_period_end_then_resume(shop):
                                                 resumes_at=resumes_at.isoformat())
     assert scheduled.pause_at_period_end and ts(scheduled.resumes_at) == resumes_at
     again = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"pause_at_period_end": True})
-    assert again.status_code == 409 and again.json()["error"] == "CannotPauseSubscription"
+    assert again.status_code == 422 and again.json()["detail"][0]["loc"] == ["body", "pause_at_period_end"]
     not_paused = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"resume": True})
-    assert not_paused.status_code == 409 and not_paused.json()["error"] == "NotPausedSubscription"
+    assert not_paused.status_code == 422 and not_paused.json()["detail"][0]["msg"] == "This subscription is not paused."
 
     shop.advance(end + timedelta(hours=1))
     paused = shop.polar.subscriptions.get(subscription.id)
@@ -400,7 +400,7 @@ def test_a_paused_subscription_resumed_by_the_merchant(shop):
     taken_back = shop.polar.subscriptions.update(subscription.id, pause_at_period_end=False)
     assert not taken_back.pause_at_period_end
     none = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"pause_at_period_end": False})
-    assert none.status_code == 409 and none.json()["error"] == "NoScheduledPause"
+    assert none.status_code == 422 and "not scheduled" in none.json()["detail"][0]["msg"]
     shop.polar.subscriptions.update(subscription.id, pause_at_period_end=True)
     shop.advance(ts(subscription.current_period_end) + timedelta(days=3))
     assert shop.polar.subscriptions.get(subscription.id).status == "paused"

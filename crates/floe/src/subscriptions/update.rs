@@ -60,6 +60,14 @@ fn already_canceled() -> ApiError {
     )
 }
 
+/// A pause or resume the subscription's state does not allow. Polar answers these with
+/// 409s of its own (`CannotPauseSubscription`, …) that neither the contract nor the SDKs
+/// declare (their 409 is `SubscriptionLocked` only), so floe answers the contract's 422,
+/// naming the field and saying why.
+fn refused(field: &str, message: &str, input: Value) -> ApiError {
+    ApiError::validation(Loc::body().key(field), "value_error", message, input)
+}
+
 fn inactive(row: &Model) -> ApiError {
     ApiError::named(
         StatusCode::FORBIDDEN,
@@ -324,10 +332,10 @@ async fn change(
     let now = super::test_clock::now_for(&txn, &app.clock, organization_id).await?;
     if matches!(patch, Patch::Resume) {
         if status_of(&before) != SubscriptionStatus::Paused {
-            return Err(ApiError::named(
-                StatusCode::CONFLICT,
-                "NotPausedSubscription",
+            return Err(refused(
+                "resume",
                 "This subscription is not paused.",
+                json!(true),
             ));
         }
         let (row, order, mut queued) =
@@ -438,10 +446,10 @@ fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
                 && !row.pause_at_period_end
                 && row.ends_at.is_none();
             if !can_pause {
-                return Err(ApiError::named(
-                    StatusCode::CONFLICT,
-                    "CannotPauseSubscription",
+                return Err(refused(
+                    "pause_at_period_end",
                     "This subscription cannot be paused.",
+                    json!(true),
                 ));
             }
             if resumes_at.is_some_and(|at| at <= row.current_period_end) {
@@ -460,10 +468,10 @@ fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
             ..
         } => {
             if !row.pause_at_period_end {
-                return Err(ApiError::named(
-                    StatusCode::CONFLICT,
-                    "NoScheduledPause",
+                return Err(refused(
+                    "pause_at_period_end",
                     "This subscription is not scheduled to be paused.",
+                    json!(false),
                 ));
             }
             row.pause_at_period_end = false;
