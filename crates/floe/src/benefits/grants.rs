@@ -221,19 +221,14 @@ pub async fn list(
     if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
-    if !external_ids.is_empty() {
-        // Customers named by external ID: their grants, and nobody else's.
-        let named: Vec<Uuid> =
-            crate::customers::find_many(&app.reader, auth.organization_id, &[], &external_ids)
-                .await?
-                .into_iter()
-                .map(|c| c.id)
-                .collect();
-        filter.customer_ids = Some(match filter.customer_ids {
-            Some(ids) => ids.into_iter().filter(|id| named.contains(id)).collect(),
-            None => named,
-        });
-    }
+    // Customers named by external ID: their grants, and nobody else's.
+    filter.customer_ids = crate::customers::narrow_to_external(
+        &app.reader,
+        auth.organization_id,
+        filter.customer_ids.take(),
+        &external_ids,
+    )
+    .await?;
     let condition = condition(auth.organization_id, &filter);
     Ok(axum::Json(
         page(&app, auth.organization_id, condition, &sorting, pagination).await?,

@@ -18,35 +18,7 @@ pub async fn revoke_subscription_grants(
     subscription: &crate::subscriptions::SubscriptionRow,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    let grants = grant_entity::Entity::find()
-        .filter(grant_entity::Column::OrganizationId.eq(subscription.organization_id))
-        .filter(grant_entity::Column::CustomerId.eq(subscription.customer_id))
-        .filter(grant_entity::Column::ScopeKey.eq(format!("subscription:{}", subscription.id)))
-        .filter(grant_entity::Column::RevokedAt.is_null())
-        .all(txn)
-        .await?;
-    let mut queued = 0;
-    for grant in grants {
-        let id = grant.id;
-        let mut change: grant_entity::ActiveModel = grant.into();
-        change.revoked_at = Set(Some(now));
-        change.modified_at = Set(Some(now));
-        grant_entity::Entity::update(change).exec(txn).await?;
-        queued += emit(
-            app,
-            txn,
-            GrantEvent {
-                kind: EventType::BenefitGrantRevoked,
-                organization_id: subscription.organization_id,
-                customer_id: subscription.customer_id,
-                grant_id: id,
-                credit: None,
-            },
-            now,
-        )
-        .await?;
-    }
-    Ok(queued)
+    set_revoked(app, txn, subscription, true, now).await
 }
 
 /// Grants again every revoked grant of `subscription` (it resumed); returns the webhook
@@ -57,26 +29,51 @@ pub async fn restore_subscription_grants(
     subscription: &crate::subscriptions::SubscriptionRow,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
+    set_revoked(app, txn, subscription, false, now).await
+}
+
+/// Moves every grant of `subscription` that is not so yet to `revoked` (or back), each with
+/// its event.
+async fn set_revoked(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    subscription: &crate::subscriptions::SubscriptionRow,
+    revoked: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let scope = format!("subscription:{}", subscription.id);
     let grants = grant_entity::Entity::find()
         .filter(grant_entity::Column::OrganizationId.eq(subscription.organization_id))
         .filter(grant_entity::Column::CustomerId.eq(subscription.customer_id))
-        .filter(grant_entity::Column::ScopeKey.eq(format!("subscription:{}", subscription.id)))
-        .filter(grant_entity::Column::RevokedAt.is_not_null())
+        .filter(grant_entity::Column::ScopeKey.eq(scope))
+        .filter(if revoked {
+            grant_entity::Column::RevokedAt.is_null()
+        } else {
+            grant_entity::Column::RevokedAt.is_not_null()
+        })
         .all(txn)
         .await?;
     let mut queued = 0;
     for grant in grants {
         let id = grant.id;
         let mut change: grant_entity::ActiveModel = grant.into();
-        change.revoked_at = Set(None);
-        change.granted_at = Set(Some(now));
         change.modified_at = Set(Some(now));
+        if revoked {
+            change.revoked_at = Set(Some(now));
+        } else {
+            change.revoked_at = Set(None);
+            change.granted_at = Set(Some(now));
+        }
         grant_entity::Entity::update(change).exec(txn).await?;
         queued += emit(
             app,
             txn,
             GrantEvent {
-                kind: EventType::BenefitGrantUpdated,
+                kind: if revoked {
+                    EventType::BenefitGrantRevoked
+                } else {
+                    EventType::BenefitGrantUpdated
+                },
                 organization_id: subscription.organization_id,
                 customer_id: subscription.customer_id,
                 grant_id: id,

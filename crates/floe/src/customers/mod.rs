@@ -178,3 +178,26 @@ pub async fn ids_by_emails(
         .map(|row| row.id)
         .collect())
 }
+
+/// A list filter's customers narrowed to those named by `external_ids` (the
+/// `external_customer_id` query parameter): `given` as it is when none are named, else the
+/// named customers (among `given`, when it names some too).
+pub async fn narrow_to_external(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    given: Option<Vec<uuid::Uuid>>,
+    external_ids: &[String],
+) -> Result<Option<Vec<uuid::Uuid>>, sea_orm::DbErr> {
+    if external_ids.is_empty() {
+        return Ok(given);
+    }
+    let named: Vec<uuid::Uuid> = find_many(db, organization_id, &[], external_ids)
+        .await?
+        .into_iter()
+        .map(|customer| customer.id)
+        .collect();
+    Ok(Some(match given {
+        Some(given) => given.into_iter().filter(|id| named.contains(id)).collect(),
+        None => named,
+    }))
+}

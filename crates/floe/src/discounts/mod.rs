@@ -33,6 +33,26 @@ pub async fn products_in_use(
         .collect())
 }
 
+/// The discounts of `organization_id` among `ids` as the records that name one show them
+/// (`DiscountBase`: without their products), by ID.
+pub async fn bases_by_id(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> crate::http::ApiResult<std::collections::HashMap<uuid::Uuid, serde_json::Value>> {
+    Ok(read_many(db, organization_id, ids)
+        .await?
+        .into_iter()
+        .map(|discount| {
+            let mut shown = serde_json::to_value(&discount).unwrap_or_default();
+            if let Some(fields) = shown.as_object_mut() {
+                fields.remove("products");
+            }
+            (discount.id, shown)
+        })
+        .collect())
+}
+
 /// How a checkout names a discount.
 pub enum DiscountKey<'a> {
     Id(uuid::Uuid),

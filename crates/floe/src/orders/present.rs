@@ -38,18 +38,7 @@ pub async fn orders(db: Reads<'_>, organization_id: Uuid, rows: &[Model]) -> Api
             .map(|product| (product.id, product))
             .collect();
     let discount_ids = unique(rows.iter().filter_map(|row| row.discount_id));
-    let discounts: HashMap<Uuid, Value> =
-        crate::discounts::read_many(db, organization_id, &discount_ids)
-            .await?
-            .into_iter()
-            .map(|discount| {
-                let mut shown = serde_json::to_value(&discount).unwrap_or_default();
-                if let Some(fields) = shown.as_object_mut() {
-                    fields.remove("products");
-                }
-                (discount.id, shown)
-            })
-            .collect();
+    let discounts = crate::discounts::bases_by_id(db, organization_id, &discount_ids).await?;
     let subscription_ids = unique(rows.iter().filter_map(|row| row.subscription_id));
     let subscriptions: HashMap<Uuid, Value> =
         crate::subscriptions::bases(db, organization_id, &subscription_ids)

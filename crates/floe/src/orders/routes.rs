@@ -51,18 +51,13 @@ pub async fn list(
     if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
-    if !external.is_empty() {
-        let named: Vec<_> =
-            crate::customers::find_many(&app.reader, auth.organization_id, &[], &external)
-                .await?
-                .into_iter()
-                .map(|customer| customer.id)
-                .collect();
-        filter.customer_ids = Some(match filter.customer_ids {
-            Some(given) => given.into_iter().filter(|id| named.contains(id)).collect(),
-            None => named,
-        });
-    }
+    filter.customer_ids = crate::customers::narrow_to_external(
+        &app.reader,
+        auth.organization_id,
+        filter.customer_ids.take(),
+        &external,
+    )
+    .await?;
     let (rows, total) = store::list(
         &app.reader,
         auth.organization_id,

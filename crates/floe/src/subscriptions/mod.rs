@@ -58,6 +58,26 @@ pub(crate) async fn show_in(
     .ok_or_else(not_found)
 }
 
+/// Subscription `id` as the API shows it now (after work committed in steps of its own).
+pub(crate) async fn show_current(
+    app: &AppState,
+    organization_id: Uuid,
+    id: Uuid,
+) -> ApiResult<schema::Subscription> {
+    let row = store::get((&app.reader).into(), organization_id, id)
+        .await?
+        .ok_or_else(not_found)?;
+    present::subscriptions(
+        (&app.reader).into(),
+        app.storage.as_ref(),
+        organization_id,
+        std::slice::from_ref(&row),
+    )
+    .await?
+    .pop()
+    .ok_or_else(not_found)
+}
+
 /// The subscriptions among `ids` of `organization_id`, as orders show theirs
 /// (`OrderSubscription`).
 pub async fn bases(

@@ -3,7 +3,6 @@
 
 use std::collections::HashMap;
 
-use serde_json::Value;
 use uuid::Uuid;
 
 use super::entity::Model;
@@ -92,18 +91,7 @@ pub async fn subscriptions(
             .map(|product| (product.base.id, product))
             .collect();
     let discount_ids = unique(rows.iter().filter_map(|row| row.discount_id));
-    let discounts: HashMap<Uuid, Value> =
-        crate::discounts::read_many(db, organization_id, &discount_ids)
-            .await?
-            .into_iter()
-            .map(|discount| {
-                let mut shown = serde_json::to_value(&discount).unwrap_or_default();
-                if let Some(fields) = shown.as_object_mut() {
-                    fields.remove("products");
-                }
-                (discount.id, shown)
-            })
-            .collect();
+    let discounts = crate::discounts::bases_by_id(db, organization_id, &discount_ids).await?;
     Ok(rows
         .iter()
         .filter_map(|row| {

@@ -76,7 +76,7 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
         txn.commit().await?;
         return Ok(Handled::Idle);
     } else if resume_due {
-        let (row, order, queued) = resume(app, &txn, &before, row, now).await?;
+        let (row, order, queued) = resume(&txn, &before, row, now).await?;
         let queued = queued
             + lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
         app.nudge.commit(txn, queued).await?;
@@ -102,7 +102,7 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
         Handled::Ended
     } else {
         let start = row.current_period_end;
-        let (row, order, queued) = cycle(app, &txn, &before, row, start, now).await?;
+        let (row, order, queued) = cycle(&txn, &before, row, start, now).await?;
         let queued = queued
             + lifecycle::changed(
                 app,
@@ -142,7 +142,6 @@ fn next_action(row: &Model) -> Option<DateTime<Utc>> {
 /// today's day from now on), its order charged at once, its benefits given back. Returns
 /// the subscription, the order to charge (if any) and the deliveries queued.
 pub async fn resume(
-    app: &AppState,
     txn: &DatabaseTransaction,
     before: &Model,
     mut row: Model,
@@ -152,7 +151,7 @@ pub async fn resume(
     row.paused_at = None;
     row.resumes_at = None;
     row.anchor_day = i64::from(now.day());
-    cycle(app, txn, before, row, now, now).await
+    cycle(txn, before, row, now, now).await
 }
 
 /// A cancellation at the period's end takes effect.
@@ -167,7 +166,6 @@ fn end(row: &mut Model, now: DateTime<Utc>) {
 /// its order: paid at once when it is for nothing, else `pending` and due for its charge
 /// now.
 async fn cycle(
-    app: &AppState,
     txn: &DatabaseTransaction,
     before: &Model,
     mut row: Model,
@@ -191,17 +189,12 @@ async fn cycle(
     let row = store::update(txn, row).await?;
 
     let prices = store::prices_of(txn.into(), &[row.id]).await?;
-    let product = crate::products::sale::read_many_with_deleted(
-        txn.into(),
-        app.storage.as_ref(),
-        row.organization_id,
-        &[row.product_id],
-    )
-    .await?
-    .pop();
-    let name = product
-        .as_ref()
-        .map_or_else(|| "Subscription".to_owned(), |p| p.base.name.clone());
+    // Only its name: the product's base, not its whole presentation.
+    let name =
+        crate::products::bases_with_deleted(txn.into(), row.organization_id, &[row.product_id])
+            .await?
+            .pop()
+            .map_or_else(|| "Subscription".to_owned(), |p| p.name);
     let subtotal: i64 = prices.iter().map(|p| p.amount).sum();
     let discount_amount = match &discount {
         Some(discount) => crate::pricing::totals::DiscountTerms::of(discount, &row.currency)

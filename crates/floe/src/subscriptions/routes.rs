@@ -57,18 +57,13 @@ pub async fn list(
     if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));
     }
-    if !external.is_empty() {
-        let named: Vec<_> =
-            crate::customers::find_many(&app.reader, auth.organization_id, &[], &external)
-                .await?
-                .into_iter()
-                .map(|customer| customer.id)
-                .collect();
-        filter.customer_ids = Some(match filter.customer_ids {
-            Some(given) => given.into_iter().filter(|id| named.contains(id)).collect(),
-            None => named,
-        });
-    }
+    filter.customer_ids = crate::customers::narrow_to_external(
+        &app.reader,
+        auth.organization_id,
+        filter.customer_ids.take(),
+        &external,
+    )
+    .await?;
     let (rows, total) = store::list(
         &app.reader,
         auth.organization_id,
@@ -93,19 +88,9 @@ pub async fn get(
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<Subscription>> {
-    let row = store::get((&app.reader).into(), auth.organization_id, id)
-        .await?
-        .ok_or_else(super::not_found)?;
-    present::subscriptions(
-        (&app.reader).into(),
-        app.storage.as_ref(),
-        auth.organization_id,
-        std::slice::from_ref(&row),
-    )
-    .await?
-    .pop()
-    .map(axum::Json)
-    .ok_or_else(super::not_found)
+    Ok(axum::Json(
+        super::show_current(&app, auth.organization_id, id).await?,
+    ))
 }
 
 /// `subscriptions:create`.

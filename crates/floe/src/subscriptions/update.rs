@@ -339,18 +339,14 @@ async fn change(
             ));
         }
         let (row, order, mut queued) =
-            super::renewal::resume(app, &txn, &before, before.clone(), now).await?;
+            super::renewal::resume(&txn, &before, before.clone(), now).await?;
         queued +=
             lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
         app.nudge.commit(txn, queued).await?;
         if let Some(order_id) = order {
             super::renewal::collect(app, order_id).await?;
         }
-        let txn = crate::db::begin_write(&app.db).await?;
-        let row = store::lock(&txn, id).await?.ok_or_else(super::not_found)?;
-        let shown = super::show_in(app, &txn, &row).await?;
-        txn.commit().await?;
-        return Ok(shown);
+        return super::show_current(app, organization_id, id).await;
     }
     let mut row = before.clone();
     apply(&mut row, patch, now)?;
@@ -371,11 +367,7 @@ async fn change(
     if row.next_action_at.is_some_and(|at| at <= now) {
         // A trial ended now: its first paid period starts at once, as at Polar.
         super::scheduler::run_until_quiet(app, Some(organization_id)).await?;
-        let txn = crate::db::begin_write(&app.db).await?;
-        let row = store::lock(&txn, id).await?.ok_or_else(super::not_found)?;
-        let shown = super::show_in(app, &txn, &row).await?;
-        txn.commit().await?;
-        return Ok(shown);
+        return super::show_current(app, organization_id, id).await;
     }
     Ok(shown)
 }
