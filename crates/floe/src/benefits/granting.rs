@@ -317,7 +317,9 @@ async fn grant_one(app: &AppState, source: &Source, benefit: &Benefit) -> ApiRes
         txn.rollback().await?;
         return Ok(Step::Existing);
     }
-    let now = app.clock.now();
+    // The organization's time: a credit granted on a test clock falls in its period.
+    let now = crate::subscriptions::test_clock::now_for(&txn, &app.clock, source.organization_id())
+        .await?;
     let outcome = perform::grant(&txn, benefit, source.customer_id(), now).await?;
     let (granted_at, properties, error) = match &outcome {
         Outcome::Granted(properties) => (Some(now), properties.clone(), None),

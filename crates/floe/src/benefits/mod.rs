@@ -20,7 +20,9 @@ mod subscription_grants;
 use crate::http::routes::Routes;
 
 pub use state::{CustomerStateBenefitGrant, granted_to};
-pub use subscription_grants::{restore_subscription_grants, revoke_subscription_grants};
+pub use subscription_grants::{
+    cycle_subscription_grants, restore_subscription_grants, revoke_subscription_grants,
+};
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -79,7 +79,7 @@ pub fn state_id(customer_id: Uuid, meter_id: Uuid) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-fn meter_of(event: &EventRow) -> Option<Uuid> {
+pub fn meter_of(event: &EventRow) -> Option<Uuid> {
     let metadata: Value = serde_json::from_str(&event.metadata).ok()?;
     Uuid::try_parse(metadata.get("meter_id")?.as_str()?).ok()
 }
@@ -303,4 +303,29 @@ fn credited_since(sorted: &[&EventRow], reset_at: Option<DateTime<Utc>>) -> i64 
         credited = credited.saturating_add(units).max(0);
     }
     credited
+}
+
+/// When `meter_id` was last reset for a customer (its current window's start), if ever.
+pub async fn last_reset(
+    db: crate::db::Reads<'_>,
+    organization_id: Uuid,
+    customer_id: Uuid,
+    meter_id: Uuid,
+) -> Result<Option<DateTime<Utc>>, sea_orm::DbErr> {
+    use crate::events::entity::{Column, Entity};
+    use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
+    let resets = db
+        .all(
+            Entity::find()
+                .filter(Column::OrganizationId.eq(organization_id))
+                .filter(Column::CustomerId.eq(customer_id))
+                .filter(Column::Source.eq("system"))
+                .filter(Column::Name.eq(METER_RESET)),
+        )
+        .await?;
+    Ok(resets
+        .iter()
+        .filter(|e| meter_of(e) == Some(meter_id))
+        .map(|e| e.timestamp)
+        .max())
 }

@@ -35,6 +35,33 @@ pub async fn in_range(
     store::in_range(db, backend, organization_id, from, to, customers, metadata).await
 }
 
+/// One customer's events (sent with its ID or its external ID, user and system alike) with
+/// `from <= timestamp < to`, for what a subscription's period used.
+pub async fn of_customer_between(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    customer_id: uuid::Uuid,
+    external_id: Option<&str>,
+    from: chrono::DateTime<chrono::Utc>,
+    to: chrono::DateTime<chrono::Utc>,
+) -> Result<Vec<entity::Model>, sea_orm::DbErr> {
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, QueryFilter, QueryOrder};
+    let mut whose = Condition::any().add(entity::Column::CustomerId.eq(customer_id));
+    if let Some(external_id) = external_id {
+        whose = whose.add(entity::Column::ExternalCustomerId.eq(external_id));
+    }
+    db.all(
+        entity::Entity::find()
+            .filter(entity::Column::OrganizationId.eq(organization_id))
+            .filter(whose)
+            .filter(entity::Column::Timestamp.gte(from))
+            .filter(entity::Column::Timestamp.lt(to))
+            .order_by_asc(entity::Column::Timestamp)
+            .order_by_asc(entity::Column::Id),
+    )
+    .await
+}
+
 /// Every event of one customer (sent with its ID or its external ID), for customer meters.
 pub async fn of_customer(
     db: &crate::db::ReadConnection,

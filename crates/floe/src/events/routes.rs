@@ -43,7 +43,11 @@ pub async fn ingest(
     State(app): State<AppState>,
     Json(body): Json<Value>,
 ) -> ApiResult<axum::Json<IngestResult>> {
-    let now = app.clock.now();
+    // The organization's time (ahead of real time on a test clock): events are stamped
+    // with it by default and may not be later than it.
+    let now =
+        crate::subscriptions::test_clock::now_read(&app.reader, &app.clock, auth.organization_id)
+            .await?;
     let events = ingest::parse(&body, now).map_err(ApiError::Validation)?;
     let txn = crate::db::begin_write(&app.db).await?;
     let unknown = ingest::unknown_customers(&txn, auth.organization_id, &events).await?;

@@ -49,6 +49,24 @@ pub async fn records(
         .collect())
 }
 
+/// Meters of `organization_id` among `ids` (archived ones included), read in `db`.
+pub async fn records_in(
+    db: crate::db::Reads<'_>,
+    organization_id: uuid::Uuid,
+    ids: &[uuid::Uuid],
+) -> Result<Vec<MeterRecord>, sea_orm::DbErr> {
+    let rows = store::by_ids(db, organization_id, ids).await?;
+    Ok(rows
+        .iter()
+        .filter_map(|row| {
+            Some(MeterRecord {
+                meter: schema::Meter::from(row),
+                compiled: rollups::CompiledMeter::from_row(row)?,
+            })
+        })
+        .collect())
+}
+
 /// Every meter ID of an organization, archived ones included.
 pub async fn all_ids(
     db: &crate::db::ReadConnection,

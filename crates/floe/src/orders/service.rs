@@ -187,13 +187,26 @@ pub async fn record_paid(
 pub struct Cycle<'a> {
     pub subscription: &'a crate::subscriptions::SubscriptionRow,
     pub description: &'a str,
-    pub lines: Vec<(String, i64, Option<Uuid>)>,
+    /// The order's `billing_period_start`: with the subscription and the reason, what makes
+    /// the order unique (a period is billed once).
+    pub period_start: DateTime<Utc>,
+    pub lines: Vec<CycleLine>,
     pub discount_id: Option<Uuid>,
     pub discount_amount: i64,
     pub total: i64,
     pub billing_name: Option<String>,
     pub billing_address: Option<String>,
     pub now: DateTime<Utc>,
+}
+
+/// One line of a subscription's order: a price for the period it covers (the new period for
+/// a fixed price, paid ahead; the period that ended for usage, paid in arrears).
+pub struct CycleLine {
+    pub label: String,
+    pub amount: i64,
+    pub price_id: Option<Uuid>,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
 }
 
 /// Records the order of a subscription's current period (`subscription_cycle`) in `txn`:
@@ -205,11 +218,7 @@ pub async fn record_cycle(
     cycle: Cycle<'_>,
 ) -> ApiResult<(Model, usize)> {
     let subscription = cycle.subscription;
-    let (start, end) = (
-        subscription.current_period_start,
-        subscription.current_period_end,
-    );
-    let subtotal: i64 = cycle.lines.iter().map(|(_, amount, _)| amount).sum();
+    let subtotal: i64 = cycle.lines.iter().map(|line| line.amount).sum();
     let row = Model {
         id: Uuid::new_v4(),
         created_at: cycle.now,
@@ -245,10 +254,10 @@ pub async fn record_cycle(
         next_payment_attempt_at: (cycle.total > 0).then_some(cycle.now),
         paid_at: None,
         grants_done_at: None,
-        billing_period_start: Some(start),
+        billing_period_start: Some(cycle.period_start),
     };
     let mut row = store::insert(txn, row).await?;
-    for (position, (label, amount, price_id)) in cycle.lines.into_iter().enumerate() {
+    for (position, line) in cycle.lines.into_iter().enumerate() {
         store::insert_item(
             txn,
             item::Model {
@@ -257,13 +266,13 @@ pub async fn record_cycle(
                 modified_at: None,
                 order_id: row.id,
                 position: position as i64,
-                label,
-                amount,
+                label: line.label,
+                amount: line.amount,
                 tax_amount: 0,
                 proration: false,
-                product_price_id: price_id,
-                start_timestamp: Some(start),
-                end_timestamp: Some(end),
+                product_price_id: line.price_id,
+                start_timestamp: Some(line.start),
+                end_timestamp: Some(line.end),
             },
         )
         .await?;

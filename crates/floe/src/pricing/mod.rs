@@ -2,5 +2,6 @@
 //! (amount, discount, net, tax, total and the flags that follow from them). One place, so
 //! that the API, the hosted page and the order never disagree.
 
+pub mod rounding;
 pub mod tiers;
 pub mod totals;

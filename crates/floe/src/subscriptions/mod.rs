@@ -15,6 +15,7 @@ pub mod schema;
 mod store;
 pub mod test_clock;
 mod update;
+pub mod usage;
 
 use sea_orm::DatabaseTransaction;
 use uuid::Uuid;

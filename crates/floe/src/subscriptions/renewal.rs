@@ -19,9 +19,11 @@ use super::lifecycle::{self, Change};
 use super::periods;
 use super::schema::SubscriptionStatus;
 use super::store;
+use super::usage::{self, Usage};
 use crate::app::AppState;
 use crate::http::ApiResult;
 use crate::orders::OrderRow;
+use crate::orders::service::CycleLine;
 use crate::payments::accounts::Account;
 use crate::payments::processor::{
     ChargeRequest, Intent, MethodDetails, Outcome, TEST, TestProcessor,
@@ -68,41 +70,41 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
     let resume_due =
         status(&row) == SubscriptionStatus::Paused && row.resumes_at.is_some_and(|at| at <= now);
     let period_due = status(&row).is_billable() && row.current_period_end <= now;
-    let handled = if !due || !(resume_due || period_due) {
+    if !due || !(resume_due || period_due) {
         // Nothing to do now: what is next due is the period's end, a paused subscription's
         // resumption, or nothing.
         row.next_action_at = next_action(&row);
         store::update(&txn, row).await?;
         txn.commit().await?;
         return Ok(Handled::Idle);
-    } else if resume_due {
-        let (row, order, queued) = resume(&txn, &before, row, now).await?;
+    }
+    let (handled, to_collect) = if resume_due {
+        let (row, order, queued) = resume(app, &txn, &before, row, now).await?;
         let queued = queued
             + lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
         app.nudge.commit(txn, queued).await?;
-        Handled::Renewed(order)
-    } else if row.cancel_at_period_end {
-        end(&mut row, now);
+        (Handled::Renewed(order), order)
+    } else if row.cancel_at_period_end || row.pause_at_period_end {
+        // The last period's usage is billed before it stops.
+        let (order, settled) = settle_last_period(&txn, &row, now).await?;
+        if row.cancel_at_period_end {
+            end(&mut row, now);
+        } else {
+            // Paused instead of renewed: benefits revoked until it resumes.
+            row.status = SubscriptionStatus::Paused.as_str().to_owned();
+            row.paused_at = Some(now);
+            row.pause_at_period_end = false;
+            row.next_action_at = row.resumes_at;
+            row.modified_at = Some(now);
+        }
         let row = store::update(&txn, row).await?;
-        let queued =
-            lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+        let queued = settled
+            + lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
         app.nudge.commit(txn, queued).await?;
-        Handled::Ended
-    } else if row.pause_at_period_end {
-        // Paused instead of renewed: no order, benefits revoked until it resumes.
-        row.status = SubscriptionStatus::Paused.as_str().to_owned();
-        row.paused_at = Some(now);
-        row.pause_at_period_end = false;
-        row.next_action_at = row.resumes_at;
-        row.modified_at = Some(now);
-        let row = store::update(&txn, row).await?;
-        let queued =
-            lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
-        app.nudge.commit(txn, queued).await?;
-        Handled::Ended
+        (Handled::Ended, order)
     } else {
         let start = row.current_period_end;
-        let (row, order, queued) = cycle(&txn, &before, row, start, now).await?;
+        let (row, order, queued) = cycle(app, &txn, &before, row, start, now).await?;
         let queued = queued
             + lifecycle::changed(
                 app,
@@ -117,9 +119,9 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
             )
             .await?;
         app.nudge.commit(txn, queued).await?;
-        Handled::Renewed(order)
+        (Handled::Renewed(order), order)
     };
-    if let Handled::Renewed(Some(order_id)) = handled {
+    if let Some(order_id) = to_collect {
         // Charged at once; a crash before leaves the order due for the next pass.
         collect(app, order_id).await?;
     }
@@ -142,6 +144,7 @@ fn next_action(row: &Model) -> Option<DateTime<Utc>> {
 /// today's day from now on), its order charged at once, its benefits given back. Returns
 /// the subscription, the order to charge (if any) and the deliveries queued.
 pub async fn resume(
+    app: &AppState,
     txn: &DatabaseTransaction,
     before: &Model,
     mut row: Model,
@@ -151,7 +154,7 @@ pub async fn resume(
     row.paused_at = None;
     row.resumes_at = None;
     row.anchor_day = i64::from(now.day());
-    cycle(txn, before, row, now, now).await
+    cycle(app, txn, before, row, now, now).await
 }
 
 /// A cancellation at the period's end takes effect.
@@ -163,9 +166,11 @@ fn end(row: &mut Model, now: DateTime<Utc>) {
 }
 
 /// Starts the next period at `start` (a trial's end starts the first paid one) and records
-/// its order: paid at once when it is for nothing, else `pending` and due for its charge
-/// now.
+/// its order: the fixed prices for the new period, paid ahead, and the usage of the period
+/// that ends, in arrears (not a trial's: usage during a trial is free). Paid at once when it
+/// is for nothing, else `pending` and due for its charge now.
 async fn cycle(
+    app: &AppState,
     txn: &DatabaseTransaction,
     before: &Model,
     mut row: Model,
@@ -173,7 +178,8 @@ async fn cycle(
     now: DateTime<Utc>,
 ) -> ApiResult<(Model, Option<Uuid>, usize)> {
     let interval = Interval::parse(&row.recurring_interval).unwrap_or(Interval::Month);
-    if status(before) == SubscriptionStatus::Trialing {
+    let trial_ends = status(before) == SubscriptionStatus::Trialing;
+    if trial_ends {
         // Renewals fall on the day the trial ended, from now on.
         row.anchor_day = i64::from(start.day());
         row.status = SubscriptionStatus::Active.as_str().to_owned();
@@ -188,51 +194,204 @@ async fn cycle(
     let discount = current_discount(txn, &mut row, start).await?;
     let row = store::update(txn, row).await?;
 
-    let prices = store::prices_of(txn.into(), &[row.id]).await?;
-    // Only its name: the product's base, not its whole presentation.
-    let name =
-        crate::products::bases_with_deleted(txn.into(), row.organization_id, &[row.product_id])
+    let bill = Bill::of(txn, &row).await?;
+    // The period that ends now (none for a paused subscription: its last one was settled
+    // when it paused).
+    let used = if status(before).is_billable() {
+        bill.settle_usage(txn, before.current_period_start, start)
             .await?
-            .pop()
-            .map_or_else(|| "Subscription".to_owned(), |p| p.name);
-    let subtotal: i64 = prices.iter().map(|p| p.amount).sum();
-    let discount_amount = match &discount {
-        Some(discount) => crate::pricing::totals::DiscountTerms::of(discount, &row.currency)
-            .off(subtotal)
-            .unwrap_or(0),
-        None => 0,
+    } else {
+        Vec::new()
     };
-    let total = subtotal - discount_amount;
-    let customer = crate::customers::purchase::find(
-        txn,
-        row.organization_id,
-        crate::customers::CustomerKey::Id(row.customer_id),
-    )
-    .await?;
-    let lines: Vec<(String, i64, Option<Uuid>)> = prices
+    let mut lines: Vec<CycleLine> = bill
+        .fixed
         .iter()
-        .filter(|p| p.amount != 0 || prices.len() == 1)
-        .map(|p| (name.clone(), p.amount, Some(p.price_id)))
+        .filter(|p| p.amount != 0)
+        .map(|p| CycleLine {
+            label: bill.name.clone(),
+            amount: p.amount,
+            price_id: Some(p.price_id),
+            start,
+            end,
+        })
         .collect();
-    let (order, queued) = crate::orders::service::record_cycle(
-        txn,
-        crate::orders::service::Cycle {
-            subscription: &row,
-            description: &name,
-            lines,
-            discount_id: discount.as_ref().map(|d| d.id),
-            discount_amount,
-            total,
-            billing_name: customer
-                .as_ref()
-                .and_then(|c| c.billing_name.clone().or_else(|| c.name.clone())),
-            billing_address: customer.as_ref().and_then(|c| c.billing_address.clone()),
-            now,
-        },
-    )
-    .await?;
+    if !trial_ends {
+        lines.extend(used.iter().map(|u| CycleLine {
+            label: u.label.clone(),
+            amount: u.amount,
+            price_id: Some(u.price_id),
+            start: before.current_period_start,
+            end: start,
+        }));
+    }
+    if lines.is_empty() {
+        // A free period still has its order, of one line at 0.
+        lines.push(CycleLine {
+            label: bill.name.clone(),
+            amount: 0,
+            price_id: bill.fixed.first().map(|p| p.price_id),
+            start,
+            end,
+        });
+    }
+    let (order, mut queued) = bill
+        .record(txn, &row, lines, discount.as_ref(), start, now)
+        .await?;
+    if order.status == "paid" {
+        // Paid at once (nothing to charge): the new period renews the benefits now.
+        queued += crate::benefits::cycle_subscription_grants(app, txn, &row, start, now).await?;
+    }
     let to_collect = (order.status == "pending").then_some(order.id);
     Ok((row, to_collect, queued))
+}
+
+/// The last period of a subscription that stops renewing (it ends, or pauses) is settled:
+/// its usage billed in one more order when there is any to charge. Returns the order to
+/// charge, if any, and the deliveries queued.
+async fn settle_last_period(
+    txn: &DatabaseTransaction,
+    row: &Model,
+    now: DateTime<Utc>,
+) -> ApiResult<(Option<Uuid>, usize)> {
+    let bill = Bill::of(txn, row).await?;
+    if bill.metered.is_empty() {
+        return Ok((None, 0));
+    }
+    let (start, end) = (row.current_period_start, row.current_period_end);
+    let used = bill.settle_usage(txn, start, end).await?;
+    if used.iter().all(|u| u.amount == 0) {
+        return Ok((None, 0));
+    }
+    let lines = used
+        .iter()
+        .map(|u| CycleLine {
+            label: u.label.clone(),
+            amount: u.amount,
+            price_id: Some(u.price_id),
+            start,
+            end,
+        })
+        .collect();
+    let mut discount = None;
+    if row.discount_id.is_some() {
+        let mut probe = row.clone();
+        discount = current_discount(txn, &mut probe, start).await?;
+    }
+    // Unique beside the period's own order: this one is dated at the period's end.
+    let (order, queued) = bill
+        .record(txn, row, lines, discount.as_ref(), end, now)
+        .await?;
+    Ok(((order.status == "pending").then_some(order.id), queued))
+}
+
+/// What a subscription bills: its product's name, its fixed prices, its metered prices,
+/// and its customer.
+struct Bill {
+    name: String,
+    fixed: Vec<super::entity::price::Model>,
+    metered: Vec<crate::products::schema::Price>,
+    customer: Option<crate::customers::CustomerRow>,
+    organization_id: Uuid,
+}
+
+impl Bill {
+    async fn of(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Self> {
+        let links = store::prices_of(txn.into(), &[row.id]).await?;
+        let ids: Vec<Uuid> = links.iter().map(|p| p.price_id).collect();
+        let metered: Vec<crate::products::schema::Price> =
+            crate::products::sale::prices_by_ids(txn.into(), row.organization_id, &ids)
+                .await?
+                .into_iter()
+                .filter(crate::pricing::totals::is_metered)
+                .collect();
+        let fixed = links
+            .into_iter()
+            .filter(|link| !metered.iter().any(|m| m.id == link.price_id))
+            .collect();
+        // Only its name: the product's base, not its whole presentation.
+        let name =
+            crate::products::bases_with_deleted(txn.into(), row.organization_id, &[row.product_id])
+                .await?
+                .pop()
+                .map_or_else(|| "Subscription".to_owned(), |p| p.name);
+        let customer = crate::customers::purchase::find(
+            txn,
+            row.organization_id,
+            crate::customers::CustomerKey::Id(row.customer_id),
+        )
+        .await?;
+        Ok(Self {
+            name,
+            fixed,
+            metered,
+            customer,
+            organization_id: row.organization_id,
+        })
+    }
+
+    /// The usage of `[from, to)` priced, and each meter reset at `to` for the next window.
+    async fn settle_usage(
+        &self,
+        txn: &DatabaseTransaction,
+        from: DateTime<Utc>,
+        to: DateTime<Utc>,
+    ) -> ApiResult<Vec<Usage>> {
+        let Some(customer) = &self.customer else {
+            return Ok(Vec::new());
+        };
+        let metered: Vec<&crate::products::schema::Price> = self.metered.iter().collect();
+        let used = usage::of_window(
+            txn.into(),
+            self.organization_id,
+            (customer.id, customer.external_id.as_deref()),
+            &metered,
+            from,
+            to,
+        )
+        .await?;
+        usage::reset_meters(txn, self.organization_id, customer.id, &used, to).await?;
+        Ok(used)
+    }
+
+    async fn record(
+        &self,
+        txn: &DatabaseTransaction,
+        row: &Model,
+        lines: Vec<CycleLine>,
+        discount: Option<&crate::discounts::schema::Discount>,
+        period_start: DateTime<Utc>,
+        now: DateTime<Utc>,
+    ) -> ApiResult<(OrderRow, usize)> {
+        let subtotal: i64 = lines.iter().map(|line| line.amount).sum();
+        let discount_amount = match discount {
+            Some(discount) => crate::pricing::totals::DiscountTerms::of(discount, &row.currency)
+                .off(subtotal)
+                .unwrap_or(0),
+            None => 0,
+        };
+        crate::orders::service::record_cycle(
+            txn,
+            crate::orders::service::Cycle {
+                subscription: row,
+                description: &self.name,
+                period_start,
+                lines,
+                discount_id: discount.map(|d| d.id),
+                discount_amount,
+                total: subtotal - discount_amount,
+                billing_name: self
+                    .customer
+                    .as_ref()
+                    .and_then(|c| c.billing_name.clone().or_else(|| c.name.clone())),
+                billing_address: self
+                    .customer
+                    .as_ref()
+                    .and_then(|c| c.billing_address.clone()),
+                now,
+            },
+        )
+        .await
+    }
 }
 
 /// The subscription's discount if it still applies to a period starting at `start`:
@@ -295,8 +454,13 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
         txn.rollback().await?;
         return Ok(false);
     };
-    if status(&subscription).is_revoked() {
-        // Nothing more is collected for an ended subscription.
+    if status(&subscription).is_revoked()
+        && subscription
+            .ended_at
+            .is_some_and(|ended| order.created_at < ended)
+    {
+        // Nothing more is collected for a period cut short by the subscription's end (its
+        // last period's usage, settled as it ended, still is).
         let queued = void(&txn, &mut order, now).await?;
         app.nudge.commit(txn, queued).await?;
         return Ok(false);
@@ -591,15 +755,24 @@ async fn recovered(
 ) -> ApiResult<usize> {
     order.next_payment_attempt_at = None;
     *order = crate::orders::update_row(txn, order.clone()).await?;
+    // The period it paid for renews the subscription's benefits.
+    let mut queued = match order.billing_period_start {
+        Some(start) => {
+            crate::benefits::cycle_subscription_grants(app, txn, &subscription, start, now).await?
+        }
+        None => 0,
+    };
     if status(&subscription) != SubscriptionStatus::PastDue {
-        return Ok(0);
+        return Ok(queued);
     }
     let mut row = subscription.clone();
     row.status = SubscriptionStatus::Active.as_str().to_owned();
     row.past_due_at = None;
     row.modified_at = Some(now);
     let row = store::update(txn, row).await?;
-    lifecycle::changed(app, txn, Some(&subscription), &row, Change::default(), now).await
+    queued +=
+        lifecycle::changed(app, txn, Some(&subscription), &row, Change::default(), now).await?;
+    Ok(queued)
 }
 
 /// A charge failed (or could not be made: no saved method): the subscription is past due
@@ -615,17 +788,26 @@ async fn failed(
 ) -> ApiResult<usize> {
     let mut row = subscription.clone();
     let mut queued = 0;
+    // The usage order of a subscription that stopped (ended or paused) is retried alone:
+    // the subscription has nothing left to lose.
+    let stopped = !status(&row).is_billable();
     if let Some(days) = DUNNING_RETRY_DAYS.get(failures - 1) {
         order.next_payment_attempt_at = Some(now + Duration::days(*days));
         order.modified_at = Some(now);
         *order = crate::orders::update_row(txn, order.clone()).await?;
         queued += crate::orders::emit(txn, order, EventType::OrderUpdated, now).await?;
+        if stopped {
+            return Ok(queued);
+        }
         if status(&row) != SubscriptionStatus::PastDue {
             row.status = SubscriptionStatus::PastDue.as_str().to_owned();
             row.past_due_at = Some(now);
         }
     } else {
         queued += void(txn, order, now).await?;
+        if stopped {
+            return Ok(queued);
+        }
         row.status = SubscriptionStatus::Canceled.as_str().to_owned();
         row.canceled_at = Some(row.canceled_at.unwrap_or(now));
         row.ends_at = Some(now);

@@ -161,8 +161,29 @@ pub struct Subscription {
     /// The discount without its products (`DiscountBase`'s variants).
     pub discount: Option<Value>,
     pub prices: Vec<Price>,
-    pub meters: Vec<Value>,
+    pub meters: Vec<SubscriptionMeter>,
     pub pending_update: Option<Value>,
+}
+
+/// `CustomerStateSubscriptionMeter`: what a metered price of the subscription used in the
+/// current period, and what it costs so far.
+#[derive(Clone, Debug, Serialize)]
+pub struct SubscriptionMeterState {
+    pub created_at: DateTime<Utc>,
+    pub modified_at: Option<DateTime<Utc>>,
+    pub id: Uuid,
+    pub consumed_units: f64,
+    pub credited_units: i64,
+    pub amount: i64,
+    pub meter_id: Uuid,
+}
+
+/// `SubscriptionMeter`: the same with its meter.
+#[derive(Clone, Debug, Serialize)]
+pub struct SubscriptionMeter {
+    #[serde(flatten)]
+    pub state: SubscriptionMeterState,
+    pub meter: crate::meters::schema::Meter,
 }
 
 /// `CustomerStateSubscription`: an active or trialing subscription in the customer's state.
@@ -189,7 +210,7 @@ pub struct CustomerStateSubscription {
     pub discount_id: Option<Uuid>,
     pub seats: Option<i64>,
     pub units: Option<i64>,
-    pub meters: Vec<Value>,
+    pub meters: Vec<SubscriptionMeterState>,
 }
 
 /// `SubscriptionCreateCustomer` / `SubscriptionCreateExternalCustomer`.

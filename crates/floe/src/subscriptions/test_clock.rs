@@ -26,6 +26,20 @@ pub async fn now_for(
     Ok(clock.now() + Duration::microseconds(offset))
 }
 
+/// `organization_id`'s business time, read beside any transaction (for requests that
+/// only need to know it, such as ingesting usage).
+pub async fn now_read(
+    db: &crate::db::ReadConnection,
+    clock: &Clock,
+    organization_id: Uuid,
+) -> Result<DateTime<Utc>, DbErr> {
+    let offset = db
+        .one(Entity::find_by_id(organization_id))
+        .await?
+        .map_or(0, |row| row.offset_micros);
+    Ok(clock.now() + Duration::microseconds(offset))
+}
+
 /// Every organization with a test clock and its offset.
 pub async fn all(db: &impl ConnectionTrait) -> Result<Vec<(Uuid, i64)>, DbErr> {
     Ok(Entity::find()

@@ -339,7 +339,7 @@ async fn change(
             ));
         }
         let (row, order, mut queued) =
-            super::renewal::resume(&txn, &before, before.clone(), now).await?;
+            super::renewal::resume(app, &txn, &before, before.clone(), now).await?;
         queued +=
             lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
         app.nudge.commit(txn, queued).await?;
