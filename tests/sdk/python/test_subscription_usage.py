@@ -193,3 +193,36 @@ def test_usage_during_a_trial_is_free(shop):
     # The meter starts afresh when the trial ends.
     shown = shop.polar.subscriptions.get(subscription.id)
     assert shown.meters[0].consumed_units == 0
+
+
+def test_paid_renewals_cycle_the_grants_with_their_webhooks(shop):
+    from polar.v2026_10.webhooks import validate_event
+    from receiver import Receiver
+
+    receiver = Receiver()
+    try:
+        endpoint = shop.polar.webhooks.create_webhook_endpoint(
+            url=receiver.url, format="raw", events=["benefit_grant.cycled", "subscription.updated"])
+        meter = api_meter(shop, {"func": "count"})
+        product = metered_product(shop, meter, "10", None, credit=(4, False))
+        subscription = shop.subscribe(product, email=f"cycled-{uuid.uuid4().hex[:4]}@example.com")
+        [grant] = wait_for(lambda: shop.polar.benefit_grants.list(customer_id=subscription.customer_id, is_granted=True).items,
+                           "the grant")
+        end = ts(subscription.current_period_end)
+        shop.advance(end + timedelta(days=40))  # two renewals
+
+        def cycled_deliveries():
+            return [d for d in receiver.accepted() if d.json.get("type") == "benefit_grant.cycled"]
+
+        wait_for(lambda: len(cycled_deliveries()) >= 2, "two benefit_grant.cycled deliveries")
+        cycled = []
+        for delivery in cycled_deliveries():
+            headers = {k: delivery.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+            cycled.append(validate_event(delivery.body, headers, endpoint.secret))
+        assert len(cycled) == 2 and {c.data.id for c in cycled} == {grant.id}
+        assert all(c.data.is_granted for c in cycled)
+        # Each renewal credited the meter again: 4 units in the current period.
+        meters = shop.polar.customer_meters.list(customer_id=subscription.customer_id).items
+        assert [(m.meter.id, m.credited_units, m.consumed_units) for m in meters] == [(meter.id, 4, 0)]
+    finally:
+        receiver.stop()
