@@ -187,6 +187,9 @@ pub async fn record_paid(
 pub struct Cycle<'a> {
     pub subscription: &'a crate::subscriptions::SubscriptionRow,
     pub description: &'a str,
+    /// `subscription_cycle` (a period's order, a last period's usage) or
+    /// `subscription_update` (a change of plan invoiced at once).
+    pub billing_reason: &'static str,
     /// The order's `billing_period_start`: with the subscription and the reason, what makes
     /// the order unique (a period is billed once).
     pub period_start: DateTime<Utc>,
@@ -207,6 +210,8 @@ pub struct CycleLine {
     pub price_id: Option<Uuid>,
     pub start: DateTime<Utc>,
     pub end: DateTime<Utc>,
+    /// A prorated charge or credit for part of a period (a change of plan).
+    pub proration: bool,
 }
 
 /// Records the order of a subscription's current period (`subscription_cycle`) in `txn`:
@@ -235,7 +240,7 @@ pub async fn record_cycle(
         refunded_tax_amount: 0,
         platform_fee_amount: 0,
         currency: subscription.currency.clone(),
-        billing_reason: "subscription_cycle".to_owned(),
+        billing_reason: cycle.billing_reason.to_owned(),
         billing_name: cycle.billing_name,
         billing_address: cycle.billing_address,
         invoice_sequence: None,
@@ -269,7 +274,7 @@ pub async fn record_cycle(
                 label: line.label,
                 amount: line.amount,
                 tax_amount: 0,
-                proration: false,
+                proration: line.proration,
                 product_price_id: line.price_id,
                 start_timestamp: Some(line.start),
                 end_timestamp: Some(line.end),

@@ -97,3 +97,58 @@ pub mod test_clock {
 
     impl ActiveModelBehavior for ActiveModel {}
 }
+
+pub mod pending {
+    //! `subscription_updates`: a change of plan scheduled for the period boundary
+    //! (`applies_at`), shown as the subscription's `pending_update` until applied or cleared.
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
+    #[sea_orm(table_name = "subscription_updates")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub subscription_id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub modified_at: Option<DateTimeUtc>,
+        pub applies_at: DateTimeUtc,
+        pub product_id: Option<Uuid>,
+        pub seats: Option<i64>,
+        pub units: Option<i64>,
+        pub applied_at: Option<DateTimeUtc>,
+        pub deleted_at: Option<DateTimeUtc>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}
+
+pub mod proration {
+    //! `subscription_prorations`: a prorated charge or credit waiting for the subscription's
+    //! next order (`order_id` set once billed).
+
+    use sea_orm::entity::prelude::*;
+
+    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
+    #[sea_orm(table_name = "subscription_prorations")]
+    pub struct Model {
+        #[sea_orm(primary_key, auto_increment = false)]
+        pub id: Uuid,
+        pub subscription_id: Uuid,
+        pub created_at: DateTimeUtc,
+        pub label: String,
+        pub amount: i64,
+        pub start_timestamp: DateTimeUtc,
+        pub end_timestamp: DateTimeUtc,
+        pub price_id: Option<Uuid>,
+        pub order_id: Option<Uuid>,
+    }
+
+    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
+    pub enum Relation {}
+
+    impl ActiveModelBehavior for ActiveModel {}
+}

@@ -2,10 +2,12 @@
 //! worker (decision 0019). Created by a checkout (or the API for free products), renewed
 //! on the organization's clock, canceled, uncanceled and revoked by the merchant.
 
+mod change;
 pub mod create;
 mod entity;
 mod export;
 mod lifecycle;
+mod pending;
 mod periods;
 mod present;
 pub mod renewal;

@@ -3,6 +3,7 @@
 
 use std::collections::HashMap;
 
+use serde_json::Value;
 use uuid::Uuid;
 
 use super::entity::Model;
@@ -93,6 +94,11 @@ pub async fn subscriptions(
             .collect();
     let discount_ids = unique(rows.iter().filter_map(|row| row.discount_id));
     let discounts = crate::discounts::bases_by_id(db, organization_id, &discount_ids).await?;
+    let pending: HashMap<Uuid, Value> = super::pending::updates_of(db, &ids)
+        .await?
+        .iter()
+        .map(|update| (update.subscription_id, super::change::shown(update)))
+        .collect();
     let mut meters = HashMap::new();
     for row in rows {
         let metered: Vec<&crate::products::schema::Price> = billed
@@ -127,7 +133,7 @@ pub async fn subscriptions(
                     .filter_map(|link| prices.get(&link.price_id).cloned())
                     .collect(),
                 meters: meters.get(&row.id).cloned().unwrap_or_default(),
-                pending_update: None,
+                pending_update: pending.get(&row.id).cloned(),
             })
         })
         .collect())

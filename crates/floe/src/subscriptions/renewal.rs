@@ -177,8 +177,12 @@ async fn cycle(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiResult<(Model, Option<Uuid>, usize)> {
-    let interval = Interval::parse(&row.recurring_interval).unwrap_or(Interval::Month);
     let trial_ends = status(before) == SubscriptionStatus::Trialing;
+    // The usage of the period that ends is billed at the prices it had; the change
+    // scheduled for this boundary applies to the new period (its interval too).
+    let closing = Bill::of(txn, &row).await?;
+    let changed = super::change::apply_due(app, txn, &mut row, start, now).await?;
+    let interval = Interval::parse(&row.recurring_interval).unwrap_or(Interval::Month);
     if trial_ends {
         // Renewals fall on the day the trial ended, from now on.
         row.anchor_day = i64::from(start.day());
@@ -193,12 +197,16 @@ async fn cycle(
     // A discount for the first period(s) only ends as its months run out.
     let discount = current_discount(txn, &mut row, start).await?;
     let row = store::update(txn, row).await?;
-
-    let bill = Bill::of(txn, &row).await?;
+    let bill = if changed {
+        Bill::of(txn, &row).await?
+    } else {
+        closing.clone()
+    };
     // The period that ends now (none for a paused subscription: its last one was settled
     // when it paused).
     let used = if status(before).is_billable() {
-        bill.settle_usage(txn, before.current_period_start, start)
+        closing
+            .settle_usage(txn, before.current_period_start, start)
             .await?
     } else {
         Vec::new()
@@ -213,6 +221,7 @@ async fn cycle(
             price_id: Some(p.price_id),
             start,
             end,
+            proration: false,
         })
         .collect();
     if !trial_ends {
@@ -222,6 +231,7 @@ async fn cycle(
             price_id: Some(u.price_id),
             start: before.current_period_start,
             end: start,
+            proration: false,
         }));
     }
     if lines.is_empty() {
@@ -232,10 +242,19 @@ async fn cycle(
             price_id: bill.fixed.first().map(|p| p.price_id),
             start,
             end,
+            proration: false,
         });
     }
     let (order, mut queued) = bill
-        .record(txn, &row, lines, discount.as_ref(), start, now)
+        .record(
+            txn,
+            &row,
+            lines,
+            discount.as_ref(),
+            "subscription_cycle",
+            start,
+            now,
+        )
         .await?;
     if order.status == "paid" {
         // Paid at once (nothing to charge): the new period renews the benefits now.
@@ -254,12 +273,13 @@ async fn settle_last_period(
     now: DateTime<Utc>,
 ) -> ApiResult<(Option<Uuid>, usize)> {
     let bill = Bill::of(txn, row).await?;
-    if bill.metered.is_empty() {
-        return Ok((None, 0));
-    }
     let (start, end) = (row.current_period_start, row.current_period_end);
     let used = bill.settle_usage(txn, start, end).await?;
-    if used.iter().all(|u| u.amount == 0) {
+    let owed = super::pending::waiting(txn, row.id)
+        .await?
+        .iter()
+        .any(|line| line.amount > 0);
+    if used.iter().all(|u| u.amount == 0) && !owed {
         return Ok((None, 0));
     }
     let lines = used
@@ -270,6 +290,7 @@ async fn settle_last_period(
             price_id: Some(u.price_id),
             start,
             end,
+            proration: false,
         })
         .collect();
     let mut discount = None;
@@ -279,14 +300,23 @@ async fn settle_last_period(
     }
     // Unique beside the period's own order: this one is dated at the period's end.
     let (order, queued) = bill
-        .record(txn, row, lines, discount.as_ref(), end, now)
+        .record(
+            txn,
+            row,
+            lines,
+            discount.as_ref(),
+            "subscription_cycle",
+            end,
+            now,
+        )
         .await?;
     Ok(((order.status == "pending").then_some(order.id), queued))
 }
 
 /// What a subscription bills: its product's name, its fixed prices, its metered prices,
 /// and its customer.
-struct Bill {
+#[derive(Clone)]
+pub(super) struct Bill {
     name: String,
     fixed: Vec<super::entity::price::Model>,
     metered: Vec<crate::products::schema::Price>,
@@ -295,7 +325,7 @@ struct Bill {
 }
 
 impl Bill {
-    async fn of(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Self> {
+    pub(super) async fn of(txn: &DatabaseTransaction, row: &Model) -> ApiResult<Self> {
         let links = store::prices_of(txn.into(), &[row.id]).await?;
         let ids: Vec<Uuid> = links.iter().map(|p| p.price_id).collect();
         let metered: Vec<crate::products::schema::Price> =
@@ -353,32 +383,68 @@ impl Bill {
         Ok(used)
     }
 
-    async fn record(
+    /// Records the subscription's order of `lines` for `reason`. A period's order also
+    /// bills the prorated lines waiting for it. The discount comes off what is not prorated
+    /// (the prorations were computed from discounted amounts already). An order is never
+    /// paid out: what its credits leave below zero waits for the next order as a credit.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) async fn record(
         &self,
         txn: &DatabaseTransaction,
         row: &Model,
-        lines: Vec<CycleLine>,
+        mut lines: Vec<CycleLine>,
         discount: Option<&crate::discounts::schema::Discount>,
+        billing_reason: &'static str,
         period_start: DateTime<Utc>,
         now: DateTime<Utc>,
     ) -> ApiResult<(OrderRow, usize)> {
-        let subtotal: i64 = lines.iter().map(|line| line.amount).sum();
+        let waiting = if billing_reason == "subscription_cycle" {
+            super::pending::waiting(txn, row.id).await?
+        } else {
+            Vec::new()
+        };
+        lines.extend(waiting.iter().map(|line| CycleLine {
+            label: line.label.clone(),
+            amount: line.amount,
+            price_id: line.price_id,
+            start: line.start_timestamp,
+            end: line.end_timestamp,
+            proration: true,
+        }));
+        let discountable: i64 = lines
+            .iter()
+            .filter(|line| !line.proration)
+            .map(|line| line.amount)
+            .sum();
         let discount_amount = match discount {
             Some(discount) => crate::pricing::totals::DiscountTerms::of(discount, &row.currency)
-                .off(subtotal)
+                .off(discountable.max(0))
                 .unwrap_or(0),
             None => 0,
         };
-        crate::orders::service::record_cycle(
+        let subtotal: i64 = lines.iter().map(|line| line.amount).sum();
+        let short = subtotal - discount_amount;
+        if short < 0 {
+            lines.push(CycleLine {
+                label: "Credit carried to the next invoice".to_owned(),
+                amount: -short,
+                price_id: None,
+                start: now,
+                end: now,
+                proration: true,
+            });
+        }
+        let (order, queued) = crate::orders::service::record_cycle(
             txn,
             crate::orders::service::Cycle {
                 subscription: row,
                 description: &self.name,
+                billing_reason,
                 period_start,
                 lines,
                 discount_id: discount.map(|d| d.id),
                 discount_amount,
-                total: subtotal - discount_amount,
+                total: short.max(0),
                 billing_name: self
                     .customer
                     .as_ref()
@@ -390,7 +456,25 @@ impl Bill {
                 now,
             },
         )
-        .await
+        .await?;
+        let ids: Vec<Uuid> = waiting.iter().map(|line| line.id).collect();
+        super::pending::billed(txn, &ids, order.id).await?;
+        if short < 0 {
+            super::pending::add_proration(
+                txn,
+                row.id,
+                super::pending::Line {
+                    label: "Credit from the previous invoice",
+                    amount: short,
+                    start: now,
+                    end: now,
+                    price_id: None,
+                },
+                now,
+            )
+            .await?;
+        }
+        Ok((order, queued))
     }
 }
 
@@ -471,66 +555,25 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
     } else {
         "retry_dunning"
     };
-    let outcome = match crate::payments::accounts::of(&txn, &app.secret, order.organization_id)
-        .await?
-    {
-        Account::Test => {
-            let method = match subscription.payment_method_id {
-                Some(id) => crate::payments::store::method_by_id(&txn, id)
-                    .await?
-                    .filter(|m| m.deleted_at.is_none()),
-                None => None,
-            };
-            let method = match method {
-                Some(method) => Some(method),
-                None => {
-                    crate::payments::store::method_of_customer(&txn, order.customer_id, TEST, None)
-                        .await?
-                }
-            };
-            match method {
-                Some(method) => {
-                    let request = ChargeRequest {
-                        intent: Intent::Payment,
-                        idempotency_key: format!(
-                            "subscription:{}:order:{}:attempt:{}",
-                            subscription.id,
-                            order.id,
-                            failures + 1
-                        ),
-                        amount: order.total_amount,
-                        currency: &order.currency,
-                        token: &method.processor_id,
-                        save_method: false,
-                        off_session: true,
-                    };
-                    match TestProcessor.charge(&request) {
-                        Ok(outcome) => Some((outcome, Some(method))),
-                        Err(unknown) => Some((
-                            declined(&request.idempotency_key, &unknown.to_string()),
-                            Some(method),
-                        )),
-                    }
-                }
-                None => None,
+    let outcome =
+        match crate::payments::accounts::of(&txn, &app.secret, order.organization_id).await? {
+            Account::Test => test_charge(&txn, &order, &subscription, failures + 1).await?,
+            Account::Stripe(keys) => {
+                return collect_with_stripe(
+                    app,
+                    txn,
+                    order,
+                    subscription,
+                    StripeCharge {
+                        secret_key: &keys.secret_key,
+                        attempt: failures + 1,
+                        trigger,
+                        now,
+                    },
+                )
+                .await;
             }
-        }
-        Account::Stripe(keys) => {
-            return collect_with_stripe(
-                app,
-                txn,
-                order,
-                subscription,
-                StripeCharge {
-                    secret_key: &keys.secret_key,
-                    attempt: failures + 1,
-                    trigger,
-                    now,
-                },
-            )
-            .await;
-        }
-    };
+        };
     let mut queued = 0;
     let paid = match outcome {
         Some((outcome, method)) => {
@@ -562,6 +605,115 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
         app.grants.notify_one();
     }
     Ok(paid)
+}
+
+/// The test processor's charge of `order` on the subscription's saved method (else the
+/// customer's); `None` when there is no method to charge.
+async fn test_charge(
+    txn: &DatabaseTransaction,
+    order: &OrderRow,
+    subscription: &Model,
+    attempt: usize,
+) -> ApiResult<Option<(Outcome, Option<crate::payments::entity::method::Model>)>> {
+    let method = match subscription.payment_method_id {
+        Some(id) => crate::payments::store::method_by_id(txn, id)
+            .await?
+            .filter(|m| m.deleted_at.is_none()),
+        None => None,
+    };
+    let method = match method {
+        Some(method) => Some(method),
+        None => {
+            crate::payments::store::method_of_customer(txn, order.customer_id, TEST, None).await?
+        }
+    };
+    let Some(method) = method else {
+        return Ok(None);
+    };
+    let request = ChargeRequest {
+        intent: Intent::Payment,
+        idempotency_key: format!(
+            "subscription:{}:order:{}:attempt:{attempt}",
+            subscription.id, order.id
+        ),
+        amount: order.total_amount,
+        currency: &order.currency,
+        token: &method.processor_id,
+        save_method: false,
+        off_session: true,
+    };
+    Ok(Some(match TestProcessor.charge(&request) {
+        Ok(outcome) => (outcome, Some(method)),
+        Err(unknown) => (
+            declined(&request.idempotency_key, &unknown.to_string()),
+            Some(method),
+        ),
+    }))
+}
+
+/// How a change's invoice went.
+pub enum Charged {
+    /// Paid in the transaction (the deliveries it queued).
+    Paid(usize),
+    /// Declined: the caller rolls the change back.
+    Declined(String),
+    /// The account's processor is charged outside the transaction (Stripe): the caller
+    /// collects it after committing, like a renewal's order.
+    Later,
+}
+
+/// Charges a change's `subscription_update` order inside the change's transaction, when the
+/// account's processor allows it (the test processor).
+pub async fn charge_in(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    order_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<Charged> {
+    let Some(mut order) = crate::orders::lock(txn, order_id).await? else {
+        return Ok(Charged::Later);
+    };
+    let Some(subscription) = (match order.subscription_id {
+        Some(id) => store::lock(txn, id).await?,
+        None => None,
+    }) else {
+        return Ok(Charged::Later);
+    };
+    if !matches!(
+        crate::payments::accounts::of(txn, &app.secret, order.organization_id).await?,
+        Account::Test
+    ) {
+        return Ok(Charged::Later);
+    }
+    let Some((outcome, method)) = test_charge(txn, &order, &subscription, 1).await? else {
+        return Ok(Charged::Declined(
+            "The customer has no saved payment method to charge.".to_owned(),
+        ));
+    };
+    let settled = crate::orders::off_session::apply(
+        txn,
+        &mut order,
+        &outcome,
+        crate::orders::off_session::Charged {
+            processor: TEST,
+            method: method.as_ref(),
+            replaces: None,
+            // Polar marks every subscription order's charge so (the contract has no other).
+            trigger: "subscription_cycle",
+            at: now,
+        },
+    )
+    .await?;
+    if !settled.paid {
+        let message = match &outcome {
+            Outcome::Declined { message, .. } => message.clone(),
+            _ => "The payment was not completed.".to_owned(),
+        };
+        return Ok(Charged::Declined(message));
+    }
+    order.next_payment_attempt_at = None;
+    crate::orders::update_row(txn, order).await?;
+    Ok(Charged::Paid(settled.queued))
 }
 
 /// What a renewal's Stripe charge needs.
@@ -757,10 +909,10 @@ async fn recovered(
     *order = crate::orders::update_row(txn, order.clone()).await?;
     // The period it paid for renews the subscription's benefits.
     let mut queued = match order.billing_period_start {
-        Some(start) => {
+        Some(start) if order.billing_reason == "subscription_cycle" => {
             crate::benefits::cycle_subscription_grants(app, txn, &subscription, start, now).await?
         }
-        None => 0,
+        _ => 0,
     };
     if status(&subscription) != SubscriptionStatus::PastDue {
         return Ok(queued);

@@ -3,11 +3,11 @@
 //! forbids the others' fields). Each change locks the subscription, applies, and queues
 //! what it tells through `lifecycle::changed`, in one transaction.
 //!
-//! Done: metadata, cancel at the period's end and uncancel (with the customer's reason and
-//! comment), revoke now, pause at the period's end (and take a scheduled pause back), resume
-//! (a new period from now, charged at once). The plan changes (product, seats, discount,
-//! trial end, billing period, a pending update) are the next part of decision 0019 and are
-//! refused with a 422 naming the field until then.
+//! Here: metadata, a trial's end, the billing period's end, cancel at the period's end and
+//! uncancel (with the customer's reason and comment), revoke now, pause at the period's end
+//! (and take a scheduled pause back), resume (a new period from now, charged at once), and
+//! clearing a scheduled change. Changes of plan (product, seats, units, discount) and their
+//! proration are `change.rs`.
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Utc};
@@ -28,7 +28,13 @@ enum Patch {
     Base {
         metadata: Option<Map<String, Value>>,
         trial_end: Option<Option<DateTime<Utc>>>,
+        /// Another product, a discount (decision 0019's changes).
+        change: super::change::Request,
     },
+    /// `SubscriptionUpdateSeats` / the SDK's `SubscriptionUpdateUnits`.
+    Quantity(super::change::Request),
+    /// `SubscriptionUpdateClear`: the scheduled change is dropped.
+    Clear,
     Cancel {
         at_period_end: bool,
         reason: Option<String>,
@@ -73,15 +79,6 @@ fn inactive(row: &Model) -> ApiError {
         StatusCode::FORBIDDEN,
         "InactiveSubscription",
         format!("Subscription {} is not active.", row.id),
-    )
-}
-
-fn not_yet(field: &str, input: &Value) -> ApiError {
-    ApiError::validation(
-        Loc::body().key(field),
-        "value_error",
-        "floe does not support this change of a subscription yet.",
-        input.clone(),
     )
 }
 
@@ -171,6 +168,77 @@ fn datetime(body: &Map<String, Value>, field: &str) -> ApiResult<DateTime<Utc>> 
     }
 }
 
+/// A whole number of seats or units (`int32`, as the contract bounds it).
+fn integer(body: &Map<String, Value>, field: &str, validator: &mut Validator) -> Option<i64> {
+    let given = body.get(field).cloned().unwrap_or(Value::Null);
+    match given.as_i64() {
+        Some(n) if i32::try_from(n).is_ok() => Some(n),
+        Some(_) => {
+            validator.push(
+                Loc::body().key(field),
+                "int_from_float",
+                "Input should be a valid integer",
+                given,
+            );
+            None
+        }
+        None => {
+            validator.push(
+                Loc::body().key(field),
+                "int_type",
+                "Input should be a valid integer",
+                given,
+            );
+            None
+        }
+    }
+}
+
+/// A UUID field that may be null: `None` absent, `Some(None)` null.
+fn optional_uuid(
+    body: &Map<String, Value>,
+    field: &str,
+    validator: &mut Validator,
+) -> Option<Option<Uuid>> {
+    match body.get(field) {
+        None => None,
+        Some(Value::Null) => Some(None),
+        Some(Value::String(text)) if Uuid::try_parse(text).is_ok() => {
+            Some(Uuid::try_parse(text).ok())
+        }
+        Some(other) => {
+            validator.push(
+                Loc::body().key(field),
+                "uuid_parsing",
+                "Input should be a valid UUID",
+                other.clone(),
+            );
+            None
+        }
+    }
+}
+
+fn behavior(
+    body: &Map<String, Value>,
+    validator: &mut Validator,
+) -> Option<super::change::Behavior> {
+    match body.get("proration_behavior") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(text)) if super::change::Behavior::parse(text).is_some() => {
+            super::change::Behavior::parse(text)
+        }
+        Some(other) => {
+            validator.push(
+                Loc::body().key("proration_behavior"),
+                "enum",
+                "Input should be 'invoice', 'prorate', 'next_period' or 'reset'",
+                other.clone(),
+            );
+            None
+        }
+    }
+}
+
 fn parse(body: &Value) -> ApiResult<Patch> {
     let Some(body) = body.as_object() else {
         return Err(ApiError::validation(
@@ -249,20 +317,53 @@ fn parse(body: &Value) -> ApiResult<Patch> {
     } else if body.contains_key("current_billing_period_end") {
         only(&["current_billing_period_end"], &mut validator);
         Patch::BillingPeriodEnd(datetime(body, "current_billing_period_end")?)
-    } else {
-        for field in [
-            "pending_update",
-            "seats",
-            "units",
-            "product_id",
-            "discount_id",
-            "proration_behavior",
-        ] {
-            if let Some(input) = body.get(field) {
-                return Err(not_yet(field, input));
-            }
+    } else if body.contains_key("pending_update") {
+        only(&["pending_update"], &mut validator);
+        if !body["pending_update"].is_null() {
+            validator.push(
+                Loc::body().key("pending_update"),
+                "none_required",
+                "Input should be None",
+                body["pending_update"].clone(),
+            );
         }
-        only(&["metadata", "trial_end"], &mut validator);
+        Patch::Clear
+    } else if body.contains_key("seats") || body.contains_key("units") {
+        let field = if body.contains_key("seats") {
+            "seats"
+        } else {
+            "units"
+        };
+        only(&[field, "proration_behavior"], &mut validator);
+        let count = integer(body, field, &mut validator);
+        let behavior = behavior(body, &mut validator);
+        let mut request = super::change::Request {
+            behavior,
+            ..Default::default()
+        };
+        if field == "seats" {
+            request.seats = count;
+        } else {
+            request.units = count;
+        }
+        Patch::Quantity(request)
+    } else {
+        only(
+            &[
+                "metadata",
+                "trial_end",
+                "product_id",
+                "proration_behavior",
+                "discount_id",
+            ],
+            &mut validator,
+        );
+        let change = super::change::Request {
+            product_id: optional_uuid(body, "product_id", &mut validator).flatten(),
+            discount: optional_uuid(body, "discount_id", &mut validator),
+            behavior: behavior(body, &mut validator),
+            ..Default::default()
+        };
         let metadata = match body.get("metadata") {
             Some(Value::Object(metadata)) => {
                 crate::metadata::check(metadata, &Loc::body().key("metadata"), &mut validator);
@@ -287,6 +388,7 @@ fn parse(body: &Value) -> ApiResult<Patch> {
         Patch::Base {
             metadata,
             trial_end,
+            change,
         }
     };
     validator.finish()?;
@@ -348,6 +450,53 @@ async fn change(
         }
         return super::show_current(app, organization_id, id).await;
     }
+    let patch = match patch {
+        Patch::Quantity(request) => {
+            return plan_change(app, txn, &before, request, now).await;
+        }
+        Patch::Base {
+            metadata,
+            trial_end,
+            change,
+        } if change.changes_plan() || change.discount.is_some() => {
+            if metadata.is_none() && trial_end.is_none() {
+                return plan_change(app, txn, &before, change, now).await;
+            }
+            // The plan first, then the rest on what it left.
+            let applied = super::change::apply(app, &txn, &before, change, now).await?;
+            if applied.to_collect.is_some() {
+                // A Stripe invoice is charged after the commit; the rest waits for the
+                // merchant's next request rather than racing it.
+                app.nudge.commit(txn, applied.queued).await?;
+                if let Some(order_id) = applied.to_collect {
+                    super::renewal::collect(app, order_id).await?;
+                }
+                return super::show_current(app, organization_id, id).await;
+            }
+            let queued = applied.queued;
+            let before = applied.row;
+            return finish_base(app, txn, before, metadata, trial_end, queued, now).await;
+        }
+        Patch::Clear => {
+            if !super::pending::clear(&txn, before.id, now).await? {
+                return Err(ApiError::validation(
+                    Loc::body().key("pending_update"),
+                    "value_error",
+                    "This subscription has no pending update.",
+                    Value::Null,
+                ));
+            }
+            let mut row = before.clone();
+            row.modified_at = Some(now);
+            let row = store::update(&txn, row).await?;
+            let queued =
+                lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
+            let shown = super::show_in(app, &txn, &row).await?;
+            app.nudge.commit(txn, queued).await?;
+            return Ok(shown);
+        }
+        other => other,
+    };
     let mut row = before.clone();
     apply(&mut row, patch, now)?;
     if row == before {
@@ -372,12 +521,67 @@ async fn change(
     Ok(shown)
 }
 
+/// A change of plan alone (another product, seats, units, a discount).
+async fn plan_change(
+    app: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    before: &Model,
+    request: super::change::Request,
+    now: DateTime<Utc>,
+) -> ApiResult<Subscription> {
+    let applied = super::change::apply(app, &txn, before, request, now).await?;
+    let shown = super::show_in(app, &txn, &applied.row).await?;
+    app.nudge.commit(txn, applied.queued).await?;
+    if let Some(order_id) = applied.to_collect {
+        super::renewal::collect(app, order_id).await?;
+        return super::show_current(app, before.organization_id, before.id).await;
+    }
+    Ok(shown)
+}
+
+/// Metadata and a trial's end after a change of plan in the same request.
+async fn finish_base(
+    app: &AppState,
+    txn: sea_orm::DatabaseTransaction,
+    before: Model,
+    metadata: Option<Map<String, Value>>,
+    trial_end: Option<Option<DateTime<Utc>>>,
+    queued: usize,
+    now: DateTime<Utc>,
+) -> ApiResult<Subscription> {
+    let mut row = before.clone();
+    apply(
+        &mut row,
+        Patch::Base {
+            metadata,
+            trial_end,
+            change: super::change::Request::default(),
+        },
+        now,
+    )?;
+    row.modified_at = Some(now);
+    let row = store::update(&txn, row).await?;
+    let change = Change {
+        updated: updated_metadata(&before, &row),
+        ..Change::default()
+    };
+    let queued = queued + lifecycle::changed(app, &txn, Some(&before), &row, change, now).await?;
+    let shown = super::show_in(app, &txn, &row).await?;
+    app.nudge.commit(txn, queued).await?;
+    if row.next_action_at.is_some_and(|at| at <= now) {
+        super::scheduler::run_until_quiet(app, Some(row.organization_id)).await?;
+        return super::show_current(app, row.organization_id, row.id).await;
+    }
+    Ok(shown)
+}
+
 fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
     let status = status_of(row);
     match patch {
         Patch::Base {
             metadata,
             trial_end,
+            ..
         } => {
             if let Some(metadata) = metadata {
                 row.metadata = crate::metadata::to_text(&metadata);
@@ -469,8 +673,8 @@ fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
             row.pause_at_period_end = false;
             row.resumes_at = None;
         }
-        // Handled before: it makes an order.
-        Patch::Resume => {}
+        // Handled before: they make orders or touch other tables.
+        Patch::Resume | Patch::Quantity(_) | Patch::Clear => {}
         Patch::BillingPeriodEnd(at) => {
             if status.is_revoked() || row.cancel_at_period_end {
                 return Err(already_canceled());

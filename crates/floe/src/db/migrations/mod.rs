@@ -19,6 +19,7 @@ mod m20261204_000013_license_keys;
 mod m20261204_000014_processor_accounts;
 mod m20261204_000015_default_payment_method;
 mod m20261204_000016_subscriptions;
+mod m20261204_000017_subscription_changes;
 
 mod columns;
 
@@ -44,6 +45,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000014_processor_accounts::Migration),
             Box::new(m20261204_000015_default_payment_method::Migration),
             Box::new(m20261204_000016_subscriptions::Migration),
+            Box::new(m20261204_000017_subscription_changes::Migration),
         ]
     }
 }
