@@ -88,6 +88,16 @@ def _sdk_additions(spec):
     product = schemas["Product"]
     product["properties"]["is_deletable"] = {"type": "boolean"}
     product["required"].append("is_deletable")
+    # The SDK's `PATCH /v1/subscriptions/{id}` also answers 409 when an uncancel finds no
+    # cancellation scheduled (`SubscriptionNotScheduledToCancel`).
+    schemas["SubscriptionNotScheduledToCancel"] = {
+        "type": "object",
+        "properties": {"error": {"type": "string", "const": "SubscriptionNotScheduledToCancel"},
+                       "detail": {"type": "string"}},
+        "required": ["error", "detail"],
+    }
+    conflict = spec["paths"]["/v1/subscriptions/{id}"]["patch"]["responses"]["409"]["content"]["application/json"]
+    conflict["schema"] = {"anyOf": [conflict["schema"], ref("SubscriptionNotScheduledToCancel")]}
     return spec
 
 

@@ -13,7 +13,7 @@ from datetime import datetime, timedelta, timezone
 
 import httpx
 import pytest
-from polar.v2026_10.errors import HTTPValidationError, ResourceNotFound
+from polar.v2026_10.errors import HTTPValidationError, ResourceNotFound, SubscriptionsUpdate409Error
 from polar.v2026_10.webhooks import validate_event
 
 from conftest import Floe
@@ -165,8 +165,11 @@ def test_cancel_at_period_end_then_uncancel_then_end(shop):
     uncanceled = shop.polar.subscriptions.update(subscription.id, **{"cancel_at_period_end": False})
     assert not uncanceled.cancel_at_period_end and uncanceled.ends_at is None
     assert uncanceled.customer_cancellation_reason is None
-    answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"cancel_at_period_end": False})
-    assert answer.status_code == 400
+    # The SDK's typed 409 for an uncancel with nothing to undo.
+    with pytest.raises(SubscriptionsUpdate409Error) as refused:
+        shop.polar.subscriptions.update(subscription.id, **{"cancel_at_period_end": False})
+    assert refused.value.status_code == 409
+    assert type(refused.value.error).__name__ == "SubscriptionNotScheduledToCancel"
 
     shop.polar.subscriptions.update(subscription.id, **{"cancel_at_period_end": True})
     shop.advance(ts(subscription.current_period_end) + timedelta(minutes=1))

@@ -621,10 +621,12 @@ fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
                 ));
             }
             if !(row.cancel_at_period_end && status.is_billable()) {
+                // The SDK's answer (Polar's server says 400 `BadRequest`, which neither the
+                // contract nor the SDK declares for this operation).
                 return Err(ApiError::named(
-                    StatusCode::BAD_REQUEST,
-                    "BadRequest",
-                    "Bad request",
+                    StatusCode::CONFLICT,
+                    "SubscriptionNotScheduledToCancel",
+                    "This subscription is not scheduled to be canceled.",
                 ));
             }
             row.cancel_at_period_end = false;

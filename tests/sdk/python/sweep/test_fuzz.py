@@ -5,6 +5,7 @@ describes matches its schema, and that content types are the contract's. ID-taki
 operations get real resources of the fuzzing organization (fresh ones for operations that
 change or delete them). Any failure fails the test with schemathesis's reproduction."""
 
+import json
 import os
 import re
 import subprocess
@@ -14,7 +15,7 @@ import time
 
 from calls import fill_path
 from conftest import Floe
-from contract import SPEC_PATH
+from contract import SPEC
 from operations import coverage
 from receiver import Receiver
 from world import Tenant
@@ -79,11 +80,15 @@ def test_fuzzing_with_the_contract_finds_nothing():
     try:
         tenant = Tenant(floe, receiver)
         workdir = tempfile.mkdtemp(prefix="floe-fuzz-")
+        # The contract as the checks read it: with the SDK's newer shapes (contract.py).
+        spec_path = os.path.join(workdir, "polar-with-sdk.json")
+        with open(spec_path, "w") as f:
+            json.dump(SPEC, f)
         config_path = os.path.join(workdir, "schemathesis.toml")
         with open(config_path, "w") as f:
             f.write(config(floe, tenant, operations))
         command = [
-            os.path.join(os.path.dirname(sys.executable), "st"), "--config-file", config_path, "run", str(SPEC_PATH),
+            os.path.join(os.path.dirname(sys.executable), "st"), "--config-file", config_path, "run", spec_path,
             # One worker: CPython 3.11.7 breaks ("AST constructor recursion depth mismatch")
             # when hypothesis describes lambdas in two threads at once.
             "--no-color", "--workers", "1",
