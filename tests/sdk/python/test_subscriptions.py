@@ -270,6 +270,30 @@ def test_a_trial_charges_nothing_until_it_ends(shop):
         ("subscription_create", 0, "paid"), ("subscription_cycle", 1200, "paid")]
 
 
+def test_one_trial_per_customer_and_product(shop):
+    product = shop.monthly(amount=1200, trial_interval="day", trial_interval_count=7)
+    first = shop.subscribe(product, email="Once@Example.com")
+    assert first.status == "trialing"
+    shop.polar.subscriptions.update(first.id, revoke=True)
+    # The same person again, with an alias and other letter case: no second trial.
+    for email in ("once+again@example.com", "ONCE@example.com"):
+        checkout = shop.polar.checkouts.create(products=[product.id], customer_email=email,
+                                               customer_billing_address=ADDRESS)
+        assert checkout.trial_end is not None
+        with pytest.raises(Exception) as refused:
+            shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="pm_card_visa")
+        assert refused.value.status_code == 403
+        assert type(refused.value.error).__name__ == "TrialAlreadyRedeemed"
+        assert shop.polar.checkouts.get(checkout.id).status == "open"
+    # Someone else, and another product, still get theirs.
+    assert shop.subscribe(product, email="someone@example.com").status == "trialing"
+    other = shop.monthly(amount=1200, trial_interval="day", trial_interval_count=7)
+    checkout = shop.polar.checkouts.create(products=[other.id], customer_email="once@example.com",
+                                           customer_billing_address=ADDRESS)
+    confirmed = shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="pm_card_visa")
+    assert confirmed.status in ("confirmed", "succeeded")
+
+
 def test_a_free_subscription_by_the_api(shop):
     customer = shop.polar.customers.create(email="free@example.com", external_id="free-1")
     free = shop.polar.products.create(name="Free tier", recurring_interval="month",

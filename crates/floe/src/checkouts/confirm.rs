@@ -187,6 +187,21 @@ pub async fn confirm(
     if row.customer_email.is_none() {
         row.customer_email = customer.email.clone();
     }
+    if row.trial_end.is_some()
+        && crate::subscriptions::trials::already_redeemed(
+            &txn,
+            row.organization_id,
+            product.base.id,
+            &customer,
+        )
+        .await?
+    {
+        return Err(ApiError::named(
+            StatusCode::FORBIDDEN,
+            "TrialAlreadyRedeemed",
+            "You have already used a trial for this product. Trials can only be used once per customer.",
+        ));
+    }
 
     // The redemption is taken before the charge (so two buyers cannot both pay for the
     // last one) and given back if the charge fails.

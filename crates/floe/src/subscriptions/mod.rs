@@ -16,6 +16,7 @@ pub mod scheduler;
 pub mod schema;
 mod store;
 pub mod test_clock;
+pub mod trials;
 mod update;
 pub mod usage;
 
