@@ -334,6 +334,23 @@ pub enum OrganizationCommand {
         #[arg(long)]
         stripe_publishable_key: Option<String>,
     },
+    /// Set when a failed subscription charge is retried: days after each failure, e.g.
+    /// `--retry-days 1,3,5` (the subscription is revoked when the last retry fails), or
+    /// `--default` for Polar's 2, 5, 7 and 7.
+    Dunning {
+        /// The organization's slug or ID.
+        #[arg(long)]
+        organization: String,
+        #[arg(
+            long,
+            value_delimiter = ',',
+            conflicts_with = "default",
+            required_unless_present = "default"
+        )]
+        retry_days: Option<Vec<i64>>,
+        #[arg(long)]
+        default: bool,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -444,6 +461,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let organization =
                 organizations::service::set_feature(&db, &clock, &organization, &name, enabled)
                     .await?;
+            print_stdout(&serde_json::to_string_pretty(&organization)?);
+            Ok(())
+        }
+        Command::Organization(OrganizationCommand::Dunning {
+            organization,
+            retry_days,
+            default: _,
+        }) => {
+            let db = db::connect(&database_url).await?;
+            let clock = crate::clock::Clock::default();
+            let organization =
+                organizations::service::set_dunning(&db, &clock, &organization, retry_days).await?;
             print_stdout(&serde_json::to_string_pretty(&organization)?);
             Ok(())
         }

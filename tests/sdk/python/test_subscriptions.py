@@ -235,6 +235,24 @@ def test_a_failing_card_goes_through_dunning_to_revocation(shop):
         receiver.stop()
 
 
+def test_an_organization_dunning_schedule(shop):
+    slug = shop.organization["slug"]
+    shop.server.cli("organization", "dunning", "--organization", slug, "--retry-days", "1,1")
+    try:
+        subscription = shop.subscribe(shop.monthly(), card="pm_card_chargeCustomerFail", email="dun2@example.com")
+        end = ts(subscription.current_period_end)
+        shop.advance(end + timedelta(hours=1))
+        [_, renewal] = shop.orders(subscription.id)
+        assert (ts(renewal.next_payment_attempt_at) - end).days == 1
+        shop.advance(end + timedelta(days=2, hours=2))
+        assert shop.polar.subscriptions.get(subscription.id).status == "canceled"
+        assert len(shop.polar.payments.list(order_id=renewal.id).items) == 3
+    finally:
+        shop.server.cli("organization", "dunning", "--organization", slug, "--default")
+    bad = shop.server.run_cli("organization", "dunning", "--organization", slug, "--retry-days", "0")
+    assert bad.returncode != 0
+
+
 def test_a_retry_that_succeeds_makes_it_active_again(shop):
     product = shop.monthly()
     subscription = shop.subscribe(product, card="pm_card_chargeCustomerFail", email="recover@example.com")

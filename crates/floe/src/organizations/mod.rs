@@ -35,6 +35,26 @@ pub async fn default_presentment_currency(
         .unwrap_or_else(|| "usd".to_owned()))
 }
 
+/// The days between a failed subscription charge and each retry, for `id`: the operator's
+/// choice, else `default`.
+pub async fn dunning_retry_days(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+    default: &[i64],
+) -> Result<Vec<i64>, sea_orm::DbErr> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    let settings: Option<String> = entity::Entity::find_by_id(id)
+        .select_only()
+        .column(entity::Column::Settings)
+        .into_tuple()
+        .one(db)
+        .await?;
+    Ok(settings
+        .map(|text| schema::Settings::parse(&text))
+        .and_then(|settings| settings.dunning_retry_days)
+        .unwrap_or_else(|| default.to_vec()))
+}
+
 /// An organization as the API shows it, for records that name theirs (a checkout's buyer
 /// sees the seller).
 pub async fn read(

@@ -178,6 +178,10 @@ pub struct Settings {
     pub default_presentment_currency: Option<String>,
     pub default_tax_behavior: Option<String>,
     pub sso_enforced: bool,
+    /// floe's own, set by the operator (`floe organization dunning`): the days between a
+    /// failed subscription charge and each retry; absent means Polar's 2, 5, 7 and 7.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub dunning_retry_days: Option<Vec<i64>>,
 }
 
 impl Settings {

@@ -328,6 +328,30 @@ pub async fn set_feature(
     Ok(Organization::from(row))
 }
 
+/// Sets the days between a failed subscription charge and each retry (`None`: back to
+/// Polar's schedule). At most 10 retries, each 1 to 60 days after the one before.
+pub async fn set_dunning(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    key: &str,
+    retry_days: Option<Vec<i64>>,
+) -> anyhow::Result<Organization> {
+    if let Some(days) = &retry_days {
+        if days.is_empty() || days.len() > 10 || days.iter().any(|d| !(1..=60).contains(d)) {
+            anyhow::bail!("retry days: 1 to 10 numbers, each from 1 to 60");
+        }
+    }
+    let mut row = store::find_by_slug_or_id(db, key)
+        .await?
+        .ok_or_else(|| anyhow::anyhow!("no organization {key}"))?;
+    let mut settings = Settings::parse(&row.settings);
+    settings.dunning_retry_days = retry_days;
+    row.settings = serde_json::to_string(&settings)?;
+    row.modified_at = Some(clock.now());
+    let row = store::update(db, row).await?;
+    Ok(Organization::from(row))
+}
+
 #[cfg(test)]
 mod tests {
     use super::is_valid_slug;

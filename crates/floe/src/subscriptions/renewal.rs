@@ -32,7 +32,7 @@ use crate::products::schema::Interval;
 use crate::webhooks::EventType;
 
 /// Polar's dunning: retries 2, 5, 7 and 7 days after each failure, then the subscription
-/// is revoked.
+/// is revoked. The operator may set another schedule per organization.
 pub const DUNNING_RETRY_DAYS: [i64; 4] = [2, 5, 7, 7];
 
 /// What handling one subscription did.
@@ -943,7 +943,10 @@ async fn failed(
     // The usage order of a subscription that stopped (ended or paused) is retried alone:
     // the subscription has nothing left to lose.
     let stopped = !status(&row).is_billable();
-    if let Some(days) = DUNNING_RETRY_DAYS.get(failures - 1) {
+    let schedule =
+        crate::organizations::dunning_retry_days(txn, order.organization_id, &DUNNING_RETRY_DAYS)
+            .await?;
+    if let Some(days) = schedule.get(failures - 1) {
         order.next_payment_attempt_at = Some(now + Duration::days(*days));
         order.modified_at = Some(now);
         *order = crate::orders::update_row(txn, order.clone()).await?;
