@@ -49,6 +49,8 @@ pub struct AppState {
     pub meter_builds: Arc<tokio::sync::Notify>,
     /// Wakes this process's benefit-grant worker after an order was paid.
     pub grants: Arc<tokio::sync::Notify>,
+    /// Wakes this process's mail worker after a commit queued mail.
+    pub mail: Arc<tokio::sync::Notify>,
 }
 
 /// A server ready to accept connections.
@@ -101,6 +103,7 @@ impl Server {
             nudge: webhooks::Nudge::default(),
             meter_builds: Arc::default(),
             grants: Arc::default(),
+            mail: Arc::default(),
         };
         let router = routes(state.clone(), storage_routes);
         Ok(Self { state, router })
@@ -152,6 +155,15 @@ impl Server {
                 shutdown.clone(),
             )
         });
+        let mail = match config.run_workers {
+            true => Some(crate::mail::worker::spawn(
+                self.state.clone(),
+                crate::mail::Mailer::new(&config.mail, &config.data_dir)?,
+                config.sweep_interval,
+                shutdown.clone(),
+            )),
+            false => None,
+        };
         let wal = crate::db::wal::spawn(self.state.db.clone(), shutdown.clone());
         let meter_builds = config.run_workers.then(|| {
             crate::meters::rollups::spawn_builder(
@@ -185,6 +197,9 @@ impl Server {
         }
         if let Some(renewals) = renewals {
             let _ = renewals.await;
+        }
+        if let Some(mail) = mail {
+            let _ = mail.await;
         }
         if let Some(wal) = wal {
             let _ = wal.await;

@@ -201,6 +201,19 @@ pub struct ServeArgs {
         default_value = "https://api.stripe.com"
     )]
     pub stripe_api_base: String,
+    /// The SMTP server mail goes through: `smtp://user:pass@host:587?tls=required`
+    /// (STARTTLS), `smtps://user:pass@host:465` (TLS), or `smtp://host:25` (no TLS: a relay
+    /// on the same machine). Without one, each message is written as an `.eml` file under
+    /// `{data-dir}/mail/` and its path logged.
+    #[arg(long, env = "FLOE_SMTP_URL")]
+    pub smtp_url: Option<String>,
+    /// The sender of floe's mail.
+    #[arg(
+        long,
+        env = "FLOE_MAIL_FROM",
+        default_value = "floe <no-reply@floe.localhost>"
+    )]
+    pub mail_from: String,
     #[arg(long, env = "FLOE_SWEEP_INTERVAL", default_value_t = 600)]
     pub sweep_interval: u64,
     /// Seconds an API request may take before it is answered with 408.
@@ -622,6 +635,10 @@ fn config_of(
         storage: args.storage.resolve()?,
         webhooks: args.webhooks.resolve()?,
         stripe_api_base: args.stripe_api_base.trim_end_matches('/').to_owned(),
+        mail: crate::mail::MailConfig {
+            smtp_url: args.smtp_url,
+            from: args.mail_from,
+        },
     })
 }
 

@@ -38,6 +38,8 @@ pub struct Config {
     pub webhooks: crate::webhooks::DeliveryConfig,
     /// Where Stripe's API is (`https://api.stripe.com`; a local fake in tests).
     pub stripe_api_base: String,
+    /// How mail leaves floe.
+    pub mail: crate::mail::MailConfig,
 }
 
 /// Where files live: under the data dir with floe as the endpoint, or in an S3-compatible

@@ -23,6 +23,7 @@ pub mod events;
 pub mod files;
 pub mod http;
 pub mod license_keys;
+pub mod mail;
 pub mod metadata;
 pub mod meters;
 pub mod money;

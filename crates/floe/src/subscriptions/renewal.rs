@@ -603,6 +603,8 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
     app.nudge.commit(txn, queued).await?;
     if paid {
         app.grants.notify_one();
+    } else {
+        app.mail.notify_one();
     }
     Ok(paid)
 }
@@ -861,6 +863,8 @@ async fn collect_with_stripe(
     app.nudge.commit(txn, queued).await?;
     if paid {
         app.grants.notify_one();
+    } else {
+        app.mail.notify_one();
     }
     Ok(paid)
 }
@@ -946,6 +950,8 @@ async fn failed(
     let schedule =
         crate::organizations::dunning_retry_days(txn, order.organization_id, &DUNNING_RETRY_DAYS)
             .await?;
+    let retry_at = schedule.get(failures - 1).map(|days| now + Duration::days(*days));
+    notify_failure(txn, order, &subscription, retry_at, now).await?;
     if let Some(days) = schedule.get(failures - 1) {
         order.next_payment_attempt_at = Some(now + Duration::days(*days));
         order.modified_at = Some(now);
@@ -978,6 +984,57 @@ async fn failed(
     queued +=
         lifecycle::changed(app, txn, Some(&subscription), &row, Change::default(), now).await?;
     Ok(queued)
+}
+
+/// Tells the customer a charge failed: when it is tried again, or that the subscription
+/// ended (queued mail, sent by the mail worker after the commit).
+async fn notify_failure(
+    txn: &DatabaseTransaction,
+    order: &OrderRow,
+    subscription: &Model,
+    retry_at: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    let customer = crate::customers::purchase::find(
+        txn,
+        order.organization_id,
+        crate::customers::CustomerKey::Id(order.customer_id),
+    )
+    .await?;
+    let Some(email) = customer.and_then(|c| c.email) else {
+        return Ok(());
+    };
+    let seller = crate::organizations::read(txn, order.organization_id)
+        .await?
+        .map_or_else(|| "the seller".to_owned(), |org| org.name);
+    let amount = crate::money::display(order.total_amount, &order.currency);
+    let product = &order.description;
+    let next = match (retry_at, status(subscription).is_billable()) {
+        (Some(at), true) => format!(
+            "We will try again on {}. To avoid an interruption, please make sure your payment method can be charged.",
+            at.format("%B %-d, %Y")
+        ),
+        (Some(at), false) => format!("We will try again on {}.", at.format("%B %-d, %Y")),
+        (None, true) => "We could not collect it after several attempts, so your subscription has been canceled.".to_owned(),
+        (None, false) => "We could not collect it after several attempts.".to_owned(),
+    };
+    let body = format!(
+        "Hello,\n\nWe could not charge {amount} for your subscription to {product} from {seller}.\n{next}\n\nSubscription: {}\nOrder: {}\n",
+        subscription.id, order.id
+    );
+    crate::mail::queue(
+        txn,
+        Some(order.organization_id),
+        crate::mail::Mail {
+            kind: "payment_failed",
+            to: &email,
+            subject: &format!("Payment failed for your {product} subscription"),
+            body: &body,
+        },
+        now,
+    )
+    .await?;
+    Ok(())
 }
 
 /// An order that will not be collected.

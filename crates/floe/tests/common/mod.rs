@@ -124,6 +124,10 @@ impl TestApp {
             storage: Default::default(),
             webhooks: Default::default(),
             stripe_api_base: "http://127.0.0.1:9".to_owned(),
+            mail: floe::mail::MailConfig {
+                smtp_url: None,
+                from: "floe <no-reply@floe.localhost>".to_owned(),
+            },
         };
         let clock = Clock::default();
         let server = Server::build(config, clock.clone()).await.unwrap();

@@ -20,6 +20,7 @@ mod m20261204_000014_processor_accounts;
 mod m20261204_000015_default_payment_method;
 mod m20261204_000016_subscriptions;
 mod m20261204_000017_subscription_changes;
+mod m20261204_000018_outgoing_mail;
 
 mod columns;
 
@@ -46,6 +47,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000015_default_payment_method::Migration),
             Box::new(m20261204_000016_subscriptions::Migration),
             Box::new(m20261204_000017_subscription_changes::Migration),
+            Box::new(m20261204_000018_outgoing_mail::Migration),
         ]
     }
 }
