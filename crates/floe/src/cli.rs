@@ -47,7 +47,7 @@ pub struct DataArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run the HTTP API and the background workers.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Apply database migrations and exit.
     Migrate,
     /// Manage organizations.
@@ -427,7 +427,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 .await
                 .with_context(|| format!("binding {}", args.listen))?;
             let listen = listener.local_addr()?;
-            let config = config_of(args, listen, data_dir, database_url)?;
+            let config = config_of(*args, listen, data_dir, database_url)?;
             app::serve(config, listener).await
         }
         Command::Clock(ClockCommand::Advance {

@@ -306,21 +306,60 @@ async fn grant_one(app: &AppState, source: &Source, benefit: &Benefit) -> ApiRes
         txn.rollback().await?;
         return Ok(Step::Elsewhere);
     }
-    let scope = source.scope_key();
-    let existing = grant_entity::Entity::find()
-        .filter(grant_entity::Column::BenefitId.eq(benefit.id))
-        .filter(grant_entity::Column::CustomerId.eq(source.customer_id()))
-        .filter(grant_entity::Column::ScopeKey.eq(scope.as_str()))
-        .one(&txn)
-        .await?;
-    if existing.is_some() {
-        txn.rollback().await?;
-        return Ok(Step::Existing);
-    }
+    let target = Target {
+        organization_id: source.organization_id(),
+        customer_id: source.customer_id(),
+        scope: source.scope_key(),
+        subscription_id: source.subscription_id(),
+        order_id: source.order_id(),
+    };
     // The organization's time: a credit granted on a test clock falls in its period.
     let now = crate::subscriptions::test_clock::now_for(&txn, &app.clock, source.organization_id())
         .await?;
-    let outcome = perform::grant(&txn, benefit, source.customer_id(), now).await?;
+    match insert_grant(app, &txn, &target, benefit, now).await? {
+        Some(queued) => {
+            app.nudge.commit(txn, queued).await?;
+            Ok(Step::Granted)
+        }
+        None => {
+            // The index decided: someone else's grant stands, and what this one performed
+            // (a key, a credit) goes with the rollback.
+            txn.rollback().await?;
+            Ok(Step::Existing)
+        }
+    }
+}
+
+/// Who a grant is for and why.
+pub struct Target {
+    pub organization_id: Uuid,
+    pub customer_id: Uuid,
+    /// Unique with the benefit and the customer: `order:…`, `subscription:…`, `seat:…`.
+    pub scope: String,
+    pub subscription_id: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+}
+
+/// Grants `benefit` to `target` in `txn` and queues `benefit_grant.created`; `None` when a
+/// grant for the same benefit, customer and scope exists (the caller rolls back what this
+/// one performed).
+pub async fn insert_grant(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    target: &Target,
+    benefit: &Benefit,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<usize>> {
+    let existing = grant_entity::Entity::find()
+        .filter(grant_entity::Column::BenefitId.eq(benefit.id))
+        .filter(grant_entity::Column::CustomerId.eq(target.customer_id))
+        .filter(grant_entity::Column::ScopeKey.eq(target.scope.as_str()))
+        .one(txn)
+        .await?;
+    if existing.is_some() {
+        return Ok(None);
+    }
+    let outcome = perform::grant(txn, benefit, target.customer_id, now).await?;
     let (granted_at, properties, error) = match &outcome {
         Outcome::Granted(properties) => (Some(now), properties.clone(), None),
         Outcome::Failed { message, kind } => (
@@ -334,13 +373,13 @@ async fn grant_one(app: &AppState, source: &Source, benefit: &Benefit) -> ApiRes
         id: Set(id),
         created_at: Set(now),
         modified_at: Set(None),
-        organization_id: Set(source.organization_id()),
+        organization_id: Set(target.organization_id),
         benefit_id: Set(benefit.id),
-        customer_id: Set(source.customer_id()),
+        customer_id: Set(target.customer_id),
         member_id: Set(None),
-        subscription_id: Set(source.subscription_id()),
-        order_id: Set(source.order_id()),
-        scope_key: Set(scope),
+        subscription_id: Set(target.subscription_id),
+        order_id: Set(target.order_id),
+        scope_key: Set(target.scope.clone()),
         granted_at: Set(granted_at),
         revoked_at: Set(None),
         properties: Set(Value::Object(properties).to_string()),
@@ -352,13 +391,10 @@ async fn grant_one(app: &AppState, source: &Source, benefit: &Benefit) -> ApiRes
             grant_entity::Column::CustomerId,
             grant_entity::Column::ScopeKey,
         ])
-        .exec_without_returning(&txn)
+        .exec_without_returning(txn)
         .await?;
     if !matches!(inserted, sea_orm::TryInsertResult::Inserted(n) if n > 0) {
-        // The index decided: someone else's grant stands, and what this one performed (a
-        // key, a credit) goes with the rollback.
-        txn.rollback().await?;
-        return Ok(Step::Existing);
+        return Ok(None);
     }
     let credit = match (benefit.kind, &outcome) {
         (BenefitType::MeterCredit, Outcome::Granted(properties)) => Some(properties),
@@ -366,19 +402,36 @@ async fn grant_one(app: &AppState, source: &Source, benefit: &Benefit) -> ApiRes
     };
     let queued = emit(
         app,
-        &txn,
+        txn,
         GrantEvent {
             kind: EventType::BenefitGrantCreated,
-            organization_id: source.organization_id(),
-            customer_id: source.customer_id(),
+            organization_id: target.organization_id,
+            customer_id: target.customer_id,
             grant_id: id,
             credit,
         },
         now,
     )
     .await?;
-    app.nudge.commit(txn, queued).await?;
-    Ok(Step::Granted)
+    Ok(Some(queued))
+}
+
+/// Grants every benefit of `product_id` to `target` in `txn` (a claimed seat); returns the
+/// deliveries queued. Each benefit once: a grant that exists stays as it is.
+pub async fn grant_all_in(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    target: &Target,
+    product_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let mut queued = 0;
+    for benefit in benefits_of(txn, Some(product_id)).await? {
+        queued += insert_grant(app, txn, target, &benefit, now)
+            .await?
+            .unwrap_or(0);
+    }
+    Ok(queued)
 }
 
 /// A change of a grant to tell the organization's endpoints about.

@@ -54,7 +54,9 @@ pub async fn follow_status(
         let mut change: grant_entity::ActiveModel = grant.clone().into();
         change.modified_at = Set(Some(now));
         if revoked {
+            // As at Polar: a revoked grant is no longer granted (`is_granted` false).
             change.revoked_at = Set(Some(now));
+            change.granted_at = Set(None);
         } else {
             change.revoked_at = Set(None);
             change.granted_at = Set(Some(now));

@@ -21,7 +21,8 @@ use crate::http::routes::Routes;
 
 pub use state::{CustomerStateBenefitGrant, granted_to};
 pub use subscription_grants::{
-    cycle_subscription_grants, restore_subscription_grants, revoke_subscription_grants,
+    cycle_subscription_grants, restore_subscription_grants, revoke_scope,
+    revoke_subscription_grants,
 };
 
 pub fn routes() -> Routes {

@@ -22,7 +22,9 @@ pub async fn revoke_subscription_grants(
     subscription: &crate::subscriptions::SubscriptionRow,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    set_revoked(app, txn, subscription, true, now).await
+    let scope = format!("subscription:{}", subscription.id);
+    let owner = (subscription.organization_id, subscription.customer_id);
+    set_revoked(app, txn, owner, &scope, true, now).await
 }
 
 /// Grants again every revoked grant of `subscription` (it resumed); returns the webhook
@@ -33,22 +35,36 @@ pub async fn restore_subscription_grants(
     subscription: &crate::subscriptions::SubscriptionRow,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    set_revoked(app, txn, subscription, false, now).await
+    let scope = format!("subscription:{}", subscription.id);
+    let owner = (subscription.organization_id, subscription.customer_id);
+    set_revoked(app, txn, owner, &scope, false, now).await
 }
 
-/// Moves every grant of `subscription` that is not so yet to `revoked` (or back), each with
-/// its event.
+/// Revokes every live grant a customer holds under `scope` (a revoked seat's).
+pub async fn revoke_scope(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    organization_id: uuid::Uuid,
+    customer_id: uuid::Uuid,
+    scope: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    set_revoked(app, txn, (organization_id, customer_id), scope, true, now).await
+}
+
+/// Moves every grant of `(organization, customer)` under `scope` that is not so yet to
+/// `revoked` (or back), each with its event.
 async fn set_revoked(
     app: &AppState,
     txn: &DatabaseTransaction,
-    subscription: &crate::subscriptions::SubscriptionRow,
+    (organization_id, customer_id): (uuid::Uuid, uuid::Uuid),
+    scope: &str,
     revoked: bool,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    let scope = format!("subscription:{}", subscription.id);
     let grants = grant_entity::Entity::find()
-        .filter(grant_entity::Column::OrganizationId.eq(subscription.organization_id))
-        .filter(grant_entity::Column::CustomerId.eq(subscription.customer_id))
+        .filter(grant_entity::Column::OrganizationId.eq(organization_id))
+        .filter(grant_entity::Column::CustomerId.eq(customer_id))
         .filter(grant_entity::Column::ScopeKey.eq(scope))
         .filter(if revoked {
             grant_entity::Column::RevokedAt.is_null()
@@ -63,7 +79,9 @@ async fn set_revoked(
         let mut change: grant_entity::ActiveModel = grant.into();
         change.modified_at = Set(Some(now));
         if revoked {
+            // As at Polar: a revoked grant is no longer granted (`is_granted` false).
             change.revoked_at = Set(Some(now));
+            change.granted_at = Set(None);
         } else {
             change.revoked_at = Set(None);
             change.granted_at = Set(Some(now));
@@ -78,8 +96,8 @@ async fn set_revoked(
                 } else {
                     EventType::BenefitGrantUpdated
                 },
-                organization_id: subscription.organization_id,
-                customer_id: subscription.customer_id,
+                organization_id,
+                customer_id,
                 grant_id: id,
                 credit: None,
             },

@@ -336,10 +336,10 @@ pub async fn set_dunning(
     key: &str,
     retry_days: Option<Vec<i64>>,
 ) -> anyhow::Result<Organization> {
-    if let Some(days) = &retry_days {
-        if days.is_empty() || days.len() > 10 || days.iter().any(|d| !(1..=60).contains(d)) {
-            anyhow::bail!("retry days: 1 to 10 numbers, each from 1 to 60");
-        }
+    if let Some(days) = &retry_days
+        && (days.is_empty() || days.len() > 10 || days.iter().any(|d| !(1..=60).contains(d)))
+    {
+        anyhow::bail!("retry days: 1 to 10 numbers, each from 1 to 60");
     }
     let mut row = store::find_by_slug_or_id(db, key)
         .await?

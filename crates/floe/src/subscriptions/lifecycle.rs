@@ -162,6 +162,12 @@ pub async fn changed(
     if lost_access {
         queued += crate::benefits::revoke_subscription_grants(app, txn, after, now).await?;
     }
+    // Its seats go with the access (as at Polar, a pause takes them back too: the
+    // merchant assigns them again after it resumes).
+    if lost_access {
+        queued +=
+            crate::customer_seats::revoke_all_of_subscription(app, txn, after.id, now).await?;
+    }
     let resumed =
         before.is_some_and(|b| status(b) == SubscriptionStatus::Paused) && new.is_active();
     if resumed {

@@ -82,6 +82,18 @@ pub(crate) async fn show_current(
     .ok_or_else(not_found)
 }
 
+/// Subscription `id` of `organization_id`, locked for `txn` (what its seats are counted
+/// against).
+pub async fn lock(
+    txn: &DatabaseTransaction,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<Option<SubscriptionRow>, sea_orm::DbErr> {
+    Ok(store::lock(txn, id)
+        .await?
+        .filter(|row| row.organization_id == organization_id))
+}
+
 /// The subscriptions among `ids` of `organization_id`, as orders show theirs
 /// (`OrderSubscription`).
 pub async fn bases(

@@ -950,7 +950,9 @@ async fn failed(
     let schedule =
         crate::organizations::dunning_retry_days(txn, order.organization_id, &DUNNING_RETRY_DAYS)
             .await?;
-    let retry_at = schedule.get(failures - 1).map(|days| now + Duration::days(*days));
+    let retry_at = schedule
+        .get(failures - 1)
+        .map(|days| now + Duration::days(*days));
     notify_failure(txn, order, &subscription, retry_at, now).await?;
     if let Some(days) = schedule.get(failures - 1) {
         order.next_payment_attempt_at = Some(now + Duration::days(*days));

@@ -93,6 +93,11 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         EventType::OrderPaid => ("Order paid".to_owned(), order_line(data)),
         EventType::OrderUpdated => ("Order updated".to_owned(), order_line(data)),
         EventType::BenefitGrantCycled => ("Benefit renewed".to_owned(), grant_line(data)),
+        EventType::CustomerSeatAssigned => ("Seat assigned".to_owned(), text(&data["email"])),
+        EventType::CustomerSeatClaimed => {
+            ("Seat claimed".to_owned(), text(&data["customer_email"]))
+        }
+        EventType::CustomerSeatRevoked => ("Seat revoked".to_owned(), text(&data["id"])),
         EventType::SubscriptionCreated => ("New subscription".to_owned(), subscription_line(data)),
         EventType::SubscriptionUpdated => {
             ("Subscription updated".to_owned(), subscription_line(data))

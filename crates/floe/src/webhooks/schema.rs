@@ -88,6 +88,9 @@ pub enum EventType {
     SubscriptionPaused,
     SubscriptionResumed,
     BenefitGrantCycled,
+    CustomerSeatAssigned,
+    CustomerSeatClaimed,
+    CustomerSeatRevoked,
 }
 
 impl EventType {
@@ -125,6 +128,9 @@ impl EventType {
             Self::SubscriptionPaused => "subscription.paused",
             Self::SubscriptionResumed => "subscription.resumed",
             Self::BenefitGrantCycled => "benefit_grant.cycled",
+            Self::CustomerSeatAssigned => "customer_seat.assigned",
+            Self::CustomerSeatClaimed => "customer_seat.claimed",
+            Self::CustomerSeatRevoked => "customer_seat.revoked",
         }
     }
 }

@@ -36,6 +36,7 @@ PATH_IDS = {
     ("/v1/license-keys/", "id"): ("license_key", "id"),
     ("/v1/license-keys/{id}/activations/", "activation_id"): ("license_key_activation", "id"),
     ("/v1/subscriptions/", "id"): ("subscription", "id"),
+    ("/v1/customer-seats/", "seat_id"): ("seat", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -292,6 +293,26 @@ def make_subscription(t):
     return ok(t.http.get("/v1/subscriptions/", params={"product_id": product["id"]}))["items"][0]
 
 
+def make_seat(t):
+    """A pending seat of a seat-based subscription, assigned by email."""
+    product = ok(t.http.post("/v1/products/", json={
+        "name": f"{t.slug[:40]} team", "recurring_interval": "month",
+        "prices": [{"amount_type": "seat_based", "seat_tiers": {"seat_tier_type": "volume", "tiers": [
+            {"min_seats": 1, "max_seats": None, "price_per_seat": 300}]}}]}))
+    checkout = ok(t.http.post("/v1/checkouts/", json={"products": [product["id"]], "seats": 5}))
+    ok(t.http.post(f"/v1/checkouts/client/{checkout['client_secret']}/confirm", json={
+        "customer_email": f"team@{t.slug}.example", "customer_billing_address": {"country": "FR"},
+        "confirmation_token_id": "pm_card_visa"}))
+    subscription = ok(t.http.get("/v1/subscriptions/", params={"product_id": product["id"]}))["items"][0]
+    return ok(t.http.post("/v1/customer-seats/", json={
+        "subscription_id": subscription["id"], "email": f"seat-{uuid.uuid4().hex[:8]}@{t.slug}.example"}))
+
+
+def read_seat(t, seat):
+    listed = ok(t.http.get("/v1/customer-seats/", params={"subscription_id": seat["subscription_id"]}))
+    return next((s for s in listed["seats"] if s["id"] == seat["id"]), None)
+
+
 def make_payment(t):
     return ok(t.http.get("/v1/payments/", params={"order_id": t.need("order")["id"]}))["items"][0]
 
@@ -376,6 +397,7 @@ KINDS = {
     "checkout": Kind(make_checkout, getter("/v1/checkouts/{id}")),
     "order": Kind(make_order, getter("/v1/orders/{id}")),
     "subscription": Kind(make_subscription, getter("/v1/subscriptions/{id}")),
+    "seat": Kind(make_seat, read_seat),
     "payment": Kind(make_payment, getter("/v1/payments/{id}")),
     "checkout_link": Kind(make_checkout_link, getter("/v1/checkout-links/{id}")),
     "license_key": Kind(make_license_key, getter("/v1/license-keys/{id}")),

@@ -21,6 +21,7 @@ mod m20261204_000015_default_payment_method;
 mod m20261204_000016_subscriptions;
 mod m20261204_000017_subscription_changes;
 mod m20261204_000018_outgoing_mail;
+mod m20261204_000019_customer_seats;
 
 mod columns;
 
@@ -48,6 +49,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000016_subscriptions::Migration),
             Box::new(m20261204_000017_subscription_changes::Migration),
             Box::new(m20261204_000018_outgoing_mail::Migration),
+            Box::new(m20261204_000019_customer_seats::Migration),
         ]
     }
 }

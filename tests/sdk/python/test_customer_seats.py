@@ -1,0 +1,156 @@
+"""Seats of a seat-based subscription through the official Python SDK: assign by email
+(an invitation mailed through a local SMTP server, with a single-use token), claim it
+without authentication, the holder's benefits, resend, revoke, and the seats going with
+the subscription. Webhooks `customer_seat.*` are checked with the SDK's validator."""
+
+import re
+import uuid
+
+import pytest
+from aiosmtpd.controller import Controller
+from polar.v2026_10.webhooks import validate_event
+
+from conftest import Floe
+from receiver import Receiver
+from test_mail import Sink, free_port, wait_for
+from test_subscriptions import ADDRESS, Shop
+
+
+@pytest.fixture(scope="module")
+def world():
+    sink = Sink()
+    port = free_port()
+    controller = Controller(sink, hostname="127.0.0.1", port=port)
+    controller.start()
+    server = Floe(env={"FLOE_SMTP_URL": f"smtp://127.0.0.1:{port}", "FLOE_SWEEP_INTERVAL": "1",
+                       "FLOE_ALLOW_PRIVATE_WEBHOOKS": "1"})
+    yield server, sink
+    server.stop()
+    controller.stop()
+
+
+def team_subscription(shop, seats=3):
+    product = shop.polar.products.create(name="Team plan", recurring_interval="month", prices=[{
+        "amount_type": "seat_based", "seat_tiers": {"seat_tier_type": "volume", "tiers": [
+            {"min_seats": 1, "max_seats": None, "price_per_seat": 1000}]}}])
+    benefit = shop.polar.benefits.create(type="custom", description="Team perk", properties={"note": "Welcome"})
+    shop.polar.products.update_benefits(product.id, benefits=[benefit.id])
+    checkout = shop.polar.checkouts.create(products=[product.id], seats=seats,
+                                           customer_email=f"owner-{uuid.uuid4().hex[:6]}@example.com",
+                                           customer_billing_address=ADDRESS)
+    confirmed = shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="pm_card_visa")
+    [subscription] = shop.polar.subscriptions.list(customer_id=confirmed.customer_id).items
+    return subscription, benefit
+
+
+def invitations(sink, address):
+    """The invitations mailed to `address` so far: (token, message), oldest first."""
+    found = []
+    for recipients, message in list(sink.messages):
+        match = re.search(r"(polar_cst_seat_\w+)", message.get_content())
+        if recipients == [address] and match:
+            found.append((match.group(1), message))
+    return found
+
+
+def invitation_token(sink, address, count=1):
+    return wait_for(lambda: invitations(sink, address)[count - 1:], f"invitation {count} to {address}")[0]
+
+
+def test_assign_claim_resend_and_revoke(world):
+    server, sink = world
+    shop = Shop(server)
+    receiver = Receiver()
+    try:
+        endpoint = shop.polar.webhooks.create_webhook_endpoint(
+            url=receiver.url, format="raw",
+            events=["customer_seat.assigned", "customer_seat.claimed", "customer_seat.revoked"])
+        subscription, benefit = team_subscription(shop, seats=2)
+        listed = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
+        assert (listed.total_seats, listed.available_seats, listed.seats) == (2, 2, [])
+
+        address = f"member-{uuid.uuid4().hex[:6]}@example.com"
+        seat = shop.polar.customer_seats.assign_seat(subscription_id=subscription.id, email=address,
+                                                     metadata={"team": "blue"})
+        assert (seat.status, seat.email, seat.customer_email, seat.subscription_id) == (
+            "pending", address, address, subscription.id)
+        assert seat.seat_metadata == {"team": "blue"} and seat.invitation_token_expires_at is not None
+        token, message = invitation_token(sink, address)
+        assert message["Subject"] == "You've been invited to access Team plan"
+
+        # The same person twice, or past the seats bought, is refused.
+        with pytest.raises(Exception) as twice:
+            shop.polar.customer_seats.assign_seat(subscription_id=subscription.id, email=address)
+        assert twice.value.status_code == 400
+        second = shop.polar.customer_seats.assign_seat(subscription_id=subscription.id,
+                                                       email=f"two-{uuid.uuid4().hex[:6]}@example.com",
+                                                       immediate_claim=True)
+        assert second.status == "claimed" and second.claimed_at is not None
+        with pytest.raises(Exception) as full:
+            shop.polar.customer_seats.assign_seat(subscription_id=subscription.id,
+                                                  email=f"three-{uuid.uuid4().hex[:6]}@example.com")
+        assert full.value.status_code == 400
+
+        # Anyone with the token sees what it is for, and claims it once.
+        info = shop.buyer.customer_seats.get_claim_info(token)
+        assert (info.product_name, info.customer_email, info.can_claim) == ("Team plan", address, True)
+        # A resend replaces the token: the first one no longer works.
+        shop.polar.customer_seats.resend_invitation(seat.id)
+        new_token, _ = invitation_token(sink, address, count=2)
+        assert new_token != token
+        with pytest.raises(Exception) as stale:
+            shop.buyer.customer_seats.claim_seat(invitation_token=token)
+        assert stale.value.status_code == 400
+        claimed = shop.buyer.customer_seats.claim_seat(invitation_token=new_token)
+        assert claimed.seat.status == "claimed" and claimed.customer_session_token.startswith("polar_cst_")
+        with pytest.raises(Exception) as again:
+            shop.buyer.customer_seats.claim_seat(invitation_token=new_token)
+        assert again.value.status_code == 400
+
+        # The holder has the product's benefits.
+        holder = claimed.seat.customer_id
+        grants = wait_for(lambda: shop.polar.benefit_grants.list(customer_id=holder, is_granted=True).items, "the grant")
+        assert [g.benefit.id for g in grants] == [benefit.id]
+        listed = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
+        assert (listed.available_seats, sorted(s.status for s in listed.seats)) == (0, ["claimed", "claimed"])
+
+        # Revoked: the benefits go, the seat is free again.
+        revoked = shop.polar.customer_seats.revoke_seat(seat.id)
+        assert revoked.status == "revoked" and revoked.customer_id is None and revoked.revoked_at is not None
+        assert shop.polar.benefit_grants.list(customer_id=holder, is_granted=True).items == []
+        assert shop.polar.customer_seats.list_seats(subscription_id=subscription.id).available_seats == 1
+        assert shop.polar.customer_seats.revoke_seat(seat.id).status == "revoked"
+
+        deliveries = receiver.wait_for(4)
+        kinds = []
+        for delivery in deliveries:
+            headers = {k: delivery.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
+            kinds.append(validate_event(delivery.body, headers, endpoint.secret).type)
+        assert sorted(kinds) == ["customer_seat.assigned", "customer_seat.claimed", "customer_seat.claimed",
+                                 "customer_seat.revoked"]
+    finally:
+        receiver.stop()
+
+
+def test_seats_end_with_their_subscription_and_stay_in_their_organization(world):
+    server, _ = world
+    shop = Shop(server)
+    subscription, _ = team_subscription(shop, seats=2)
+    seat = shop.polar.customer_seats.assign_seat(subscription_id=subscription.id,
+                                                 email=f"s-{uuid.uuid4().hex[:6]}@example.com", immediate_claim=True)
+    other = Shop(server)
+    with pytest.raises(Exception) as hidden:
+        other.polar.customer_seats.revoke_seat(seat.id)
+    assert hidden.value.status_code == 404
+    with pytest.raises(Exception) as hidden:
+        other.polar.customer_seats.list_seats(subscription_id=subscription.id)
+    assert hidden.value.status_code == 404
+    plain = shop.subscribe(shop.monthly(), email=f"plain-{uuid.uuid4().hex[:6]}@example.com")
+    with pytest.raises(Exception) as not_seats:
+        shop.polar.customer_seats.assign_seat(subscription_id=plain.id, email="x@example.com")
+    assert not_seats.value.status_code == 400
+
+    shop.polar.subscriptions.update(subscription.id, revoke=True)
+    after = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
+    assert [s.status for s in after.seats] == ["revoked"]
+    assert shop.polar.benefit_grants.list(customer_id=seat.customer_id, is_granted=True).items == []
