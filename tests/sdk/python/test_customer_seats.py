@@ -138,6 +138,10 @@ def test_seats_end_with_their_subscription_and_stay_in_their_organization(world)
     subscription, _ = team_subscription(shop, seats=2)
     seat = shop.polar.customer_seats.assign_seat(subscription_id=subscription.id,
                                                  email=f"s-{uuid.uuid4().hex[:6]}@example.com", immediate_claim=True)
+    # Fewer seats than are assigned is refused.
+    shop.polar.customer_seats.assign_seat(subscription_id=subscription.id, email=f"t-{uuid.uuid4().hex[:6]}@example.com")
+    answer = shop.raw("PATCH", f"/v1/subscriptions/{subscription.id}", json={"seats": 1})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "seats"]
     other = Shop(server)
     with pytest.raises(Exception) as hidden:
         other.polar.customer_seats.revoke_seat(seat.id)
@@ -152,5 +156,5 @@ def test_seats_end_with_their_subscription_and_stay_in_their_organization(world)
 
     shop.polar.subscriptions.update(subscription.id, revoke=True)
     after = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
-    assert [s.status for s in after.seats] == ["revoked"]
+    assert [s.status for s in after.seats] == ["revoked", "revoked"]
     assert shop.polar.benefit_grants.list(customer_id=seat.customer_id, is_granted=True).items == []

@@ -17,7 +17,7 @@ mod service;
 
 use crate::http::routes::Routes;
 
-pub use service::revoke_all_of_subscription;
+pub use service::{assigned, revoke_all_of_subscription};
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -754,3 +754,14 @@ pub async fn claim(app: &AppState, token: &str) -> ApiResult<ClaimResponse> {
         customer_session_token: session_token.expose().to_owned(),
     })
 }
+
+/// How many seats of `subscription_id` are assigned (pending or claimed): the fewest seats
+/// it can change to.
+pub async fn assigned(txn: &DatabaseTransaction, subscription_id: Uuid) -> ApiResult<i64> {
+    let count = seat::Entity::find()
+        .filter(seat::Column::SubscriptionId.eq(subscription_id))
+        .filter(seat::Column::Status.is_in(["pending", "claimed"]))
+        .count(txn)
+        .await?;
+    Ok(i64::try_from(count).unwrap_or(i64::MAX))
+}

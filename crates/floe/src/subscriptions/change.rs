@@ -228,6 +228,16 @@ async fn resolve(
             json!(request.units),
         ));
     }
+    if let Some(seats) = request.seats {
+        let taken = crate::customer_seats::assigned(txn, row.id).await?;
+        if seats < taken {
+            return Err(invalid(
+                "seats",
+                &format!("{taken} seats are assigned: revoke some before going below that."),
+                json!(seats),
+            ));
+        }
+    }
     let seats = request
         .seats
         .or(row.seats)

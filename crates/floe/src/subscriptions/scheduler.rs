@@ -12,6 +12,7 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
+use futures_util::StreamExt;
 use sea_orm::sea_query::Expr;
 use sea_orm::{
     ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QueryOrder,
@@ -94,6 +95,9 @@ fn scope(organization: Option<Uuid>, with_clocks: &[Uuid], column: impl ColumnTr
     }
 }
 
+/// Subscriptions handled at once by one process on PostgreSQL.
+const PARALLEL_RENEWALS: usize = 4;
+
 /// Runs passes until one finds nothing due; returns how many renewals were made.
 pub async fn run_until_quiet(app: &AppState, only: Option<Uuid>) -> ApiResult<usize> {
     let mut renewed = 0;
@@ -129,17 +133,37 @@ async fn run_once(app: &AppState, only: Option<Uuid>) -> ApiResult<(usize, usize
             .into_tuple()
             .all(&app.db)
             .await?;
-        for id in due {
-            let Some(lease) = claim(&app.db, id, real).await? else {
-                continue;
-            };
-            handled += 1;
-            match renewal::handle(app, id, lease).await {
-                Ok(Handled::Renewed(_)) => renewed += 1,
-                Ok(_) => {}
-                Err(error) => {
-                    tracing::warn!(subscription_id = %id, %error, "a renewal failed; will retry");
+        // Each subscription under its own lease and in its own transactions, so several
+        // can be handled at once where the database writes concurrently (PostgreSQL); a
+        // SQLite database has one writer, and takes them one by one.
+        let parallel = match app.db.get_database_backend() {
+            sea_orm::DbBackend::Postgres => PARALLEL_RENEWALS,
+            _ => 1,
+        };
+        let outcomes: Vec<Result<Option<Handled>, DbErr>> = futures_util::stream::iter(due)
+            .map(|id| async move {
+                let Some(lease) = claim(&app.db, id, real).await? else {
+                    return Ok(None);
+                };
+                match renewal::handle(app, id, lease).await {
+                    Ok(handled) => Ok(Some(handled)),
+                    Err(error) => {
+                        tracing::warn!(subscription_id = %id, %error, "a renewal failed; will retry");
+                        Ok(Some(Handled::Idle))
+                    }
                 }
+            })
+            .buffer_unordered(parallel)
+            .collect()
+            .await;
+        for outcome in outcomes {
+            match outcome? {
+                Some(Handled::Renewed(_)) => {
+                    handled += 1;
+                    renewed += 1;
+                }
+                Some(_) => handled += 1,
+                None => {}
             }
         }
         for id in orders_due(&app.db, *organization, &with_clocks, *now).await? {

@@ -5,6 +5,8 @@ prefixes that name it in `PATH_IDS`; the sweep fails, naming the operation, unti
 
 import base64
 import hashlib
+import os
+import re
 import time
 import uuid
 
@@ -37,6 +39,7 @@ PATH_IDS = {
     ("/v1/license-keys/{id}/activations/", "activation_id"): ("license_key_activation", "id"),
     ("/v1/subscriptions/", "id"): ("subscription", "id"),
     ("/v1/customer-seats/", "seat_id"): ("seat", "id"),
+    ("/v1/customer-seats/claim/", "invitation_token"): ("seat_invitation", "token"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -313,6 +316,28 @@ def read_seat(t, seat):
     return next((s for s in listed["seats"] if s["id"] == seat["id"]), None)
 
 
+def make_seat_invitation(t):
+    """A pending seat's invitation token, read from the mail floe wrote under its data dir
+    (the sweep's floe has no SMTP server)."""
+    seat = t.make("seat")
+    mail_dir = os.path.join(t.floe.dir, "mail")
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        for name in sorted(os.listdir(mail_dir)) if os.path.isdir(mail_dir) else []:
+            text = open(os.path.join(mail_dir, name), encoding="utf-8", errors="replace").read()
+            if seat["email"] in text:
+                match = re.search(r"(polar_cst_seat_\w+)", text)
+                if match:
+                    return {"id": seat["id"], "token": match.group(1), "seat": seat}
+        time.sleep(0.05)
+    raise AssertionError("no invitation mail for the sweep's seat")
+
+
+def read_seat_invitation(t, invitation):
+    found = t.http.get(f"/v1/customer-seats/claim/{invitation['token']}")
+    return None if found.status_code != 200 else found.json()
+
+
 def make_payment(t):
     return ok(t.http.get("/v1/payments/", params={"order_id": t.need("order")["id"]}))["items"][0]
 
@@ -398,6 +423,7 @@ KINDS = {
     "order": Kind(make_order, getter("/v1/orders/{id}")),
     "subscription": Kind(make_subscription, getter("/v1/subscriptions/{id}")),
     "seat": Kind(make_seat, read_seat),
+    "seat_invitation": Kind(make_seat_invitation, read_seat_invitation),
     "payment": Kind(make_payment, getter("/v1/payments/{id}")),
     "checkout_link": Kind(make_checkout_link, getter("/v1/checkout-links/{id}")),
     "license_key": Kind(make_license_key, getter("/v1/license-keys/{id}")),
