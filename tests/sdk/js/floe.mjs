@@ -44,6 +44,7 @@ export async function startFloe({ scopes = ["files:write"], env: extra = {} } = 
   return {
     url,
     token,
+    dir,
     stop() {
       child.removeAllListeners("exit");
       child.kill("SIGTERM");
