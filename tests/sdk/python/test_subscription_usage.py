@@ -8,13 +8,13 @@ over several periods, in random time zones, each renewal's usage line equals wha
 of the period, priced by the model below. Time moves on floe's test clock."""
 
 import random
-import time
 import uuid
 from datetime import timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
 import pytest
 
+from test_mail import wait_for
 from test_subscriptions import Shop, shop, server, ts  # noqa: F401 (fixtures)
 
 AGGREGATIONS = [
@@ -24,16 +24,6 @@ AGGREGATIONS = [
     {"func": "unique", "property": "user"},
 ]
 ZONES = ["UTC", "Europe/Paris", "America/New_York", "Asia/Kolkata", "Pacific/Auckland"]
-
-
-def wait_for(predicate, what, seconds=10):
-    deadline = time.time() + seconds
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(0.05)
-    raise AssertionError(f"timed out waiting for {what}")
 
 
 def half_away(exact):

@@ -17,11 +17,11 @@ pub fn routes() -> Routes {
         .patch("/v1/organizations/{id}", routes::update)
 }
 
-/// The currency an organization's prices must always include (`usd` unless changed).
-pub async fn default_presentment_currency(
+/// An organization's settings document, read alone.
+async fn settings_of(
     db: &impl sea_orm::ConnectionTrait,
     id: uuid::Uuid,
-) -> Result<String, sea_orm::DbErr> {
+) -> Result<Option<schema::Settings>, sea_orm::DbErr> {
     use sea_orm::{EntityTrait, QuerySelect};
     let settings: Option<String> = entity::Entity::find_by_id(id)
         .select_only()
@@ -29,8 +29,16 @@ pub async fn default_presentment_currency(
         .into_tuple()
         .one(db)
         .await?;
-    Ok(settings
-        .map(|text| schema::Settings::parse(&text))
+    Ok(settings.map(|text| schema::Settings::parse(&text)))
+}
+
+/// The currency an organization's prices must always include (`usd` unless changed).
+pub async fn default_presentment_currency(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<String, sea_orm::DbErr> {
+    Ok(settings_of(db, id)
+        .await?
         .and_then(|settings| settings.default_presentment_currency)
         .unwrap_or_else(|| "usd".to_owned()))
 }
@@ -42,15 +50,8 @@ pub async fn dunning_retry_days(
     id: uuid::Uuid,
     default: &[i64],
 ) -> Result<Vec<i64>, sea_orm::DbErr> {
-    use sea_orm::{EntityTrait, QuerySelect};
-    let settings: Option<String> = entity::Entity::find_by_id(id)
-        .select_only()
-        .column(entity::Column::Settings)
-        .into_tuple()
-        .one(db)
-        .await?;
-    Ok(settings
-        .map(|text| schema::Settings::parse(&text))
+    Ok(settings_of(db, id)
+        .await?
         .and_then(|settings| settings.dunning_retry_days)
         .unwrap_or_else(|| default.to_vec()))
 }

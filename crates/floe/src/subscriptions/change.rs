@@ -19,11 +19,11 @@
 
 use axum::http::StatusCode;
 use chrono::{DateTime, Datelike, Utc};
-use sea_orm::{ColumnTrait, DatabaseTransaction, EntityTrait, QueryFilter};
+use sea_orm::DatabaseTransaction;
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::entity::{Model, price};
+use super::entity::Model;
 use super::pending;
 use super::periods;
 use super::schema::SubscriptionStatus;
@@ -323,37 +323,7 @@ async fn switch(
     terms: &Terms,
     discount: Option<&crate::discounts::schema::Discount>,
 ) -> ApiResult<()> {
-    price::Entity::delete_many()
-        .filter(price::Column::SubscriptionId.eq(row.id))
-        .exec(txn)
-        .await?;
-    let mut position = 0;
-    if let Some((price_id, amount)) = terms.price {
-        store::insert_price(
-            txn,
-            price::Model {
-                subscription_id: row.id,
-                price_id,
-                position,
-                amount,
-            },
-        )
-        .await?;
-        position += 1;
-    }
-    for price_id in &terms.metered {
-        store::insert_price(
-            txn,
-            price::Model {
-                subscription_id: row.id,
-                price_id: *price_id,
-                position,
-                amount: 0,
-            },
-        )
-        .await?;
-        position += 1;
-    }
+    store::set_prices(txn, row.id, terms.price, terms.metered.iter().copied()).await?;
     let (interval, count) = terms.interval();
     row.product_id = terms.product.base.id;
     row.seats = terms.seats;

@@ -11,7 +11,7 @@ use sea_orm::DatabaseTransaction;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use super::entity::{Model, price};
+use super::entity::Model;
 use super::lifecycle::{self, Change};
 use super::periods;
 use super::schema::{Subscription, SubscriptionCreate, SubscriptionStatus};
@@ -104,33 +104,13 @@ pub async fn record(
         grants_done_at: start.checkout_id.map(|_| now),
     };
     let row = store::insert(txn, row).await?;
-    let mut position = 0;
-    if let Some((price_id, amount)) = start.price {
-        store::insert_price(
-            txn,
-            price::Model {
-                subscription_id: row.id,
-                price_id,
-                position,
-                amount,
-            },
-        )
-        .await?;
-        position += 1;
-    }
-    for metered in metered_prices(start.product, start.currency) {
-        store::insert_price(
-            txn,
-            price::Model {
-                subscription_id: row.id,
-                price_id: metered.id,
-                position,
-                amount: 0,
-            },
-        )
-        .await?;
-        position += 1;
-    }
+    store::set_prices(
+        txn,
+        row.id,
+        start.price,
+        metered_prices(start.product, start.currency).map(|p| p.id),
+    )
+    .await?;
     let queued = lifecycle::changed(app, txn, None, &row, Change::default(), now).await?;
     Ok((row, queued))
 }

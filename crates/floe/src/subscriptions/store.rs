@@ -218,7 +218,29 @@ pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbE
     crate::db::rows::update::<Entity>(txn, row).await
 }
 
-pub async fn insert_price(txn: &impl ConnectionTrait, row: price::Model) -> Result<(), DbErr> {
-    crate::db::rows::insert::<price::Entity>(txn, row).await?;
+/// Makes `subscription_id` bill its static price (with what it costs a period) and its
+/// metered prices (charged in arrears, so 0 a period), in that order, and nothing else.
+pub async fn set_prices(
+    txn: &impl ConnectionTrait,
+    subscription_id: Uuid,
+    fixed: Option<(Uuid, i64)>,
+    metered: impl Iterator<Item = Uuid>,
+) -> Result<(), DbErr> {
+    price::Entity::delete_many()
+        .filter(price::Column::SubscriptionId.eq(subscription_id))
+        .exec(txn)
+        .await?;
+    let links = fixed
+        .into_iter()
+        .chain(metered.map(|price_id| (price_id, 0)));
+    for (position, (price_id, amount)) in links.enumerate() {
+        let row = price::Model {
+            subscription_id,
+            price_id,
+            position: position as i64,
+            amount,
+        };
+        crate::db::rows::insert::<price::Entity>(txn, row).await?;
+    }
     Ok(())
 }
