@@ -250,7 +250,8 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
         .layer(middleware::from_fn_with_state(
             state.config.request_timeout,
             crate::http::timeout::middleware,
-        ));
+        ))
+        .layer(middleware::from_fn(refuse_declared_oversize));
     Router::new()
         .merge(api.clone())
         .nest("/api", api)
@@ -270,6 +271,24 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
         .layer(middleware::from_fn(crate::http::close_on_error::middleware))
         .layer(PropagateRequestIdLayer::x_request_id())
         .layer(SetRequestIdLayer::x_request_id(MakeRequestUuid))
+}
+
+/// An API request whose declared length is over the limit is answered 413 before its body
+/// is read (the limit also holds for bodies without a declared length, as they are read).
+async fn refuse_declared_oversize(request: Request, next: middleware::Next) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|text| text.parse::<u64>().ok());
+    if declared.is_some_and(|length| length > BODY_LIMIT as u64) {
+        return ApiError::PayloadTooLarge(format!(
+            "The request body is larger than {} MiB.",
+            BODY_LIMIT / (1024 * 1024)
+        ))
+        .into_response();
+    }
+    next.run(request).await
 }
 
 /// `GET /healthz`: 200 when the database answers.
