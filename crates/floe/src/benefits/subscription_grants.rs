@@ -22,9 +22,7 @@ pub async fn revoke_subscription_grants(
     subscription: &crate::subscriptions::SubscriptionRow,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    let scope = format!("subscription:{}", subscription.id);
-    let owner = (subscription.organization_id, subscription.customer_id);
-    set_revoked(app, txn, owner, &scope, true, now).await
+    set_subscription_revoked(app, txn, subscription, true, now).await
 }
 
 /// Grants again every revoked grant of `subscription` (it resumed); returns the webhook
@@ -35,9 +33,19 @@ pub async fn restore_subscription_grants(
     subscription: &crate::subscriptions::SubscriptionRow,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
+    set_subscription_revoked(app, txn, subscription, false, now).await
+}
+
+async fn set_subscription_revoked(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    subscription: &crate::subscriptions::SubscriptionRow,
+    revoked: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
     let scope = format!("subscription:{}", subscription.id);
     let owner = (subscription.organization_id, subscription.customer_id);
-    set_revoked(app, txn, owner, &scope, false, now).await
+    set_revoked(app, txn, owner, &scope, revoked, now).await
 }
 
 /// Revokes every live grant a customer holds under `scope` (a revoked seat's).
@@ -219,7 +227,11 @@ async fn reset_unless_reset(
         now,
     )
     .await?;
-    let carried = crate::subscriptions::usage::tally(&meter.compiled, &events).carried();
+    let carried = crate::subscriptions::usage::tally(
+        &meter.compiled,
+        &crate::subscriptions::usage::parse(&events),
+    )
+    .carried();
     crate::events::system::meter_reset(txn, organization_id, customer_id, meter_id, now).await?;
     if carried > 0 {
         crate::events::system::meter_credited(

@@ -79,7 +79,7 @@ pub fn state_id(customer_id: Uuid, meter_id: Uuid) -> Uuid {
     uuid::Builder::from_random_bytes(bytes).into_uuid()
 }
 
-pub fn meter_of(event: &EventRow) -> Option<Uuid> {
+fn meter_of(event: &EventRow) -> Option<Uuid> {
     let metadata: Value = serde_json::from_str(&event.metadata).ok()?;
     Uuid::try_parse(metadata.get("meter_id")?.as_str()?).ok()
 }

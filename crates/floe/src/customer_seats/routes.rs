@@ -7,8 +7,8 @@ use serde::Deserialize;
 use super::service::{self, ClaimResponse, CustomerSeat, SeatAssign, SeatClaimInfo, SeatsList};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
-use crate::http::extract::parse_uuid;
-use crate::http::{ApiError, ApiResult, Json, Loc, QueryParams};
+use crate::http::extract::path_uuid;
+use crate::http::{ApiResult, Json, QueryParams};
 
 /// `customer_seats:read` (the contract names only it for the list).
 pub struct SeatsRead;
@@ -25,14 +25,7 @@ impl RequiredScopes for SeatsWrite {
 }
 
 fn seat_id(raw: &str) -> ApiResult<uuid::Uuid> {
-    parse_uuid(raw).ok_or_else(|| {
-        ApiError::validation(
-            Loc::path("seat_id"),
-            "uuid_parsing",
-            "Input should be a valid UUID",
-            serde_json::Value::String(raw.to_owned()),
-        )
-    })
+    path_uuid("seat_id", raw)
 }
 
 /// `customer-seats:assign_seat`.

@@ -624,16 +624,7 @@ pub async fn resend(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResul
             "Only a seat waiting to be claimed has an invitation to resend.",
         ));
     }
-    let product_id = match (row.subscription_id, row.order_id) {
-        (Some(sid), _) => crate::subscriptions::lock(&txn, organization_id, sid)
-            .await?
-            .map(|s| s.product_id),
-        (None, Some(oid)) => crate::orders::lock(&txn, oid)
-            .await?
-            .and_then(|o| o.product_id),
-        _ => None,
-    };
-    let name = match product_id {
+    let name = match product_of(&txn, &row).await? {
         Some(id) => product_name(&txn, organization_id, id).await?,
         None => "a product".to_owned(),
     };

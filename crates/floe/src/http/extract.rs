@@ -236,10 +236,13 @@ impl<S: Send + Sync> FromRequestParts<S> for IdPath {
             .find(|(name, _)| *name == "id")
             .map(|(_, value)| value.to_owned())
             .ok_or_else(ApiError::not_found)?;
-        parse_uuid(&raw)
-            .map(IdPath)
-            .ok_or_else(|| uuid_issue(Loc::path("id"), &raw))
+        path_uuid("id", &raw).map(IdPath)
     }
+}
+
+/// The path parameter `name`'s value `raw` as a UUID, or the 422 naming it.
+pub fn path_uuid(name: &str, raw: &str) -> ApiResult<Uuid> {
+    parse_uuid(raw).ok_or_else(|| uuid_issue(Loc::path(name), raw))
 }
 
 /// Parses a UUID in its hyphenated form, the only form the API uses.

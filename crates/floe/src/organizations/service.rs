@@ -312,16 +312,30 @@ pub async fn set_feature(
     name: &str,
     enabled: bool,
 ) -> anyhow::Result<Organization> {
+    change_settings(db, clock, key, |settings| {
+        let mut features = serde_json::to_value(&settings.feature_settings)?;
+        match features.get_mut(name) {
+            Some(flag @ Value::Bool(_)) => *flag = Value::Bool(enabled),
+            _ => anyhow::bail!("no such on/off feature: {name}"),
+        }
+        settings.feature_settings = serde_json::from_value(features)?;
+        Ok(())
+    })
+    .await
+}
+
+/// Changes the settings of organization `key` (slug or ID) with `change`, as the operator.
+async fn change_settings(
+    db: &DatabaseConnection,
+    clock: &Clock,
+    key: &str,
+    change: impl FnOnce(&mut Settings) -> anyhow::Result<()>,
+) -> anyhow::Result<Organization> {
     let mut row = store::find_by_slug_or_id(db, key)
         .await?
         .ok_or_else(|| anyhow::anyhow!("no organization {key}"))?;
     let mut settings = Settings::parse(&row.settings);
-    let mut features = serde_json::to_value(&settings.feature_settings)?;
-    match features.get_mut(name) {
-        Some(flag @ Value::Bool(_)) => *flag = Value::Bool(enabled),
-        _ => anyhow::bail!("no such on/off feature: {name}"),
-    }
-    settings.feature_settings = serde_json::from_value(features)?;
+    change(&mut settings)?;
     row.settings = serde_json::to_string(&settings)?;
     row.modified_at = Some(clock.now());
     let row = store::update(db, row).await?;
@@ -341,15 +355,11 @@ pub async fn set_dunning(
     {
         anyhow::bail!("retry days: 1 to 10 numbers, each from 1 to 60");
     }
-    let mut row = store::find_by_slug_or_id(db, key)
-        .await?
-        .ok_or_else(|| anyhow::anyhow!("no organization {key}"))?;
-    let mut settings = Settings::parse(&row.settings);
-    settings.dunning_retry_days = retry_days;
-    row.settings = serde_json::to_string(&settings)?;
-    row.modified_at = Some(clock.now());
-    let row = store::update(db, row).await?;
-    Ok(Organization::from(row))
+    change_settings(db, clock, key, |settings| {
+        settings.dunning_retry_days = retry_days;
+        Ok(())
+    })
+    .await
 }
 
 #[cfg(test)]

@@ -284,21 +284,6 @@ async fn resolve(
     })
 }
 
-/// The subscription's discount, when it still applies to its current period.
-async fn current_discount(
-    txn: &DatabaseTransaction,
-    row: &Model,
-) -> ApiResult<Option<crate::discounts::schema::Discount>> {
-    let Some(id) = row.discount_id else {
-        return Ok(None);
-    };
-    Ok(
-        crate::discounts::read_many(txn.into(), row.organization_id, &[id])
-            .await?
-            .pop(),
-    )
-}
-
 /// What `amount` a period costs after the discount.
 fn after_discount(
     amount: i64,
@@ -407,7 +392,7 @@ pub async fn apply(
         pending::clear(txn, row.id, now).await?;
         return finish(app, txn, before, row, None, metadata, now).await;
     }
-    let discount = current_discount(txn, &row).await?;
+    let discount = super::renewal::discount_of(txn, &row).await?;
     if status == SubscriptionStatus::Trialing {
         // Nothing was paid for a trial: the new plan applies at once, unprorated.
         pending::clear(txn, row.id, now).await?;
@@ -657,7 +642,7 @@ pub async fn apply_due(
     match resolve(app, txn, row, &request).await {
         Ok(terms) => {
             pending::mark_applied(txn, update.id, now).await?;
-            let discount = current_discount(txn, row).await?;
+            let discount = super::renewal::discount_of(txn, row).await?;
             switch(txn, row, &terms, discount.as_ref()).await?;
             Ok(true)
         }

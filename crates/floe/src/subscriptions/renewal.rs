@@ -293,11 +293,7 @@ async fn settle_last_period(
             proration: false,
         })
         .collect();
-    let mut discount = None;
-    if row.discount_id.is_some() {
-        let mut probe = row.clone();
-        discount = current_discount(txn, &mut probe, start).await?;
-    }
+    let discount = discount_of(txn, row).await?;
     // Unique beside the period's own order: this one is dated at the period's end.
     let (order, queued) = bill
         .record(
@@ -476,6 +472,22 @@ impl Bill {
         }
         Ok((order, queued))
     }
+}
+
+/// The subscription's discount for its current period (one that ran out was taken off at
+/// the renewal that started this period).
+pub(super) async fn discount_of(
+    txn: &DatabaseTransaction,
+    row: &Model,
+) -> ApiResult<Option<crate::discounts::schema::Discount>> {
+    let Some(id) = row.discount_id else {
+        return Ok(None);
+    };
+    Ok(
+        crate::discounts::read_many(txn.into(), row.organization_id, &[id])
+            .await?
+            .pop(),
+    )
 }
 
 /// The subscription's discount if it still applies to a period starting at `start`:

@@ -19,11 +19,13 @@ pub async fn now_for(
     clock: &Clock,
     organization_id: Uuid,
 ) -> Result<DateTime<Utc>, DbErr> {
-    let offset = Entity::find_by_id(organization_id)
-        .one(db)
-        .await?
-        .map_or(0, |row| row.offset_micros);
-    Ok(clock.now() + Duration::microseconds(offset))
+    let row = Entity::find_by_id(organization_id).one(db).await?;
+    Ok(ahead(clock, row))
+}
+
+/// Real time moved by the organization's clock, if it has one.
+fn ahead(clock: &Clock, row: Option<super::entity::test_clock::Model>) -> DateTime<Utc> {
+    clock.now() + Duration::microseconds(row.map_or(0, |row| row.offset_micros))
 }
 
 /// `organization_id`'s business time, read beside any transaction (for requests that
@@ -33,11 +35,8 @@ pub async fn now_read(
     clock: &Clock,
     organization_id: Uuid,
 ) -> Result<DateTime<Utc>, DbErr> {
-    let offset = db
-        .one(Entity::find_by_id(organization_id))
-        .await?
-        .map_or(0, |row| row.offset_micros);
-    Ok(clock.now() + Duration::microseconds(offset))
+    let row = db.one(Entity::find_by_id(organization_id)).await?;
+    Ok(ahead(clock, row))
 }
 
 /// Every organization with a test clock and its offset.

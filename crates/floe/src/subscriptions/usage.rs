@@ -66,16 +66,32 @@ impl Tally {
     }
 }
 
+/// An event with its metadata parsed, read by every meter of a window.
+pub struct Parsed<'a> {
+    event: &'a EventRow,
+    metadata: serde_json::Map<String, Value>,
+}
+
+/// `events` with their metadata parsed once.
+pub fn parse(events: &[EventRow]) -> Vec<Parsed<'_>> {
+    events
+        .iter()
+        .map(|event| Parsed {
+            event,
+            metadata: crate::metadata::from_text(&event.metadata),
+        })
+        .collect()
+}
+
 /// Adds up `events` (one customer's, in time order) for `meter`.
-pub fn tally(meter: &CompiledMeter, events: &[EventRow]) -> Tally {
+pub fn tally(meter: &CompiledMeter, events: &[Parsed<'_>]) -> Tally {
     let mut consumed = Accumulator::default();
     let mut tally = Tally::default();
-    for event in events {
-        let metadata = crate::metadata::from_text(&event.metadata);
+    for Parsed { event, metadata } in events {
         if event.source == "system" {
-            if event.name == METER_CREDITED
-                && crate::customer_meters::meter_of(event) == Some(meter.id)
-            {
+            let of_meter = metadata.get("meter_id").and_then(Value::as_str)
+                == Some(meter.id.to_string().as_str());
+            if event.name == METER_CREDITED && of_meter {
                 let units = metadata.get("units").and_then(Value::as_i64).unwrap_or(0);
                 tally.credited = tally.credited.saturating_add(units).max(0);
                 if metadata.get("rollover").and_then(Value::as_bool) == Some(true) {
@@ -84,7 +100,7 @@ pub fn tally(meter: &CompiledMeter, events: &[EventRow]) -> Tally {
             }
             continue;
         }
-        let view = EventView::of_row(event, &metadata);
+        let view = EventView::of_row(event, metadata);
         if meter.filter.matches(&view)
             && let Some(contribution) = meter.aggregation.contribution(&view)
         {
@@ -168,6 +184,7 @@ pub async fn of_window(
     let events =
         crate::events::of_customer_between(db, organization_id, customer.0, customer.1, from, to)
             .await?;
+    let events = parse(&events);
     Ok(prices
         .iter()
         .filter_map(|price| {

@@ -25,6 +25,35 @@ pub fn uuid(col: impl IntoIden) -> ColumnDef {
     ColumnDef::new(col).uuid().not_null().to_owned()
 }
 
+pub fn text_null(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).text().null().to_owned()
+}
+
+pub fn uuid_null(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).uuid().null().to_owned()
+}
+
+pub fn big(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().not_null().to_owned()
+}
+
+pub fn big_null(col: impl IntoIden) -> ColumnDef {
+    ColumnDef::new(col).big_integer().null().to_owned()
+}
+
+/// An index of `table` named `name` on `columns`.
+pub fn index(table: &str, name: &str, columns: &[&str], unique: bool) -> IndexCreateStatement {
+    let mut create = Index::create();
+    create.name(name).table(Alias::new(table));
+    for column in columns {
+        create.col(Alias::new(*column));
+    }
+    if unique {
+        create.unique();
+    }
+    create.to_owned()
+}
+
 #[derive(DeriveIden)]
 enum Organizations {
     Table,

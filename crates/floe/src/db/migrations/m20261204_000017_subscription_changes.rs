@@ -5,28 +5,13 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::columns::{text, timestamp, timestamp_null, uuid};
+use super::columns::{big, big_null, index, text, timestamp, timestamp_null, uuid, uuid_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 fn name(value: &str) -> Alias {
     Alias::new(value)
-}
-
-fn big(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col))
-        .big_integer()
-        .not_null()
-        .to_owned()
-}
-
-fn big_null(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).big_integer().null().to_owned()
-}
-
-fn uuid_null(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).uuid().null().to_owned()
 }
 
 fn of_subscription(table: &str) -> ForeignKeyCreateStatement {
@@ -50,9 +35,9 @@ impl MigrationTrait for Migration {
                     .col(timestamp_null(name("modified_at")))
                     // The period boundary it takes effect at.
                     .col(timestamp(name("applies_at")))
-                    .col(uuid_null("product_id"))
-                    .col(big_null("seats"))
-                    .col(big_null("units"))
+                    .col(uuid_null(name("product_id")))
+                    .col(big_null(name("seats")))
+                    .col(big_null(name("units")))
                     .col(timestamp_null(name("applied_at")))
                     // Cleared (`{"pending_update": null}`) or replaced by a later change.
                     .col(timestamp_null(name("deleted_at")))
@@ -61,13 +46,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_subscription_updates_subscription")
-                    .table(name("subscription_updates"))
-                    .col(name("subscription_id"))
-                    .to_owned(),
-            )
+            .create_index(index(
+                "subscription_updates",
+                "ix_subscription_updates_subscription",
+                &["subscription_id"],
+                false,
+            ))
             .await?;
 
         manager
@@ -79,25 +63,23 @@ impl MigrationTrait for Migration {
                     .col(timestamp(name("created_at")))
                     .col(text(name("label")))
                     // Negative for a credit.
-                    .col(big("amount"))
+                    .col(big(name("amount")))
                     .col(timestamp(name("start_timestamp")))
                     .col(timestamp(name("end_timestamp")))
-                    .col(uuid_null("price_id"))
+                    .col(uuid_null(name("price_id")))
                     // The order that billed it; NULL while it waits for the next one.
-                    .col(uuid_null("order_id"))
+                    .col(uuid_null(name("order_id")))
                     .foreign_key(&mut of_subscription("subscription_prorations"))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_subscription_prorations_subscription")
-                    .table(name("subscription_prorations"))
-                    .col(name("subscription_id"))
-                    .col(name("order_id"))
-                    .to_owned(),
-            )
+            .create_index(index(
+                "subscription_prorations",
+                "ix_subscription_prorations_subscription",
+                &["subscription_id", "order_id"],
+                false,
+            ))
             .await?;
         Ok(())
     }

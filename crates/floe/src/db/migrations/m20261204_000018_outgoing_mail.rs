@@ -4,7 +4,7 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::columns::{text, timestamp, timestamp_null, uuid};
+use super::columns::{big, index, text, text_null, timestamp, timestamp_null, uuid, uuid_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -22,31 +22,29 @@ impl MigrationTrait for Migration {
                     .table(name("outgoing_mails"))
                     .col(uuid(name("id")).primary_key().to_owned())
                     .col(timestamp(name("created_at")))
-                    .col(ColumnDef::new(name("organization_id")).uuid().null())
+                    .col(uuid_null(name("organization_id")))
                     // What it is (`payment_failed`, `seat_invitation`, …), for logs and tests.
                     .col(text(name("kind")))
                     .col(text(name("recipient")))
                     .col(text(name("subject")))
                     .col(text(name("body")))
                     .col(timestamp(name("next_attempt_at")))
-                    .col(ColumnDef::new(name("attempts")).big_integer().not_null())
+                    .col(big(name("attempts")))
                     .col(timestamp_null(name("claimed_until")))
                     .col(timestamp_null(name("sent_at")))
                     // Given up after the last attempt.
                     .col(timestamp_null(name("failed_at")))
-                    .col(ColumnDef::new(name("last_error")).text().null())
+                    .col(text_null(name("last_error")))
                     .to_owned(),
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ix_outgoing_mails_due")
-                    .table(name("outgoing_mails"))
-                    .col(name("sent_at"))
-                    .col(name("next_attempt_at"))
-                    .to_owned(),
-            )
+            .create_index(index(
+                "outgoing_mails",
+                "ix_outgoing_mails_due",
+                &["sent_at", "next_attempt_at"],
+                false,
+            ))
             .await?;
         Ok(())
     }

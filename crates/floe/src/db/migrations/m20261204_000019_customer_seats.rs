@@ -5,21 +5,13 @@
 
 use sea_orm_migration::prelude::*;
 
-use super::columns::{text, timestamp, timestamp_null, uuid};
+use super::columns::{index, text, text_null, timestamp, timestamp_null, uuid, uuid_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
 fn name(value: &str) -> Alias {
     Alias::new(value)
-}
-
-fn uuid_null(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).uuid().null().to_owned()
-}
-
-fn text_null(col: &str) -> ColumnDef {
-    ColumnDef::new(name(col)).text().null().to_owned()
 }
 
 #[async_trait::async_trait]
@@ -33,21 +25,21 @@ impl MigrationTrait for Migration {
                     .col(timestamp(name("created_at")))
                     .col(timestamp_null(name("modified_at")))
                     .col(uuid(name("organization_id")))
-                    .col(uuid_null("subscription_id"))
-                    .col(uuid_null("order_id"))
+                    .col(uuid_null(name("subscription_id")))
+                    .col(uuid_null(name("order_id")))
                     // `pending`, `claimed` or `revoked`.
                     .col(text(name("status")))
-                    .col(uuid_null("customer_id"))
-                    .col(text_null("email"))
-                    .col(text_null("invitation_token_hash"))
+                    .col(uuid_null(name("customer_id")))
+                    .col(text_null(name("email")))
+                    .col(text_null(name("invitation_token_hash")))
                     .col(timestamp_null(name("invitation_token_expires_at")))
                     .col(timestamp_null(name("claimed_at")))
                     .col(timestamp_null(name("revoked_at")))
-                    .col(text_null("metadata"))
+                    .col(text_null(name("metadata")))
                     .to_owned(),
             )
             .await?;
-        for (index, columns, unique) in [
+        for (name_, columns, unique) in [
             (
                 "ix_customer_seats_subscription",
                 &["subscription_id", "status"][..],
@@ -64,15 +56,9 @@ impl MigrationTrait for Migration {
                 true,
             ),
         ] {
-            let mut create = Index::create();
-            create.name(index).table(name("customer_seats"));
-            for column in columns {
-                create.col(name(column));
-            }
-            if unique {
-                create.unique();
-            }
-            manager.create_index(create.to_owned()).await?;
+            manager
+                .create_index(index("customer_seats", name_, columns, unique))
+                .await?;
         }
 
         manager
@@ -89,14 +75,12 @@ impl MigrationTrait for Migration {
             )
             .await?;
         manager
-            .create_index(
-                Index::create()
-                    .name("ux_customer_sessions_token")
-                    .table(name("customer_sessions"))
-                    .col(name("token_hash"))
-                    .unique()
-                    .to_owned(),
-            )
+            .create_index(index(
+                "customer_sessions",
+                "ux_customer_sessions_token",
+                &["token_hash"],
+                true,
+            ))
             .await?;
         Ok(())
     }
