@@ -248,6 +248,20 @@ pub async fn create(
     let metadata = body.metadata.unwrap_or_default();
     crate::metadata::check(&metadata, &Loc::body().key("metadata"), &mut validator);
     let recurring = body.recurring_interval;
+    if let Some(meter_interval) = body.meter_interval.filter(|_| recurring.is_some()) {
+        // A separate meter cycle is a feature the operator turns on, as at Polar.
+        let cycling = crate::organizations::read(&app.db, organization_id)
+            .await?
+            .is_some_and(|org| org.feature_settings.meter_cycling_enabled);
+        if !cycling {
+            validator.push(
+                Loc::body().key("meter_interval"),
+                "value_error",
+                "Separate meter cycling is not enabled for this organization.",
+                serde_json::json!(meter_interval),
+            );
+        }
+    }
     let (mut interval_count, mut trial, mut meter) = (None, (None, None), (None, None));
     match recurring {
         Some(interval) => {

@@ -302,11 +302,13 @@ fn after_discount(
 
 /// Makes the subscription bill `terms` from now on: its prices, product, seats, units,
 /// interval and amount.
+/// Puts `row` on the plan of `terms` at `at`, with the product's meter cycle.
 async fn switch(
     txn: &DatabaseTransaction,
     row: &mut Model,
     terms: &Terms,
     discount: Option<&crate::discounts::schema::Discount>,
+    at: DateTime<Utc>,
 ) -> ApiResult<()> {
     store::set_prices(txn, row.id, terms.price, terms.metered.iter().copied()).await?;
     let (interval, count) = terms.interval();
@@ -316,6 +318,10 @@ async fn switch(
     row.recurring_interval = interval.as_str().to_owned();
     row.recurring_interval_count = count;
     row.amount = after_discount(terms.amount(), discount, &row.currency).max(0);
+    let base = &terms.product.base;
+    super::meter_cycle::adopt(row, base.meter_interval, base.meter_interval_count);
+    super::meter_cycle::arm(row, at);
+    row.next_action_at = super::renewal::next_action(row);
     Ok(())
 }
 
@@ -396,7 +402,7 @@ pub async fn apply(
     if status == SubscriptionStatus::Trialing {
         // Nothing was paid for a trial: the new plan applies at once, unprorated.
         pending::clear(txn, row.id, now).await?;
-        switch(txn, &mut row, &terms, discount.as_ref()).await?;
+        switch(txn, &mut row, &terms, discount.as_ref(), now).await?;
         return finish(app, txn, before, row, None, metadata, now).await;
     }
     if behavior == Behavior::NextPeriod {
@@ -447,14 +453,17 @@ pub async fn apply(
         proration: true,
     };
     pending::clear(txn, row.id, now).await?;
-    switch(txn, &mut row, &terms, discount.as_ref()).await?;
+    switch(txn, &mut row, &terms, discount.as_ref(), now).await?;
     let debit = if behavior == Behavior::Reset {
         let anchor = now.day();
         let new_end = periods::next_end(now, interval, count, anchor);
+        // The usage so far is not billed by the reset: it waits for the next invoice.
+        row.usage_since = Some(row.usage_since.unwrap_or(row.current_period_start));
         row.current_period_start = now;
         row.current_period_end = new_end;
         row.anchor_day = i64::from(anchor);
-        row.next_action_at = Some(new_end);
+        super::meter_cycle::arm(&mut row, now);
+        row.next_action_at = super::renewal::next_action(&row);
         CycleLine {
             label: new_name.clone(),
             amount: new,
@@ -643,7 +652,7 @@ pub async fn apply_due(
         Ok(terms) => {
             pending::mark_applied(txn, update.id, now).await?;
             let discount = super::renewal::discount_of(txn, row).await?;
-            switch(txn, row, &terms, discount.as_ref()).await?;
+            switch(txn, row, &terms, discount.as_ref(), at).await?;
             Ok(true)
         }
         Err(ApiError::Validation(issues)) => {

@@ -102,7 +102,14 @@ pub async fn record(
         claimed_until: None,
         // A checkout's subscription is granted through its first order.
         grants_done_at: start.checkout_id.map(|_| now),
+        meter_interval: None,
+        meter_interval_count: None,
+        usage_since: None,
     };
+    let mut row = row;
+    super::meter_cycle::adopt(&mut row, base.meter_interval, base.meter_interval_count);
+    super::meter_cycle::arm(&mut row, now);
+    row.next_action_at = super::renewal::next_action(&row);
     let row = store::insert(txn, row).await?;
     store::set_prices(
         txn,

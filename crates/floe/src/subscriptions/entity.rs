@@ -48,6 +48,12 @@ pub struct Model {
     pub next_action_at: Option<DateTimeUtc>,
     pub claimed_until: Option<DateTimeUtc>,
     pub grants_done_at: Option<DateTimeUtc>,
+    /// The product's meter cycle when it was bought (`None`: usage follows the billing
+    /// period).
+    pub meter_interval: Option<String>,
+    pub meter_interval_count: Option<i64>,
+    /// Where the usage not billed yet starts; `None` is the current period's start.
+    pub usage_since: Option<DateTimeUtc>,
 }
 
 #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

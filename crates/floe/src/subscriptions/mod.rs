@@ -7,6 +7,7 @@ pub mod create;
 mod entity;
 mod export;
 mod lifecycle;
+mod meter_cycle;
 mod pending;
 mod periods;
 mod present;

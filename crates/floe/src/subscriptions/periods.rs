@@ -23,6 +23,30 @@ pub fn next_end(
     }
 }
 
+/// A meter cycle apart from the billing one: its cadence, and the billing period it divides.
+pub struct MeterClock {
+    pub interval: Interval,
+    pub count: i64,
+    pub anchor_day: u32,
+    pub period: (DateTime<Utc>, DateTime<Utc>),
+}
+
+impl MeterClock {
+    /// The meter period `at` falls in: the cycles are counted from the billing period's
+    /// start, and the last one ends with the billing period (the cadence divides it; a
+    /// month cut short by the anchor day still ends there).
+    pub fn window_at(&self, at: DateTime<Utc>) -> (DateTime<Utc>, DateTime<Utc>) {
+        let (mut start, period_end) = self.period;
+        loop {
+            let end = next_end(start, self.interval, self.count, self.anchor_day).min(period_end);
+            if end > at || end >= period_end || end <= start {
+                return (start, end);
+            }
+            start = end;
+        }
+    }
+}
+
 fn add_months(start: DateTime<Utc>, months: u32, anchor_day: u32) -> DateTime<Utc> {
     // `checked_add_months` keeps the day, or takes the month's last when it is shorter.
     let moved = start
@@ -95,6 +119,44 @@ mod tests {
         assert_eq!(
             next_end(common, Interval::Year, 3, 29),
             at("2032-02-29T00:00:00Z")
+        );
+    }
+
+    #[test]
+    fn meter_cycles_divide_the_billing_period() {
+        let year = MeterClock {
+            interval: Interval::Month,
+            count: 1,
+            anchor_day: 31,
+            period: (at("2027-01-31T09:00:00Z"), at("2028-01-31T09:00:00Z")),
+        };
+        assert_eq!(
+            year.window_at(at("2027-01-31T09:00:00Z")),
+            (at("2027-01-31T09:00:00Z"), at("2027-02-28T09:00:00Z"))
+        );
+        assert_eq!(
+            year.window_at(at("2027-02-28T09:00:00Z")),
+            (at("2027-02-28T09:00:00Z"), at("2027-03-31T09:00:00Z"))
+        );
+        assert_eq!(
+            year.window_at(at("2028-01-30T00:00:00Z")),
+            (at("2027-12-31T09:00:00Z"), at("2028-01-31T09:00:00Z"))
+        );
+        // At or past the billing period's end, the last meter period.
+        assert_eq!(
+            year.window_at(at("2028-02-10T00:00:00Z")),
+            (at("2027-12-31T09:00:00Z"), at("2028-01-31T09:00:00Z"))
+        );
+        let week = MeterClock {
+            interval: Interval::Day,
+            count: 2,
+            anchor_day: 1,
+            period: (at("2027-03-01T00:00:00Z"), at("2027-03-08T00:00:00Z")),
+        };
+        // Seven days in cycles of two: the last is cut at the period's end.
+        assert_eq!(
+            week.window_at(at("2027-03-07T12:00:00Z")),
+            (at("2027-03-07T00:00:00Z"), at("2027-03-08T00:00:00Z"))
         );
     }
 

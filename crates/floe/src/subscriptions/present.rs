@@ -139,8 +139,8 @@ pub async fn subscriptions(
         .collect())
 }
 
-/// What each of `metered` (prices of `row`) used in the current period so far. Nothing used
-/// during a trial is charged.
+/// What each of `metered` (prices of `row`) used so far and not billed yet (in the current
+/// period, or meter period). Nothing used during a trial is charged.
 async fn current_usage(
     db: Reads<'_>,
     row: &Model,
@@ -153,7 +153,7 @@ async fn current_usage(
         row.organization_id,
         (row.customer_id, external_id),
         metered,
-        row.current_period_start,
+        row.usage_since.unwrap_or(row.current_period_start),
         row.current_period_end,
     )
     .await?

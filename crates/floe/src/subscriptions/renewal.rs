@@ -40,6 +40,8 @@ pub const DUNNING_RETRY_DAYS: [i64; 4] = [2, 5, 7, 7];
 pub enum Handled {
     /// A new period started (and its order was made).
     Renewed(Option<Uuid>),
+    /// A meter period ended inside the billing period (its usage order, if any).
+    MeterCycled(Option<Uuid>),
     /// The subscription ended (a cancellation at the period's end).
     Ended,
     /// Nothing was due (another process did it, or it changed meanwhile).
@@ -70,7 +72,9 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
     let resume_due =
         status(&row) == SubscriptionStatus::Paused && row.resumes_at.is_some_and(|at| at <= now);
     let period_due = status(&row).is_billable() && row.current_period_end <= now;
-    if !due || !(resume_due || period_due) {
+    // A meter period that ends before the billing period comes first.
+    let meter_due = status(&row).is_billable() && super::meter_cycle::due(&row, now);
+    if !due || !(resume_due || period_due || meter_due) {
         // Nothing to do now: what is next due is the period's end, a paused subscription's
         // resumption, or nothing.
         row.next_action_at = next_action(&row);
@@ -84,6 +88,10 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
             + lifecycle::changed(app, &txn, Some(&before), &row, Change::default(), now).await?;
         app.nudge.commit(txn, queued).await?;
         (Handled::Renewed(order), order)
+    } else if meter_due {
+        let (_, order, queued) = super::meter_cycle::cycle(app, &txn, row, now).await?;
+        app.nudge.commit(txn, queued).await?;
+        (Handled::MeterCycled(order), order)
     } else if row.cancel_at_period_end || row.pause_at_period_end {
         // The last period's usage is billed before it stops.
         let (order, settled) = settle_last_period(&txn, &row, now).await?;
@@ -94,6 +102,8 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
             row.status = SubscriptionStatus::Paused.as_str().to_owned();
             row.paused_at = Some(now);
             row.pause_at_period_end = false;
+            row.usage_since = Some(row.current_period_end);
+            super::meter_cycle::arm(&mut row, now);
             row.next_action_at = row.resumes_at;
             row.modified_at = Some(now);
         }
@@ -128,11 +138,17 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
     Ok(handled)
 }
 
-/// When something is next due on `row`, as it stands.
-fn next_action(row: &Model) -> Option<DateTime<Utc>> {
+/// When something is next due on `row`, as it stands: the end of its billing period or of
+/// its meter period, whichever comes first.
+pub(super) fn next_action(row: &Model) -> Option<DateTime<Utc>> {
     let status = status(row);
     if status.is_billable() {
-        Some(row.current_period_end)
+        Some(
+            row.current_meter_period_end
+                .map_or(row.current_period_end, |end| {
+                    end.min(row.current_period_end)
+                }),
+        )
     } else if status == SubscriptionStatus::Paused {
         row.resumes_at
     } else {
@@ -190,9 +206,13 @@ async fn cycle(
     }
     let anchor = u32::try_from(row.anchor_day).unwrap_or(1);
     let end = periods::next_end(start, interval, row.recurring_interval_count, anchor);
+    // The usage not billed yet: since the period's start, or the last meter period's.
+    let usage_from = before.usage_since.unwrap_or(before.current_period_start);
     row.current_period_start = start;
     row.current_period_end = end;
-    row.next_action_at = Some(end);
+    row.usage_since = None;
+    super::meter_cycle::arm(&mut row, start);
+    row.next_action_at = next_action(&row);
     row.modified_at = Some(now);
     // A discount for the first period(s) only ends as its months run out.
     let discount = current_discount(txn, &mut row, start).await?;
@@ -205,9 +225,7 @@ async fn cycle(
     // The period that ends now (none for a paused subscription: its last one was settled
     // when it paused).
     let used = if status(before).is_billable() {
-        closing
-            .settle_usage(txn, before.current_period_start, start)
-            .await?
+        closing.settle_usage(txn, usage_from, start).await?
     } else {
         Vec::new()
     };
@@ -229,7 +247,7 @@ async fn cycle(
             label: u.label.clone(),
             amount: u.amount,
             price_id: Some(u.price_id),
-            start: before.current_period_start,
+            start: usage_from,
             end: start,
             proration: false,
         }));
@@ -273,7 +291,10 @@ async fn settle_last_period(
     now: DateTime<Utc>,
 ) -> ApiResult<(Option<Uuid>, usize)> {
     let bill = Bill::of(txn, row).await?;
-    let (start, end) = (row.current_period_start, row.current_period_end);
+    let (start, end) = (
+        row.usage_since.unwrap_or(row.current_period_start),
+        row.current_period_end,
+    );
     let used = bill.settle_usage(txn, start, end).await?;
     let owed = super::pending::waiting(txn, row.id)
         .await?
@@ -356,7 +377,7 @@ impl Bill {
     }
 
     /// The usage of `[from, to)` priced, and each meter reset at `to` for the next window.
-    async fn settle_usage(
+    pub(super) async fn settle_usage(
         &self,
         txn: &DatabaseTransaction,
         from: DateTime<Utc>,
@@ -493,7 +514,7 @@ pub(super) async fn discount_of(
 /// The subscription's discount if it still applies to a period starting at `start`:
 /// `forever` always, `once` for the first period only, `repeating` for its months from
 /// when it was first applied. One that ran out is taken off the subscription.
-async fn current_discount(
+pub(super) async fn current_discount(
     txn: &DatabaseTransaction,
     row: &mut Model,
     start: DateTime<Utc>,
@@ -551,12 +572,13 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
         return Ok(false);
     };
     if status(&subscription).is_revoked()
+        && order.billing_reason != super::meter_cycle::BILLING_REASON
         && subscription
             .ended_at
             .is_some_and(|ended| order.created_at < ended)
     {
         // Nothing more is collected for a period cut short by the subscription's end (its
-        // last period's usage, settled as it ended, still is).
+        // usage, settled as it ended or at a meter period's end, still is).
         let queued = void(&txn, &mut order, now).await?;
         app.nudge.commit(txn, queued).await?;
         return Ok(false);
@@ -930,7 +952,11 @@ async fn recovered(
         }
         _ => 0,
     };
-    if status(&subscription) != SubscriptionStatus::PastDue {
+    // A meter period's usage order is dunned alone: paying it does not pay the period a
+    // past-due subscription owes.
+    if status(&subscription) != SubscriptionStatus::PastDue
+        || order.billing_reason == super::meter_cycle::BILLING_REASON
+    {
         return Ok(queued);
     }
     let mut row = subscription.clone();
@@ -957,8 +983,10 @@ async fn failed(
     let mut row = subscription.clone();
     let mut queued = 0;
     // The usage order of a subscription that stopped (ended or paused) is retried alone:
-    // the subscription has nothing left to lose.
-    let stopped = !status(&row).is_billable();
+    // the subscription has nothing left to lose. So is a meter period's order, as at Polar:
+    // it is voided when its retries run out, and the subscription goes on.
+    let stopped =
+        !status(&row).is_billable() || order.billing_reason == super::meter_cycle::BILLING_REASON;
     let schedule =
         crate::organizations::dunning_retry_days(txn, order.organization_id, &DUNNING_RETRY_DAYS)
             .await?;

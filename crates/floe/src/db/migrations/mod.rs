@@ -22,6 +22,7 @@ mod m20261204_000016_subscriptions;
 mod m20261204_000017_subscription_changes;
 mod m20261204_000018_outgoing_mail;
 mod m20261204_000019_customer_seats;
+mod m20261204_000020_meter_cycles;
 
 mod columns;
 
@@ -50,6 +51,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000017_subscription_changes::Migration),
             Box::new(m20261204_000018_outgoing_mail::Migration),
             Box::new(m20261204_000019_customer_seats::Migration),
+            Box::new(m20261204_000020_meter_cycles::Migration),
         ]
     }
 }
