@@ -29,7 +29,7 @@ def world():
     controller.stop()
 
 
-def team_subscription(shop, seats=3):
+def team_subscription(shop, seats=3, success_url=None):
     product = shop.polar.products.create(name="Team plan", recurring_interval="month", prices=[{
         "amount_type": "seat_based", "seat_tiers": {"seat_tier_type": "volume", "tiers": [
             {"min_seats": 1, "max_seats": None, "price_per_seat": 1000}]}}])
@@ -37,7 +37,7 @@ def team_subscription(shop, seats=3):
     shop.polar.products.update_benefits(product.id, benefits=[benefit.id])
     checkout = shop.polar.checkouts.create(products=[product.id], seats=seats,
                                            customer_email=f"owner-{uuid.uuid4().hex[:6]}@example.com",
-                                           customer_billing_address=ADDRESS)
+                                           customer_billing_address=ADDRESS, success_url=success_url)
     confirmed = shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="pm_card_visa")
     [subscription] = shop.polar.subscriptions.list(customer_id=confirmed.customer_id).items
     return subscription, benefit
@@ -65,9 +65,15 @@ def test_assign_claim_resend_and_revoke(world):
         endpoint = shop.polar.webhooks.create_webhook_endpoint(
             url=receiver.url, format="raw",
             events=["customer_seat.assigned", "customer_seat.claimed", "customer_seat.revoked"])
-        subscription, benefit = team_subscription(shop, seats=2)
+        subscription, benefit = team_subscription(shop, seats=3)
+        # Through floe's checkout page the buyer took a seat: they have the benefits by it.
         listed = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
-        assert (listed.total_seats, listed.available_seats, listed.seats) == (2, 2, [])
+        [own] = listed.seats
+        assert (listed.total_seats, listed.available_seats) == (3, 2)
+        assert (own.status, own.customer_id) == ("claimed", subscription.customer_id)
+        [owned] = wait_for(lambda: shop.polar.benefit_grants.list(customer_id=subscription.customer_id,
+                                                                    is_granted=True).items, "the buyer's grant")
+        assert owned.benefit.id == benefit.id
 
         address = f"member-{uuid.uuid4().hex[:6]}@example.com"
         seat = shop.polar.customer_seats.assign_seat(subscription_id=subscription.id, email=address,
@@ -112,7 +118,7 @@ def test_assign_claim_resend_and_revoke(world):
         grants = wait_for(lambda: shop.polar.benefit_grants.list(customer_id=holder, is_granted=True).items, "the grant")
         assert [g.benefit.id for g in grants] == [benefit.id]
         listed = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
-        assert (listed.available_seats, sorted(s.status for s in listed.seats)) == (0, ["claimed", "claimed"])
+        assert (listed.available_seats, sorted(s.status for s in listed.seats)) == (0, ["claimed"] * 3)
 
         # Revoked: the benefits go, the seat is free again.
         revoked = shop.polar.customer_seats.revoke_seat(seat.id)
@@ -121,13 +127,22 @@ def test_assign_claim_resend_and_revoke(world):
         assert shop.polar.customer_seats.list_seats(subscription_id=subscription.id).available_seats == 1
         assert shop.polar.customer_seats.revoke_seat(seat.id).status == "revoked"
 
-        deliveries = receiver.wait_for(4)
+        deliveries = receiver.wait_for(5)
         kinds = []
         for delivery in deliveries:
             headers = {k: delivery.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")}
             kinds.append(validate_event(delivery.body, headers, endpoint.secret).type)
-        assert sorted(kinds) == ["customer_seat.assigned", "customer_seat.claimed", "customer_seat.claimed",
-                                 "customer_seat.revoked"]
+        assert sorted(kinds) == ["customer_seat.assigned"] + ["customer_seat.claimed"] * 3 + [
+            "customer_seat.revoked"]
+        # A merchant with its own success page assigns the seats itself: the buyer has none,
+        # and no benefits for buying them.
+        theirs, _ = team_subscription(shop, seats=2, success_url="https://example.com/thanks")
+        assert shop.polar.customer_seats.list_seats(subscription_id=theirs.id).available_seats == 2
+        wait_for(lambda: shop.server.sql(
+            "SELECT o.id FROM orders o JOIN customers c ON c.id = o.customer_id "
+            f"WHERE o.grants_done_at IS NOT NULL AND c.email = '{theirs.customer.email}'"),
+            "the grant worker's pass over the order")
+        assert shop.polar.benefit_grants.list(customer_id=theirs.customer_id).items == []
     finally:
         receiver.stop()
 
@@ -135,7 +150,7 @@ def test_assign_claim_resend_and_revoke(world):
 def test_seats_end_with_their_subscription_and_stay_in_their_organization(world):
     server, _ = world
     shop = Shop(server)
-    subscription, _ = team_subscription(shop, seats=2)
+    subscription, _ = team_subscription(shop, seats=3)
     seat = shop.polar.customer_seats.assign_seat(subscription_id=subscription.id,
                                                  email=f"s-{uuid.uuid4().hex[:6]}@example.com", immediate_claim=True)
     # Fewer seats than are assigned is refused.
@@ -156,5 +171,5 @@ def test_seats_end_with_their_subscription_and_stay_in_their_organization(world)
 
     shop.polar.subscriptions.update(subscription.id, revoke=True)
     after = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
-    assert [s.status for s in after.seats] == ["revoked", "revoked"]
+    assert [s.status for s in after.seats] == ["revoked"] * 3
     assert shop.polar.benefit_grants.list(customer_id=seat.customer_id, is_granted=True).items == []

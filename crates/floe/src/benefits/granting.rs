@@ -151,6 +151,15 @@ impl Source {
         }
     }
 
+    /// Seats bought: the benefits go to whoever holds a seat (the buyer too, with one),
+    /// not to the buyer for buying them, as at Polar.
+    fn is_seats(&self) -> bool {
+        match self {
+            Self::Order(row) => row.seats.is_some(),
+            Self::Subscription(row) => row.seats.is_some(),
+        }
+    }
+
     fn subscription_id(&self) -> Option<Uuid> {
         match self {
             Self::Order(row) => row.subscription_id,
@@ -246,7 +255,8 @@ enum Step {
 /// grants it made.
 async fn grant_source(app: &AppState, source: &Source) -> ApiResult<usize> {
     let mut granted = 0;
-    for benefit in benefits_of(&app.db, source.product_id()).await? {
+    let product_id = source.product_id().filter(|_| !source.is_seats());
+    for benefit in benefits_of(&app.db, product_id).await? {
         match grant_one(app, source, &benefit).await? {
             Step::Granted => granted += 1,
             Step::Existing => {}

@@ -17,6 +17,8 @@ pub mod order {
         pub customer_id: Uuid,
         pub product_id: Option<Uuid>,
         pub subscription_id: Option<Uuid>,
+        /// Set for a purchase of seats: its benefits go to the seat holders.
+        pub seats: Option<i64>,
         pub paid_at: Option<DateTimeUtc>,
         /// Set once every benefit of the order's product was granted (or failed for good).
         pub grants_done_at: Option<DateTimeUtc>,
@@ -44,6 +46,8 @@ pub mod subscription {
         pub customer_id: Uuid,
         pub product_id: Uuid,
         pub status: String,
+        /// Set for a seat-based subscription: its benefits go to the seat holders.
+        pub seats: Option<i64>,
         pub grants_done_at: Option<DateTimeUtc>,
     }
 

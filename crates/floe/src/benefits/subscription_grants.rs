@@ -117,7 +117,7 @@ async fn set_revoked(
 }
 
 /// Cycles every live grant of `subscription` made before `period_start` (the period a paid
-/// renewal opened): a meter credit credits again (after resetting its meter, with the
+/// renewal opened), the buyer's and its seat holders': a meter credit credits again (after resetting its meter, with the
 /// unused rollover carried, when the renewal did not reset it); every grant queues
 /// `benefit_grant.cycled`. Runs in the transaction that recorded the payment, so once per
 /// renewal.
@@ -128,11 +128,9 @@ pub async fn cycle_subscription_grants(
     period_start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
-    let scope = format!("subscription:{}", subscription.id);
     let grants = grant_entity::Entity::find()
         .filter(grant_entity::Column::OrganizationId.eq(subscription.organization_id))
-        .filter(grant_entity::Column::CustomerId.eq(subscription.customer_id))
-        .filter(grant_entity::Column::ScopeKey.eq(scope))
+        .filter(grant_entity::Column::SubscriptionId.eq(subscription.id))
         .filter(grant_entity::Column::RevokedAt.is_null())
         .filter(grant_entity::Column::GrantedAt.lt(period_start))
         .all(txn)
@@ -155,14 +153,21 @@ pub async fn cycle_subscription_grants(
         };
         let mut properties = crate::metadata::from_text(&grant.properties);
         if benefit.kind == BenefitType::MeterCredit {
-            reset_unless_reset(txn, subscription, &properties, now).await?;
+            reset_unless_reset(
+                txn,
+                subscription.organization_id,
+                grant.customer_id,
+                &properties,
+                now,
+            )
+            .await?;
             if let Outcome::Granted(credited) =
-                perform::grant(txn, benefit, subscription.customer_id, now).await?
+                perform::grant(txn, benefit, grant.customer_id, now).await?
             {
                 properties = credited;
             }
         }
-        let id = grant.id;
+        let (id, customer_id) = (grant.id, grant.customer_id);
         let mut change: grant_entity::ActiveModel = grant.into();
         change.modified_at = Set(Some(now));
         change.properties = Set(serde_json::Value::Object(properties.clone()).to_string());
@@ -173,7 +178,7 @@ pub async fn cycle_subscription_grants(
             GrantEvent {
                 kind: EventType::BenefitGrantCycled,
                 organization_id: subscription.organization_id,
-                customer_id: subscription.customer_id,
+                customer_id,
                 grant_id: id,
                 credit: (benefit.kind == BenefitType::MeterCredit).then_some(&properties),
             },
@@ -188,7 +193,8 @@ pub async fn cycle_subscription_grants(
 /// already started one (a meter the subscription also bills) since the last credit.
 async fn reset_unless_reset(
     txn: &DatabaseTransaction,
-    subscription: &crate::subscriptions::SubscriptionRow,
+    organization_id: uuid::Uuid,
+    customer_id: uuid::Uuid,
     properties: &serde_json::Map<String, serde_json::Value>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
@@ -200,7 +206,6 @@ async fn reset_unless_reset(
     let (Some(meter_id), Some(last_credited)) = (meter_id, last_credited) else {
         return Ok(());
     };
-    let (organization_id, customer_id) = (subscription.organization_id, subscription.customer_id);
     let customer = crate::customers::purchase::find(
         txn,
         organization_id,

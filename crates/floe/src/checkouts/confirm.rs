@@ -737,6 +737,24 @@ pub async fn succeed(
     )
     .await?;
     queued += order_queued;
+    if row.seats.is_some_and(|seats| seats >= 1) && row.success_url.is_none() {
+        // Through floe's own confirmation page, the buyer of seats takes one (a merchant
+        // with its own success page assigns seats itself).
+        queued += crate::customer_seats::claim_for_buyer(
+            app,
+            txn,
+            crate::customer_seats::Buyer {
+                organization_id: row.organization_id,
+                customer_id,
+                email: row.customer_email.as_deref(),
+                subscription_id: subscription.as_ref().map(|s| s.id),
+                order_id: subscription.is_none().then_some(order.id),
+                product_id: product.base.id,
+            },
+            now,
+        )
+        .await?;
+    }
     if let Some(mut payment) = payment {
         payment.order_id = Some(order.id);
         payment.payment_method_id = saved.map(|saved| saved.id);

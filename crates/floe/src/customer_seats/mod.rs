@@ -4,7 +4,9 @@
 //! authentication: the token is the proof), which grants them the product's benefits under
 //! the seat's own scope (`seat:{id}`) and opens a customer session. Revoking a seat, or the
 //! end of its subscription, takes the benefits back. `customer_seat.assigned`, `.claimed`
-//! and `.revoked` webhooks follow each step.
+//! and `.revoked` webhooks follow each step. As at Polar, the benefits of seats go to the
+//! seat holders, not to the buyer for buying them; a buyer through floe's own checkout page
+//! claims one seat at once (a merchant with its own success page assigns seats itself).
 //!
 //! floe's differences from Polar: the invitation token is stored as its HMAC (so a resend
 //! issues a new token, with a new day); members (issue 17) are not modelled yet, so a seat
@@ -17,7 +19,7 @@ mod service;
 
 use crate::http::routes::Routes;
 
-pub use service::{assigned, revoke_all_of_subscription};
+pub use service::{Buyer, assigned, claim_for_buyer, revoke_all_of_subscription};
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -464,6 +464,77 @@ pub async fn assign(
     Ok(shown)
 }
 
+/// Who bought seats through floe's own checkout page, and what for.
+pub struct Buyer<'a> {
+    pub organization_id: Uuid,
+    pub customer_id: Uuid,
+    pub email: Option<&'a str>,
+    /// The subscription the seats are of, or else the one-time order.
+    pub subscription_id: Option<Uuid>,
+    pub order_id: Option<Uuid>,
+    pub product_id: Uuid,
+}
+
+/// The buyer of seats claims one at once, in the purchase's transaction (as at Polar), so
+/// they have the product's benefits without inviting themselves; the other seats wait for
+/// their teammates. A buyer of one-time seats who holds one of the product's already gets
+/// no second. Returns the deliveries queued.
+pub async fn claim_for_buyer(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    buyer: Buyer<'_>,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    if buyer.subscription_id.is_none() {
+        let earlier: Vec<Uuid> = crate::orders::find()
+            .filter(crate::orders::OrderColumn::OrganizationId.eq(buyer.organization_id))
+            .filter(crate::orders::OrderColumn::CustomerId.eq(buyer.customer_id))
+            .filter(crate::orders::OrderColumn::ProductId.eq(buyer.product_id))
+            .all(txn)
+            .await?
+            .into_iter()
+            .map(|order| order.id)
+            .collect();
+        let holds = seat::Entity::find()
+            .filter(seat::Column::OrderId.is_in(earlier))
+            .filter(seat::Column::CustomerId.eq(buyer.customer_id))
+            .filter(seat::Column::Status.eq("claimed"))
+            .one(txn)
+            .await?;
+        if holds.is_some() {
+            return Ok(0);
+        }
+    }
+    let row = seat::Model {
+        id: Uuid::new_v4(),
+        created_at: now,
+        modified_at: None,
+        organization_id: buyer.organization_id,
+        subscription_id: buyer.subscription_id,
+        order_id: buyer.order_id,
+        status: "claimed".to_owned(),
+        customer_id: Some(buyer.customer_id),
+        email: buyer.email.map(str::to_owned),
+        invitation_token_hash: None,
+        invitation_token_expires_at: None,
+        claimed_at: Some(now),
+        revoked_at: None,
+        metadata: None,
+    };
+    let row = crate::db::rows::insert::<seat::Entity>(txn, row).await?;
+    let mut queued = grant(app, txn, &row, buyer.product_id, now).await?;
+    let shown = show(txn, &row).await?;
+    queued += emit(
+        txn,
+        EventType::CustomerSeatClaimed,
+        &shown,
+        buyer.organization_id,
+        now,
+    )
+    .await?;
+    Ok(queued)
+}
+
 /// `customer-seats:list_seats`.
 pub async fn list(
     app: &AppState,

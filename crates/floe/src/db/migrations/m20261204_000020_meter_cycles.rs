@@ -1,11 +1,12 @@
 //! A meter cycle apart from the billing cycle (Polar's `meter_interval`): each subscription
 //! keeps the cadence its product had when it was bought (as it keeps its billing interval),
 //! and where its unbilled usage starts, so that usage is billed once whether a meter cycle,
-//! a renewal, a plan change or the subscription's end comes first.
+//! a renewal, a plan change or the subscription's end comes first. Grants are found by
+//! their subscription, to cycle the seat holders' with the buyer's.
 
 use sea_orm_migration::prelude::*;
 
-use super::columns::{big_null, text_null, timestamp_null};
+use super::columns::{big_null, index, text_null, timestamp_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -40,6 +41,16 @@ impl MigrationTrait for Migration {
                    meter_interval_count = (SELECT p.meter_interval_count FROM products p \
                      WHERE p.id = subscriptions.product_id)",
             )
+            .await?;
+        // A renewal (or meter period) cycles every grant of its subscription: the buyer's
+        // and its seat holders'.
+        manager
+            .create_index(index(
+                "benefit_grants",
+                "ix_benefit_grants_subscription",
+                &["subscription_id"],
+                false,
+            ))
             .await?;
         Ok(())
     }
