@@ -442,3 +442,49 @@ def test_an_unanswered_renewal_is_asked_again_with_the_same_key(shop, fake):
     fake.release()
     assert [p.status for p in shop.polar.payments.list(order_id=renewal.id).items] == ["succeeded"]
     assert fake.violations == []
+
+
+def test_an_invoiced_change_with_stripe_waits_for_its_payment(shop, fake):
+    """As at Polar (which charges before it commits): a declined invoice answers 402 and
+    changes nothing, without dunning; a paid one makes the change; one whose answer is lost
+    is made when Stripe's webhook tells."""
+    large = shop.polar.products.create(name="Large", recurring_interval="month",
+                                       prices=[{"amount_type": "fixed", "price_amount": 2900}])
+    failing = subscription_of(shop, shop.subscriber(token="ctoken_customer_fail", email="upgrade-fails@example.com"))
+    answer = httpx.patch(f"{shop.server.url}/v1/subscriptions/{failing.id}",
+                         json={"product_id": large.id, "proration_behavior": "invoice"},
+                         headers={"Authorization": f"Bearer {shop.token}"}, timeout=30)
+    assert answer.status_code == 402, answer.text
+    assert answer.json() == {"error": "PaymentFailed", "detail": "Your card was declined."}
+    unchanged = shop.polar.subscriptions.get(failing.id)
+    assert (unchanged.product.id, unchanged.status, unchanged.amount) == (failing.product.id, "active", 900)
+    [invoice] = [o for o in shop.polar.orders.list(subscription_id=failing.id).items
+                 if o.billing_reason == "subscription_update"]
+    assert invoice.status == "void" and invoice.next_payment_attempt_at is None
+    # Nothing waits: another change may be asked at once.
+    again = httpx.patch(f"{shop.server.url}/v1/subscriptions/{failing.id}",
+                        json={"product_id": large.id, "proration_behavior": "prorate"},
+                        headers={"Authorization": f"Bearer {shop.token}"}, timeout=30)
+    assert again.status_code == 200 and again.json()["product"]["id"] == large.id
+
+    paying = subscription_of(shop, shop.subscriber(email="upgrade-pays@example.com"))
+    upgraded = shop.polar.subscriptions.update(paying.id, product_id=large.id, proration_behavior="invoice")
+    assert (upgraded.product.id, upgraded.amount) == (large.id, 2900)
+    [invoice] = [o for o in shop.polar.orders.list(subscription_id=paying.id).items
+                 if o.billing_reason == "subscription_update"]
+    assert invoice.status == "paid" and invoice.total_amount > 0
+    assert [p.status for p in shop.polar.payments.list(order_id=invoice.id).items] == ["succeeded"]
+
+    lost = subscription_of(shop, shop.subscriber(email="upgrade-lost@example.com"))
+    fake.lose_next_answer = True
+    fake.hold_events = True
+    waiting = shop.polar.subscriptions.update(lost.id, product_id=large.id, proration_behavior="invoice")
+    assert waiting.product.id == lost.product.id
+    # While its invoice is unanswered, another change is refused.
+    locked = httpx.patch(f"{shop.server.url}/v1/subscriptions/{lost.id}", json={"product_id": large.id, "proration_behavior": "prorate"},
+                         headers={"Authorization": f"Bearer {shop.token}"}, timeout=30)
+    assert locked.status_code == 409 and locked.json()["error"] == "SubscriptionLocked"
+    assert [r.status_code for r in fake.release()] == [200]
+    made = shop.polar.subscriptions.get(lost.id)
+    assert (made.product.id, made.amount) == (large.id, 2900)
+    assert fake.violations == []

@@ -117,6 +117,20 @@ pub async fn failures_of_order(txn: &impl ConnectionTrait, order_id: Uuid) -> Re
     Ok(usize::try_from(count).unwrap_or(usize::MAX))
 }
 
+/// Why the last failed charge of `order_id` failed, as the processor said it.
+pub async fn last_decline_of_order(
+    db: &impl ConnectionTrait,
+    order_id: Uuid,
+) -> Result<Option<String>, DbErr> {
+    Ok(Entity::find()
+        .filter(Column::OrderId.eq(order_id))
+        .filter(Column::Status.eq("failed"))
+        .order_by_desc(Column::CreatedAt)
+        .one(db)
+        .await?
+        .and_then(|payment| payment.decline_message))
+}
+
 /// The Stripe attempt of `order_id` sent (or about to be) and not answered yet, in `txn`.
 pub async fn pending_of_order(
     txn: &impl ConnectionTrait,

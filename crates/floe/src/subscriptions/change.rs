@@ -4,7 +4,10 @@
 //!
 //! - `invoice`: the unused part of the current period is credited and the new plan's part
 //!   debited, in a `subscription_update` order charged now (a failed charge answers 402 and
-//!   changes nothing); a change that leaves a credit is carried to the next order instead;
+//!   changes nothing); a change that leaves a credit is carried to the next order instead.
+//!   The test processor charges inside the change's transaction; Stripe is asked after it
+//!   commits, so with Stripe the change waits for its invoice (`complete_awaiting`): made
+//!   when it is paid, dropped (and the invoice voided) when it is declined;
 //! - `prorate`: the same credit and debit wait for the next renewal order;
 //! - `next_period`: nothing changes now; the change is the subscription's `pending_update`
 //!   and is applied at the period's end;
@@ -355,8 +358,10 @@ pub async fn apply(
     if before
         .claimed_until
         .is_some_and(|until| until > app.clock.now())
+        || pending::is_awaiting(txn, before.id).await?
     {
-        // A renewal is being made: a change now could bill the period twice or not at all.
+        // A renewal is being made (or a change waits for its payment): a change now could
+        // bill the period twice or not at all.
         return Err(ApiError::named(
             StatusCode::CONFLICT,
             "SubscriptionLocked",
@@ -452,18 +457,8 @@ pub async fn apply(
         end,
         proration: true,
     };
-    pending::clear(txn, row.id, now).await?;
-    switch(txn, &mut row, &terms, discount.as_ref(), now).await?;
+    let new_end = periods::next_end(now, interval, count, now.day());
     let debit = if behavior == Behavior::Reset {
-        let anchor = now.day();
-        let new_end = periods::next_end(now, interval, count, anchor);
-        // The usage so far is not billed by the reset: it waits for the next invoice.
-        row.usage_since = Some(row.usage_since.unwrap_or(row.current_period_start));
-        row.current_period_start = now;
-        row.current_period_end = new_end;
-        row.anchor_day = i64::from(anchor);
-        super::meter_cycle::arm(&mut row, now);
-        row.next_action_at = super::renewal::next_action(&row);
         CycleLine {
             label: new_name.clone(),
             amount: new,
@@ -492,6 +487,58 @@ pub async fn apply(
         Behavior::Invoice => net > 0,
         Behavior::Prorate | Behavior::NextPeriod => false,
     };
+    if invoice_now
+        && net > 0
+        && !matches!(
+            crate::payments::accounts::of(txn, &app.secret, row.organization_id).await?,
+            crate::payments::accounts::Account::Test
+        )
+    {
+        // Stripe answers after this transaction: the invoice is recorded now and the change
+        // waits for its payment (`complete_awaiting`), so that a declined card changes
+        // nothing, as at Polar, whose charge comes before its commit.
+        let mut invoiced = row.clone();
+        invoiced.product_id = terms.product.base.id;
+        invoiced.seats = terms.seats;
+        invoiced.units = terms.units;
+        let bill = super::renewal::Bill::of(txn, &invoiced).await?;
+        let (order, queued) = bill
+            .record(txn, &invoiced, lines, None, "subscription_update", now, now)
+            .await?;
+        pending::await_payment(
+            txn,
+            row.id,
+            order.id,
+            pending::Scheduled {
+                product_id: request.product_id,
+                seats: request.seats,
+                units: request.units,
+            },
+            behavior.as_str(),
+            now,
+        )
+        .await?;
+        if request.discount.is_none() {
+            // Nothing about the subscription changed yet: nothing to tell.
+            return Ok(Applied {
+                row,
+                to_collect: Some(order.id),
+                queued,
+            });
+        }
+        let discount_only = metadata
+            .into_iter()
+            .filter(|(key, _)| key == "discount_id")
+            .collect();
+        let mut applied = finish(app, txn, before, row, Some(order.id), discount_only, now).await?;
+        applied.queued += queued;
+        return Ok(applied);
+    }
+    pending::clear(txn, row.id, now).await?;
+    switch(txn, &mut row, &terms, discount.as_ref(), now).await?;
+    if behavior == Behavior::Reset {
+        start_new_period(&mut row, now, new_end);
+    }
     if !invoice_now {
         for line in &lines {
             pending::add_proration(
@@ -531,6 +578,86 @@ pub async fn apply(
         }
     }
     Ok(applied)
+}
+
+/// A reset, or a new interval: the period starts at `at`. The usage so far is not billed by
+/// the reset: it waits for the next invoice.
+fn start_new_period(row: &mut Model, at: DateTime<Utc>, end: DateTime<Utc>) {
+    row.usage_since = Some(row.usage_since.unwrap_or(row.current_period_start));
+    row.current_period_start = at;
+    row.current_period_end = end;
+    row.anchor_day = i64::from(at.day());
+    super::meter_cycle::arm(row, at);
+    row.next_action_at = super::renewal::next_action(row);
+}
+
+/// The change waiting for `order`'s payment: applied now that it is paid (as it was asked,
+/// at its time), or dropped when the payment was declined. Returns the deliveries queued.
+pub async fn complete_awaiting(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    subscription: &Model,
+    order_id: Uuid,
+    paid: bool,
+    now: DateTime<Utc>,
+) -> ApiResult<Option<usize>> {
+    let Some(update) = pending::awaiting_order(txn, order_id).await? else {
+        return Ok(None);
+    };
+    if !paid {
+        pending::drop_awaiting(txn, update.id, now).await?;
+        return Ok(Some(0));
+    }
+    let at = update.applies_at;
+    let behavior = update
+        .proration_behavior
+        .as_deref()
+        .and_then(Behavior::parse)
+        .unwrap_or(Behavior::Invoice);
+    let request = Request {
+        product_id: update.product_id,
+        seats: update.seats,
+        units: update.units,
+        ..Request::default()
+    };
+    pending::mark_applied(txn, update.id, now).await?;
+    let mut row = subscription.clone();
+    let terms = match resolve(app, txn, &row, &request).await {
+        Ok(terms) => terms,
+        Err(ApiError::Validation(issues)) => {
+            // The product changed since (archived, repriced): the invoice stays paid, and
+            // the plan as it was.
+            tracing::warn!(subscription_id = %row.id, ?issues, "a paid change could no longer be applied");
+            return Ok(Some(0));
+        }
+        Err(other) => return Err(other),
+    };
+    let (interval, count) = terms.interval();
+    let interval_changes =
+        interval.as_str() != row.recurring_interval || count != row.recurring_interval_count;
+    pending::clear(txn, row.id, now).await?;
+    let discount = super::renewal::discount_of(txn, &row).await?;
+    switch(txn, &mut row, &terms, discount.as_ref(), at).await?;
+    if behavior == Behavior::Reset || interval_changes {
+        start_new_period(
+            &mut row,
+            at,
+            periods::next_end(at, interval, count, at.day()),
+        );
+    }
+    let mut metadata = Map::new();
+    if let Some(product_id) = request.product_id {
+        metadata.insert("product_id".to_owned(), json!(product_id));
+    }
+    if let Some(seats) = request.seats {
+        metadata.insert("seats".to_owned(), json!(seats));
+    }
+    if let Some(units) = request.units {
+        metadata.insert("units".to_owned(), json!(units));
+    }
+    metadata.insert("proration_behavior".to_owned(), json!(behavior.as_str()));
+    let applied = finish(app, txn, subscription, row, None, metadata, now).await?;
+    Ok(Some(applied.queued))
 }
 
 /// Saves `row` (unless nothing changed) and queues what the change tells.

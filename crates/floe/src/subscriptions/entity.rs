@@ -106,7 +106,8 @@ pub mod test_clock {
 
 pub mod pending {
     //! `subscription_updates`: a change of plan scheduled for the period boundary
-    //! (`applies_at`), shown as the subscription's `pending_update` until applied or cleared.
+    //! (`applies_at`), shown as the subscription's `pending_update` until applied or cleared;
+    //! or a change made at `applies_at` that waits for its invoice's payment (`order_id`).
 
     use sea_orm::entity::prelude::*;
 
@@ -124,6 +125,10 @@ pub mod pending {
         pub units: Option<i64>,
         pub applied_at: Option<DateTimeUtc>,
         pub deleted_at: Option<DateTimeUtc>,
+        /// Set for a change waiting for this order's payment (not a `pending_update`).
+        pub order_id: Option<Uuid>,
+        /// The change's `SubscriptionProrationBehavior`, for one waiting for its payment.
+        pub proration_behavior: Option<String>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -17,6 +17,7 @@ pub async fn updates_of(
     let select = pending::Entity::find()
         .filter(pending::Column::AppliedAt.is_null())
         .filter(pending::Column::DeletedAt.is_null())
+        .filter(pending::Column::OrderId.is_null())
         .order_by_asc(pending::Column::CreatedAt);
     db.among(select, pending::Column::SubscriptionId, subscription_ids)
         .await
@@ -34,6 +35,7 @@ pub async fn clear(
         .filter(pending::Column::SubscriptionId.eq(subscription_id))
         .filter(pending::Column::AppliedAt.is_null())
         .filter(pending::Column::DeletedAt.is_null())
+        .filter(pending::Column::OrderId.is_null())
         .exec(txn)
         .await?;
     Ok(cleared.rows_affected > 0)
@@ -67,9 +69,79 @@ pub async fn schedule(
         units: Set(change.units),
         applied_at: Set(None),
         deleted_at: Set(None),
+        order_id: Set(None),
+        proration_behavior: Set(None),
     })
     .exec_without_returning(txn)
     .await?;
+    Ok(())
+}
+
+/// Records a change of `subscription_id` made at `at` that waits for `order_id`'s payment.
+pub async fn await_payment(
+    txn: &impl ConnectionTrait,
+    subscription_id: Uuid,
+    order_id: Uuid,
+    change: Scheduled,
+    behavior: &str,
+    at: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    pending::Entity::insert(pending::ActiveModel {
+        id: Set(Uuid::new_v4()),
+        subscription_id: Set(subscription_id),
+        created_at: Set(at),
+        modified_at: Set(None),
+        applies_at: Set(at),
+        product_id: Set(change.product_id),
+        seats: Set(change.seats),
+        units: Set(change.units),
+        applied_at: Set(None),
+        deleted_at: Set(None),
+        order_id: Set(Some(order_id)),
+        proration_behavior: Set(Some(behavior.to_owned())),
+    })
+    .exec_without_returning(txn)
+    .await?;
+    Ok(())
+}
+
+/// The change waiting for `order_id`'s payment, if any.
+pub async fn awaiting_order(
+    txn: &impl ConnectionTrait,
+    order_id: Uuid,
+) -> Result<Option<pending::Model>, DbErr> {
+    pending::Entity::find()
+        .filter(pending::Column::OrderId.eq(order_id))
+        .filter(pending::Column::AppliedAt.is_null())
+        .filter(pending::Column::DeletedAt.is_null())
+        .one(txn)
+        .await
+}
+
+/// Whether a change of `subscription_id` waits for its payment.
+pub async fn is_awaiting(txn: &impl ConnectionTrait, subscription_id: Uuid) -> Result<bool, DbErr> {
+    Ok(pending::Entity::find()
+        .filter(pending::Column::SubscriptionId.eq(subscription_id))
+        .filter(pending::Column::OrderId.is_not_null())
+        .filter(pending::Column::AppliedAt.is_null())
+        .filter(pending::Column::DeletedAt.is_null())
+        .one(txn)
+        .await?
+        .is_some())
+}
+
+/// A change waiting for its payment is dropped (the payment was declined).
+pub async fn drop_awaiting(
+    txn: &impl ConnectionTrait,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
+    pending::Entity::update_many()
+        .col_expr(pending::Column::DeletedAt, Expr::value(now))
+        .col_expr(pending::Column::ModifiedAt, Expr::value(now))
+        .filter(pending::Column::Id.eq(id))
+        .exec(txn)
+        .await?;
     Ok(())
 }
 
@@ -83,6 +155,7 @@ pub async fn due(
         .filter(pending::Column::SubscriptionId.eq(subscription_id))
         .filter(pending::Column::AppliedAt.is_null())
         .filter(pending::Column::DeletedAt.is_null())
+        .filter(pending::Column::OrderId.is_null())
         .filter(pending::Column::AppliesAt.lte(at))
         .order_by_desc(pending::Column::CreatedAt)
         .one(txn)

@@ -945,6 +945,12 @@ async fn recovered(
 ) -> ApiResult<usize> {
     order.next_payment_attempt_at = None;
     *order = crate::orders::update_row(txn, order.clone()).await?;
+    // A change that waited for this invoice is made now.
+    if let Some(queued) =
+        super::change::complete_awaiting(app, txn, &subscription, order.id, true, now).await?
+    {
+        return Ok(queued);
+    }
     // The period it paid for renews the subscription's benefits.
     let mut queued = match order.billing_period_start {
         Some(start) if order.billing_reason == "subscription_cycle" => {
@@ -980,6 +986,13 @@ async fn failed(
     failures: usize,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
+    // The invoice of a change that waited for it: the change is dropped and the invoice
+    // voided, with no dunning (the subscription owes nothing for a change it did not get).
+    if let Some(queued) =
+        super::change::complete_awaiting(app, txn, &subscription, order.id, false, now).await?
+    {
+        return Ok(queued + void(txn, order, now).await?);
+    }
     let mut row = subscription.clone();
     let mut queued = 0;
     // The usage order of a subscription that stopped (ended or paused) is retried alone:

@@ -469,7 +469,7 @@ async fn change(
                 // merchant's next request rather than racing it.
                 app.nudge.commit(txn, applied.queued).await?;
                 if let Some(order_id) = applied.to_collect {
-                    super::renewal::collect(app, order_id).await?;
+                    return invoiced(app, organization_id, id, order_id).await;
                 }
                 return super::show_current(app, organization_id, id).await;
             }
@@ -533,10 +533,40 @@ async fn plan_change(
     let shown = super::show_in(app, &txn, &applied.row).await?;
     app.nudge.commit(txn, applied.queued).await?;
     if let Some(order_id) = applied.to_collect {
-        super::renewal::collect(app, order_id).await?;
-        return super::show_current(app, before.organization_id, before.id).await;
+        return invoiced(app, before.organization_id, before.id, order_id).await;
     }
     Ok(shown)
+}
+
+/// A change's invoice charged after its transaction (Stripe): paid, the change was made;
+/// declined, nothing changed and the answer is 402 with the processor's reason, as when the
+/// charge is made in the transaction. Unanswered, the subscription is shown as it stands:
+/// the change is made when Stripe's answer comes (its webhook, or asking again).
+async fn invoiced(
+    app: &AppState,
+    organization_id: Uuid,
+    id: Uuid,
+    order_id: Uuid,
+) -> ApiResult<Subscription> {
+    super::renewal::collect(app, order_id).await?;
+    use sea_orm::{ColumnTrait, QueryFilter};
+    let declined = crate::orders::find()
+        .filter(crate::orders::OrderColumn::Id.eq(order_id))
+        .filter(crate::orders::OrderColumn::Status.eq("void"))
+        .one(&app.db)
+        .await?
+        .is_some();
+    if declined {
+        let message = crate::payments::store::last_decline_of_order(&app.db, order_id)
+            .await?
+            .unwrap_or_else(|| "The payment was declined.".to_owned());
+        return Err(ApiError::named(
+            axum::http::StatusCode::PAYMENT_REQUIRED,
+            "PaymentFailed",
+            message,
+        ));
+    }
+    super::show_current(app, organization_id, id).await
 }
 
 /// Metadata and a trial's end after a change of plan in the same request.

@@ -2,11 +2,12 @@
 //! keeps the cadence its product had when it was bought (as it keeps its billing interval),
 //! and where its unbilled usage starts, so that usage is billed once whether a meter cycle,
 //! a renewal, a plan change or the subscription's end comes first. Grants are found by
-//! their subscription, to cycle the seat holders' with the buyer's.
+//! their subscription, to cycle the seat holders' with the buyer's. A change invoiced
+//! through Stripe waits for its order's payment.
 
 use sea_orm_migration::prelude::*;
 
-use super::columns::{big_null, index, text_null, timestamp_null};
+use super::columns::{big_null, index, text_null, timestamp_null, uuid_null};
 
 #[derive(DeriveMigrationName)]
 pub struct Migration;
@@ -25,6 +26,22 @@ impl MigrationTrait for Migration {
                 .alter_table(
                     Table::alter()
                         .table(Alias::new("subscriptions"))
+                        .add_column(column)
+                        .to_owned(),
+                )
+                .await?;
+        }
+        // A change invoiced through a processor that answers after the change's transaction
+        // (Stripe) waits for its order's payment: applied when it is paid, dropped when it
+        // is declined (as Polar's, which charges before it commits).
+        for column in [
+            uuid_null(Alias::new("order_id")),
+            text_null(Alias::new("proration_behavior")),
+        ] {
+            manager
+                .alter_table(
+                    Table::alter()
+                        .table(Alias::new("subscription_updates"))
                         .add_column(column)
                         .to_owned(),
                 )
