@@ -70,6 +70,14 @@ pub async fn emit(
     kind: crate::webhooks::EventType,
     now: chrono::DateTime<chrono::Utc>,
 ) -> crate::http::ApiResult<usize> {
+    // Presented only for someone who receives it.
+    let endpoints = crate::webhooks::outbox::Endpoints::of(txn, row.organization_id).await?;
+    if !endpoints.subscribe_to(kind) {
+        return Ok(0);
+    }
     let order = service::show(txn, row).await?;
-    Ok(crate::webhooks::emit(txn, row.organization_id, kind, &order, now).await?)
+    Ok(
+        crate::webhooks::outbox::emit_to(txn, &endpoints, row.organization_id, kind, &order, now)
+            .await?,
+    )
 }

@@ -60,7 +60,6 @@ pub async fn changed(
 ) -> ApiResult<usize> {
     let org = after.organization_id;
     let endpoints = Endpoints::of(txn, org).await?;
-    let shown = super::show_in(app, txn, after).await?;
     let new = status(after);
     let mut kinds: Vec<EventType> = Vec::new();
     let mut events: Vec<(&str, serde_json::Map<String, Value>)> = Vec::new();
@@ -173,10 +172,16 @@ pub async fn changed(
     if resumed {
         queued += crate::benefits::restore_subscription_grants(app, txn, after, now).await?;
     }
+    // The subscription is presented only for someone who receives it.
+    let state_changed = endpoints.subscribe_to(EventType::CustomerStateChanged);
+    if !state_changed && !kinds.iter().any(|kind| endpoints.subscribe_to(*kind)) {
+        return Ok(queued);
+    }
+    let shown = super::show_in(app, txn, after).await?;
     for kind in kinds {
         queued += outbox::emit_to(txn, &endpoints, org, kind, &shown, now).await?;
     }
-    if endpoints.subscribe_to(EventType::CustomerStateChanged) {
+    if state_changed {
         let state =
             crate::customers::service::state(app, txn.into(), shown.customer.clone()).await?;
         queued += outbox::emit_to(
