@@ -385,16 +385,7 @@ pub async fn apply(
             .and_then(|org| Behavior::parse(&org.proration_behavior))
             .unwrap_or(Behavior::Prorate),
     };
-    if let Some(product_id) = request.product_id {
-        metadata.insert("product_id".to_owned(), json!(product_id));
-    }
-    if let Some(seats) = request.seats {
-        metadata.insert("seats".to_owned(), json!(seats));
-    }
-    if let Some(units) = request.units {
-        metadata.insert("units".to_owned(), json!(units));
-    }
-    metadata.insert("proration_behavior".to_owned(), json!(behavior.as_str()));
+    describe(&request, behavior, &mut metadata);
     let same_plan = terms.product.base.id == row.product_id
         && terms.seats == row.seats
         && terms.units == row.units;
@@ -580,6 +571,20 @@ pub async fn apply(
     Ok(applied)
 }
 
+/// What a change of plan sets, for the `subscription.updated` system event.
+fn describe(request: &Request, behavior: Behavior, metadata: &mut Map<String, Value>) {
+    if let Some(product_id) = request.product_id {
+        metadata.insert("product_id".to_owned(), json!(product_id));
+    }
+    if let Some(seats) = request.seats {
+        metadata.insert("seats".to_owned(), json!(seats));
+    }
+    if let Some(units) = request.units {
+        metadata.insert("units".to_owned(), json!(units));
+    }
+    metadata.insert("proration_behavior".to_owned(), json!(behavior.as_str()));
+}
+
 /// A reset, or a new interval: the period starts at `at`. The usage so far is not billed by
 /// the reset: it waits for the next invoice.
 fn start_new_period(row: &mut Model, at: DateTime<Utc>, end: DateTime<Utc>) {
@@ -646,16 +651,7 @@ pub async fn complete_awaiting(
         );
     }
     let mut metadata = Map::new();
-    if let Some(product_id) = request.product_id {
-        metadata.insert("product_id".to_owned(), json!(product_id));
-    }
-    if let Some(seats) = request.seats {
-        metadata.insert("seats".to_owned(), json!(seats));
-    }
-    if let Some(units) = request.units {
-        metadata.insert("units".to_owned(), json!(units));
-    }
-    metadata.insert("proration_behavior".to_owned(), json!(behavior.as_str()));
+    describe(&request, behavior, &mut metadata);
     let applied = finish(app, txn, subscription, row, None, metadata, now).await?;
     Ok(Some(applied.queued))
 }

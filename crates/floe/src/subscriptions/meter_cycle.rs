@@ -25,7 +25,6 @@ use super::store;
 use crate::app::AppState;
 use crate::discounts::schema::DiscountType;
 use crate::http::ApiResult;
-use crate::orders::service::CycleLine;
 use crate::products::schema::Interval;
 
 /// The billing reason of a meter period's order.
@@ -96,17 +95,7 @@ pub async fn cycle(
         let used = bill.settle_usage(txn, from, boundary).await?;
         row.usage_since = Some(boundary);
         if used.iter().any(|u| u.amount > 0) {
-            let lines = used
-                .iter()
-                .map(|u| CycleLine {
-                    label: u.label.clone(),
-                    amount: u.amount,
-                    price_id: Some(u.price_id),
-                    start: from,
-                    end: boundary,
-                    proration: false,
-                })
-                .collect();
+            let lines = super::renewal::usage_lines(&used, from, boundary);
             // A fixed discount is for a billing period: taken off at every meter period it
             // would be given many times over. A percentage holds at any cadence.
             let discount = discount.filter(|d| d.kind == DiscountType::Percentage);

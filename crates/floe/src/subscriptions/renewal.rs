@@ -243,14 +243,7 @@ async fn cycle(
         })
         .collect();
     if !trial_ends {
-        lines.extend(used.iter().map(|u| CycleLine {
-            label: u.label.clone(),
-            amount: u.amount,
-            price_id: Some(u.price_id),
-            start: usage_from,
-            end: start,
-            proration: false,
-        }));
+        lines.extend(usage_lines(&used, usage_from, start));
     }
     if lines.is_empty() {
         // A free period still has its order, of one line at 0.
@@ -303,17 +296,7 @@ async fn settle_last_period(
     if used.iter().all(|u| u.amount == 0) && !owed {
         return Ok((None, 0));
     }
-    let lines = used
-        .iter()
-        .map(|u| CycleLine {
-            label: u.label.clone(),
-            amount: u.amount,
-            price_id: Some(u.price_id),
-            start,
-            end,
-            proration: false,
-        })
-        .collect();
+    let lines = usage_lines(&used, start, end);
     let discount = discount_of(txn, row).await?;
     // Unique beside the period's own order: this one is dated at the period's end.
     let (order, queued) = bill
@@ -328,6 +311,24 @@ async fn settle_last_period(
         )
         .await?;
     Ok(((order.status == "pending").then_some(order.id), queued))
+}
+
+/// The lines of the usage of `[start, end)`, billed in arrears.
+pub(super) fn usage_lines(
+    used: &[Usage],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+) -> Vec<CycleLine> {
+    used.iter()
+        .map(|u| CycleLine {
+            label: u.label.clone(),
+            amount: u.amount,
+            price_id: Some(u.price_id),
+            start,
+            end,
+            proration: false,
+        })
+        .collect()
 }
 
 /// What a subscription bills: its product's name, its fixed prices, its metered prices,
