@@ -185,3 +185,81 @@ def test_two_processes_renew_a_thousand_due_subscriptions_once_each(own_floe):
         assert len(payments) == 2000 and all(p["status"] == "succeeded" for p in payments)
     finally:
         second.stop()
+
+
+def test_kill_9_while_meter_periods_pass_settles_each_once(own_floe):
+    """A yearly plan billed for usage monthly: killed again and again while a year passes,
+    each subscription still gets one usage order for its first month (the only one with
+    usage), one renewal, and its meter credit renewed once per meter period (12 cycles of the
+    grant: 11 meter periods and the renewal)."""
+    server = own_floe(env=FAST)
+    organization = server.organization()
+    token = server.token(organization)
+    server.cli("organization", "feature", "--organization", organization["slug"],
+               "--name", "meter_cycling_enabled", "--enabled", "true")
+    http = httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {token}"}, timeout=60)
+    meter = http.post("/v1/meters/", json={
+        "name": "calls", "aggregation": {"func": "count"},
+        "filter": {"conjunction": "and", "clauses": [{"property": "name", "operator": "eq", "value": "call"}]}}).json()
+    product = http.post("/v1/products/", json={
+        "name": "Yearly", "recurring_interval": "year", "meter_interval": "month",
+        "prices": [{"amount_type": "fixed", "price_amount": 12000},
+                   {"amount_type": "metered_unit", "meter_id": meter["id"], "unit_amount": "10"}]}).json()
+    benefit = http.post("/v1/benefits/", json={
+        "type": "meter_credit", "description": "Two calls",
+        "properties": {"meter_id": meter["id"], "units": 2, "rollover": False}}).json()
+    http.post(f"/v1/products/{product['id']}/benefits", json={"benefits": [benefit["id"]]})
+    count = 30
+    customers = []
+    for i in range(count):
+        checkout = http.post("/v1/checkouts/", json={
+            "products": [product["id"]], "customer_email": f"metered-{i}@example.com",
+            "customer_billing_address": {"country": "FR"}}).json()
+        answer = httpx.post(f"{server.url}/v1/checkouts/client/{checkout['client_secret']}/confirm",
+                            json={"confirmation_token_id": "pm_card_visa"}, timeout=60)
+        assert answer.status_code == 200, answer.text
+        customers.append(answer.json()["customer_id"])
+    # Five calls each in the first month: three over the credit, billed at its end.
+    assert http.post("/v1/events/ingest", json={"events": [
+        {"name": "call", "customer_id": c} for c in customers for _ in range(5)]}).status_code == 200
+    subscriptions = http.get("/v1/subscriptions/", params={"limit": 100}).json()["items"]
+    start = min(ts(s["current_period_start"]) for s in subscriptions)
+    target = (start + timedelta(days=366)).isoformat()
+
+    done = threading.Event()
+
+    def advance_until_done():
+        while not done.is_set():
+            try:
+                answer = httpx.post(f"{server.url}/v1/test-clock/advance", json={"to": target},
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=300)
+                if answer.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+
+    advancing = threading.Thread(target=advance_until_done)
+    advancing.start()
+    for _ in range(KILLS):
+        time.sleep(random.uniform(0.3, 1.0))
+        server.kill()
+        server.start()
+    advancing.join(timeout=600)
+    done.set()
+    assert not advancing.is_alive()
+
+    orders = all_orders(http)
+    for subscription in subscriptions:
+        its = [o for o in orders if o["subscription_id"] == subscription["id"]]
+        reasons = collections.Counter(o["billing_reason"] for o in its)
+        assert reasons == {"subscription_create": 1, "subscription_meter_cycle": 1, "subscription_cycle": 1}, reasons
+        [usage] = [o for o in its if o["billing_reason"] == "subscription_meter_cycle"]
+        assert (usage["total_amount"], usage["status"]) == (30, "paid")
+    payments = all_payments(http)
+    assert collections.Counter(p["order_id"] for p in payments).most_common(1)[0][1] == 1
+    # The credit was granted once and renewed at each of the 12 boundaries, once each.
+    for customer_id in customers:
+        credited = http.get("/v1/events/", params={
+            "customer_id": customer_id, "name": "meter.credited", "limit": 100}).json()["items"]
+        assert len(credited) == 13, (customer_id, len(credited))
