@@ -216,3 +216,23 @@ def test_paid_renewals_cycle_the_grants_with_their_webhooks(shop):
         assert [(m.meter.id, m.credited_units, m.consumed_units) for m in meters] == [(meter.id, 4, 0)]
     finally:
         receiver.stop()
+
+
+def test_a_year_of_monthly_renewals_bills_each_months_usage(shop):
+    """The issue's year on the test clock: a monthly subscription with a metered price has 13
+    paid orders after 12 months, and each renewal bills the month that ended."""
+    meter = api_meter(shop, {"func": "count"})
+    product = metered_product(shop, meter, "10", None)
+    subscription = shop.subscribe(product, email=f"year-usage-{uuid.uuid4().hex[:4]}@example.com")
+    used_each_month = [(month * 7) % 5 + 1 for month in range(12)]
+    for used in used_each_month:
+        current = shop.polar.subscriptions.get(subscription.id)
+        shop.advance(ts(current.current_period_start) + timedelta(days=2))
+        shop.polar.events.ingest(events=[{"name": "api.call", "customer_id": subscription.customer_id}
+                                         for _ in range(used)])
+        shop.advance(ts(current.current_period_end) + timedelta(minutes=1))
+    orders = shop.orders(subscription.id)
+    assert [o.billing_reason for o in orders] == ["subscription_create"] + ["subscription_cycle"] * 12
+    assert all(o.status == "paid" for o in orders)
+    assert [[line.amount for line in usage_lines(o)] for o in orders[1:]] == [[10 * u] for u in used_each_month]
+    assert [o.total_amount for o in orders[1:]] == [1000 + 10 * u for u in used_each_month]
