@@ -7,21 +7,17 @@ import re
 import uuid
 
 import pytest
-from aiosmtpd.controller import Controller
 from polar.v2026_10.webhooks import validate_event
 
 from conftest import Floe
 from receiver import Receiver
-from test_mail import Sink, free_port, wait_for
+from test_mail import smtp_sink, wait_for
 from test_subscriptions import ADDRESS, Shop
 
 
 @pytest.fixture(scope="module")
 def world():
-    sink = Sink()
-    port = free_port()
-    controller = Controller(sink, hostname="127.0.0.1", port=port)
-    controller.start()
+    controller, sink, port = smtp_sink()
     server = Floe(env={"FLOE_SMTP_URL": f"smtp://127.0.0.1:{port}", "FLOE_SWEEP_INTERVAL": "1",
                        "FLOE_ALLOW_PRIVATE_WEBHOOKS": "1"})
     yield server, sink

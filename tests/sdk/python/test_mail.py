@@ -53,11 +53,17 @@ def fail_a_renewal(server, email_address):
     return shop, subscription
 
 
-def test_mail_goes_through_the_smtp_server():
+def smtp_sink():
+    """A local SMTP server collecting what it receives: (controller, sink, port)."""
     sink = Sink()
     port = free_port()
     controller = Controller(sink, hostname="127.0.0.1", port=port)
     controller.start()
+    return controller, sink, port
+
+
+def test_mail_goes_through_the_smtp_server():
+    controller, sink, port = smtp_sink()
     server = Floe(env={"FLOE_SMTP_URL": f"smtp://127.0.0.1:{port}", "FLOE_MAIL_FROM": "Acme billing <billing@acme.test>",
                        "FLOE_SWEEP_INTERVAL": "1"})
     try:

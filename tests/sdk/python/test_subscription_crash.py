@@ -91,6 +91,34 @@ SUBSCRIPTIONS = 30
 KILLS = 4
 
 
+def advance_through_kills(server, token, target, pause):
+    """Advances the organization's clock to `target` while floe is killed with SIGKILL and
+    restarted `KILLS` times, `pause` seconds apart (a random span); the advance is asked
+    again until an answer arrives (the process may die under it)."""
+    stop = threading.Event()
+
+    def advance_until_done():
+        while not stop.is_set():
+            try:
+                answer = httpx.post(f"{server.url}/v1/test-clock/advance", json={"to": target},
+                                    headers={"Authorization": f"Bearer {token}"}, timeout=300)
+                if answer.status_code == 200:
+                    return
+            except httpx.TransportError:
+                pass
+            time.sleep(0.2)
+
+    advancing = threading.Thread(target=advance_until_done)
+    advancing.start()
+    for _ in range(KILLS):
+        time.sleep(random.uniform(*pause))
+        server.kill()
+        server.start()
+    advancing.join(timeout=600)
+    stop.set()
+    assert not advancing.is_alive()
+
+
 def test_kill_9_while_the_clock_advances_renews_each_period_once(own_floe):
     server = own_floe(env=FAST)
     receiver = Receiver()
@@ -101,29 +129,7 @@ def test_kill_9_while_the_clock_advances_renews_each_period_once(own_floe):
         start = min(ts(s["current_period_start"]) for s in subscriptions)
         target = (start + timedelta(days=366)).isoformat()
 
-        stop = threading.Event()
-
-        def advance_until_done():
-            """Asks for the advance until an answer arrives (the process may die under it)."""
-            while not stop.is_set():
-                try:
-                    answer = httpx.post(f"{server.url}/v1/test-clock/advance", json={"to": target},
-                                        headers={"Authorization": f"Bearer {token}"}, timeout=300)
-                    if answer.status_code == 200:
-                        return
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.2)
-
-        advancing = threading.Thread(target=advance_until_done)
-        advancing.start()
-        for _ in range(KILLS):
-            time.sleep(random.uniform(1.0, 3.0))
-            server.kill()
-            server.start()
-        advancing.join(timeout=600)
-        stop.set()
-        assert not advancing.is_alive()
+        advance_through_kills(server, token, target, pause=(1.0, 3.0))
 
         orders = all_orders(http)
         by_subscription = collections.defaultdict(list)
@@ -226,28 +232,7 @@ def test_kill_9_while_meter_periods_pass_settles_each_once(own_floe):
     start = min(ts(s["current_period_start"]) for s in subscriptions)
     target = (start + timedelta(days=366)).isoformat()
 
-    done = threading.Event()
-
-    def advance_until_done():
-        while not done.is_set():
-            try:
-                answer = httpx.post(f"{server.url}/v1/test-clock/advance", json={"to": target},
-                                    headers={"Authorization": f"Bearer {token}"}, timeout=300)
-                if answer.status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.2)
-
-    advancing = threading.Thread(target=advance_until_done)
-    advancing.start()
-    for _ in range(KILLS):
-        time.sleep(random.uniform(0.3, 1.0))
-        server.kill()
-        server.start()
-    advancing.join(timeout=600)
-    done.set()
-    assert not advancing.is_alive()
+    advance_through_kills(server, token, target, pause=(0.3, 1.0))
 
     orders = all_orders(http)
     for subscription in subscriptions:

@@ -101,7 +101,6 @@ fn invalid_token() -> ApiError {
 
 /// What seats are counted against: a seat-based subscription or a paid order.
 struct Container {
-    organization_id: Uuid,
     subscription_id: Option<Uuid>,
     order_id: Option<Uuid>,
     product_id: Uuid,
@@ -134,7 +133,6 @@ async fn container(
                 ));
             }
             Ok(Container {
-                organization_id,
                 subscription_id: Some(id),
                 order_id: None,
                 product_id: row.product_id,
@@ -159,7 +157,6 @@ async fn container(
                 ));
             }
             Ok(Container {
-                organization_id,
                 subscription_id: None,
                 order_id: Some(id),
                 product_id,
@@ -448,17 +445,8 @@ pub async fn assign(
     } else {
         invite(app, &txn, &mut row, &name, now).await?;
     }
-    let row = crate::db::rows::insert::<seat::Entity>(&txn, row).await?;
-    if body.immediate_claim {
-        queued += grant(app, &txn, &row, container.product_id, now).await?;
-    }
-    let shown = show(&txn, &row).await?;
-    let kind = if body.immediate_claim {
-        EventType::CustomerSeatClaimed
-    } else {
-        EventType::CustomerSeatAssigned
-    };
-    queued += emit(&txn, kind, &shown, container.organization_id, now).await?;
+    let (shown, recorded) = record(app, &txn, row, container.product_id, now).await?;
+    queued += recorded;
     app.nudge.commit(txn, queued).await?;
     app.mail.notify_one();
     Ok(shown)
@@ -521,18 +509,32 @@ pub async fn claim_for_buyer(
         revoked_at: None,
         metadata: None,
     };
+    Ok(record(app, txn, row, buyer.product_id, now).await?.1)
+}
+
+/// Inserts a new seat: a claimed one grants its holder the product's benefits at once.
+/// Queues `customer_seat.claimed` or `.assigned`; returns the seat and the deliveries queued.
+async fn record(
+    app: &AppState,
+    txn: &DatabaseTransaction,
+    row: seat::Model,
+    product_id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<(CustomerSeat, usize)> {
     let row = crate::db::rows::insert::<seat::Entity>(txn, row).await?;
-    let mut queued = grant(app, txn, &row, buyer.product_id, now).await?;
+    let claimed = row.status == "claimed";
+    let mut queued = 0;
+    if claimed {
+        queued += grant(app, txn, &row, product_id, now).await?;
+    }
     let shown = show(txn, &row).await?;
-    queued += emit(
-        txn,
-        EventType::CustomerSeatClaimed,
-        &shown,
-        buyer.organization_id,
-        now,
-    )
-    .await?;
-    Ok(queued)
+    let kind = if claimed {
+        EventType::CustomerSeatClaimed
+    } else {
+        EventType::CustomerSeatAssigned
+    };
+    queued += emit(txn, kind, &shown, row.organization_id, now).await?;
+    Ok((shown, queued))
 }
 
 /// `customer-seats:list_seats`.

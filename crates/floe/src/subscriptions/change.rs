@@ -344,7 +344,7 @@ pub async fn apply(
     request: Request,
     now: DateTime<Utc>,
 ) -> ApiResult<Applied> {
-    let status = SubscriptionStatus::parse(&before.status).unwrap_or(SubscriptionStatus::Active);
+    let status = before.current_status();
     if status.is_revoked() || before.cancel_at_period_end || before.ended_at.is_some() {
         return Err(already_canceled());
     }

@@ -61,6 +61,14 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl Model {
+    /// The status as `SubscriptionStatus` (a row only ever holds one of its values).
+    pub fn current_status(&self) -> super::schema::SubscriptionStatus {
+        super::schema::SubscriptionStatus::parse(&self.status)
+            .unwrap_or(super::schema::SubscriptionStatus::Active)
+    }
+}
+
 pub mod price {
     //! `subscription_prices`: the prices a subscription bills, each with what it costs a
     //! period.

@@ -16,10 +16,6 @@ use crate::http::ApiResult;
 use crate::webhooks::EventType;
 use crate::webhooks::outbox::{self, Endpoints};
 
-fn status(row: &Model) -> SubscriptionStatus {
-    SubscriptionStatus::parse(&row.status).unwrap_or(SubscriptionStatus::Active)
-}
-
 /// The metadata every lifecycle event carries.
 fn summary(row: &Model) -> serde_json::Map<String, Value> {
     let mut metadata = serde_json::Map::new();
@@ -60,7 +56,7 @@ pub async fn changed(
 ) -> ApiResult<usize> {
     let org = after.organization_id;
     let endpoints = Endpoints::of(txn, org).await?;
-    let new = status(after);
+    let new = after.current_status();
     let mut kinds: Vec<EventType> = Vec::new();
     let mut events: Vec<(&str, serde_json::Map<String, Value>)> = Vec::new();
     match before {
@@ -76,7 +72,7 @@ pub async fn changed(
             events.push(("subscription.created", metadata));
         }
         Some(before) => {
-            let old = status(before);
+            let old = before.current_status();
             if change.cycled && !new.is_revoked() {
                 kinds.push(EventType::SubscriptionCycled);
                 events.push(("subscription.cycled", summary(after)));
@@ -155,9 +151,9 @@ pub async fn changed(
         .await?;
     }
     // Benefits end with the subscription, and while it is paused.
-    let lost_access = before
-        .is_some_and(|b| status(b).is_active() || status(b) == SubscriptionStatus::PastDue)
-        && (new.is_revoked() || new == SubscriptionStatus::Paused);
+    let lost_access = before.is_some_and(|b| {
+        b.current_status().is_active() || b.current_status() == SubscriptionStatus::PastDue
+    }) && (new.is_revoked() || new == SubscriptionStatus::Paused);
     if lost_access {
         queued += crate::benefits::revoke_subscription_grants(app, txn, after, now).await?;
     }
@@ -168,7 +164,7 @@ pub async fn changed(
             crate::customer_seats::revoke_all_of_subscription(app, txn, after.id, now).await?;
     }
     let resumed =
-        before.is_some_and(|b| status(b) == SubscriptionStatus::Paused) && new.is_active();
+        before.is_some_and(|b| b.current_status() == SubscriptionStatus::Paused) && new.is_active();
     if resumed {
         queued += crate::benefits::restore_subscription_grants(app, txn, after, now).await?;
     }

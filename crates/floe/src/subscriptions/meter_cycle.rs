@@ -30,10 +30,6 @@ use crate::products::schema::Interval;
 /// The billing reason of a meter period's order.
 pub const BILLING_REASON: &str = "subscription_meter_cycle";
 
-fn status(row: &Model) -> SubscriptionStatus {
-    SubscriptionStatus::parse(&row.status).unwrap_or(SubscriptionStatus::Active)
-}
-
 /// The subscription's meter clock, if it has a meter cycle.
 fn clock(row: &Model) -> Option<MeterClock> {
     let interval = Interval::parse(row.meter_interval.as_deref()?)?;
@@ -56,7 +52,7 @@ pub fn adopt(row: &mut Model, interval: Option<Interval>, count: Option<i64>) {
 /// a meter cycle.
 pub fn arm(row: &mut Model, at: DateTime<Utc>) {
     let running = matches!(
-        status(row),
+        row.current_status(),
         SubscriptionStatus::Active | SubscriptionStatus::PastDue
     );
     let window = clock(row)
@@ -87,7 +83,7 @@ pub async fn cycle(
     };
     let mut queued = 0;
     let mut to_collect = None;
-    if status(&row) == SubscriptionStatus::Active {
+    if row.current_status() == SubscriptionStatus::Active {
         let from = row.usage_since.unwrap_or(row.current_period_start);
         // A discount counted in months ends at the meter boundary it runs out on.
         let discount = super::renewal::current_discount(txn, &mut row, boundary).await?;

@@ -58,6 +58,17 @@ pub async fn schedule(
     now: DateTime<Utc>,
 ) -> Result<(), DbErr> {
     clear(txn, subscription_id, now).await?;
+    insert(txn, subscription_id, applies_at, change, None, now).await
+}
+
+async fn insert(
+    txn: &impl ConnectionTrait,
+    subscription_id: Uuid,
+    applies_at: DateTime<Utc>,
+    change: Scheduled,
+    awaiting: Option<(Uuid, &str)>,
+    now: DateTime<Utc>,
+) -> Result<(), DbErr> {
     pending::Entity::insert(pending::ActiveModel {
         id: Set(Uuid::new_v4()),
         subscription_id: Set(subscription_id),
@@ -69,8 +80,8 @@ pub async fn schedule(
         units: Set(change.units),
         applied_at: Set(None),
         deleted_at: Set(None),
-        order_id: Set(None),
-        proration_behavior: Set(None),
+        order_id: Set(awaiting.map(|(order_id, _)| order_id)),
+        proration_behavior: Set(awaiting.map(|(_, behavior)| behavior.to_owned())),
     })
     .exec_without_returning(txn)
     .await?;
@@ -86,23 +97,15 @@ pub async fn await_payment(
     behavior: &str,
     at: DateTime<Utc>,
 ) -> Result<(), DbErr> {
-    pending::Entity::insert(pending::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        subscription_id: Set(subscription_id),
-        created_at: Set(at),
-        modified_at: Set(None),
-        applies_at: Set(at),
-        product_id: Set(change.product_id),
-        seats: Set(change.seats),
-        units: Set(change.units),
-        applied_at: Set(None),
-        deleted_at: Set(None),
-        order_id: Set(Some(order_id)),
-        proration_behavior: Set(Some(behavior.to_owned())),
-    })
-    .exec_without_returning(txn)
-    .await?;
-    Ok(())
+    insert(
+        txn,
+        subscription_id,
+        at,
+        change,
+        Some((order_id, behavior)),
+        at,
+    )
+    .await
 }
 
 /// The change waiting for `order_id`'s payment, if any.

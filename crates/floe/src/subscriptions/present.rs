@@ -35,7 +35,7 @@ pub fn base(row: &Model) -> SubscriptionBase {
         currency: row.currency.clone(),
         recurring_interval: Interval::parse(&row.recurring_interval).unwrap_or(Interval::Month),
         recurring_interval_count: row.recurring_interval_count,
-        status: SubscriptionStatus::parse(&row.status).unwrap_or(SubscriptionStatus::Active),
+        status: row.current_status(),
         current_period_start: row.current_period_start,
         current_period_end: row.current_period_end,
         current_meter_period_start: row.current_meter_period_start,

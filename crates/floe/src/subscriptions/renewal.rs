@@ -50,10 +50,6 @@ pub enum Handled {
     Lost,
 }
 
-fn status(row: &Model) -> SubscriptionStatus {
-    SubscriptionStatus::parse(&row.status).unwrap_or(SubscriptionStatus::Active)
-}
-
 /// Handles what is due on subscription `id`, which this process claimed with `lease`.
 pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult<Handled> {
     let txn = crate::db::begin_write(&app.db).await?;
@@ -69,11 +65,11 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
     let mut row = before.clone();
     row.claimed_until = None;
     let due = row.next_action_at.is_some_and(|at| at <= now);
-    let resume_due =
-        status(&row) == SubscriptionStatus::Paused && row.resumes_at.is_some_and(|at| at <= now);
-    let period_due = status(&row).is_billable() && row.current_period_end <= now;
+    let resume_due = row.current_status() == SubscriptionStatus::Paused
+        && row.resumes_at.is_some_and(|at| at <= now);
+    let period_due = row.current_status().is_billable() && row.current_period_end <= now;
     // A meter period that ends before the billing period comes first.
-    let meter_due = status(&row).is_billable() && super::meter_cycle::due(&row, now);
+    let meter_due = row.current_status().is_billable() && super::meter_cycle::due(&row, now);
     if !due || !(resume_due || period_due || meter_due) {
         // Nothing to do now: what is next due is the period's end, a paused subscription's
         // resumption, or nothing.
@@ -141,7 +137,7 @@ pub async fn handle(app: &AppState, id: Uuid, lease: DateTime<Utc>) -> ApiResult
 /// When something is next due on `row`, as it stands: the end of its billing period or of
 /// its meter period, whichever comes first.
 pub(super) fn next_action(row: &Model) -> Option<DateTime<Utc>> {
-    let status = status(row);
+    let status = row.current_status();
     if status.is_billable() {
         Some(
             row.current_meter_period_end
@@ -193,7 +189,7 @@ async fn cycle(
     start: DateTime<Utc>,
     now: DateTime<Utc>,
 ) -> ApiResult<(Model, Option<Uuid>, usize)> {
-    let trial_ends = status(before) == SubscriptionStatus::Trialing;
+    let trial_ends = before.current_status() == SubscriptionStatus::Trialing;
     // The usage of the period that ends is billed at the prices it had; the change
     // scheduled for this boundary applies to the new period (its interval too).
     let closing = Bill::of(txn, &row).await?;
@@ -224,7 +220,7 @@ async fn cycle(
     };
     // The period that ends now (none for a paused subscription: its last one was settled
     // when it paused).
-    let used = if status(before).is_billable() {
+    let used = if before.current_status().is_billable() {
         closing.settle_usage(txn, usage_from, start).await?
     } else {
         Vec::new()
@@ -572,7 +568,7 @@ pub async fn collect(app: &AppState, order_id: Uuid) -> ApiResult<bool> {
         txn.rollback().await?;
         return Ok(false);
     };
-    if status(&subscription).is_revoked()
+    if subscription.current_status().is_revoked()
         && order.billing_reason != super::meter_cycle::BILLING_REASON
         && subscription
             .ended_at
@@ -961,7 +957,7 @@ async fn recovered(
     };
     // A meter period's usage order is dunned alone: paying it does not pay the period a
     // past-due subscription owes.
-    if status(&subscription) != SubscriptionStatus::PastDue
+    if subscription.current_status() != SubscriptionStatus::PastDue
         || order.billing_reason == super::meter_cycle::BILLING_REASON
     {
         return Ok(queued);
@@ -999,8 +995,8 @@ async fn failed(
     // The usage order of a subscription that stopped (ended or paused) is retried alone:
     // the subscription has nothing left to lose. So is a meter period's order, as at Polar:
     // it is voided when its retries run out, and the subscription goes on.
-    let stopped =
-        !status(&row).is_billable() || order.billing_reason == super::meter_cycle::BILLING_REASON;
+    let stopped = !row.current_status().is_billable()
+        || order.billing_reason == super::meter_cycle::BILLING_REASON;
     let schedule =
         crate::organizations::dunning_retry_days(txn, order.organization_id, &DUNNING_RETRY_DAYS)
             .await?;
@@ -1016,7 +1012,7 @@ async fn failed(
         if stopped {
             return Ok(queued);
         }
-        if status(&row) != SubscriptionStatus::PastDue {
+        if row.current_status() != SubscriptionStatus::PastDue {
             row.status = SubscriptionStatus::PastDue.as_str().to_owned();
             row.past_due_at = Some(now);
         }
@@ -1065,7 +1061,7 @@ async fn notify_failure(
         .map_or_else(|| "the seller".to_owned(), |org| org.name);
     let amount = crate::money::display(order.total_amount, &order.currency);
     let product = &order.description;
-    let next = match (retry_at, status(subscription).is_billable()) {
+    let next = match (retry_at, subscription.current_status().is_billable()) {
         (Some(at), true) => format!(
             "We will try again on {}. To avoid an interruption, please make sure your payment method can be charged.",
             at.format("%B %-d, %Y")

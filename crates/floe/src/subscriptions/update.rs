@@ -54,10 +54,6 @@ enum Patch {
 
 const MAX_COMMENT_CHARS: usize = 5_000;
 
-fn status_of(row: &Model) -> SubscriptionStatus {
-    SubscriptionStatus::parse(&row.status).unwrap_or(SubscriptionStatus::Active)
-}
-
 fn already_canceled() -> ApiError {
     ApiError::named(
         StatusCode::FORBIDDEN,
@@ -433,7 +429,7 @@ async fn change(
         .ok_or_else(super::not_found)?;
     let now = super::test_clock::now_for(&txn, &app.clock, organization_id).await?;
     if matches!(patch, Patch::Resume) {
-        if status_of(&before) != SubscriptionStatus::Paused {
+        if before.current_status() != SubscriptionStatus::Paused {
             return Err(refused(
                 "resume",
                 "This subscription is not paused.",
@@ -606,7 +602,7 @@ async fn finish_base(
 }
 
 fn apply(row: &mut Model, patch: Patch, now: DateTime<Utc>) -> ApiResult<()> {
-    let status = status_of(row);
+    let status = row.current_status();
     match patch {
         Patch::Base {
             metadata,
@@ -781,7 +777,7 @@ fn change_trial(
     trial_end: Option<DateTime<Utc>>,
     now: DateTime<Utc>,
 ) -> ApiResult<()> {
-    let status = status_of(row);
+    let status = row.current_status();
     if !status.is_active() {
         return Err(inactive(row));
     }
