@@ -16,6 +16,7 @@ pub mod config;
 pub mod csv_export;
 pub mod custom_fields;
 pub mod customer_meters;
+pub mod customer_portal;
 pub mod customer_seats;
 pub mod customers;
 pub mod db;

@@ -12,5 +12,5 @@ pub mod token;
 pub use cache::TokenCache;
 pub use scope::Scope;
 pub use secret::ServerSecret;
-pub use subject::{AuthSubject, Authorized, RequiredScopes, authenticate_headers};
+pub use subject::{AuthSubject, Authorized, RequiredScopes, authenticate_headers, bearer_token};
 pub use token::SecretToken;

@@ -71,7 +71,7 @@ where
 }
 
 /// The bearer token of the request, if it has one.
-fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
+pub fn bearer_token(headers: &axum::http::HeaderMap) -> Option<&str> {
     let value = headers.get(AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.trim().split_once(' ')?;
     let token = token.trim();

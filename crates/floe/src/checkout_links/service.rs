@@ -23,7 +23,6 @@ use crate::products::schema::{Interval, PriceAmount, Product};
 /// Prefix of a link's client secret.
 pub const SECRET_PREFIX: &str = "polar_cl_";
 const MAX_PRODUCTS: usize = 100;
-const MAX_URL_CHARS: usize = 2083;
 const MAX_SEATS: i64 = 10_000;
 /// As a checkout's.
 const MAX_UNITS: i64 = i32::MAX as i64;
@@ -43,26 +42,7 @@ fn url_of(public_url: &str, client_secret: &str) -> String {
 
 /// An `http` or `https` URL with a host, of at most 2,083 characters.
 fn check_url(name: &str, url: &str, validator: &mut Validator) {
-    let loc = Loc::body().key(name);
-    if url.chars().count() > MAX_URL_CHARS {
-        validator.push(
-            loc,
-            "url_too_long",
-            format!("URL should have at most {MAX_URL_CHARS} characters"),
-            json!(url),
-        );
-        return;
-    }
-    let valid = url::Url::parse(url)
-        .is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https") && parsed.has_host());
-    if !valid {
-        validator.push(
-            loc,
-            "url_parsing",
-            "Input should be a valid URL",
-            json!(url),
-        );
-    }
+    crate::http::fields::http_url(url, &Loc::body().key(name), validator);
 }
 
 fn check_range(name: &str, value: Option<i64>, max: i64, validator: &mut Validator) {

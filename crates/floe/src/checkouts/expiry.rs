@@ -1,6 +1,7 @@
 //! The sweep that expires open checkouts past their `expires_at`: each becomes `expired`
 //! with its `checkout.expired` event in one transaction, and the prices made for it stay
-//! (orders never reference them: it was never paid).
+//! (orders never reference them: it was never paid). The same sweep drops expired customer
+//! sessions.
 
 use std::time::Duration;
 
@@ -71,6 +72,15 @@ pub fn spawn(
                 Ok(0) => {}
                 Ok(count) => tracing::info!(count, "checkouts expired"),
                 Err(error) => tracing::warn!(%error, "checkout expiry failed; will retry"),
+            }
+            // The same cadence suits the other short-lived records: customer sessions past
+            // their hour can never authenticate again.
+            match crate::customer_portal::sessions::purge_expired(&app.db, app.clock.now()).await {
+                Ok(0) => {}
+                Ok(count) => tracing::info!(count, "expired customer sessions purged"),
+                Err(error) => {
+                    tracing::warn!(%error, "purging customer sessions failed; will retry")
+                }
             }
         }
     })

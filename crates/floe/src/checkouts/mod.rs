@@ -9,6 +9,7 @@ mod links;
 mod offer;
 mod page;
 mod present;
+pub use present::checkout_product;
 mod routes;
 pub mod schema;
 pub mod service;

@@ -94,7 +94,7 @@ pub fn active_trial(row: &Model, product: Option<&Product>) -> Option<(Interval,
     })
 }
 
-fn checkout_product(product: &Product) -> CheckoutProduct {
+pub fn checkout_product(product: &Product) -> CheckoutProduct {
     let base = &product.base;
     CheckoutProduct {
         id: base.id,

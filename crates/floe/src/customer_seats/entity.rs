@@ -1,4 +1,4 @@
-//! The `customer_seats` and `customer_sessions` tables.
+//! The `customer_seats` table (the sessions a claim opens are the portal's).
 
 pub mod seat {
     use sea_orm::entity::prelude::*;
@@ -23,27 +23,6 @@ pub mod seat {
         pub revoked_at: Option<DateTimeUtc>,
         /// `seat_metadata`, as JSON.
         pub metadata: Option<String>,
-    }
-
-    #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
-    pub enum Relation {}
-
-    impl ActiveModelBehavior for ActiveModel {}
-}
-
-pub mod session {
-    use sea_orm::entity::prelude::*;
-
-    #[derive(Clone, Debug, PartialEq, Eq, DeriveEntityModel, serde::Deserialize)]
-    #[sea_orm(table_name = "customer_sessions")]
-    pub struct Model {
-        #[sea_orm(primary_key, auto_increment = false)]
-        pub id: Uuid,
-        pub created_at: DateTimeUtc,
-        pub organization_id: Uuid,
-        pub customer_id: Uuid,
-        pub token_hash: String,
-        pub expires_at: DateTimeUtc,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]

@@ -3,13 +3,13 @@
 use axum::http::StatusCode;
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder, Set,
+    ColumnTrait, DatabaseTransaction, EntityTrait, PaginatorTrait, QueryFilter, QueryOrder,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 use uuid::Uuid;
 
-use super::entity::{seat, session};
+use super::entity::seat;
 use crate::app::AppState;
 use crate::customers::CustomerKey;
 use crate::http::{ApiError, ApiResult, Loc};
@@ -18,10 +18,7 @@ use crate::webhooks::outbox::{self, Endpoints};
 
 /// How long an invitation can be claimed (Polar's day).
 const INVITATION_LIFETIME: Duration = Duration::days(1);
-/// How long the customer session a claim opens lasts.
-const SESSION_LIFETIME: Duration = Duration::hours(1);
 const INVITATION_PREFIX: &str = "polar_cst_seat_";
-const SESSION_PREFIX: &str = "polar_cst_";
 
 /// `CustomerSeat`.
 #[derive(Clone, Debug, Serialize)]
@@ -792,16 +789,14 @@ pub async fn claim(app: &AppState, token: &str) -> ApiResult<ClaimResponse> {
     row.invitation_token_expires_at = None;
     let row = crate::db::rows::update::<seat::Entity>(&txn, row).await?;
     let mut queued = grant(app, &txn, &row, product_id, now).await?;
-    let session_token = crate::auth::token::generate(SESSION_PREFIX);
-    session::Entity::insert(session::ActiveModel {
-        id: Set(Uuid::new_v4()),
-        created_at: Set(now),
-        organization_id: Set(row.organization_id),
-        customer_id: Set(customer_id),
-        token_hash: Set(app.secret.token_hash(session_token.expose())),
-        expires_at: Set(now + SESSION_LIFETIME),
-    })
-    .exec_without_returning(&txn)
+    let session = crate::customer_portal::open_session(
+        app,
+        &txn,
+        row.organization_id,
+        customer_id,
+        None,
+        now,
+    )
     .await?;
     let shown = show(&txn, &row).await?;
     queued += emit(
@@ -815,7 +810,7 @@ pub async fn claim(app: &AppState, token: &str) -> ApiResult<ClaimResponse> {
     app.nudge.commit(txn, queued).await?;
     Ok(ClaimResponse {
         seat: shown,
-        customer_session_token: session_token.expose().to_owned(),
+        customer_session_token: session.token.expose().to_owned(),
     })
 }
 

@@ -1,6 +1,7 @@
 //! Customers: the people and teams an organization sells to, addressed by floe's ID or by
 //! the organization's own external ID.
 
+pub mod billing;
 pub(crate) mod entity;
 mod payment_methods;
 pub mod purchase;

@@ -16,7 +16,7 @@ use crate::app::AppState;
 use crate::http::{ApiError, ApiResult, Loc, Validator};
 use crate::webhooks::{self, EventType};
 
-const MAX_NAME_CHARS: usize = 256;
+pub(super) const MAX_NAME_CHARS: usize = 256;
 const MAX_EMAIL_CHARS: usize = 320;
 const MAX_EXTERNAL_ID_CHARS: usize = 256;
 const MAX_LOCALE_CHARS: usize = 35;
@@ -51,7 +51,7 @@ fn check_email(email: &str, validator: &mut Validator) {
     }
 }
 
-fn check_text(value: Option<&str>, field: &str, max: usize, validator: &mut Validator) {
+pub(super) fn check_text(value: Option<&str>, field: &str, max: usize, validator: &mut Validator) {
     if let Some(value) = value
         && value.chars().count() > max
     {

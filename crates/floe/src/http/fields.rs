@@ -220,3 +220,31 @@ pub fn unique_ids(ids: &[uuid::Uuid], max: usize, loc: &Loc, validator: &mut Val
         }
     }
 }
+
+/// The longest URL accepted (the contract's `maxLength` for URLs).
+pub const MAX_URL_CHARS: usize = 2083;
+
+/// Checks that `url` is an `http` or `https` URL with a host, of at most
+/// [`MAX_URL_CHARS`] characters.
+pub fn http_url(url: &str, loc: &Loc, validator: &mut Validator) -> bool {
+    if url.chars().count() > MAX_URL_CHARS {
+        validator.push(
+            loc.clone(),
+            "url_too_long",
+            format!("URL should have at most {MAX_URL_CHARS} characters"),
+            serde_json::json!(url),
+        );
+        return false;
+    }
+    let valid = url::Url::parse(url)
+        .is_ok_and(|parsed| matches!(parsed.scheme(), "http" | "https") && parsed.has_host());
+    if !valid {
+        validator.push(
+            loc.clone(),
+            "url_parsing",
+            "Input should be a valid URL",
+            serde_json::json!(url),
+        );
+    }
+    valid
+}

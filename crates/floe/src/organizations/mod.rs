@@ -68,3 +68,17 @@ pub async fn read(
         .await?
         .map(schema::Organization::from))
 }
+
+/// An organization's slug (for links that name it).
+pub async fn slug_of(
+    db: &impl sea_orm::ConnectionTrait,
+    id: uuid::Uuid,
+) -> Result<Option<String>, sea_orm::DbErr> {
+    use sea_orm::{EntityTrait, QuerySelect};
+    entity::Entity::find_by_id(id)
+        .select_only()
+        .column(entity::Column::Slug)
+        .into_tuple()
+        .one(db)
+        .await
+}

@@ -120,3 +120,8 @@ pub async fn get_visible_in(
 pub async fn update(txn: &impl ConnectionTrait, row: Model) -> Result<Model, sea_orm::DbErr> {
     crate::db::rows::update::<Entity>(txn, row).await
 }
+
+/// The organization with `slug` (for pages and portal routes that name it in their path).
+pub async fn by_slug(db: &ReadConnection, slug: &str) -> Result<Option<Model>, sea_orm::DbErr> {
+    db.one(Entity::find().filter(Column::Slug.eq(slug))).await
+}

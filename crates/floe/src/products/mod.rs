@@ -72,3 +72,14 @@ pub async fn bases_with_deleted(
         .map(schema::ProductBase::from_row)
         .collect())
 }
+
+/// The products a customer portal offers: `organization_id`'s public products on sale, as
+/// the API shows them (at most 100, which no catalog shown on one page exceeds).
+pub async fn public_on_sale(
+    db: &crate::db::ReadConnection,
+    storage: &dyn crate::storage::ObjectStorage,
+    organization_id: uuid::Uuid,
+) -> Result<Vec<schema::Product>, sea_orm::DbErr> {
+    let rows = store::public_on_sale(db, organization_id, 100).await?;
+    present::products(db.into(), storage, organization_id, &rows).await
+}

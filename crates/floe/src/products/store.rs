@@ -282,3 +282,22 @@ pub async fn detach_custom_field(
         .await
         .map(|_| ())
 }
+
+/// The public products of `organization_id` on sale (not archived), oldest first, at most
+/// `limit` of them.
+pub async fn public_on_sale(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    limit: u64,
+) -> Result<Vec<Model>, DbErr> {
+    use sea_orm::QuerySelect;
+    db.all(
+        live(organization_id)
+            .filter(Column::IsArchived.eq(false))
+            .filter(Column::Visibility.eq(ProductVisibility::Public.as_str()))
+            .order_by_asc(Column::CreatedAt)
+            .order_by_asc(Column::Id)
+            .limit(limit),
+    )
+    .await
+}

@@ -36,6 +36,11 @@ class Operation:
         operations are for other kinds of callers)."""
         return any("oat" in entry for entry in self.spec.get("security") or [])
 
+    @property
+    def customer_session_accepted(self):
+        """Whether a customer (or member) session may call it: the portal's operations."""
+        return any("customer_session" in entry or "member_session" in entry for entry in self.spec.get("security") or [])
+
     def parameters(self, location):
         return [p for p in self.spec.get("parameters", []) if p["in"] == location]
 

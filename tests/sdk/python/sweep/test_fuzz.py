@@ -32,7 +32,7 @@ def toml_string(value):
     return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
-def config(floe, tenant, operations):
+def config(floe, tenant, operations, token):
     lines = [
         f"seed = {SEED}",
         f"base-url = {toml_string(floe.url)}",
@@ -42,7 +42,7 @@ def config(floe, tenant, operations):
         "[cache]",
         "enabled = false",
         "[headers]",
-        f"Authorization = {toml_string('Bearer ' + tenant.token)}",
+        f"Authorization = {toml_string('Bearer ' + token)}",
         "[generation]",
         f"max-examples = {EXAMPLES}",
         "database = \"none\"",
@@ -71,43 +71,52 @@ def config(floe, tenant, operations):
     return "\n".join(lines) + "\n"
 
 
+def fuzz(floe, tenant, operations, token, name):
+    """One schemathesis run over `operations`, each request carrying `token`."""
+    workdir = tempfile.mkdtemp(prefix=f"floe-fuzz-{name}-")
+    # The contract as the checks read it: with the SDK's newer shapes (contract.py).
+    spec_path = os.path.join(workdir, "polar-with-sdk.json")
+    with open(spec_path, "w") as f:
+        json.dump(SPEC, f)
+    config_path = os.path.join(workdir, "schemathesis.toml")
+    with open(config_path, "w") as f:
+        f.write(config(floe, tenant, operations, token))
+    command = [
+        os.path.join(os.path.dirname(sys.executable), "st"), "--config-file", config_path, "run", spec_path,
+        # One worker: CPython 3.11.7 breaks ("AST constructor recursion depth mismatch")
+        # when hypothesis describes lambdas in two threads at once.
+        "--no-color", "--workers", "1",
+        "--phases", "examples,coverage,fuzzing",
+    ]
+    for op in operations:
+        command += ["--include-operation-id", op.operation_id]
+    started = time.time()
+    result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=workdir)
+    elapsed = time.time() - started
+    print(result.stdout[-20000:])
+    generated = re.search(r"(\d+) generated", result.stdout)
+    print(f"fuzzing {name}: {len(operations)} operations, {generated.group(1) if generated else '?'} cases, {elapsed:.0f} s, seed {SEED}")
+    assert result.returncode == 0, (
+        f"schemathesis found failures in {name} (seed {SEED}); reproduction above.\n{result.stdout[-20000:]}\n{result.stderr[-5000:]}"
+    )
+    tested = re.search(r"Tested: (\d+)", result.stdout)
+    assert tested and int(tested.group(1)) == len(operations), f"schemathesis tested {tested and tested.group(1)} of {len(operations)} operations"
+
+
 def test_fuzzing_with_the_contract_finds_nothing():
     swept = coverage()
-    operations = swept.routed
     print(swept.report())
+    # The portal's operations are called as a customer (a session of the tenant's customer),
+    # everything else with the organization's token.
+    portal = [op for op in swept.routed if op.customer_session_accepted]
+    merchant = [op for op in swept.routed if not op.customer_session_accepted]
     floe = Floe(env={"FLOE_ALLOW_PRIVATE_WEBHOOKS": "1"})
     receiver = Receiver()
     try:
         tenant = Tenant(floe, receiver)
-        workdir = tempfile.mkdtemp(prefix="floe-fuzz-")
-        # The contract as the checks read it: with the SDK's newer shapes (contract.py).
-        spec_path = os.path.join(workdir, "polar-with-sdk.json")
-        with open(spec_path, "w") as f:
-            json.dump(SPEC, f)
-        config_path = os.path.join(workdir, "schemathesis.toml")
-        with open(config_path, "w") as f:
-            f.write(config(floe, tenant, operations))
-        command = [
-            os.path.join(os.path.dirname(sys.executable), "st"), "--config-file", config_path, "run", spec_path,
-            # One worker: CPython 3.11.7 breaks ("AST constructor recursion depth mismatch")
-            # when hypothesis describes lambdas in two threads at once.
-            "--no-color", "--workers", "1",
-            "--phases", "examples,coverage,fuzzing",
-        ]
-        for op in operations:
-            command += ["--include-operation-id", op.operation_id]
-        started = time.time()
-        result = subprocess.run(command, capture_output=True, text=True, timeout=TIMEOUT, cwd=workdir)
-        elapsed = time.time() - started
-        print(result.stdout[-20000:])
-        generated = re.search(r"(\d+) generated", result.stdout)
-        print(f"fuzzing: {len(operations)} operations, {generated.group(1) if generated else '?'} cases, {elapsed:.0f} s, seed {SEED}")
-        assert result.returncode == 0, (
-            f"schemathesis found failures (seed {SEED}); reproduction above.\n{result.stdout[-20000:]}\n{result.stderr[-5000:]}"
-        )
-        tested = re.search(r"Tested: (\d+)", result.stdout)
-        assert tested and int(tested.group(1)) == len(operations), f"schemathesis tested {tested and tested.group(1)} of {len(operations)} operations"
+        fuzz(floe, tenant, merchant, tenant.token, "merchant")
+        if portal:
+            fuzz(floe, tenant, portal, tenant.session_for(tenant.need("customer")["id"]), "portal")
     finally:
         receiver.stop()
         floe.stop()
-

@@ -42,6 +42,16 @@ PATH_IDS = {
     ("/v1/customer-seats/claim/", "invitation_token"): ("seat_invitation", "token"),
 }
 
+# The customer portal's paths: (path up to the parameter, parameter) -> (kind, attribute).
+PORTAL_PATH_IDS = {
+    ("/v1/customer-portal/organizations/", "slug"): ("organization", "slug"),
+    ("/v1/customer-portal/orders/", "id"): ("order", "id"),
+    ("/v1/customer-portal/subscriptions/", "id"): ("subscription", "id"),
+    ("/v1/customer-portal/license-keys/", "id"): ("license_key", "id"),
+    ("/v1/customer-portal/meters/", "id"): ("customer_meter", "id"),
+    ("/v1/customer-portal/seats/", "seat_id"): ("seat", "id"),
+}
+
 # Query parameters and body fields that name a resource -> (kind, attribute).
 REFERENCES = {
     "customer_id": ("customer", "id"),
@@ -73,7 +83,7 @@ EVENT_NAME = "sweep.tick"
 def path_kind(path, parameter):
     """The kind and attribute a path parameter names, or None when no table entry has it."""
     prefix = path[: path.index("{" + parameter + "}")]
-    return PATH_IDS.get((prefix, parameter))
+    return PATH_IDS.get((prefix, parameter)) or PORTAL_PATH_IDS.get((prefix, parameter))
 
 
 def list_kind(path):
@@ -93,8 +103,33 @@ class Tenant:
         self.http = client(floe.url, self.token)
         self.receiver = receiver
         self.resources = {"organization": self.organization}
+        self.sessions = {}
+        self.stranger = None
         for kind in KINDS:
             self.need(kind)
+
+    def session_for(self, customer_id):
+        """A customer session of one of this organization's customers (opened once)."""
+        if customer_id not in self.sessions:
+            opened = ok(self.http.post("/v1/customer-sessions/", json={"customer_id": customer_id}))
+            self.sessions[customer_id] = opened["token"]
+        return self.sessions[customer_id]
+
+    def stranger_session(self):
+        """A session of a customer of this organization that owns nothing: what it reaches
+        of others' resources is a leak."""
+        if self.stranger is None:
+            self.stranger = make_customer(self)
+        return self.session_for(self.stranger["id"])
+
+    def owner_of(self, kind, resource):
+        """The customer that owns a resource, as the portal sees ownership (a seat is its
+        subscription's customer's to manage), or None."""
+        if kind == "customer":
+            return resource["id"]
+        if kind == "seat":
+            return ok(self.http.get(f"/v1/subscriptions/{resource['subscription_id']}"))["customer_id"]
+        return resource.get("customer_id")
 
     def make(self, kind):
         """Another resource of `kind`, for an operation that may change or delete it."""

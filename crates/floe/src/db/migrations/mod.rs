@@ -23,6 +23,7 @@ mod m20261204_000017_subscription_changes;
 mod m20261204_000018_outgoing_mail;
 mod m20261204_000019_customer_seats;
 mod m20261204_000020_meter_cycles;
+mod m20261205_000021_customer_portal_sessions;
 
 mod columns;
 
@@ -52,6 +53,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000018_outgoing_mail::Migration),
             Box::new(m20261204_000019_customer_seats::Migration),
             Box::new(m20261204_000020_meter_cycles::Migration),
+            Box::new(m20261205_000021_customer_portal_sessions::Migration),
         ]
     }
 }

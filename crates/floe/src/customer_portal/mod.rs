@@ -1,0 +1,36 @@
+//! The customer portal (issue 17): what a merchant's customers do themselves, authenticated
+//! by a customer session instead of an organization token.
+//!
+//! A merchant opens a session for one of its customers (`POST /v1/customer-sessions/`) and
+//! hands the customer the `polar_cst_…` token or the `customer_portal_url`. Every portal
+//! operation reads the session's customer from the token ([`auth::PortalSession`]) and keys
+//! every query on that customer, so another customer's order, subscription or key does not
+//! exist as far as the caller can tell (404). Sessions last an hour and are stored as their
+//! HMAC, like access tokens. The plan and floe's differences from Polar are in
+//! `docs/decisions/0021-customer-portal.md`.
+
+pub mod auth;
+mod customer;
+mod organization;
+mod routes;
+pub mod sessions;
+
+use crate::http::routes::Routes;
+
+pub use sessions::{OpenedSession, open as open_session};
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .post("/v1/customer-sessions", routes::create_session)
+        .get(
+            "/v1/customer-portal/customer-session/introspect",
+            routes::introspect,
+        )
+        .get("/v1/customer-portal/customer-session/user", routes::user)
+        .get("/v1/customer-portal/customers/me", routes::get_customer)
+        .patch("/v1/customer-portal/customers/me", routes::update_customer)
+        .get(
+            "/v1/customer-portal/organizations/{slug}",
+            routes::organization,
+        )
+}

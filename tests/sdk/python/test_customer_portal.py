@@ -1,0 +1,147 @@
+"""The customer portal through the official Python SDK (polar-sdk 1.0.2): a merchant opens
+a customer session (by ID or external ID) and the customer, with nothing but the session
+token, reads who it is, its organization, and changes its billing details; an organization
+token is refused on the portal, a session on the merchant API; bad input is a located 422."""
+
+import datetime
+import uuid
+
+import httpx
+import pytest
+from polar.base import PolarClientError
+from polar.v2026_10.errors import HTTPValidationError, ResourceNotFound
+
+
+def locs(error):
+    return [list(d.loc) for d in error.value.error.detail]
+
+
+def customer(org, **extra):
+    tag = uuid.uuid4().hex[:8]
+    return org.polar.customers.create(email=f"ada-{tag}@example.com", name="Ada", external_id=f"user-{tag}", **extra)
+
+
+def session(org, floe, **body):
+    opened = org.polar.customer_sessions.create(**body)
+    return opened, floe.client(opened.token)
+
+
+def test_a_session_is_opened_by_id_or_external_id(org, floe):
+    ada = customer(org)
+    opened, portal = session(org, floe, customer_id=ada.id, return_url="https://shop.example/account")
+    assert opened.token.startswith("polar_cst_") and len(opened.token) == len("polar_cst_") + 43
+    assert opened.customer_id == ada.id and opened.customer.email == ada.email
+    assert opened.return_url == "https://shop.example/account"
+    lifetime = datetime.datetime.fromisoformat(opened.expires_at) - datetime.datetime.fromisoformat(opened.created_at)
+    assert lifetime == datetime.timedelta(hours=1), lifetime
+    slug = org.organization["slug"]
+    assert opened.customer_portal_url.startswith(f"{floe.url}/portal/{slug}?customer_session_token=polar_cst_")
+    assert opened.token in opened.customer_portal_url
+
+    by_external, _ = session(org, floe, external_customer_id=ada.external_id)
+    assert by_external.customer_id == ada.id and by_external.token != opened.token
+
+    introspected = portal.customer_portal.customer_session.introspect()
+    assert (introspected.expires_at, introspected.return_url) == (opened.expires_at, "https://shop.example/account")
+    user = portal.customer_portal.customer_session.get_authenticated_user()
+    assert (user.type, user.email, user.name, user.customer_id, user.member_id) == ("customer", ada.email, "Ada", ada.id, None)
+    me = portal.customer_portal.customers.get()
+    assert (me.id, me.email, me.type, me.oauth_accounts) == (ada.id, ada.email, "individual", {})
+
+
+def test_opening_a_session_checks_its_customer(org, floe):
+    other = floe.client(floe.token(floe.organization()))
+    tag = uuid.uuid4().hex[:8]
+    foreign = other.customers.create(email=f"f-{tag}@example.com", external_id=f"user-{tag}")
+    for body, loc in [
+        ({"customer_id": str(uuid.uuid4())}, ["body", "customer_id"]),
+        ({"customer_id": foreign.id}, ["body", "customer_id"]),
+        ({"external_customer_id": foreign.external_id}, ["body", "external_customer_id"]),
+    ]:
+        with pytest.raises(HTTPValidationError) as error:
+            org.polar.customer_sessions.create(**body)
+        assert locs(error) == [loc], body
+    ada = customer(org)
+    with pytest.raises(HTTPValidationError) as error:
+        org.polar.customer_sessions.create(customer_id=ada.id, return_url="javascript:alert(1)")
+    assert locs(error) == [["body", "return_url"]]
+    raw = httpx.post(f"{floe.url}/v1/customer-sessions/", json={}, headers={"Authorization": f"Bearer {org.token}"})
+    assert raw.status_code == 422 and raw.json()["detail"][0]["loc"] == ["body", "customer_id"], raw.text
+    org.polar.customers.delete(ada.id)
+    with pytest.raises(HTTPValidationError):
+        org.polar.customer_sessions.create(customer_id=ada.id)
+    # The scope is needed.
+    reader = floe.client(floe.token(org.organization, "customers:read"))
+    with pytest.raises(PolarClientError) as error:
+        reader.customer_sessions.create(customer_id=customer(org).id)
+    assert error.value.status_code == 403
+
+
+def test_each_kind_of_token_stays_on_its_own_side(org, floe):
+    ada = customer(org)
+    opened, portal = session(org, floe, customer_id=ada.id)
+
+    def status(token, path):
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        return httpx.get(f"{floe.url}{path}", headers=headers).status_code
+
+    assert status(opened.token, "/v1/customer-portal/customers/me") == 200
+    assert status(org.token, "/v1/customer-portal/customers/me") == 401
+    assert status(None, "/v1/customer-portal/customers/me") == 401
+    assert status("polar_cst_" + "x" * 43, "/v1/customer-portal/customers/me") == 401
+    for path in ["/v1/customers/", f"/v1/customers/{ada.id}", "/v1/orders/", "/v1/subscriptions/"]:
+        assert status(opened.token, path) == 401, path
+    with pytest.raises(PolarClientError) as error:
+        org.polar.customer_portal.customers.get()
+    assert error.value.status_code == 401
+
+
+def test_billing_details_are_the_customers_to_change(org, floe):
+    ada = customer(org)
+    _, portal = session(org, floe, customer_id=ada.id)
+    updated = portal.customer_portal.customers.update(
+        billing_name="Ada Lovelace Ltd",
+        billing_address={"line1": "1 Main St", "city": "Paris", "postal_code": "75001", "country": "FR"},
+        tax_id="FR61 954 506 077")
+    assert updated.billing_name == "Ada Lovelace Ltd" and updated.billing_address.country == "FR"
+    assert list(updated.tax_id) == ["FR61954506077", "eu_vat"]
+    # The merchant sees the same customer.
+    seen = org.polar.customers.get(ada.id)
+    assert (seen.billing_name, list(seen.tax_id)) == ("Ada Lovelace Ltd", ["FR61954506077", "eu_vat"])
+
+    for body, loc in [
+        ({"billing_address": None}, ["body", "billing_address"]),
+        ({"tax_id": "nonsense!"}, ["body", "tax_id"]),
+        ({"default_payment_method_id": None}, ["body", "default_payment_method_id"]),
+        ({"default_payment_method_id": str(uuid.uuid4())}, ["body", "default_payment_method_id"]),
+    ]:
+        with pytest.raises(HTTPValidationError) as error:
+            portal.customer_portal.customers.update(**body)
+        assert locs(error) == [loc], body
+    assert portal.customer_portal.customers.get().billing_name == "Ada Lovelace Ltd"
+    cleared = portal.customer_portal.customers.update(tax_id=None)
+    assert cleared.tax_id is None
+
+    # A tax ID needs a country to be checked against.
+    bob = customer(org)
+    _, bobs = session(org, floe, customer_id=bob.id)
+    with pytest.raises(HTTPValidationError) as error:
+        bobs.customer_portal.customers.update(tax_id="FR61954506077")
+    assert locs(error) == [["body", "tax_id"]]
+
+
+def test_the_organization_shows_its_public_products(org, floe):
+    polar = org.polar
+    shown = polar.products.create(name="Pro", recurring_interval="month", prices=[{"amount_type": "fixed", "price_amount": 900}])
+    hidden = polar.products.create(name="Secret", visibility="private", prices=[{"amount_type": "fixed", "price_amount": 100}])
+    archived = polar.products.create(name="Old", prices=[{"amount_type": "fixed", "price_amount": 100}])
+    polar.products.update(archived.id, is_archived=True)
+    anonymous = floe.client("not-a-token")
+    data = anonymous.customer_portal.organizations.get(org.organization["slug"])
+    assert data.organization.id == org.id and data.organization.slug == org.organization["slug"]
+    assert data.organization.customer_portal_settings.subscription.update_plan is True
+    names = [p.name for p in data.products]
+    assert "Pro" in names and "Secret" not in names and "Old" not in names, names
+    assert hidden.id not in [p.id for p in data.products]
+    with pytest.raises(ResourceNotFound):
+        anonymous.customer_portal.organizations.get("no-such-organization")
