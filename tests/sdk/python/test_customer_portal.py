@@ -145,3 +145,146 @@ def test_the_organization_shows_its_public_products(org, floe):
     assert hidden.id not in [p.id for p in data.products]
     with pytest.raises(ResourceNotFound):
         anonymous.customer_portal.organizations.get("no-such-organization")
+
+
+# ---- orders and subscriptions (slice 2) ----
+
+from test_subscriptions import ADDRESS, Shop  # noqa: E402
+
+MERCHANT_ONLY = ("metadata", "customer", "custom_field_data", "discount", "platform_fee_amount")
+
+
+@pytest.fixture
+def shop(floe):
+    return Shop(floe)
+
+
+def buy(shop, product, email):
+    checkout = shop.polar.checkouts.create(products=[product.id], customer_email=email, customer_billing_address=ADDRESS)
+    return shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="pm_card_visa")
+
+
+def portal_of(shop, customer_id):
+    opened = shop.polar.customer_sessions.create(customer_id=customer_id)
+    return opened.token, shop.server.client(opened.token)
+
+
+def raw(shop, token, method, path, **kwargs):
+    return httpx.request(method, f"{shop.server.url}{path}", headers={"Authorization": f"Bearer {token}"}, timeout=60, **kwargs)
+
+
+def test_a_customer_reads_its_orders_and_only_its_own(shop):
+    pack = shop.polar.products.create(name="Icon pack", prices=[{"amount_type": "fixed", "price_amount": 500}],
+                                      metadata={"internal": "merchant-only"})
+    monthly = shop.monthly()
+    ada = buy(shop, pack, "ada@example.com").customer_id
+    buy(shop, monthly, "ada@example.com")
+    bob_order = shop.polar.orders.list(customer_id=buy(shop, pack, "bob@example.com").customer_id).items[0]
+
+    token, portal = portal_of(shop, ada)
+    orders = portal.customer_portal.orders.list().items
+    assert sorted(o.total_amount for o in orders) == [500, 900], orders
+    assert bob_order.id not in [o.id for o in orders]
+    one_time = portal.customer_portal.orders.list(product_billing_type="one_time").items
+    assert [o.product.name for o in one_time] == ["Icon pack"]
+    assert [o.product.name for o in portal.customer_portal.orders.list(query="month").items] == ["Monthly"]
+    assert [o.total_amount for o in portal.customer_portal.orders.list(sorting=["-amount"]).items] == [900, 500]
+
+    # What only the merchant sees stays out of the customer's view.
+    listed = raw(shop, token, "GET", "/v1/customer-portal/orders/").json()["items"]
+    for order in listed:
+        assert not [key for key in MERCHANT_ONLY if key in order], order.keys()
+        assert "metadata" not in order["product"] and order["product"]["organization"]["slug"] == shop.organization["slug"]
+    assert "merchant-only" not in str(listed)
+
+    mine = next(o for o in orders if o.product.name == "Icon pack")
+    assert portal.customer_portal.orders.get(mine.id).id == mine.id
+    with pytest.raises(ResourceNotFound):
+        portal.customer_portal.orders.get(bob_order.id)
+    assert portal.customer_portal.orders.get_payment_status(mine.id).status == "succeeded"
+
+    # Billing details for the invoice, then the invoice and the receipt.
+    updated = portal.customer_portal.orders.update(mine.id, billing_name="Ada Lovelace Ltd")
+    assert updated.billing_name == "Ada Lovelace Ltd"
+    assert shop.polar.orders.get(mine.id).billing_name == "Ada Lovelace Ltd"
+    with pytest.raises(HTTPValidationError):
+        portal.customer_portal.orders.update(mine.id, billing_address={"country": "US", "state": "US-NY"})
+    assert raw(shop, token, "POST", f"/v1/customer-portal/orders/{mine.id}/invoice").status_code == 202
+    invoice = wait(lambda: raw(shop, token, "GET", f"/v1/customer-portal/orders/{mine.id}/invoice"), 200)
+    assert httpx.get(invoice.json()["url"]).content.startswith(b"%PDF")
+    receipt = wait(lambda: raw(shop, token, "GET", f"/v1/customer-portal/orders/{mine.id}/receipt"), 200)
+    assert httpx.get(receipt.json()["url"]).content.startswith(b"%PDF")
+    # Bob reaches none of it.
+    _, bobs = portal_of(shop, bob_order.customer_id)
+    for call in (lambda: bobs.customer_portal.orders.get(mine.id),
+                 lambda: bobs.customer_portal.orders.invoice(mine.id),
+                 lambda: bobs.customer_portal.orders.update(mine.id, billing_name="Mallory")):
+        with pytest.raises(ResourceNotFound):
+            call()
+    assert shop.polar.orders.get(mine.id).billing_name == "Ada Lovelace Ltd"
+
+
+def wait(request, status, timeout=30):
+    import time
+    deadline = time.time() + timeout
+    while True:
+        response = request()
+        if response.status_code == status or time.time() > deadline:
+            assert response.status_code == status, response.text
+            return response
+        time.sleep(0.2)
+
+
+def test_a_customer_changes_cancels_and_uncancels_its_subscription(shop):
+    monthly = shop.monthly()
+    pro = shop.polar.products.create(name="Pro", recurring_interval="month", prices=[{"amount_type": "fixed", "price_amount": 1900}])
+    hidden = shop.polar.products.create(name="Hidden", recurring_interval="month", visibility="private",
+                                        prices=[{"amount_type": "fixed", "price_amount": 100}])
+    subscription = shop.subscribe(monthly, email="ada@example.com")
+    other = shop.subscribe(shop.monthly(), email="bob@example.com")
+    token, portal = portal_of(shop, subscription.customer_id)
+
+    [listed] = portal.customer_portal.subscriptions.list().items
+    assert listed.id == subscription.id and listed.product.organization.slug == shop.organization["slug"]
+    assert portal.customer_portal.subscriptions.list(active=False).items == []
+    with pytest.raises(ResourceNotFound):
+        portal.customer_portal.subscriptions.get(other.id)
+    with pytest.raises(ResourceNotFound):
+        portal.customer_portal.subscriptions.cancel(other.id)
+    assert shop.polar.subscriptions.get(other.id).cancel_at_period_end is False
+
+    # A plan change uses the seller's proration (prorate by default): billed with the renewal.
+    changed = portal.customer_portal.subscriptions.update(subscription.id, product_id=pro.id)
+    assert changed.product.id == pro.id and changed.amount == 1900
+    with pytest.raises(HTTPValidationError) as error:
+        portal.customer_portal.subscriptions.update(subscription.id, product_id=hidden.id)
+    assert locs(error) == [["body", "product_id"]]
+
+    canceled = portal.customer_portal.subscriptions.update(subscription.id, cancel_at_period_end=True,
+                                                          cancellation_reason="too_expensive", cancellation_comment="Pricey")
+    assert canceled.cancel_at_period_end is True and canceled.customer_cancellation_reason == "too_expensive"
+    assert shop.polar.subscriptions.get(subscription.id).customer_cancellation_comment == "Pricey"
+    uncanceled = portal.customer_portal.subscriptions.update(subscription.id, cancel_at_period_end=False)
+    assert uncanceled.cancel_at_period_end is False
+    ended = portal.customer_portal.subscriptions.cancel(subscription.id)
+    assert ended.cancel_at_period_end is True and ended.status == "active"
+    with pytest.raises(PolarClientError) as error:
+        portal.customer_portal.subscriptions.cancel(subscription.id)
+    assert error.value.status_code == 403
+    # Pausing is off unless the seller turns it on; an unknown field is refused.
+    with pytest.raises(PolarClientError) as error:
+        portal.customer_portal.subscriptions.update(subscription.id, pause_at_period_end=True)
+    assert error.value.status_code == 403
+    answer = raw(shop, token, "PATCH", f"/v1/customer-portal/subscriptions/{subscription.id}",
+                 json={"cancel_at_period_end": False, "metadata": {"x": 1}})
+    assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "metadata"], answer.text
+
+    # The seller can turn plan changes off.
+    settings = shop.polar.organizations.get(shop.organization["id"]).customer_portal_settings
+    shop.polar.organizations.update(shop.organization["id"], customer_portal_settings={
+        "usage": {"show": settings.usage.show},
+        "subscription": {"update_seats": True, "update_plan": False, "pause": False}})
+    portal.customer_portal.subscriptions.update(subscription.id, cancel_at_period_end=False)
+    with pytest.raises(HTTPValidationError) as error:
+        portal.customer_portal.subscriptions.update(subscription.id, product_id=monthly.id)
+    assert locs(error) == [["body", "product_id"]]

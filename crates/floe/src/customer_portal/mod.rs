@@ -12,6 +12,7 @@
 pub mod auth;
 mod customer;
 mod organization;
+pub mod present;
 mod routes;
 pub mod sessions;
 
@@ -32,5 +33,34 @@ pub fn routes() -> Routes {
         .get(
             "/v1/customer-portal/organizations/{slug}",
             routes::organization,
+        )
+        .get("/v1/customer-portal/orders", routes::list_orders)
+        .get("/v1/customer-portal/orders/{id}", routes::get_order)
+        .patch("/v1/customer-portal/orders/{id}", routes::update_order)
+        .post(
+            "/v1/customer-portal/orders/{id}/invoice",
+            routes::generate_invoice,
+        )
+        .get("/v1/customer-portal/orders/{id}/invoice", routes::invoice)
+        .get("/v1/customer-portal/orders/{id}/receipt", routes::receipt)
+        .get(
+            "/v1/customer-portal/orders/{id}/payment-status",
+            routes::payment_status,
+        )
+        .get(
+            "/v1/customer-portal/subscriptions",
+            routes::list_subscriptions,
+        )
+        .get(
+            "/v1/customer-portal/subscriptions/{id}",
+            routes::get_subscription,
+        )
+        .patch(
+            "/v1/customer-portal/subscriptions/{id}",
+            routes::update_subscription,
+        )
+        .delete(
+            "/v1/customer-portal/subscriptions/{id}",
+            routes::cancel_subscription,
         )
 }

@@ -7,6 +7,7 @@ mod drafts;
 mod entity;
 mod export;
 pub mod off_session;
+pub mod portal;
 mod present;
 mod routes;
 pub mod schema;

@@ -42,6 +42,7 @@ pub async fn list(
         created_after: query.datetime("created_after")?,
         created_before: query.datetime("created_before")?,
         metadata: crate::metadata::query_filter(&query)?,
+        product_name: None,
     };
     let external: Vec<String> = query
         .all("external_customer_id")

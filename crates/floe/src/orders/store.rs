@@ -54,6 +54,8 @@ pub struct ListFilter {
     pub created_after: Option<DateTime<Utc>>,
     pub created_before: Option<DateTime<Utc>>,
     pub metadata: Vec<(String, Vec<String>)>,
+    /// Text the order's product name contains (the portal's `query`).
+    pub product_name: Option<String>,
 }
 
 pub async fn list(
@@ -86,6 +88,9 @@ pub async fn list(
         })
         .apply_if(filter.created_after, |s, at| {
             s.filter(Column::CreatedAt.gt(at))
+        })
+        .apply_if(filter.product_name.as_deref(), |s, text| {
+            s.filter(Column::ProductId.in_subquery(crate::products::ids_named_like(text)))
         })
         .apply_if(filter.created_before, |s, at| {
             s.filter(Column::CreatedAt.lt(at))

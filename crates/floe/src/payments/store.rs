@@ -131,6 +131,22 @@ pub async fn last_decline_of_order(
         .and_then(|payment| payment.decline_message))
 }
 
+/// The latest charge attempt of `order_id` (of `organization_id`), whatever its outcome.
+pub async fn latest_of_order(
+    db: &ReadConnection,
+    organization_id: Uuid,
+    order_id: Uuid,
+) -> Result<Option<Model>, DbErr> {
+    db.one(
+        Entity::find()
+            .filter(Column::OrganizationId.eq(organization_id))
+            .filter(Column::OrderId.eq(order_id))
+            .order_by_desc(Column::CreatedAt)
+            .order_by_desc(Column::Id),
+    )
+    .await
+}
+
 /// The Stripe attempt of `order_id` sent (or about to be) and not answered yet, in `txn`.
 pub async fn pending_of_order(
     txn: &impl ConnectionTrait,

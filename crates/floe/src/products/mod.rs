@@ -83,3 +83,14 @@ pub async fn public_on_sale(
     let rows = store::public_on_sale(db, organization_id, 100).await?;
     present::products(db.into(), storage, organization_id, &rows).await
 }
+
+/// The IDs of products (of any organization: callers filter on their own records) whose
+/// name contains `text`, as a subquery.
+pub fn ids_named_like(text: &str) -> sea_orm::sea_query::SelectStatement {
+    use sea_orm::sea_query::Query;
+    Query::select()
+        .column(entity::Column::Id)
+        .from(entity::Entity)
+        .and_where(crate::db::contains(entity::Column::Name, text))
+        .to_owned()
+}

@@ -10,6 +10,7 @@ mod lifecycle;
 mod meter_cycle;
 mod pending;
 mod periods;
+pub mod portal;
 mod present;
 pub mod renewal;
 mod routes;

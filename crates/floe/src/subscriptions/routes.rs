@@ -48,6 +48,7 @@ pub async fn list(
         started_after: query.datetime("started_after")?,
         started_before: query.datetime("started_before")?,
         metadata: crate::metadata::query_filter(&query)?,
+        product_name: None,
     };
     let external: Vec<String> = query
         .all("external_customer_id")

@@ -50,6 +50,8 @@ pub struct ListFilter {
     pub started_after: Option<DateTime<Utc>>,
     pub started_before: Option<DateTime<Utc>>,
     pub metadata: Vec<(String, Vec<String>)>,
+    /// Text the subscription's product name contains (the portal's `query`).
+    pub product_name: Option<String>,
 }
 
 fn statuses(list: &[SubscriptionStatus]) -> Vec<&'static str> {
@@ -100,6 +102,9 @@ pub fn filtered(
         })
         .apply_if(filter.started_before, |s, at| {
             s.filter(Column::StartedAt.lt(at))
+        })
+        .apply_if(filter.product_name.as_deref(), |s, text| {
+            s.filter(Column::ProductId.in_subquery(crate::products::ids_named_like(text)))
         });
     if !filter.metadata.is_empty() {
         select = select.filter(crate::metadata::condition(

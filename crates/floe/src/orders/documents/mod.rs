@@ -9,7 +9,7 @@ mod content;
 mod entity;
 pub mod pdf;
 pub mod routes;
-mod service;
+pub mod service;
 mod store;
 pub mod worker;
 
