@@ -288,3 +288,73 @@ def test_a_customer_changes_cancels_and_uncancels_its_subscription(shop):
     with pytest.raises(HTTPValidationError) as error:
         portal.customer_portal.subscriptions.update(subscription.id, product_id=monthly.id)
     assert locs(error) == [["body", "product_id"]]
+
+
+# ---- benefit grants, license keys, downloadables, meters (slice 2) ----
+
+from test_files import upload_file  # noqa: E402
+from test_grants_and_license_keys import Shop as GrantShop  # noqa: E402
+
+
+def test_a_customer_reaches_its_grants_keys_and_files(floe):
+    shop = GrantShop(floe)
+    keys = shop.keys_benefit(prefix="APP", activations={"limit": 3, "enable_customer_admin": True})
+    note = shop.polar.benefits.create(type="custom", description="Support", properties={"note": "Write to us"},
+                                      metadata={"cost_center": "merchant-only"})
+    manual = upload_file(shop.polar, b"the manual", name="manual.pdf", mime="application/pdf")
+    files = shop.polar.benefits.create(type="downloadables", description="Manual", properties={"files": [manual.id]})
+    order = shop.buy(shop.product([keys, note, files]), email="ada@example.com")
+    shop.wait_for_grants(3, customer_id=order.customer_id)
+    other = shop.buy(shop.product([note], name="Other"), email="bob@example.com")
+    shop.wait_for_grants(1, customer_id=other.customer_id)
+
+    token = shop.polar.customer_sessions.create(customer_id=order.customer_id).token
+    portal = floe.client(token)
+    grants = portal.customer_portal.benefit_grants.list().items
+    assert sorted(g.benefit_id for g in grants) == sorted([keys.id, note.id, files.id])
+    raw = httpx.get(f"{floe.url}/v1/customer-portal/benefit-grants/", headers={"Authorization": f"Bearer {token}"}).json()
+    for grant in raw["items"]:
+        assert "metadata" not in grant["benefit"] and "metadata" not in grant["customer"], grant
+        assert grant["benefit"]["organization"]["slug"] == shop.organization["slug"]
+    by_benefit = {g["benefit_id"]: g for g in raw["items"]}
+    assert by_benefit[note.id]["benefit"]["properties"] == {"note": "Write to us"}
+    assert by_benefit[files.id]["benefit"]["properties"] == {"active_files": [manual.id]}
+    assert "merchant-only" not in str(raw)
+    assert [g.benefit_id for g in portal.customer_portal.benefit_grants.list(type="custom").items] == [note.id]
+    assert [g.benefit_id for g in portal.customer_portal.benefit_grants.list(query="manu").items] == [files.id]
+    note_grant = next(g for g in grants if g.benefit_id == note.id)
+    assert portal.customer_portal.benefit_grants.get(note_grant.id).id == note_grant.id
+    assert portal.customer_portal.benefit_grants.update(note_grant.id, benefit_type="custom").id == note_grant.id
+    with pytest.raises(HTTPValidationError) as error:
+        portal.customer_portal.benefit_grants.update(note_grant.id, benefit_type="feature_flag")
+    assert locs(error) == [["body", "benefit_type"]]
+
+    # Downloads through signed, expiring URLs.
+    [download] = portal.customer_portal.downloadables.list().items
+    assert download.benefit_id == files.id and download.file.id == manual.id
+    assert httpx.get(download.file.download.url).content == b"the manual"
+
+    # The key, activated and deactivated with the key alone (no session), and its
+    # activations shown because the benefit lets customers manage them.
+    [key] = portal.customer_portal.license_keys.list().items
+    anonymous = floe.client("not-a-token")
+    activation = anonymous.customer_portal.license_keys.activate(key=key.key, organization_id=shop.id, label="laptop")
+    assert [a.id for a in portal.customer_portal.license_keys.get(key.id).activations] == [activation.id]
+    validated = anonymous.customer_portal.license_keys.validate(key=key.key, organization_id=shop.id)
+    assert validated.id == key.id and validated.validations == 1
+    anonymous.customer_portal.license_keys.deactivate(key=key.key, organization_id=shop.id, activation_id=activation.id)
+    assert portal.customer_portal.license_keys.get(key.id).activations == []
+    with pytest.raises(ResourceNotFound):
+        anonymous.customer_portal.license_keys.validate(key=key.key, organization_id=str(uuid.uuid4()))
+    assert portal.customer_portal.customer_meters.list().items == []
+
+    # Another customer reaches none of it.
+    bobs = floe.client(shop.polar.customer_sessions.create(customer_id=other.customer_id).token)
+    assert [g.benefit_id for g in bobs.customer_portal.benefit_grants.list().items] == [note.id]
+    assert bobs.customer_portal.downloadables.list().items == []
+    assert bobs.customer_portal.license_keys.list().items == []
+    for call in (lambda: bobs.customer_portal.benefit_grants.get(note_grant.id),
+                 lambda: bobs.customer_portal.license_keys.get(key.id),
+                 lambda: bobs.customer_portal.benefit_grants.update(note_grant.id, benefit_type="custom")):
+        with pytest.raises(ResourceNotFound):
+            call()

@@ -169,3 +169,46 @@ def test_seats_end_with_their_subscription_and_stay_in_their_organization(world)
     after = shop.polar.customer_seats.list_seats(subscription_id=subscription.id)
     assert [s.status for s in after.seats] == ["revoked"] * 3
     assert shop.polar.benefit_grants.list(customer_id=seat.customer_id, is_granted=True).items == []
+
+
+def test_the_buyer_manages_seats_in_the_portal(world):
+    """The billing customer assigns, re-invites and revokes seats of its own subscription
+    with a customer session; another customer reaches none of it; the holder sees the
+    subscription among those it holds a seat in."""
+    server, sink = world
+    shop = Shop(server)
+    subscription, _ = team_subscription(shop, seats=3)
+    portal = server.client(shop.polar.customer_sessions.create(customer_id=subscription.customer_id).token)
+    listed = portal.customer_portal.seats.list_seats(subscription_id=subscription.id)
+    assert (listed.total_seats, listed.available_seats) == (3, 2)
+
+    address = f"mate-{uuid.uuid4().hex[:6]}@example.com"
+    seat = portal.customer_portal.seats.assign_seat(subscription_id=subscription.id, email=address)
+    assert (seat.status, seat.email) == ("pending", address)
+    first, _ = invitation_token(sink, address)
+    assert portal.customer_portal.seats.resend_invitation(seat.id).status == "pending"
+    token, _ = invitation_token(sink, address, count=2)
+    assert token != first
+    claimed = shop.buyer.customer_seats.claim_seat(invitation_token=token)
+
+    # The holder, with its own session, sees the subscription it holds a seat in, but cannot
+    # manage its seats (the buyer's).
+    holder = server.client(claimed.customer_session_token)
+    held = holder.customer_portal.seats.list_claimed_subscriptions().items
+    assert [s.id for s in held] == [subscription.id]
+    stranger = server.client(shop.polar.customer_sessions.create(
+        customer_id=shop.polar.customers.create(email=f"x-{uuid.uuid4().hex[:6]}@example.com").id).token)
+    for who in (holder, stranger):
+        for call in (lambda: who.customer_portal.seats.list_seats(subscription_id=subscription.id),
+                     lambda: who.customer_portal.seats.revoke_seat(seat.id),
+                     lambda: who.customer_portal.seats.resend_invitation(seat.id),
+                     lambda: who.customer_portal.seats.assign_seat(subscription_id=subscription.id, email="m@example.com")):
+            with pytest.raises(Exception) as refused:
+                call()
+            assert refused.value.status_code == 404
+    assert stranger.customer_portal.seats.list_claimed_subscriptions().items == []
+
+    revoked = portal.customer_portal.seats.revoke_seat(seat.id)
+    assert revoked.status == "revoked"
+    assert portal.customer_portal.seats.list_seats(subscription_id=subscription.id).available_seats == 2
+    assert holder.customer_portal.seats.list_claimed_subscriptions().items == []

@@ -8,6 +8,7 @@ pub mod granting;
 mod grants;
 pub mod license_key_grants;
 mod perform;
+pub mod portal;
 mod properties;
 mod purchase_entity;
 mod routes;
@@ -19,6 +20,7 @@ mod subscription_grants;
 
 use crate::http::routes::Routes;
 
+pub use grants::BenefitGrant;
 pub use state::{CustomerStateBenefitGrant, granted_to};
 pub use subscription_grants::{
     cycle_subscription_grants, restore_subscription_grants, revoke_scope,

@@ -11,6 +11,7 @@
 //! A customer has a meter once a matching event or a credit for it exists. Values are
 //! computed from the events when read (the reference the faster paths are checked against).
 
+pub mod portal;
 mod routes;
 
 use std::collections::HashMap;

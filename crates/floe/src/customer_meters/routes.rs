@@ -97,7 +97,7 @@ pub async fn active_meters(
 }
 
 /// Every customer meter of the organization, for the customers and meters asked about.
-async fn all(
+pub(super) async fn all(
     app: &AppState,
     organization_id: Uuid,
     customer_ids: Option<Vec<Uuid>>,
@@ -179,8 +179,29 @@ pub async fn list(
         meter_ids,
     )
     .await?;
+    sort(&mut items, &sorting);
+    Ok(axum::Json(ListResource::page_of(items, pagination)))
+}
+
+pub async fn get(
+    auth: Authorized<CustomerMetersRead>,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<CustomerMeter>> {
+    // Archived meters keep their customer meters reachable by ID.
+    let meter_ids: Vec<Uuid> = crate::meters::all_ids(&app.reader, auth.organization_id).await?;
+    let items = all(&app, auth.organization_id, None, None, Some(meter_ids)).await?;
+    items
+        .into_iter()
+        .find(|m| m.id == id)
+        .map(axum::Json)
+        .ok_or_else(|| ApiError::ResourceNotFound("Customer meter not found.".to_owned()))
+}
+
+/// Orders customer meters by `sorting`, then by ID.
+pub(super) fn sort(items: &mut [CustomerMeter], sorting: &[(SortBy, Direction)]) {
     items.sort_by(|a, b| {
-        for (property, direction) in &sorting {
+        for (property, direction) in sorting {
             let ordering = match property {
                 SortBy::CreatedAt => a.created_at.cmp(&b.created_at),
                 SortBy::ModifiedAt => a
@@ -206,20 +227,4 @@ pub async fn list(
         }
         a.id.cmp(&b.id)
     });
-    Ok(axum::Json(ListResource::page_of(items, pagination)))
-}
-
-pub async fn get(
-    auth: Authorized<CustomerMetersRead>,
-    State(app): State<AppState>,
-    IdPath(id): IdPath,
-) -> ApiResult<axum::Json<CustomerMeter>> {
-    // Archived meters keep their customer meters reachable by ID.
-    let meter_ids: Vec<Uuid> = crate::meters::all_ids(&app.reader, auth.organization_id).await?;
-    let items = all(&app, auth.organization_id, None, None, Some(meter_ids)).await?;
-    items
-        .into_iter()
-        .find(|m| m.id == id)
-        .map(axum::Json)
-        .ok_or_else(|| ApiError::ResourceNotFound("Customer meter not found.".to_owned()))
 }

@@ -63,4 +63,47 @@ pub fn routes() -> Routes {
             "/v1/customer-portal/subscriptions/{id}",
             routes::cancel_subscription,
         )
+        .get(
+            "/v1/customer-portal/license-keys",
+            routes::list_license_keys,
+        )
+        .get(
+            "/v1/customer-portal/license-keys/{id}",
+            routes::get_license_key,
+        )
+        .post(
+            "/v1/customer-portal/license-keys/validate",
+            routes::validate_license_key,
+        )
+        .post(
+            "/v1/customer-portal/license-keys/activate",
+            routes::activate_license_key,
+        )
+        .post(
+            "/v1/customer-portal/license-keys/deactivate",
+            routes::deactivate_license_key,
+        )
+        .get("/v1/customer-portal/meters", routes::list_meters)
+        .get("/v1/customer-portal/meters/{id}", routes::get_meter)
+        .get("/v1/customer-portal/benefit-grants", routes::list_grants)
+        .get("/v1/customer-portal/benefit-grants/{id}", routes::get_grant)
+        .patch(
+            "/v1/customer-portal/benefit-grants/{id}",
+            routes::update_grant,
+        )
+        .get(
+            "/v1/customer-portal/downloadables",
+            routes::list_downloadables,
+        )
+        .get("/v1/customer-portal/seats", routes::list_seats)
+        .post("/v1/customer-portal/seats", routes::assign_seat)
+        .get(
+            "/v1/customer-portal/seats/subscriptions",
+            routes::claimed_subscriptions,
+        )
+        .delete("/v1/customer-portal/seats/{seat_id}", routes::revoke_seat)
+        .post(
+            "/v1/customer-portal/seats/{seat_id}/resend",
+            routes::resend_seat,
+        )
 }

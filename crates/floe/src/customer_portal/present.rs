@@ -147,3 +147,89 @@ pub async fn catalog_of(
         .ok_or_else(crate::http::ApiError::not_found)?;
     Ok((products, organization.into()))
 }
+
+/// `BenefitSubscriberOrganization`: the seller as a benefit's holder sees it.
+const SUBSCRIBER_ORGANIZATION: &[&str] = &[
+    "created_at",
+    "modified_at",
+    "id",
+    "name",
+    "slug",
+    "avatar_url",
+    "proration_behavior",
+    "allow_customer_updates",
+];
+
+/// What a benefit's holder may see of its properties, by type (`Benefit…SubscriberProperties`):
+/// never the merchant's integration secrets (a Discord bot's token) or settings.
+fn subscriber_properties(kind: &str, properties: &Map<String, Value>) -> Map<String, Value> {
+    match kind {
+        "custom" => only(properties, &["note"]),
+        "license_keys" => only(
+            properties,
+            &["prefix", "expires", "activations", "limit_usage"],
+        ),
+        "meter_credit" => only(properties, &["units", "rollover", "meter_id"]),
+        "discord" => only(properties, &["guild_id"]),
+        "github_repository" => only(properties, &["repository_owner", "repository_name"]),
+        "downloadables" => {
+            // The files not archived, in their order.
+            let archived = properties.get("archived").and_then(Value::as_object);
+            let active: Vec<Value> = properties
+                .get("files")
+                .and_then(Value::as_array)
+                .into_iter()
+                .flatten()
+                .filter(|file| {
+                    !file.as_str().is_some_and(|id| {
+                        archived
+                            .and_then(|archived| archived.get(id))
+                            .and_then(Value::as_bool)
+                            .unwrap_or(false)
+                    })
+                })
+                .cloned()
+                .collect();
+            let mut map = Map::new();
+            map.insert("active_files".to_owned(), Value::Array(active));
+            map
+        }
+        _ => Map::new(),
+    }
+}
+
+/// `Benefit…Subscriber`: a benefit as its holder sees it, with its seller.
+pub fn benefit_subscriber(
+    benefit: &crate::benefits::schema::Benefit,
+    organization: &CustomerOrganization,
+) -> Value {
+    let mut map = without(
+        object(benefit),
+        &["metadata", "visibility", "visibility_configurable"],
+    );
+    map.insert(
+        "properties".to_owned(),
+        Value::Object(subscriber_properties(
+            benefit.kind.as_str(),
+            &benefit.properties,
+        )),
+    );
+    map.insert(
+        "organization".to_owned(),
+        Value::Object(only(&object(organization), SUBSCRIBER_ORGANIZATION)),
+    );
+    Value::Object(map)
+}
+
+/// `CustomerBenefitGrant…`: a grant as its holder sees it.
+pub fn benefit_grant(
+    grant: crate::benefits::BenefitGrant,
+    organization: &CustomerOrganization,
+) -> Value {
+    let benefit = benefit_subscriber(&grant.benefit, organization);
+    let customer = super::customer::PortalCustomer::from(grant.customer.clone());
+    let mut map = without(object(&grant), &["member"]);
+    map.insert("benefit".to_owned(), benefit);
+    map.insert("customer".to_owned(), serde_json::json!(customer));
+    Value::Object(map)
+}

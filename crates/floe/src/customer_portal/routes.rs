@@ -12,9 +12,18 @@ use super::organization::{self, CustomerOrganizationData};
 use super::sessions::{self, CustomerSession, SessionCreate};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
+use crate::customer_seats::portal as seats;
+use crate::customer_seats::{CustomerSeat, SeatsList};
 use crate::customers::billing::{self, BillingDetailsUpdate};
 use crate::customers::schema::Customer;
+use crate::http::extract::path_uuid;
 use crate::http::{ApiError, ApiResult, IdPath, Json, ListResource, QueryParams};
+use crate::license_keys::portal as license_keys;
+use crate::license_keys::rate_limit::Refusal;
+use crate::license_keys::schema::{
+    LicenseKeyActivate, LicenseKeyActivationRead, LicenseKeyDeactivate, LicenseKeyRead,
+    LicenseKeyValidate, LicenseKeyWithActivations, ValidatedLicenseKey,
+};
 
 /// `customer_sessions:write`.
 pub struct CustomerSessionsWrite;
@@ -215,5 +224,173 @@ pub async fn cancel_subscription(
 ) -> ApiResult<axum::Json<Value>> {
     Ok(axum::Json(
         crate::subscriptions::portal::cancel_at_period_end(&app, &session, id).await?,
+    ))
+}
+
+/// `customer_portal:license_keys:list`.
+pub async fn list_license_keys(
+    session: PortalSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<LicenseKeyRead>>> {
+    Ok(axum::Json(
+        license_keys::list(&app, &session, &query).await?,
+    ))
+}
+
+/// `customer_portal:license_keys:get`.
+pub async fn get_license_key(
+    session: PortalSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<LicenseKeyWithActivations>> {
+    Ok(axum::Json(license_keys::get(&app, &session, id).await?))
+}
+
+/// `customer_portal:license_keys:validate` (no session: the key is the credential).
+pub async fn validate_license_key(
+    State(app): State<AppState>,
+    Json(body): Json<LicenseKeyValidate>,
+) -> Result<axum::Json<ValidatedLicenseKey>, Refusal> {
+    Ok(axum::Json(license_keys::validate(&app, body).await?))
+}
+
+/// `customer_portal:license_keys:activate`.
+pub async fn activate_license_key(
+    State(app): State<AppState>,
+    Json(body): Json<LicenseKeyActivate>,
+) -> Result<axum::Json<LicenseKeyActivationRead>, Refusal> {
+    Ok(axum::Json(license_keys::activate(&app, body).await?))
+}
+
+/// `customer_portal:license_keys:deactivate`.
+pub async fn deactivate_license_key(
+    State(app): State<AppState>,
+    Json(body): Json<LicenseKeyDeactivate>,
+) -> Result<StatusCode, Refusal> {
+    license_keys::deactivate(&app, body).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `customer_portal:customer_meters:list`.
+pub async fn list_meters(
+    session: PortalSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<Value>>> {
+    Ok(axum::Json(
+        crate::customer_meters::portal::list(&app, &session, &query).await?,
+    ))
+}
+
+/// `customer_portal:customer_meters:get`.
+pub async fn get_meter(
+    session: PortalSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<Value>> {
+    Ok(axum::Json(
+        crate::customer_meters::portal::get(&app, &session, id).await?,
+    ))
+}
+
+/// `customer_portal:benefit-grants:list`.
+pub async fn list_grants(
+    session: PortalSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<Value>>> {
+    Ok(axum::Json(
+        crate::benefits::portal::list(&app, &session, &query).await?,
+    ))
+}
+
+/// `customer_portal:benefit-grants:get`.
+pub async fn get_grant(
+    session: PortalSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<axum::Json<Value>> {
+    Ok(axum::Json(
+        crate::benefits::portal::get(&app, &session, id).await?,
+    ))
+}
+
+/// `customer_portal:benefit-grants:update`.
+pub async fn update_grant(
+    session: PortalSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    Json(body): Json<crate::benefits::portal::GrantUpdate>,
+) -> ApiResult<axum::Json<Value>> {
+    Ok(axum::Json(
+        crate::benefits::portal::update(&app, &session, id, body).await?,
+    ))
+}
+
+/// `customer_portal:downloadables:list`.
+pub async fn list_downloadables(
+    session: PortalSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<crate::benefits::portal::DownloadableRead>>> {
+    Ok(axum::Json(
+        crate::benefits::portal::downloadables(&app, &session, &query).await?,
+    ))
+}
+
+/// `customer_portal:seats:list_seats`.
+pub async fn list_seats(
+    session: PortalSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<SeatsList>> {
+    let subscription_id = query
+        .uuids("subscription_id")?
+        .and_then(|ids| ids.last().copied());
+    let order_id = query.uuids("order_id")?.and_then(|ids| ids.last().copied());
+    Ok(axum::Json(
+        seats::list(&app, &session, subscription_id, order_id).await?,
+    ))
+}
+
+/// `customer_portal:seats:assign_seat`.
+pub async fn assign_seat(
+    session: PortalSession,
+    State(app): State<AppState>,
+    Json(body): Json<seats::CustomerSeatAssign>,
+) -> ApiResult<axum::Json<CustomerSeat>> {
+    Ok(axum::Json(seats::assign(&app, &session, body).await?))
+}
+
+/// `customer_portal:seats:revoke_seat`.
+pub async fn revoke_seat(
+    session: PortalSession,
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+) -> ApiResult<axum::Json<CustomerSeat>> {
+    let id = path_uuid("seat_id", &raw)?;
+    Ok(axum::Json(seats::revoke(&app, &session, id).await?))
+}
+
+/// `customer_portal:seats:resend_invitation`.
+pub async fn resend_seat(
+    session: PortalSession,
+    State(app): State<AppState>,
+    Path(raw): Path<String>,
+) -> ApiResult<axum::Json<CustomerSeat>> {
+    let id = path_uuid("seat_id", &raw)?;
+    Ok(axum::Json(seats::resend(&app, &session, id).await?))
+}
+
+/// `customer_portal:seats:list_claimed_subscriptions`.
+pub async fn claimed_subscriptions(
+    session: PortalSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<Value>>> {
+    let ids = seats::claimed_subscription_ids(&app, &session).await?;
+    Ok(axum::Json(
+        crate::subscriptions::portal::with_seats(&app, &session, &query, ids).await?,
     ))
 }

@@ -14,12 +14,15 @@
 //! organization flag (floe sells seat-based products to every organization).
 
 mod entity;
+pub mod portal;
 mod routes;
 mod service;
 
 use crate::http::routes::Routes;
 
-pub use service::{Buyer, assigned, claim_for_buyer, revoke_all_of_subscription};
+pub use service::{
+    Buyer, CustomerSeat, SeatsList, assigned, claim_for_buyer, revoke_all_of_subscription,
+};
 
 pub fn routes() -> Routes {
     Routes::new()

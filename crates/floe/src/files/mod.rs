@@ -34,6 +34,14 @@ pub async fn usable(
     store::usable(db, organization_id, service, ids).await
 }
 
+/// [`usable`] as a subquery, for queries that keep only what points at usable files.
+pub fn usable_subquery(
+    organization_id: uuid::Uuid,
+    service: &str,
+) -> sea_orm::sea_query::SelectStatement {
+    store::usable_subquery(organization_id, service)
+}
+
 /// The live files of `organization_id` among `ids`, as the API shows them, in the order of
 /// `ids` (missing ones left out).
 pub async fn read_many(
@@ -49,4 +57,14 @@ pub async fn read_many(
         .filter_map(|id| by_id.get(id))
         .map(|row| schema::FileRead::from_row(row, storage))
         .collect())
+}
+
+/// A signed, expiring download of `organization_id`'s uploaded file `id` (for a customer's
+/// downloadables; the same rules as `GET /v1/files/{id}/download`).
+pub async fn download(
+    app: &crate::app::AppState,
+    organization_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> crate::http::ApiResult<schema::FileDownload> {
+    service::download(app, organization_id, id).await
 }

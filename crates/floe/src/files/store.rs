@@ -179,6 +179,23 @@ pub async fn unpurged_deleted(
 }
 
 /// See [`super::usable`].
+/// The IDs of `organization_id`'s files for `service` that others may point at (uploaded,
+/// not deleted, not flagged), as a subquery.
+pub fn usable_subquery(
+    organization_id: Uuid,
+    service: &str,
+) -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(Column::Id)
+        .from(Entity)
+        .and_where(Column::OrganizationId.eq(organization_id))
+        .and_where(Column::Service.eq(service))
+        .and_where(Column::DeletedAt.is_null())
+        .and_where(Column::IsUploaded.eq(true))
+        .and_where(Column::FlaggedMaliciousAt.is_null())
+        .to_owned()
+}
+
 pub async fn usable(
     db: &impl ConnectionTrait,
     organization_id: Uuid,

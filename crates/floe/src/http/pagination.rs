@@ -86,6 +86,14 @@ impl<T> ListResource<T> {
 }
 
 impl<T> ListResource<T> {
+    /// The same page with each item turned into another view of it.
+    pub fn map<U>(self, view: impl FnMut(T) -> U) -> ListResource<U> {
+        ListResource {
+            items: self.items.into_iter().map(view).collect(),
+            pagination: self.pagination,
+        }
+    }
+
     /// The requested page of a list already sorted in memory.
     pub fn page_of(items: Vec<T>, pagination: Pagination) -> Self {
         let total = items.len() as u64;

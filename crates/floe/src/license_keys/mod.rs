@@ -2,7 +2,8 @@
 //! software validates, activates and deactivates with an organization token.
 
 mod entity;
-mod rate_limit;
+pub mod portal;
+pub mod rate_limit;
 mod routes;
 pub mod schema;
 mod service;

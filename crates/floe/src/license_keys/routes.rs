@@ -42,6 +42,7 @@ pub async fn list(
     let filter = store::ListFilter {
         benefit_ids: query.uuids("benefit_id")?,
         statuses: query.enums::<LicenseKeyStatus>("status")?,
+        customer_id: None,
     };
     if !query.allows_organization(auth.organization_id)? {
         return Ok(axum::Json(ListResource::new(Vec::new(), 0, pagination)));

@@ -14,6 +14,8 @@ use crate::http::Pagination;
 pub struct ListFilter {
     pub benefit_ids: Option<Vec<Uuid>>,
     pub statuses: Option<Vec<LicenseKeyStatus>>,
+    /// One customer's keys only (the portal's).
+    pub customer_id: Option<Uuid>,
 }
 
 fn of(organization_id: Uuid) -> sea_orm::Select<Entity> {
@@ -37,6 +39,9 @@ pub async fn list(
         })
         .apply_if(filter.statuses.as_ref(), |query, statuses| {
             query.filter(Column::Status.is_in(statuses.iter().map(|s| s.as_str())))
+        })
+        .apply_if(filter.customer_id, |query, id| {
+            query.filter(Column::CustomerId.eq(id))
         })
         .order_by_asc(Column::CreatedAt)
         .order_by_asc(Column::Id);

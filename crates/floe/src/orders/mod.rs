@@ -17,6 +17,7 @@ mod store;
 use crate::http::routes::Routes;
 
 pub use entity::Column as OrderColumn;
+pub use entity::Entity as OrderEntity;
 pub use entity::Model as OrderRow;
 
 /// A query on every organization's orders (the renewal worker's).
@@ -81,4 +82,15 @@ pub async fn emit(
         crate::webhooks::outbox::emit_to(txn, &endpoints, row.organization_id, kind, &order, now)
             .await?,
     )
+}
+
+/// The customer of order `id` of `organization_id` (drafts included).
+pub async fn customer_of(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    id: uuid::Uuid,
+) -> Result<Option<uuid::Uuid>, sea_orm::DbErr> {
+    Ok(store::get(db.into(), organization_id, id)
+        .await?
+        .map(|row| row.customer_id))
 }

@@ -84,6 +84,17 @@ pub(crate) async fn show_current(
     .ok_or_else(not_found)
 }
 
+/// The customer who pays for subscription `id` of `organization_id`.
+pub async fn customer_of(
+    db: &crate::db::ReadConnection,
+    organization_id: Uuid,
+    id: Uuid,
+) -> Result<Option<Uuid>, sea_orm::DbErr> {
+    Ok(store::get(db.into(), organization_id, id)
+        .await?
+        .map(|row| row.customer_id))
+}
+
 /// Subscription `id` of `organization_id`, locked for `txn` (what its seats are counted
 /// against).
 pub async fn lock(

@@ -106,6 +106,32 @@ pub async fn list(
     Ok(ListResource::new(items, total, pagination))
 }
 
+/// `customer_portal:seats:list_claimed_subscriptions`: the subscriptions among `ids` (those
+/// in which the customer holds a seat, whoever pays for them), newest first.
+pub async fn with_seats(
+    app: &AppState,
+    session: &PortalSession,
+    query: &QueryParams,
+    ids: Vec<Uuid>,
+) -> ApiResult<ListResource<Value>> {
+    let pagination = Pagination::from_query(query)?;
+    let filter = store::ListFilter {
+        ids: Some(ids),
+        ..store::ListFilter::default()
+    };
+    let sorting = [(SubscriptionSortProperty::StartedAt, Direction::Descending)];
+    let (rows, total) = store::list(
+        &app.reader,
+        session.organization_id,
+        &filter,
+        &sorting,
+        pagination,
+    )
+    .await?;
+    let items = show(app, session, &rows).await?;
+    Ok(ListResource::new(items, total, pagination))
+}
+
 /// `customer_portal:subscriptions:get`.
 pub async fn get(app: &AppState, session: &PortalSession, id: Uuid) -> ApiResult<Value> {
     let row = owned(app, session, id).await?;

@@ -49,6 +49,7 @@ pub async fn list(
         started_before: query.datetime("started_before")?,
         metadata: crate::metadata::query_filter(&query)?,
         product_name: None,
+        ids: None,
     };
     let external: Vec<String> = query
         .all("external_customer_id")

@@ -40,6 +40,8 @@ pub struct ListFilter {
     pub product_ids: Option<Vec<Uuid>>,
     /// Customers named by ID or external ID (resolved to IDs by the caller).
     pub customer_ids: Option<Vec<Uuid>>,
+    /// Only these subscriptions.
+    pub ids: Option<Vec<Uuid>>,
     pub discount_ids: Option<Vec<Uuid>>,
     pub active: Option<bool>,
     pub statuses: Option<Vec<SubscriptionStatus>>,
@@ -71,6 +73,9 @@ pub fn filtered(
         })
         .apply_if(filter.customer_ids.as_ref(), |s, ids| {
             s.filter(Column::CustomerId.is_in(ids.clone()))
+        })
+        .apply_if(filter.ids.as_ref(), |s, ids| {
+            s.filter(Column::Id.is_in(ids.clone()))
         })
         .apply_if(filter.discount_ids.as_ref(), |s, ids| {
             s.filter(Column::DiscountId.is_in(ids.clone()))

@@ -50,6 +50,7 @@ PORTAL_PATH_IDS = {
     ("/v1/customer-portal/license-keys/", "id"): ("license_key", "id"),
     ("/v1/customer-portal/meters/", "id"): ("customer_meter", "id"),
     ("/v1/customer-portal/seats/", "seat_id"): ("seat", "id"),
+    ("/v1/customer-portal/benefit-grants/", "id"): ("benefit_grant", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -414,6 +415,13 @@ def read_license_key_activation(t, activation):
     return None if found.status_code == 404 else ok(found)
 
 
+def make_benefit_grant(t):
+    """The license key's grant (its customer's)."""
+    key = t.need("license_key")
+    return wait_for("the license key's grant", lambda: next(
+        iter(ok(t.http.get("/v1/benefit-grants/", params={"customer_id": key["customer_id"]}))["items"]), None))
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -463,6 +471,7 @@ KINDS = {
     "checkout_link": Kind(make_checkout_link, getter("/v1/checkout-links/{id}")),
     "license_key": Kind(make_license_key, getter("/v1/license-keys/{id}")),
     "license_key_activation": Kind(make_license_key_activation, read_license_key_activation),
+    "benefit_grant": Kind(make_benefit_grant, lister("/v1/benefit-grants/")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 
