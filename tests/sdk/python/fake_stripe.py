@@ -98,6 +98,9 @@ class FakeStripe:
             def do_GET(self):
                 with fake.lock:
                     fake.requests.append(("GET", self.path, dict(self.headers), {}))
+                if self.path.startswith("/v1/setup_intents/"):
+                    intent = fake.intents.get(self.path.split("?", 1)[0].rsplit("/", 1)[1])
+                    return self._answer(200 if intent else 404, intent or {"error": {"type": "invalid_request_error"}})
                 if self.path.startswith("/v1/payment_methods/"):
                     method = fake.methods.get(self.path.rsplit("/", 1)[1])
                     return self._answer(200 if method else 404, method or {"error": {"type": "invalid_request_error"}})

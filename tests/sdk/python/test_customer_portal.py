@@ -358,3 +358,54 @@ def test_a_customer_reaches_its_grants_keys_and_files(floe):
                  lambda: bobs.customer_portal.benefit_grants.update(note_grant.id, benefit_type="custom")):
         with pytest.raises(ResourceNotFound):
             call()
+
+
+# ---- payment methods (slice 3) ----
+
+def test_a_customer_adds_confirms_and_deletes_payment_methods(shop):
+    subscription = shop.subscribe(shop.monthly(), email="ada@example.com")
+    token, portal = portal_of(shop, subscription.customer_id)
+    methods = portal.customer_portal.customers
+    [visa] = methods.list_payment_methods().items
+    assert visa.method_metadata.last4 == "4242" and methods.get().default_payment_method_id == visa.id
+
+    added = methods.add_payment_method(confirmation_token_id="pm_card_mastercard", set_default=False,
+                                       return_url="https://shop.example/portal")
+    assert added.status == "succeeded"
+    assert added.payment_method.method_metadata.brand == "mastercard"
+    assert len(methods.list_payment_methods().items) == 2
+    assert methods.get().default_payment_method_id == visa.id
+
+    # A declined card is not saved; one that asks for authentication waits for the
+    # confirmation, then is saved (and made the default when asked).
+    declined = raw(shop, token, "POST", "/v1/customer-portal/customers/me/payment-methods", json={
+        "confirmation_token_id": "pm_card_chargeDeclined", "set_default": True, "return_url": "https://shop.example/"})
+    assert declined.status_code == 400 and declined.json()["error"] == "PaymentMethodSetupFailed", declined.text
+    waiting = methods.add_payment_method(confirmation_token_id="pm_card_authenticationRequired", set_default=True,
+                                         return_url="https://shop.example/portal")
+    assert waiting.status == "requires_action" and waiting.client_secret
+    setup_id = waiting.client_secret.removesuffix("_secret")
+    # Not another customer's to confirm.
+    _, bobs = portal_of(shop, shop.polar.customers.create(email="bob-pm@example.com").id)
+    with pytest.raises(HTTPValidationError):
+        bobs.customer_portal.customers.confirm_payment_method(setup_intent_id=setup_id, set_default=True)
+    confirmed = methods.confirm_payment_method(setup_intent_id=setup_id, set_default=True)
+    assert confirmed.status == "succeeded" and methods.get().default_payment_method_id == confirmed.payment_method.id
+    assert len(methods.list_payment_methods().items) == 3
+
+    # Deleting the subscription's card moves the subscription to another one; the last card
+    # a live subscription could charge cannot go.
+    with pytest.raises(ResourceNotFound):
+        bobs.customer_portal.customers.delete_payment_method(visa.id)
+    methods.delete_payment_method(visa.id)
+    methods.delete_payment_method(confirmed.payment_method.id)
+    [left] = methods.list_payment_methods().items
+    assert left.id == added.payment_method.id and methods.get().default_payment_method_id == left.id
+    refused = raw(shop, token, "DELETE", f"/v1/customer-portal/customers/me/payment-methods/{left.id}")
+    assert refused.status_code == 400 and refused.json()["error"] == "PaymentMethodInUseByActiveSubscription", refused.text
+    # The renewal charges the card that is left.
+    shop.advance(subscription.current_period_end)
+    renewal = shop.orders(subscription.id)[-1]
+    assert (renewal.billing_reason, renewal.status) == ("subscription_cycle", "paid")
+    [payment] = shop.polar.payments.list(order_id=renewal.id).items
+    assert payment.method_metadata.last4 == "4444"

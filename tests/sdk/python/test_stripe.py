@@ -14,7 +14,7 @@ import time
 
 import httpx
 import pytest
-from polar.v2026_10.errors import PaymentError
+from polar.v2026_10.errors import HTTPValidationError, PaymentError
 
 from conftest import Floe
 from fake_stripe import FakeStripe
@@ -487,4 +487,36 @@ def test_an_invoiced_change_with_stripe_waits_for_its_payment(shop, fake):
     assert [r.status_code for r in fake.release()] == [200]
     made = shop.polar.subscriptions.get(lost.id)
     assert (made.product.id, made.amount) == (large.id, 2900)
+    assert fake.violations == []
+
+
+def test_a_customer_saves_a_card_in_the_portal_through_stripe(shop, fake):
+    customer_id = shop.subscriber(email="portal-stripe@example.com")
+    session = shop.polar.customer_sessions.create(customer_id=customer_id)
+    portal = shop.server.client(session.token)
+    methods = portal.customer_portal.customers
+    added = methods.add_payment_method(confirmation_token_id="ctoken_mastercard", set_default=True,
+                                       return_url="https://shop.example/portal")
+    assert added.status == "succeeded" and methods.get().default_payment_method_id == added.payment_method.id
+    [setup] = posts(fake, "/v1/setup_intents", type="customer_portal_payment_method")
+    assert (setup["confirm"], setup["usage"], setup["return_url"]) == ("true", "off_session", "https://shop.example/portal")
+    assert setup["customer"].startswith("cus_") and setup["metadata[customer_id]"] == customer_id
+    assert len(methods.list_payment_methods().items) == 2
+
+    # A card that asks for authentication: the customer's bank step in Stripe.js, then the
+    # confirmation (Stripe's webhook for the portal's SetupIntent is acknowledged).
+    waiting = methods.add_payment_method(confirmation_token_id="ctoken_3ds", set_default=False,
+                                         return_url="https://shop.example/portal")
+    assert waiting.status == "requires_action" and waiting.client_secret.startswith("seti_")
+    setup_id = waiting.client_secret.split("_secret_")[0]
+    assert fake.complete_action(setup_id).status_code == 200
+    confirmed = methods.confirm_payment_method(setup_intent_id=setup_id, set_default=False)
+    assert confirmed.status == "succeeded"
+    assert len(methods.list_payment_methods().items) == 3
+    with pytest.raises(HTTPValidationError):
+        methods.confirm_payment_method(setup_intent_id="seti_doesnotexist", set_default=False)
+    declined = httpx.post(f"{shop.server.url}/v1/customer-portal/customers/me/payment-methods",
+                          headers={"Authorization": f"Bearer {session.token}"},
+                          json={"confirmation_token_id": "ctoken_declined", "set_default": True, "return_url": "https://x.example/"})
+    assert declined.status_code == 400 and declined.json()["error"] == "PaymentMethodSetupFailed", declined.text
     assert fake.violations == []

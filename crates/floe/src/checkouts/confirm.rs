@@ -377,35 +377,9 @@ async fn charge_with_stripe(
     customer: &crate::customers::CustomerRow,
     attempt: StripeAttempt<'_>,
 ) -> Result<Outcome, crate::payments::stripe::Failure> {
-    use crate::payments::stripe::{Charge, Client, Failure, Setup};
+    use crate::payments::stripe::{Charge, Client, Setup};
     let stripe = Client::new(&app.config.stripe_api_base, &keys.secret_key);
-    let known = crate::payments::accounts::processor_customer(&app.db, customer.id, STRIPE)
-        .await
-        .map_err(|e| Failure::Unanswered(e.to_string()))?;
-    let customer_ref = match known {
-        Some(known) => known,
-        None => {
-            let made = stripe
-                .create_customer(
-                    customer.email.as_deref(),
-                    customer.name.as_deref(),
-                    &customer.id.to_string(),
-                )
-                .await?;
-            let remembered = crate::payments::accounts::remember_customer(
-                &app.db,
-                customer.id,
-                STRIPE,
-                &made,
-                app.clock.now(),
-            )
-            .await;
-            if let Err(error) = remembered {
-                tracing::warn!(%error, "the Stripe customer could not be remembered");
-            }
-            made
-        }
-    };
+    let customer_ref = crate::payments::accounts::stripe_customer(app, &stripe, customer).await?;
     let idempotency_key = format!("floe-checkout-{}-{}", row.id, attempt.attempt);
     let return_url = format!(
         "{}/confirmation",

@@ -31,6 +31,22 @@ pub fn routes() -> Routes {
         .get("/v1/customer-portal/customers/me", routes::get_customer)
         .patch("/v1/customer-portal/customers/me", routes::update_customer)
         .get(
+            "/v1/customer-portal/customers/me/payment-methods",
+            routes::list_payment_methods,
+        )
+        .post(
+            "/v1/customer-portal/customers/me/payment-methods",
+            routes::add_payment_method,
+        )
+        .post(
+            "/v1/customer-portal/customers/me/payment-methods/confirm",
+            routes::confirm_payment_method,
+        )
+        .delete(
+            "/v1/customer-portal/customers/me/payment-methods/{id}",
+            routes::delete_payment_method,
+        )
+        .get(
             "/v1/customer-portal/organizations/{slug}",
             routes::organization,
         )

@@ -15,6 +15,7 @@ use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::customer_seats::portal as seats;
 use crate::customer_seats::{CustomerSeat, SeatsList};
 use crate::customers::billing::{self, BillingDetailsUpdate};
+use crate::customers::portal_methods as methods;
 use crate::customers::schema::Customer;
 use crate::http::extract::path_uuid;
 use crate::http::{ApiError, ApiResult, IdPath, Json, ListResource, QueryParams};
@@ -393,4 +394,43 @@ pub async fn claimed_subscriptions(
     Ok(axum::Json(
         crate::subscriptions::portal::with_seats(&app, &session, &query, ids).await?,
     ))
+}
+
+/// `customer_portal:customers:list_payment_methods`.
+pub async fn list_payment_methods(
+    session: PortalSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<crate::customers::payment_methods::PaymentMethod>>> {
+    Ok(axum::Json(methods::list(&app, &session, &query).await?))
+}
+
+/// `customer_portal:customers:add_payment_method`.
+pub async fn add_payment_method(
+    session: PortalSession,
+    State(app): State<AppState>,
+    Json(body): Json<methods::MethodCreate>,
+) -> ApiResult<(StatusCode, axum::Json<methods::MethodCreated>)> {
+    let created = methods::add(&app, &session, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+/// `customer_portal:customers:confirm_payment_method`.
+pub async fn confirm_payment_method(
+    session: PortalSession,
+    State(app): State<AppState>,
+    Json(body): Json<methods::MethodConfirm>,
+) -> ApiResult<(StatusCode, axum::Json<methods::MethodCreated>)> {
+    let created = methods::confirm(&app, &session, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(created)))
+}
+
+/// `customer_portal:customers:delete_payment_method`.
+pub async fn delete_payment_method(
+    session: PortalSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    methods::delete(&app, &session, id).await?;
+    Ok(StatusCode::NO_CONTENT)
 }

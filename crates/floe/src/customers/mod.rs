@@ -3,7 +3,8 @@
 
 pub mod billing;
 pub(crate) mod entity;
-mod payment_methods;
+pub mod payment_methods;
+pub mod portal_methods;
 pub mod purchase;
 mod routes;
 pub mod schema;

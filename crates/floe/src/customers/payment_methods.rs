@@ -56,7 +56,7 @@ fn card_of(row: &Model) -> Option<CardMetadata> {
     })
 }
 
-fn present(row: Model, default: Option<Uuid>) -> PaymentMethod {
+pub(super) fn present(row: Model, default: Option<Uuid>) -> PaymentMethod {
     let card = card_of(&row);
     PaymentMethod {
         is_default: default == Some(row.id),

@@ -241,6 +241,34 @@ pub async fn remember_customer(
     .map(|_| ())
 }
 
+/// The Stripe customer of floe's `customer`: the one made before, else a new one (made once
+/// per floe customer, and remembered).
+pub async fn stripe_customer(
+    app: &crate::app::AppState,
+    stripe: &super::stripe::Client,
+    customer: &crate::customers::CustomerRow,
+) -> Result<String, super::stripe::Failure> {
+    use super::stripe::{Failure, STRIPE};
+    let known = processor_customer(&app.db, customer.id, STRIPE)
+        .await
+        .map_err(|e| Failure::Unanswered(e.to_string()))?;
+    if let Some(known) = known {
+        return Ok(known);
+    }
+    let made = stripe
+        .create_customer(
+            customer.email.as_deref(),
+            customer.name.as_deref(),
+            &customer.id.to_string(),
+        )
+        .await?;
+    let remembered = remember_customer(&app.db, customer.id, STRIPE, &made, app.clock.now()).await;
+    if let Err(error) = remembered {
+        tracing::warn!(%error, "the Stripe customer could not be remembered");
+    }
+    Ok(made)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

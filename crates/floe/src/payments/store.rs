@@ -247,6 +247,16 @@ pub async fn save_method(
     txn: &impl ConnectionTrait,
     row: method::Model,
 ) -> Result<method::Model, DbErr> {
+    save_method_as(txn, row, true).await
+}
+
+/// Saves a payment method once, and makes it the customer's default when `make_default`
+/// (a method saved through the portal without `set_default` leaves the default alone).
+pub async fn save_method_as(
+    txn: &impl ConnectionTrait,
+    row: method::Model,
+    make_default: bool,
+) -> Result<method::Model, DbErr> {
     if let Some(saved) = method::Entity::find()
         .filter(method::Column::Processor.eq(row.processor.clone()))
         .filter(method::Column::ProcessorId.eq(row.processor_id.clone()))
@@ -257,7 +267,9 @@ pub async fn save_method(
     }
     let saved = crate::db::rows::insert::<method::Entity>(txn, row).await?;
     // A method the buyer just saved becomes the one later charges use, as at Stripe.
-    crate::customers::set_default_payment_method(txn, saved.customer_id, saved.id).await?;
+    if make_default {
+        crate::customers::set_default_payment_method(txn, saved.customer_id, saved.id).await?;
+    }
     Ok(saved)
 }
 

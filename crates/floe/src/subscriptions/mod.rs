@@ -95,6 +95,51 @@ pub async fn customer_of(
         .map(|row| row.customer_id))
 }
 
+/// Moves `customer_id`'s live subscriptions (not ended) off payment method `from`, which
+/// is being deleted, onto `to`. With no `to`, refuses (`Err`) when a live subscription
+/// would be left without a way to pay: one on `from`, or one without a method of its own
+/// (it charges the customer's methods). Returns how many moved.
+pub async fn move_payment_method(
+    txn: &DatabaseTransaction,
+    customer_id: Uuid,
+    from: Uuid,
+    to: Option<Uuid>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<Result<u64, ()>, sea_orm::DbErr> {
+    use sea_orm::sea_query::Expr;
+    use sea_orm::{ColumnTrait, Condition, EntityTrait, PaginatorTrait, QueryFilter};
+    let live = || {
+        entity::Entity::find()
+            .filter(entity::Column::CustomerId.eq(customer_id))
+            .filter(entity::Column::Status.is_in([
+                "incomplete",
+                "trialing",
+                "active",
+                "past_due",
+                "paused",
+            ]))
+    };
+    let Some(to) = to else {
+        let stranded = live()
+            .filter(
+                Condition::any()
+                    .add(entity::Column::PaymentMethodId.eq(from))
+                    .add(entity::Column::PaymentMethodId.is_null()),
+            )
+            .count(txn)
+            .await?;
+        return Ok(if stranded == 0 { Ok(0) } else { Err(()) });
+    };
+    let moved = entity::Entity::update_many()
+        .col_expr(entity::Column::PaymentMethodId, Expr::value(to))
+        .col_expr(entity::Column::ModifiedAt, Expr::value(now))
+        .filter(entity::Column::CustomerId.eq(customer_id))
+        .filter(entity::Column::PaymentMethodId.eq(from))
+        .exec(txn)
+        .await?;
+    Ok(Ok(moved.rows_affected))
+}
+
 /// Subscription `id` of `organization_id`, locked for `txn` (what its seats are counted
 /// against).
 pub async fn lock(
