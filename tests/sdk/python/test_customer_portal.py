@@ -409,3 +409,63 @@ def test_a_customer_adds_confirms_and_deletes_payment_methods(shop):
     assert (renewal.billing_reason, renewal.status) == ("subscription_cycle", "paid")
     [payment] = shop.polar.payments.list(order_id=renewal.id).items
     assert payment.method_metadata.last4 == "4444"
+
+
+# ---- email change (slice 3) ----
+
+def mailed_token(floe, address, prefix="polar_cev_"):
+    """The newest token mailed to `address` (this floe writes mail as .eml files)."""
+    import os
+    import re
+    import time
+    deadline = time.time() + 20
+    while time.time() < deadline:
+        found = []
+        directory = os.path.join(floe.dir, "mail")
+        for name in sorted(os.listdir(directory)) if os.path.isdir(directory) else []:
+            text = open(os.path.join(directory, name), encoding="utf-8", errors="replace").read()
+            if address in text:
+                found += re.findall(prefix + r"\w+", text)
+        if found:
+            return found[-1]
+        time.sleep(0.05)
+    raise AssertionError(f"no mail to {address}")
+
+
+def test_a_customer_changes_its_email_by_proving_it_owns_the_new_one(org, floe):
+    ada = customer(org)
+    opened, portal = session(org, floe, customer_id=ada.id)
+    new = f"ada-new-{uuid.uuid4().hex[:6]}@example.com"
+    answer = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/request", json={"email": new},
+                        headers={"Authorization": f"Bearer {opened.token}"})
+    assert answer.status_code == 202, answer.text
+    token = mailed_token(floe, new)
+    # Nothing changes until the new address is proved.
+    assert org.polar.customers.get(ada.id).email == ada.email
+    check = lambda t: httpx.get(f"{floe.url}/v1/customer-portal/customers/me/email-update/check", params={"token": t})
+    assert check(token).status_code == 204
+    assert check("polar_cev_" + "x" * 43).status_code == 401
+    verified = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/verify", json={"token": token})
+    assert verified.status_code == 200, verified.text
+    changed = org.polar.customers.get(ada.id)
+    assert (changed.email, changed.email_verified) == (new, True)
+    # The answer is a new session; the token is used up.
+    assert floe.client(verified.json()["token"]).customer_portal.customers.get().email == new
+    assert check(token).status_code == 401
+    again = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/verify", json={"token": token})
+    assert again.status_code == 401
+
+    # Another customer's address is refused when verified; the same address, and a bad one,
+    # at once.
+    bob = customer(org)
+    answer = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/request", json={"email": bob.email},
+                        headers={"Authorization": f"Bearer {opened.token}"})
+    assert answer.status_code == 202
+    refused = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/verify",
+                         json={"token": mailed_token(floe, bob.email)})
+    assert refused.status_code == 422, refused.text
+    assert org.polar.customers.get(ada.id).email == new
+    for email in (new, "not-an-email"):
+        answer = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/request", json={"email": email},
+                            headers={"Authorization": f"Bearer {opened.token}"})
+        assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "email"], answer.text

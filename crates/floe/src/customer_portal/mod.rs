@@ -46,6 +46,18 @@ pub fn routes() -> Routes {
             "/v1/customer-portal/customers/me/payment-methods/{id}",
             routes::delete_payment_method,
         )
+        .post(
+            "/v1/customer-portal/customers/me/email-update/request",
+            routes::request_email_update,
+        )
+        .get(
+            "/v1/customer-portal/customers/me/email-update/check",
+            routes::check_email_update,
+        )
+        .post(
+            "/v1/customer-portal/customers/me/email-update/verify",
+            routes::verify_email_update,
+        )
         .get(
             "/v1/customer-portal/organizations/{slug}",
             routes::organization,

@@ -15,6 +15,7 @@ use crate::auth::{Authorized, RequiredScopes, Scope};
 use crate::customer_seats::portal as seats;
 use crate::customer_seats::{CustomerSeat, SeatsList};
 use crate::customers::billing::{self, BillingDetailsUpdate};
+use crate::customers::email_update;
 use crate::customers::portal_methods as methods;
 use crate::customers::schema::Customer;
 use crate::http::extract::path_uuid;
@@ -433,4 +434,39 @@ pub async fn delete_payment_method(
 ) -> ApiResult<StatusCode> {
     methods::delete(&app, &session, id).await?;
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// `customer_portal:customers:request_email_update`: 202 once the link is mailed.
+pub async fn request_email_update(
+    session: PortalSession,
+    State(app): State<AppState>,
+    Json(body): Json<email_update::EmailUpdateRequest>,
+) -> ApiResult<Response> {
+    email_update::request(&app, &session, body).await?;
+    Ok((StatusCode::ACCEPTED, axum::Json(Value::Null)).into_response())
+}
+
+/// `customer_portal:customers:check_email_update` (no session: the token is the proof).
+pub async fn check_email_update(
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<StatusCode> {
+    let Some(token) = query.last("token") else {
+        return Err(ApiError::validation(
+            crate::http::Loc::query("token"),
+            "missing",
+            "Field required",
+            Value::Null,
+        ));
+    };
+    email_update::check(&app, token).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `customer_portal:customers:verify_email_update`.
+pub async fn verify_email_update(
+    State(app): State<AppState>,
+    Json(body): Json<email_update::EmailUpdateVerify>,
+) -> ApiResult<axum::Json<email_update::EmailUpdateVerified>> {
+    Ok(axum::Json(email_update::verify(&app, body).await?))
 }

@@ -2,6 +2,7 @@
 //! the organization's own external ID.
 
 pub mod billing;
+pub mod email_update;
 pub(crate) mod entity;
 pub mod payment_methods;
 pub mod portal_methods;

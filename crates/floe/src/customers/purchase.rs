@@ -1,11 +1,11 @@
 //! The buyer of a purchase: the customer a checkout names, finds or creates when it is
 //! confirmed, with the details the buyer gave (name, billing name and address, tax ID).
 
-use sea_orm::{ColumnTrait, DatabaseTransaction, DbErr, EntityTrait, QueryFilter};
+use sea_orm::{DatabaseTransaction, DbErr};
 use serde_json::{Map, Value, json};
 use uuid::Uuid;
 
-use super::entity::{Column, Entity, Model};
+use super::entity::Model;
 use super::schema::CustomerType;
 use super::service::emit_change;
 use super::store::{self, CustomerKey};
@@ -42,12 +42,7 @@ async fn by_email(
     organization_id: Uuid,
     email: &str,
 ) -> Result<Option<Model>, DbErr> {
-    Entity::find()
-        .filter(Column::OrganizationId.eq(organization_id))
-        .filter(Column::EmailKey.eq(email.to_lowercase()))
-        .filter(Column::DeletedAt.is_null())
-        .one(txn)
-        .await
+    store::by_email_in(txn, organization_id, email).await
 }
 
 /// The customer `buyer` is (by ID, else external ID, else email), created when there is

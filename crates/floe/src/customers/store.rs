@@ -82,6 +82,20 @@ pub async fn set_default_payment_method(
     Ok(())
 }
 
+/// The live customer of `organization_id` with `email` (any case), in `txn`.
+pub async fn by_email_in(
+    txn: &impl ConnectionTrait,
+    organization_id: Uuid,
+    email: &str,
+) -> Result<Option<Model>, DbErr> {
+    Entity::find()
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::EmailKey.eq(email.to_lowercase()))
+        .filter(Column::DeletedAt.is_null())
+        .one(txn)
+        .await
+}
+
 pub async fn insert(txn: &impl ConnectionTrait, row: Model) -> Result<Model, DbErr> {
     crate::db::rows::insert::<Entity>(txn, row).await
 }
