@@ -51,6 +51,7 @@ PORTAL_PATH_IDS = {
     ("/v1/customer-portal/meters/", "id"): ("customer_meter", "id"),
     ("/v1/customer-portal/seats/", "seat_id"): ("seat", "id"),
     ("/v1/customer-portal/benefit-grants/", "id"): ("benefit_grant", "id"),
+    ("/v1/customer-portal/customers/me/payment-methods/", "id"): ("payment_method", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -422,6 +423,22 @@ def make_benefit_grant(t):
         iter(ok(t.http.get("/v1/benefit-grants/", params={"customer_id": key["customer_id"]}))["items"]), None))
 
 
+def make_payment_method(t):
+    """A card saved by a new customer's monthly purchase."""
+    product = ok(t.http.post("/v1/products/", json={
+        "name": f"{t.slug[:40]} card plan", "recurring_interval": "month",
+        "prices": [{"amount_type": "fixed", "price_amount": 300}]}))
+    checkout = ok(t.http.post("/v1/checkouts/", json={"products": [product["id"]]}))
+    confirmed = ok(t.http.post(f"/v1/checkouts/client/{checkout['client_secret']}/confirm", json={
+        "customer_email": f"card-{uuid.uuid4().hex[:8]}@{t.slug}.example", "customer_billing_address": {"country": "FR"},
+        "confirmation_token_id": "pm_card_visa"}))
+    return ok(t.http.get(f"/v1/customers/{confirmed['customer_id']}/payment-methods"))["items"][0]
+
+
+def read_payment_method(t, method):
+    return find(t.http, f"/v1/customers/{method['customer_id']}/payment-methods", method["id"])
+
+
 def read_webhook_event(t, event):
     """The event's deliveries (a redelivery adds one)."""
     deliveries = ok(t.http.get("/v1/webhooks/deliveries", params={"limit": 100}))["items"]
@@ -472,6 +489,7 @@ KINDS = {
     "license_key": Kind(make_license_key, getter("/v1/license-keys/{id}")),
     "license_key_activation": Kind(make_license_key_activation, read_license_key_activation),
     "benefit_grant": Kind(make_benefit_grant, lister("/v1/benefit-grants/")),
+    "payment_method": Kind(make_payment_method, read_payment_method),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 
