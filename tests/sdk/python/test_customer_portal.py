@@ -469,3 +469,71 @@ def test_a_customer_changes_its_email_by_proving_it_owns_the_new_one(org, floe):
         answer = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/request", json={"email": email},
                             headers={"Authorization": f"Bearer {opened.token}"})
         assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "email"], answer.text
+
+
+# ---- the customer's own retry of a failed payment (slice 3) ----
+
+def test_a_customer_pays_a_past_due_subscription_itself(shop):
+    from datetime import timedelta
+
+    from test_subscriptions import ts
+    subscription = shop.subscribe(shop.monthly(), card="pm_card_chargeCustomerFail", email="late@example.com")
+    shop.advance(ts(subscription.current_period_end) + timedelta(hours=1))
+    late = shop.polar.subscriptions.get(subscription.id)
+    assert late.status == "past_due"
+    renewal = shop.orders(subscription.id)[-1]
+    assert renewal.status == "pending" and renewal.next_payment_attempt_at is not None
+    token, portal = portal_of(shop, subscription.customer_id)
+    orders = portal.customer_portal.orders
+    status = orders.get_payment_status(renewal.id)
+    assert status.status == "failed" and status.error
+
+    # The failing card again: failed, and the dunning's next retry stays where it was.
+    [card] = portal.customer_portal.customers.list_payment_methods().items
+    again = orders.confirm_retry_payment(renewal.id, payment_method_id=card.id)
+    assert again.status == "failed" and again.error
+    assert shop.polar.orders.get(renewal.id).next_payment_attempt_at == renewal.next_payment_attempt_at
+    assert shop.polar.subscriptions.get(subscription.id).status == "past_due"
+    # Neither or both ways to pay is a 422; another customer's order is not found.
+    both = raw(shop, token, "POST", f"/v1/customer-portal/orders/{renewal.id}/confirm-payment",
+               json={"payment_method_id": card.id, "confirmation_token_id": "pm_card_visa"})
+    assert both.status_code == 422, both.text
+    other = shop.subscribe(shop.monthly(), email="punctual@example.com")
+    _, others = portal_of(shop, other.customer_id)
+    with pytest.raises(ResourceNotFound):
+        others.customer_portal.orders.confirm_retry_payment(renewal.id, payment_method_id=card.id)
+    # A paid order is not retried.
+    [paid] = [o for o in portal.customer_portal.orders.list().items if o.status == "paid"]
+    not_due = raw(shop, token, "POST", f"/v1/customer-portal/orders/{paid.id}/confirm-payment",
+                  json={"payment_method_id": card.id})
+    assert not_due.status_code == 422 and not_due.json()["error"] == "OrderNotEligibleForRetry", not_due.text
+
+    # A new card pays it: the order is paid and the subscription active again, charging the
+    # new card from now on.
+    paid_now = orders.confirm_retry_payment(renewal.id, confirmation_token_id="pm_card_mastercard")
+    assert paid_now.status == "succeeded", paid_now
+    assert shop.polar.orders.get(renewal.id).status == "paid"
+    recovered = shop.polar.subscriptions.get(subscription.id)
+    assert recovered.status == "active" and recovered.past_due_at is None
+    payments = shop.polar.payments.list(order_id=renewal.id, limit=100).items
+    assert sorted(p.trigger for p in payments) == ["retry_customer", "retry_customer", "subscription_cycle"]
+    shop.advance(ts(recovered.current_period_end) + timedelta(hours=1))
+    assert shop.orders(subscription.id)[-1].status == "paid"
+
+
+def test_a_customer_has_five_tries(shop):
+    from datetime import timedelta
+
+    from test_subscriptions import ts
+    subscription = shop.subscribe(shop.monthly(), card="pm_card_chargeCustomerFail", email="tries@example.com")
+    shop.advance(ts(subscription.current_period_end) + timedelta(hours=1))
+    renewal = shop.orders(subscription.id)[-1]
+    token, portal = portal_of(shop, subscription.customer_id)
+    [card] = portal.customer_portal.customers.list_payment_methods().items
+    for _ in range(5):
+        assert portal.customer_portal.orders.confirm_retry_payment(renewal.id, payment_method_id=card.id).status == "failed"
+    refused = raw(shop, token, "POST", f"/v1/customer-portal/orders/{renewal.id}/confirm-payment",
+                  json={"payment_method_id": card.id})
+    assert refused.status_code == 429 and refused.json()["error"] == "ManualRetryLimitExceeded", refused.text
+    # The dunning goes on as scheduled: its own retry still happens.
+    assert shop.polar.subscriptions.get(subscription.id).status == "past_due"

@@ -75,6 +75,10 @@ pub fn routes() -> Routes {
             "/v1/customer-portal/orders/{id}/payment-status",
             routes::payment_status,
         )
+        .post(
+            "/v1/customer-portal/orders/{id}/confirm-payment",
+            routes::confirm_retry_payment,
+        )
         .get(
             "/v1/customer-portal/subscriptions",
             routes::list_subscriptions,

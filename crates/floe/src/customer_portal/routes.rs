@@ -470,3 +470,15 @@ pub async fn verify_email_update(
 ) -> ApiResult<axum::Json<email_update::EmailUpdateVerified>> {
     Ok(axum::Json(email_update::verify(&app, body).await?))
 }
+
+/// `customer_portal:orders:confirm_retry_payment`.
+pub async fn confirm_retry_payment(
+    session: PortalSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    Json(body): Json<crate::orders::portal::ConfirmPayment>,
+) -> ApiResult<axum::Json<crate::subscriptions::customer_retry::RetryOutcome>> {
+    Ok(axum::Json(
+        crate::orders::portal::confirm_retry_payment(&app, &session, id, body).await?,
+    ))
+}

@@ -54,6 +54,18 @@ pub struct MethodCreate {
     return_url: String,
 }
 
+impl MethodCreate {
+    /// A method added for one payment (a customer's retry with a new card): not made the
+    /// default.
+    pub fn for_payment(confirmation_token_id: String, return_url: String) -> Self {
+        Self {
+            confirmation_token_id,
+            set_default: false,
+            return_url,
+        }
+    }
+}
+
 /// `CustomerPaymentMethodConfirm`.
 #[derive(Debug, Deserialize)]
 pub struct MethodConfirm {

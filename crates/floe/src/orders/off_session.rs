@@ -291,14 +291,16 @@ pub async fn apply_stripe_outcome(
             processor: STRIPE,
             method: method.as_ref(),
             trigger: pending.as_ref().map_or("purchase", trigger_of),
-            replaces: pending.map(|p| p.id),
+            replaces: pending.as_ref().map(|p| p.id),
             at,
         },
     )
     .await?;
     // A renewal's outcome that its own answer did not bring (lost, or late): the
     // subscription follows it as it would have (active again, or the next retry).
-    if settled.applied && row.subscription_id.is_some() {
+    // A customer's own retry that failed leaves the dunning as it was.
+    let customer_retry = pending.as_ref().map(trigger_of) == Some("retry_customer");
+    if settled.applied && row.subscription_id.is_some() && (settled.paid || !customer_retry) {
         settled.queued +=
             crate::subscriptions::renewal::follow_outcome(app, &txn, &mut row, settled.paid, at)
                 .await?;
@@ -312,6 +314,7 @@ fn trigger_of(payment: &crate::payments::entity::Model) -> &'static str {
     match payment.trigger.as_deref().unwrap_or_default() {
         "subscription_cycle" => "subscription_cycle",
         "retry_dunning" => "retry_dunning",
+        "retry_customer" => "retry_customer",
         _ => "purchase",
     }
 }

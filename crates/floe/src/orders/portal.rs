@@ -181,3 +181,81 @@ pub async fn payment_status(
         },
     })
 }
+
+/// `CustomerOrderConfirmPayment`: a saved method, or a new one by its confirmation token.
+#[derive(Debug, serde::Deserialize)]
+pub struct ConfirmPayment {
+    #[serde(default)]
+    confirmation_token_id: Option<String>,
+    #[serde(default)]
+    payment_method_id: Option<Uuid>,
+    #[serde(default)]
+    #[allow(
+        dead_code,
+        reason = "the contract's only value, `stripe`: the account decides"
+    )]
+    payment_processor: Option<String>,
+}
+
+/// `customer_portal:orders:confirm_retry_payment`: the customer pays its failed
+/// subscription order now (see `subscriptions::customer_retry`).
+pub async fn confirm_retry_payment(
+    app: &AppState,
+    session: &PortalSession,
+    id: Uuid,
+    body: ConfirmPayment,
+) -> ApiResult<crate::subscriptions::customer_retry::RetryOutcome> {
+    use crate::customers::portal_methods::{self, MethodCreate, MethodCreated};
+    use crate::http::Loc;
+    use crate::subscriptions::customer_retry::{self, RetryOutcome};
+    owned(app, session, id).await?;
+    let method_id = match (body.payment_method_id, body.confirmation_token_id) {
+        (Some(method_id), None) => method_id,
+        (None, Some(token)) => {
+            let added = portal_methods::add(
+                app,
+                session,
+                MethodCreate::for_payment(token, app.config.public_url.clone()),
+            )
+            .await;
+            match added {
+                Ok(MethodCreated::Succeeded { payment_method, .. }) => payment_method.id,
+                Ok(MethodCreated::RequiresAction { client_secret, .. }) => {
+                    return Ok(RetryOutcome {
+                        status: "requires_action",
+                        client_secret: Some(client_secret),
+                        error: None,
+                    });
+                }
+                Err(ApiError::Named { detail, .. }) => {
+                    return Ok(RetryOutcome {
+                        status: "failed",
+                        client_secret: None,
+                        error: Some(detail),
+                    });
+                }
+                Err(other) => return Err(other),
+            }
+        }
+        _ => {
+            return Err(ApiError::validation(
+                Loc::body(),
+                "value_error",
+                "Give either confirmation_token_id or payment_method_id.",
+                serde_json::Value::Null,
+            ));
+        }
+    };
+    let method =
+        crate::payments::store::live_method_of_customer(&app.db, session.customer_id, method_id)
+            .await?
+            .ok_or_else(|| {
+                ApiError::validation(
+                    Loc::body().key("payment_method_id"),
+                    "value_error",
+                    "Payment method does not exist.",
+                    serde_json::json!(method_id),
+                )
+            })?;
+    customer_retry::retry(app, id, method).await
+}

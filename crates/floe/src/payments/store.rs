@@ -98,6 +98,19 @@ pub async fn by_id(txn: &impl ConnectionTrait, id: Uuid) -> Result<Option<Model>
     Entity::find_by_id(id).one(txn).await
 }
 
+/// The live saved method `id` of `customer_id`.
+pub async fn live_method_of_customer(
+    db: &impl ConnectionTrait,
+    customer_id: Uuid,
+    id: Uuid,
+) -> Result<Option<method::Model>, DbErr> {
+    method::Entity::find_by_id(id)
+        .filter(method::Column::CustomerId.eq(customer_id))
+        .filter(method::Column::DeletedAt.is_null())
+        .one(db)
+        .await
+}
+
 /// The saved payment method `id`, in `txn`.
 pub async fn method_by_id(
     txn: &impl ConnectionTrait,
@@ -106,12 +119,34 @@ pub async fn method_by_id(
     method::Entity::find_by_id(id).one(txn).await
 }
 
-/// How many charges of `order_id` failed (its dunning attempts so far).
+/// How many charges of `order_id` failed (its dunning attempts so far: the customer's own
+/// tries from the portal do not count).
 pub async fn failures_of_order(txn: &impl ConnectionTrait, order_id: Uuid) -> Result<usize, DbErr> {
     use sea_orm::PaginatorTrait;
     let count = Entity::find()
         .filter(Column::OrderId.eq(order_id))
         .filter(Column::Status.eq("failed"))
+        .filter(
+            sea_orm::Condition::any()
+                .add(Column::Trigger.is_null())
+                .add(Column::Trigger.ne("retry_customer")),
+        )
+        .count(txn)
+        .await?;
+    Ok(usize::try_from(count).unwrap_or(usize::MAX))
+}
+
+/// How many charges of `order_id` were made with `trigger`, whatever their outcome.
+pub async fn tries_of_order(
+    txn: &impl ConnectionTrait,
+    order_id: Uuid,
+    trigger: &str,
+) -> Result<usize, DbErr> {
+    use sea_orm::PaginatorTrait;
+    let count = Entity::find()
+        .filter(Column::OrderId.eq(order_id))
+        .filter(Column::Trigger.eq(trigger))
+        .filter(Column::Status.ne("pending"))
         .count(txn)
         .await?;
     Ok(usize::try_from(count).unwrap_or(usize::MAX))

@@ -4,6 +4,7 @@
 
 mod change;
 pub mod create;
+pub mod customer_retry;
 mod entity;
 mod export;
 mod lifecycle;

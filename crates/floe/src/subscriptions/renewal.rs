@@ -933,7 +933,7 @@ fn declined(key: &str, message: &str) -> Outcome {
 }
 
 /// The order was paid: no more retries, and a past-due subscription is active again.
-async fn recovered(
+pub(super) async fn recovered(
     app: &AppState,
     txn: &DatabaseTransaction,
     order: &mut OrderRow,
