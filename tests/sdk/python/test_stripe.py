@@ -520,3 +520,26 @@ def test_a_customer_saves_a_card_in_the_portal_through_stripe(shop, fake):
                           json={"confirmation_token_id": "ctoken_declined", "set_default": True, "return_url": "https://x.example/"})
     assert declined.status_code == 400 and declined.json()["error"] == "PaymentMethodSetupFailed", declined.text
     assert fake.violations == []
+
+
+def test_a_customer_pays_its_past_due_renewal_through_stripe(shop, fake):
+    subscription = subscription_of(shop, shop.subscriber(token="ctoken_customer_fail", email="self-pay@example.com"))
+    advance(shop, after(subscription.current_period_end, hours=1))
+    renewal = next(o for o in shop.polar.orders.list(subscription_id=subscription.id).items
+                   if o.billing_reason == "subscription_cycle")
+    assert renewal.status == "pending"
+    portal = shop.server.client(shop.polar.customer_sessions.create(customer_id=subscription.customer_id).token)
+    [card] = portal.customer_portal.customers.list_payment_methods().items
+    failed = portal.customer_portal.orders.confirm_retry_payment(renewal.id, payment_method_id=card.id)
+    assert failed.status == "failed" and "declined" in failed.error
+    assert shop.polar.orders.get(renewal.id).next_payment_attempt_at == renewal.next_payment_attempt_at
+    paid = portal.customer_portal.orders.confirm_retry_payment(renewal.id, confirmation_token_id="ctoken_visa")
+    assert paid.status == "succeeded", paid
+    assert shop.polar.orders.get(renewal.id).status == "paid"
+    assert shop.polar.subscriptions.get(subscription.id).status == "active"
+    retries = posts(fake, "/v1/payment_intents", order_id=renewal.id)
+    keys = [next(h["idempotency-key"] for m, p, h, f in fake.requests if f is form) for form in retries]
+    assert [k.rsplit("-", 2)[-2:] for k in keys if "customer-retry" in k] == [["retry", "1"], ["retry", "2"]]
+    assert sorted(p.trigger for p in shop.polar.payments.list(order_id=renewal.id).items) == [
+        "retry_customer", "retry_customer", "subscription_cycle"]
+    assert fake.violations == []
