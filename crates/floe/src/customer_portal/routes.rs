@@ -476,8 +476,9 @@ pub async fn confirm_retry_payment(
     session: PortalSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
-    Json(body): Json<crate::orders::portal::ConfirmPayment>,
+    body: axum::body::Bytes,
 ) -> ApiResult<axum::Json<crate::subscriptions::customer_retry::RetryOutcome>> {
+    let body = crate::orders::portal::parse_confirm_payment(&body)?;
     Ok(axum::Json(
         crate::orders::portal::confirm_retry_payment(&app, &session, id, body).await?,
     ))

@@ -197,6 +197,28 @@ pub struct ConfirmPayment {
     payment_processor: Option<String>,
 }
 
+/// The contract's only 422 for `confirm-payment` is `OrderNotEligibleForRetry`: a body
+/// floe cannot take is answered in that shape, saying why.
+fn refused_body(detail: impl Into<String>) -> ApiError {
+    ApiError::named(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "OrderNotEligibleForRetry",
+        detail,
+    )
+}
+
+/// Reads a `CustomerOrderConfirmPayment` body.
+pub fn parse_confirm_payment(body: &[u8]) -> ApiResult<ConfirmPayment> {
+    crate::http::extract::parse_json(body).map_err(|error| match error {
+        ApiError::Validation(issues) => refused_body(
+            issues
+                .first()
+                .map_or_else(|| "Invalid body.".to_owned(), |issue| issue.msg.clone()),
+        ),
+        other => other,
+    })
+}
+
 /// `customer_portal:orders:confirm_retry_payment`: the customer pays its failed
 /// subscription order now (see `subscriptions::customer_retry`).
 pub async fn confirm_retry_payment(
@@ -206,7 +228,6 @@ pub async fn confirm_retry_payment(
     body: ConfirmPayment,
 ) -> ApiResult<crate::subscriptions::customer_retry::RetryOutcome> {
     use crate::customers::portal_methods::{self, MethodCreate, MethodCreated};
-    use crate::http::Loc;
     use crate::subscriptions::customer_retry::{self, RetryOutcome};
     owned(app, session, id).await?;
     let method_id = match (body.payment_method_id, body.confirmation_token_id) {
@@ -238,24 +259,14 @@ pub async fn confirm_retry_payment(
             }
         }
         _ => {
-            return Err(ApiError::validation(
-                Loc::body(),
-                "value_error",
+            return Err(refused_body(
                 "Give either confirmation_token_id or payment_method_id.",
-                serde_json::Value::Null,
             ));
         }
     };
     let method =
         crate::payments::store::live_method_of_customer(&app.db, session.customer_id, method_id)
             .await?
-            .ok_or_else(|| {
-                ApiError::validation(
-                    Loc::body().key("payment_method_id"),
-                    "value_error",
-                    "Payment method does not exist.",
-                    serde_json::json!(method_id),
-                )
-            })?;
+            .ok_or_else(|| refused_body("Payment method does not exist."))?;
     customer_retry::retry(app, id, method).await
 }
