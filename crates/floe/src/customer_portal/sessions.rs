@@ -175,24 +175,9 @@ pub async fn create(
 ) -> crate::http::ApiResult<CustomerSession> {
     use crate::customers::CustomerKey;
     use crate::http::{ApiError, Loc, Validator};
-    use serde_json::json;
 
-    let (key, field, input) = match (body.customer_id, body.external_customer_id) {
-        (Some(id), _) => (CustomerKey::Id(id), "customer_id", json!(id)),
-        (None, Some(external)) => (
-            CustomerKey::External(external.clone()),
-            "external_customer_id",
-            json!(external),
-        ),
-        (None, None) => {
-            return Err(ApiError::validation(
-                Loc::body().key("customer_id"),
-                "missing",
-                "Field required",
-                serde_json::Value::Null,
-            ));
-        }
-    };
+    let (key, field, input) =
+        CustomerKey::from_body(body.customer_id, body.external_customer_id.as_deref())?;
     let mut validator = Validator::new();
     if let Some(url) = &body.return_url {
         crate::http::fields::http_url(url, &Loc::body().key("return_url"), &mut validator);

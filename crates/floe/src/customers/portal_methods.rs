@@ -28,6 +28,17 @@ use crate::payments::processor::{
 use crate::payments::stripe::{self, STRIPE};
 use crate::webhooks::EventType;
 
+/// The session's customer.
+async fn customer_of(app: &AppState, session: &PortalSession) -> ApiResult<super::CustomerRow> {
+    store::get(
+        &app.reader,
+        session.organization_id,
+        &CustomerKey::Id(session.customer_id),
+    )
+    .await?
+    .ok_or_else(not_found)
+}
+
 /// `customer_portal:customers:list_payment_methods`: newest first.
 pub async fn list(
     app: &AppState,
@@ -35,13 +46,7 @@ pub async fn list(
     query: &QueryParams,
 ) -> ApiResult<ListResource<PaymentMethod>> {
     let pagination = Pagination::from_query(query)?;
-    let customer = store::get(
-        &app.reader,
-        session.organization_id,
-        &CustomerKey::Id(session.customer_id),
-    )
-    .await?
-    .ok_or_else(not_found)?;
+    let customer = customer_of(app, session).await?;
     let (items, total) = payment_methods::list(&app.reader, &customer, pagination).await?;
     Ok(ListResource::new(items, total, pagination))
 }
@@ -117,13 +122,7 @@ pub async fn add(
         &mut validator,
     );
     validator.finish()?;
-    let customer = store::get(
-        &app.reader,
-        session.organization_id,
-        &CustomerKey::Id(session.customer_id),
-    )
-    .await?
-    .ok_or_else(not_found)?;
+    let customer = customer_of(app, session).await?;
     let attempt = Uuid::new_v4();
     let (processor, outcome) =
         match crate::payments::accounts::of(&app.db, &app.secret, session.organization_id).await? {

@@ -22,6 +22,29 @@ pub enum CustomerKey {
 }
 
 impl CustomerKey {
+    /// The customer a body names by `customer_id` or `external_customer_id` (the ID wins),
+    /// with the field it came from and its value, for a 422 about it; 422 when neither.
+    pub fn from_body(
+        customer_id: Option<Uuid>,
+        external_customer_id: Option<&str>,
+    ) -> Result<(Self, &'static str, serde_json::Value), crate::http::ApiError> {
+        use crate::http::{ApiError, Loc};
+        match (customer_id, external_customer_id) {
+            (Some(id), _) => Ok((Self::Id(id), "customer_id", serde_json::json!(id))),
+            (None, Some(external)) => Ok((
+                Self::External(external.to_owned()),
+                "external_customer_id",
+                serde_json::json!(external),
+            )),
+            (None, None) => Err(ApiError::validation(
+                Loc::body().key("customer_id"),
+                "missing",
+                "Field required",
+                serde_json::Value::Null,
+            )),
+        }
+    }
+
     fn condition(&self) -> Condition {
         match self {
             Self::Id(id) => Condition::all().add(Column::Id.eq(*id)),

@@ -354,27 +354,13 @@ pub async fn finalize(
                 crate::payments::accounts::processor_customer(&txn, row.customer_id, STRIPE)
                     .await?
                     .ok_or_else(no_method)?;
-            crate::payments::store::record(
-                &txn,
-                crate::payments::store::Attempt {
-                    organization_id,
-                    processor: STRIPE,
-                    charge_id: &key,
-                    status: "pending",
-                    amount: row.total_amount,
-                    currency: &row.currency,
-                    method: &off_session::details_of(&method),
-                    decline: None,
-                    trigger: "purchase",
-                    checkout_id: None,
-                    order_id: Some(row.id),
-                    customer_id: Some(row.customer_id),
-                    payment_method_id: Some(method.id),
-                    replaces: Some(payment_id),
-                },
-                now,
-            )
-            .await?;
+            let attempt = off_session::Attempted {
+                payment_id,
+                key: &key,
+                method: &method,
+                customer: &customer,
+            };
+            off_session::write_down(&txn, &row, &attempt, "purchase", now).await?;
             row.status = OrderStatus::Pending.as_str().to_owned();
             row.modified_at = Some(now);
             let row = store::update(&txn, row).await?;

@@ -371,6 +371,40 @@ pub struct Attempted<'a> {
     pub customer: &'a str,
 }
 
+/// Writes the Stripe attempt down before Stripe is asked: a `pending` payment of `order`
+/// on `attempt`'s method, holding its `Idempotency-Key`, under `attempt.payment_id` (so the
+/// answer, or the webhook, replaces it).
+pub async fn write_down(
+    txn: &DatabaseTransaction,
+    order: &Model,
+    attempt: &Attempted<'_>,
+    trigger: &str,
+    now: DateTime<Utc>,
+) -> ApiResult<()> {
+    crate::payments::store::record(
+        txn,
+        crate::payments::store::Attempt {
+            organization_id: order.organization_id,
+            processor: STRIPE,
+            charge_id: attempt.key,
+            status: "pending",
+            amount: order.total_amount,
+            currency: &order.currency,
+            method: &details_of(attempt.method),
+            decline: None,
+            trigger,
+            checkout_id: None,
+            order_id: Some(order.id),
+            customer_id: Some(order.customer_id),
+            payment_method_id: Some(attempt.method.id),
+            replaces: Some(attempt.payment_id),
+        },
+        now,
+    )
+    .await?;
+    Ok(())
+}
+
 /// Sends the attempt to Stripe (no transaction is open): a PaymentIntent on the saved
 /// method, off session, confirmed at once, its metadata naming the order and the payment
 /// so that the webhook finds them.

@@ -188,22 +188,8 @@ pub async fn create(
             json!(body.product_id),
         ));
     }
-    let (key, field, input) = match (body.customer_id, &body.external_customer_id) {
-        (Some(id), _) => (CustomerKey::Id(id), "customer_id", json!(id)),
-        (None, Some(external)) => (
-            CustomerKey::External(external.clone()),
-            "external_customer_id",
-            json!(external),
-        ),
-        (None, None) => {
-            return Err(ApiError::validation(
-                Loc::body().key("customer_id"),
-                "missing",
-                "Field required",
-                Value::Null,
-            ));
-        }
-    };
+    let (key, field, input) =
+        CustomerKey::from_body(body.customer_id, body.external_customer_id.as_deref())?;
     let metadata = body.metadata.clone().unwrap_or_default();
     let mut validator = crate::http::Validator::new();
     crate::metadata::check(&metadata, &Loc::body().key("metadata"), &mut validator);

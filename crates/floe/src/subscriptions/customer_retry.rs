@@ -164,34 +164,14 @@ pub async fn retry(
                 "floe-subscription-{}-order-{}-customer-retry-{attempt}",
                 subscription.id, order.id
             );
-            crate::payments::store::record(
-                &txn,
-                crate::payments::store::Attempt {
-                    organization_id: order.organization_id,
-                    processor: STRIPE,
-                    charge_id: &key,
-                    status: "pending",
-                    amount: order.total_amount,
-                    currency: &order.currency,
-                    method: &off_session::details_of(&method),
-                    decline: None,
-                    trigger: TRIGGER,
-                    checkout_id: None,
-                    order_id: Some(order.id),
-                    customer_id: Some(order.customer_id),
-                    payment_method_id: Some(method.id),
-                    replaces: Some(payment_id),
-                },
-                now,
-            )
-            .await?;
-            txn.commit().await?;
             let attempted = Attempted {
                 payment_id,
                 key: &key,
                 method: &method,
                 customer: &customer,
             };
+            off_session::write_down(&txn, &order, &attempted, TRIGGER, now).await?;
+            txn.commit().await?;
             let answer =
                 off_session::charge_with_stripe(app, &keys.secret_key, &order, &attempted).await;
             let txn = crate::db::begin_write(&app.db).await?;

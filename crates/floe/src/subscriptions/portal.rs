@@ -72,6 +72,26 @@ async fn show(app: &AppState, session: &PortalSession, rows: &[Model]) -> ApiRes
         .collect())
 }
 
+/// A page of the subscriptions `filter` finds, shown to the session's customer.
+async fn page(
+    app: &AppState,
+    session: &PortalSession,
+    filter: &store::ListFilter,
+    sorting: &[(SubscriptionSortProperty, Direction)],
+    pagination: Pagination,
+) -> ApiResult<ListResource<Value>> {
+    let (rows, total) = store::list(
+        &app.reader,
+        session.organization_id,
+        filter,
+        sorting,
+        pagination,
+    )
+    .await?;
+    let items = show(app, session, &rows).await?;
+    Ok(ListResource::new(items, total, pagination))
+}
+
 /// `customer_portal:subscriptions:list`.
 pub async fn list(
     app: &AppState,
@@ -94,16 +114,7 @@ pub async fn list(
         product_name: query.text("query"),
         ..store::ListFilter::default()
     };
-    let (rows, total) = store::list(
-        &app.reader,
-        session.organization_id,
-        &filter,
-        &sorting,
-        pagination,
-    )
-    .await?;
-    let items = show(app, session, &rows).await?;
-    Ok(ListResource::new(items, total, pagination))
+    page(app, session, &filter, &sorting, pagination).await
 }
 
 /// `customer_portal:seats:list_claimed_subscriptions`: the subscriptions among `ids` (those
@@ -120,16 +131,7 @@ pub async fn with_seats(
         ..store::ListFilter::default()
     };
     let sorting = [(SubscriptionSortProperty::StartedAt, Direction::Descending)];
-    let (rows, total) = store::list(
-        &app.reader,
-        session.organization_id,
-        &filter,
-        &sorting,
-        pagination,
-    )
-    .await?;
-    let items = show(app, session, &rows).await?;
-    Ok(ListResource::new(items, total, pagination))
+    page(app, session, &filter, &sorting, pagination).await
 }
 
 /// `customer_portal:subscriptions:get`.

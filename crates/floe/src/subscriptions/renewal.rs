@@ -811,37 +811,17 @@ async fn collect_with_stripe(
             ),
         ),
     };
-    crate::payments::store::record(
-        &txn,
-        crate::payments::store::Attempt {
-            organization_id: order.organization_id,
-            processor: STRIPE,
-            charge_id: &key,
-            status: "pending",
-            amount: order.total_amount,
-            currency: &order.currency,
-            method: &off_session::details_of(&method),
-            decline: None,
-            trigger: charge.trigger,
-            checkout_id: None,
-            order_id: Some(order.id),
-            customer_id: Some(order.customer_id),
-            payment_method_id: Some(method.id),
-            replaces: Some(payment_id),
-        },
-        now,
-    )
-    .await?;
-    order.next_payment_attempt_at = Some(now + UNANSWERED_AFTER);
-    let order = crate::orders::update_row(&txn, order).await?;
-    txn.commit().await?;
-
     let attempt = Attempted {
         payment_id,
         key: &key,
         method: &method,
         customer: &customer,
     };
+    off_session::write_down(&txn, &order, &attempt, charge.trigger, now).await?;
+    order.next_payment_attempt_at = Some(now + UNANSWERED_AFTER);
+    let order = crate::orders::update_row(&txn, order).await?;
+    txn.commit().await?;
+
     let answer = off_session::charge_with_stripe(app, charge.secret_key, &order, &attempt).await;
     let txn = crate::db::begin_write(&app.db).await?;
     let Some(mut order) = crate::orders::lock(&txn, order.id).await? else {
