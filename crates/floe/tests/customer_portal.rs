@@ -45,6 +45,15 @@ async fn a_session_reaches_its_customer_for_an_hour(backend: Backend) {
         "https://acme.example/account"
     );
 
+    let asked = app
+        .post(
+            &token,
+            "/v1/customer-portal/customers/me/email-update/request",
+            json!({"email": "ada.new@example.com"}),
+        )
+        .await;
+    assert_eq!(asked.status, 202, "{}", asked.body);
+
     // Each API refuses the other's token: 401, as at Polar.
     let portal_with_org_token = app
         .get(&acme.token, "/v1/customer-portal/customers/me")
@@ -79,6 +88,10 @@ async fn a_session_reaches_its_customer_for_an_hour(backend: Backend) {
         .await
         .unwrap();
     assert_eq!(purged, 1);
+    let purged = floe::customers::email_update::purge_expired(&app.state.db, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(purged, 1, "the email change expired after half an hour");
 
     // A deleted customer's session stops working at once.
     let second = app

@@ -1,7 +1,7 @@
 //! The sweep that expires open checkouts past their `expires_at`: each becomes `expired`
 //! with its `checkout.expired` event in one transaction, and the prices made for it stay
 //! (orders never reference them: it was never paid). The same sweep drops expired customer
-//! sessions.
+//! sessions and email-change requests.
 
 use std::time::Duration;
 

@@ -244,3 +244,15 @@ pub async fn verify(app: &AppState, body: EmailUpdateVerify) -> ApiResult<EmailU
         token: session.token.expose().to_owned(),
     })
 }
+
+/// Deletes the requests whose token expired before `now` (they can never be verified).
+pub async fn purge_expired(
+    db: &impl sea_orm::ConnectionTrait,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<u64, sea_orm::DbErr> {
+    Ok(entity::Entity::delete_many()
+        .filter(entity::Column::ExpiresAt.lte(now))
+        .exec(db)
+        .await?
+        .rows_affected)
+}
