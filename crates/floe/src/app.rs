@@ -233,6 +233,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::subscriptions::routes())
         .merge(crate::customer_seats::routes())
         .merge(crate::customer_portal::routes())
+        .merge(crate::members::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

@@ -26,6 +26,7 @@ pub mod files;
 pub mod http;
 pub mod license_keys;
 pub mod mail;
+pub mod members;
 pub mod metadata;
 pub mod meters;
 pub mod money;

@@ -204,3 +204,14 @@ pub async fn narrow_to_external(
         None => named,
     }))
 }
+
+/// The live customer `key` names, locked until `txn` ends on PostgreSQL (SQLite has one
+/// writer at a time): for changes of what belongs to it (its members) that must not
+/// interleave.
+pub async fn lock(
+    txn: &sea_orm::DatabaseTransaction,
+    organization_id: uuid::Uuid,
+    key: &CustomerKey,
+) -> Result<Option<CustomerRow>, sea_orm::DbErr> {
+    store::get_in(txn, organization_id, key).await
+}

@@ -98,6 +98,9 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
             ("Seat claimed".to_owned(), text(&data["customer_email"]))
         }
         EventType::CustomerSeatRevoked => ("Seat revoked".to_owned(), text(&data["id"])),
+        EventType::MemberCreated => ("New member".to_owned(), who()),
+        EventType::MemberUpdated => ("Member updated".to_owned(), who()),
+        EventType::MemberDeleted => ("Member removed".to_owned(), who()),
         EventType::SubscriptionCreated => ("New subscription".to_owned(), subscription_line(data)),
         EventType::SubscriptionUpdated => {
             ("Subscription updated".to_owned(), subscription_line(data))

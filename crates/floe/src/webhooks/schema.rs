@@ -91,6 +91,9 @@ pub enum EventType {
     CustomerSeatAssigned,
     CustomerSeatClaimed,
     CustomerSeatRevoked,
+    MemberCreated,
+    MemberUpdated,
+    MemberDeleted,
 }
 
 impl EventType {
@@ -131,6 +134,9 @@ impl EventType {
             Self::CustomerSeatAssigned => "customer_seat.assigned",
             Self::CustomerSeatClaimed => "customer_seat.claimed",
             Self::CustomerSeatRevoked => "customer_seat.revoked",
+            Self::MemberCreated => "member.created",
+            Self::MemberUpdated => "member.updated",
+            Self::MemberDeleted => "member.deleted",
         }
     }
 }

@@ -119,6 +119,10 @@ BEYOND_THE_CONTRACT = [
             "In the official SDKs, which are newer than the contract."),
     _beyond("POST", "/v1/test-clock/advance", "test_clock:advance", ["subscriptions:write"],
             "floe's own test clock (test-mode organizations only)."),
+    _beyond("GET", "/v1/customers/{id}/members", "customers:members:list", ["members:read", "members:write"],
+            "In the official SDKs, which are newer than the contract."),
+    _beyond("GET", "/v1/customers/external/{external_id}/members", "customers:members:list_external",
+            ["members:read", "members:write"], "In the official SDKs, which are newer than the contract."),
 ]
 
 

@@ -40,6 +40,8 @@ PATH_IDS = {
     ("/v1/subscriptions/", "id"): ("subscription", "id"),
     ("/v1/customer-seats/", "seat_id"): ("seat", "id"),
     ("/v1/customer-seats/claim/", "invitation_token"): ("seat_invitation", "token"),
+    ("/v1/customers/{id}/members/", "member_id"): ("member", "id"),
+    ("/v1/customers/external/{external_id}/members/", "member_external_id"): ("member", "external_id"),
 }
 
 # The customer portal's paths: (path up to the parameter, parameter) -> (kind, attribute).
@@ -204,8 +206,10 @@ class Kind:
 
 
 def make_customer(t):
+    """A team customer (so that it can have members besides its owner)."""
     tag = f"{t.slug}-{uuid.uuid4().hex[:8]}"
-    return ok(t.http.post("/v1/customers/", json={"email": f"{tag}@example.com", "external_id": f"ext-{tag}", "name": tag, "metadata": {"sweep": tag}}))
+    return ok(t.http.post("/v1/customers/", json={"type": "team", "email": f"{tag}@example.com", "external_id": f"ext-{tag}",
+                                                  "name": tag, "metadata": {"sweep": tag}}))
 
 
 def make_file(t):
@@ -416,6 +420,19 @@ def read_license_key_activation(t, activation):
     return None if found.status_code == 404 else ok(found)
 
 
+def make_member(t):
+    """A member of the tenant's (team) customer, with an external ID."""
+    customer = t.need("customer")
+    tag = uuid.uuid4().hex[:8]
+    return ok(t.http.post(f"/v1/customers/{customer['id']}/members", json={
+        "email": f"member-{tag}@{t.slug}.example", "name": f"{t.slug} member", "external_id": f"mem-{tag}",
+        "role": "billing_manager"}))
+
+
+def read_member(t, member):
+    return find(t.http, "/v1/members/", member["id"], customer_id=member["customer_id"])
+
+
 def make_benefit_grant(t):
     """The license key's grant (its customer's)."""
     key = t.need("license_key")
@@ -489,6 +506,7 @@ KINDS = {
     "license_key": Kind(make_license_key, getter("/v1/license-keys/{id}")),
     "license_key_activation": Kind(make_license_key_activation, read_license_key_activation),
     "benefit_grant": Kind(make_benefit_grant, lister("/v1/benefit-grants/")),
+    "member": Kind(make_member, read_member),
     "payment_method": Kind(make_payment_method, read_payment_method),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }

@@ -25,6 +25,7 @@ mod m20261204_000019_customer_seats;
 mod m20261204_000020_meter_cycles;
 mod m20261205_000021_customer_portal_sessions;
 mod m20261205_000022_customer_email_updates;
+mod m20261205_000023_members;
 
 mod columns;
 
@@ -56,6 +57,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261204_000020_meter_cycles::Migration),
             Box::new(m20261205_000021_customer_portal_sessions::Migration),
             Box::new(m20261205_000022_customer_email_updates::Migration),
+            Box::new(m20261205_000023_members::Migration),
         ]
     }
 }
