@@ -74,12 +74,15 @@ def test_a_team_and_its_members(server):
         own = polar.customers.members.create(solo.id, email=solo.email)
         assert own.role == "owner"
 
+        # A deleted customer's members go with it.
+        polar.customers.delete(solo.id)
+
         # Webhooks: owner, grace, linus, owner (solo) created; linus, grace, old owner updated
-        # (rename, promotion, demotion); linus deleted.
-        deliveries = receiver.wait_for(8)
+        # (rename, promotion, demotion); linus and solo's owner deleted.
+        deliveries = receiver.wait_for(9)
         kinds = sorted(validate_event(d.body, {k: d.headers[k] for k in ("webhook-id", "webhook-timestamp", "webhook-signature")},
                                       endpoint.secret).type for d in deliveries)
-        assert kinds == ["member.created"] * 4 + ["member.deleted"] + ["member.updated"] * 3, kinds
+        assert kinds == ["member.created"] * 4 + ["member.deleted"] * 2 + ["member.updated"] * 3, kinds
     finally:
         receiver.stop()
 

@@ -419,7 +419,8 @@ pub async fn delete(
         row.metadata = crate::metadata::to_text(&Map::new());
     }
     let row = store::update(&txn, row).await?;
-    let queued = emit_change(app, &txn, &row, EventType::CustomerDeleted, now).await?;
+    let mut queued = emit_change(app, &txn, &row, EventType::CustomerDeleted, now).await?;
+    queued += crate::members::remove_all_of_customer(&txn, row.id, now).await?;
     app.nudge.commit(txn, queued).await?;
     Ok(())
 }

@@ -18,6 +18,8 @@ mod service;
 
 use crate::http::routes::Routes;
 
+pub use service::remove_all_of_customer;
+
 pub fn routes() -> Routes {
     Routes::new()
         .get("/v1/members", routes::list)

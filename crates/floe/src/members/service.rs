@@ -387,3 +387,20 @@ pub async fn list(
         pagination,
     ))
 }
+
+/// A deleted customer's members go with it, each with `member.deleted` (as at Polar);
+/// returns the deliveries queued.
+pub async fn remove_all_of_customer(
+    txn: &DatabaseTransaction,
+    customer_id: Uuid,
+    now: chrono::DateTime<chrono::Utc>,
+) -> ApiResult<usize> {
+    let mut queued = 0;
+    for mut row in live(customer_id).all(txn).await? {
+        row.deleted_at = Some(now);
+        row.modified_at = Some(now);
+        let row = crate::db::rows::update::<Entity>(txn, row).await?;
+        queued += emit(txn, &row, EventType::MemberDeleted, now).await?;
+    }
+    Ok(queued)
+}
