@@ -60,7 +60,7 @@ fn visible(session: &PortalSession) -> Condition {
 async fn show(app: &AppState, session: &PortalSession, rows: Vec<Model>) -> ApiResult<Vec<Value>> {
     let grants =
         super::grants::present((&app.reader).into(), session.organization_id, rows).await?;
-    let (_, organization) = present::catalog_of(app, session.organization_id, &[]).await?;
+    let organization = present::seller(app, session.organization_id).await?;
     Ok(grants
         .into_iter()
         .map(|grant| present::benefit_grant(grant, &organization))

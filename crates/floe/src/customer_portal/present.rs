@@ -142,10 +142,18 @@ pub async fn catalog_of(
     .into_iter()
     .map(|product| (product.base.id, product))
     .collect();
-    let organization = crate::organizations::read(&app.db, organization_id)
+    Ok((products, seller(app, organization_id).await?))
+}
+
+/// The organization as its customers see it on their records.
+pub async fn seller(
+    app: &crate::app::AppState,
+    organization_id: Uuid,
+) -> crate::http::ApiResult<CustomerOrganization> {
+    Ok(crate::organizations::read(&app.db, organization_id)
         .await?
-        .ok_or_else(crate::http::ApiError::not_found)?;
-    Ok((products, organization.into()))
+        .ok_or_else(crate::http::ApiError::not_found)?
+        .into())
 }
 
 /// `BenefitSubscriberOrganization`: the seller as a benefit's holder sees it.

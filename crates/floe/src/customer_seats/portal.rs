@@ -3,7 +3,7 @@
 //! 404), assigned, revoked and re-invited by the merchant's rules; and the subscriptions in
 //! which the customer holds a claimed seat.
 
-use sea_orm::{ColumnTrait, EntityTrait, QueryFilter, QuerySelect};
+use sea_orm::{ColumnTrait, EntityTrait, QueryFilter};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 use uuid::Uuid;
@@ -132,15 +132,15 @@ pub async fn assign(
 
 /// The seat `id`, if it is one of the session's customer's subscriptions' or orders'.
 async fn owned_seat(app: &AppState, session: &PortalSession, id: Uuid) -> ApiResult<()> {
-    let found: Option<(Option<Uuid>, Option<Uuid>)> = seat::Entity::find_by_id(id)
-        .filter(seat::Column::OrganizationId.eq(session.organization_id))
-        .select_only()
-        .column(seat::Column::SubscriptionId)
-        .column(seat::Column::OrderId)
-        .into_tuple()
-        .one(&app.db)
-        .await?;
-    let (subscription_id, order_id) = found.ok_or_else(seat_not_found)?;
+    let seat = app
+        .reader
+        .one(
+            seat::Entity::find_by_id(id)
+                .filter(seat::Column::OrganizationId.eq(session.organization_id)),
+        )
+        .await?
+        .ok_or_else(seat_not_found)?;
+    let (subscription_id, order_id) = (seat.subscription_id, seat.order_id);
     if owns(app, session, subscription_id, order_id).await? {
         Ok(())
     } else {
@@ -165,17 +165,20 @@ pub async fn claimed_subscription_ids(
     app: &AppState,
     session: &PortalSession,
 ) -> ApiResult<Vec<Uuid>> {
-    let ids: Vec<Option<Uuid>> = seat::Entity::find()
-        .filter(seat::Column::OrganizationId.eq(session.organization_id))
-        .filter(seat::Column::CustomerId.eq(session.customer_id))
-        .filter(seat::Column::Status.eq("claimed"))
-        .filter(seat::Column::SubscriptionId.is_not_null())
-        .select_only()
-        .column(seat::Column::SubscriptionId)
-        .into_tuple()
-        .all(&app.db)
+    let seats = app
+        .reader
+        .all(
+            seat::Entity::find()
+                .filter(seat::Column::OrganizationId.eq(session.organization_id))
+                .filter(seat::Column::CustomerId.eq(session.customer_id))
+                .filter(seat::Column::Status.eq("claimed"))
+                .filter(seat::Column::SubscriptionId.is_not_null()),
+        )
         .await?;
-    let mut ids: Vec<Uuid> = ids.into_iter().flatten().collect();
+    let mut ids: Vec<Uuid> = seats
+        .iter()
+        .filter_map(|seat| seat.subscription_id)
+        .collect();
     ids.sort_unstable();
     ids.dedup();
     Ok(ids)

@@ -215,3 +215,12 @@ pub async fn lock(
 ) -> Result<Option<CustomerRow>, sea_orm::DbErr> {
     store::get_in(txn, organization_id, key).await
 }
+
+/// The live customer `key` names, read outside any transaction.
+pub async fn get_live(
+    db: &crate::db::ReadConnection,
+    organization_id: uuid::Uuid,
+    key: &CustomerKey,
+) -> Result<Option<CustomerRow>, sea_orm::DbErr> {
+    store::get(db, organization_id, key).await
+}

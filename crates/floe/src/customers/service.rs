@@ -40,7 +40,7 @@ pub fn is_email(email: &str) -> bool {
             .all(|c| c.is_alphanumeric() || c == '-' || c == '.')
 }
 
-fn check_email(email: &str, validator: &mut Validator) {
+pub(crate) fn check_email(email: &str, validator: &mut Validator) {
     if !is_email(email) {
         validator.push(
             Loc::body().key("email"),
@@ -51,7 +51,7 @@ fn check_email(email: &str, validator: &mut Validator) {
     }
 }
 
-pub(super) fn check_text(value: Option<&str>, field: &str, max: usize, validator: &mut Validator) {
+pub(crate) fn check_text(value: Option<&str>, field: &str, max: usize, validator: &mut Validator) {
     if let Some(value) = value
         && value.chars().count() > max
     {

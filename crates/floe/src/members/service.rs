@@ -12,6 +12,7 @@ use super::schema::{CreateRole, Member, MemberCreate, MemberUpdate, Role};
 use crate::app::AppState;
 use crate::customers::CustomerKey;
 use crate::customers::schema::CustomerType;
+use crate::customers::service::{check_email, check_text};
 use crate::http::{ApiError, ApiResult, ListResource, Loc, Pagination, Validator};
 use crate::webhooks::EventType;
 
@@ -38,38 +39,21 @@ fn live(customer_id: Uuid) -> sea_orm::Select<Entity> {
         .filter(Column::DeletedAt.is_null())
 }
 
-async fn find(txn: &DatabaseTransaction, customer_id: Uuid, key: &MemberKey) -> ApiResult<Model> {
-    let select = match key {
+/// The live member `key` names among `customer_id`'s.
+fn named(customer_id: Uuid, key: &MemberKey) -> sea_orm::Select<Entity> {
+    match key {
         MemberKey::Id(id) => live(customer_id).filter(Column::Id.eq(*id)),
         MemberKey::External(external) => {
             live(customer_id).filter(Column::ExternalId.eq(external.clone()))
         }
-    };
-    select.one(txn).await?.ok_or_else(not_found)
-}
-
-fn check_text(value: Option<&str>, field: &str, max: usize, validator: &mut Validator) {
-    if let Some(value) = value
-        && value.chars().count() > max
-    {
-        validator.push(
-            Loc::body().key(field),
-            "string_too_long",
-            format!("String should have at most {max} characters"),
-            json!(value),
-        );
     }
 }
 
-fn check_email(email: &str, validator: &mut Validator) {
-    if !crate::customers::service::is_email(email) {
-        validator.push(
-            Loc::body().key("email"),
-            "value_error",
-            "value is not a valid email address",
-            json!(email),
-        );
-    }
+async fn find(txn: &DatabaseTransaction, customer_id: Uuid, key: &MemberKey) -> ApiResult<Model> {
+    named(customer_id, key)
+        .one(txn)
+        .await?
+        .ok_or_else(not_found)
 }
 
 async fn emit(
@@ -214,17 +198,21 @@ pub async fn create(
     Ok(Member::from(&row))
 }
 
-/// `customers:members:get`.
+/// `customers:members:get`: a read, outside any transaction.
 pub async fn get(
     app: &AppState,
     organization_id: Uuid,
     key: CustomerKey,
     member: MemberKey,
 ) -> ApiResult<Member> {
-    let txn = crate::db::begin_write(&app.db).await?;
-    let customer = customer(&txn, organization_id, &key).await?;
-    let row = find(&txn, customer.id, &member).await?;
-    txn.rollback().await?;
+    let customer = crate::customers::get_live(&app.reader, organization_id, &key)
+        .await?
+        .ok_or_else(customer_not_found)?;
+    let row = app
+        .reader
+        .one(named(customer.id, &member))
+        .await?
+        .ok_or_else(not_found)?;
     Ok(Member::from(&row))
 }
 
