@@ -29,3 +29,27 @@ test("a team's members are managed by the merchant", async () => {
   await assert.rejects(polar.customers.members.get(team.id, bob.id), (error) => error.statusCode === 404);
   assert.equal((await polar.customers.members.list(team.id, {})).items.length, 2);
 });
+
+test("a member session manages the team in the portal", async () => {
+  const team = await polar.customers.create({ type: "team", email: "js-crew@example.com" });
+  const manager = await polar.customers.members.create(team.id, { email: "js-mgr@example.com", role: "billing_manager" });
+  const session = await polar.customerSessions.create({ customer_id: team.id, member_id: manager.id });
+  assert.ok(session.token.startsWith("polar_mst_"));
+  const portal = createPolar({ accessToken: session.token, baseUrl: floe.url }).customerPortal;
+  const user = await portal.customerSession.getAuthenticatedUser();
+  assert.deepEqual([user.type, user.member_id, user.role], ["member", manager.id, "billing_manager"]);
+
+  const added = await portal.members.addMember({ email: "js-new@example.com", name: "New" });
+  assert.equal(added.role, "member");
+  const listed = (await portal.members.listMembers({})).items;
+  assert.deepEqual(listed.map((m) => m.role).sort(), ["billing_manager", "member", "owner"]);
+  assert.equal((await portal.members.updateMember(added.id, { role: "billing_manager" })).role, "billing_manager");
+  await assert.rejects(portal.members.updateMember(manager.id, { role: "member" }), (error) => error.statusCode === 422);
+  await portal.members.removeMember(added.id);
+  assert.equal((await portal.members.listMembers({})).items.length, 2);
+
+  // The customer's own session serves no member routes (401), as at Polar.
+  const own = await polar.customerSessions.create({ customer_id: team.id });
+  const customers = createPolar({ accessToken: own.token, baseUrl: floe.url }).customerPortal;
+  await assert.rejects(customers.members.listMembers({}), (error) => error.statusCode === 401);
+});

@@ -8,6 +8,7 @@ SDK's validator."""
 import uuid
 
 import pytest
+from polar.base import PolarClientError
 from polar.v2026_10.errors import HTTPValidationError, NotPermitted, ResourceNotFound
 from polar.v2026_10.webhooks import validate_event
 
@@ -116,3 +117,93 @@ def test_lists_filters_and_refusals(server):
     refused = httpx.post(f"{server.url}/v1/customers/{team.id}/members", json={"email": f"y-{tag()}@example.com"},
                          headers={"Authorization": f"Bearer {reader}"})
     assert refused.status_code == 403 and refused.json()["error"] == "insufficient_scope", refused.text
+
+
+def portal_status(server, token, method, path, **kwargs):
+    import httpx
+    answer = httpx.request(method, f"{server.url}{path}", headers={"Authorization": f"Bearer {token}"}, **kwargs)
+    return answer.status_code, (answer.json() if answer.content else None)
+
+
+def test_member_sessions_and_the_teams_own_management(server):
+    organization = server.organization()
+    polar = server.client(server.token(organization))
+    team = polar.customers.create(type="team", email=f"boss-{tag()}@example.com", name="Acme")
+    grace = polar.customers.members.create(team.id, email=f"grace-{tag()}@example.com", name="Grace", role="billing_manager")
+    mia = polar.customers.members.create(team.id, email=f"mia-{tag()}@example.com", external_id="mia")
+    owner = next(m for m in polar.customers.members.list(team.id).items if m.role == "owner")
+
+    # A member session, by member ID or external ID: a `polar_mst_` token in the portal link.
+    graces = polar.customer_sessions.create(customer_id=team.id, member_id=grace.id)
+    assert graces.token.startswith("polar_mst_") and "customer_session_token=polar_mst_" in graces.customer_portal_url
+    mias = polar.customer_sessions.create(customer_id=team.id, external_member_id="mia")
+    other = polar.customers.create(type="team", email=f"other-{tag()}@example.com")
+    stranger = polar.customers.members.create(other.id, email=f"s-{tag()}@example.com")
+    for body, loc in [({"member_id": str(uuid.uuid4())}, ["body", "member_id"]),
+                      ({"member_id": stranger.id}, ["body", "member_id"]),
+                      ({"external_member_id": "nobody"}, ["body", "external_member_id"])]:
+        with pytest.raises(HTTPValidationError) as refused:
+            polar.customer_sessions.create(customer_id=team.id, **body)
+        assert [list(d.loc) for d in refused.value.error.detail] == [loc]
+
+    as_grace = server.client(graces.token).customer_portal
+    user = as_grace.customer_session.get_authenticated_user()
+    assert (user.type, user.member_id, user.role, user.email, user.customer_id) == (
+        "member", grace.id, "billing_manager", grace.email, team.id)
+
+    # A billing manager manages the team: lists, adds (an existing email is that member),
+    # changes roles; never its own role, never someone into the owner, never removes
+    # itself or the owner.
+    assert {m.id for m in as_grace.members.list_members().items} == {owner.id, grace.id, mia.id}
+    ivy = as_grace.members.add_member(email=f"ivy-{tag()}@example.com", name="Ivy", role="billing_manager")
+    assert as_grace.members.add_member(email=ivy.email.upper()).id == ivy.id
+    assert polar.customers.members.get(team.id, ivy.id).role == "billing_manager"
+    assert as_grace.members.update_member(ivy.id, role="member", name="Ivy L.").role == "member"
+    refusals = [lambda: as_grace.members.add_member(email=f"x-{tag()}@example.com", role="owner"),
+                lambda: as_grace.members.update_member(grace.id, role="member"),
+                lambda: as_grace.members.update_member(ivy.id, role="owner"),
+                lambda: as_grace.members.remove_member(grace.id),
+                lambda: as_grace.members.remove_member(owner.id)]
+    for refused in refusals:
+        with pytest.raises(HTTPValidationError):
+            refused()
+    as_grace.members.remove_member(ivy.id)
+    with pytest.raises(ResourceNotFound):
+        polar.customers.members.get(team.id, ivy.id)
+    with pytest.raises(PolarClientError):
+        as_grace.members.update_member(stranger.id, name="not yours")
+    assert polar.customers.members.get(other.id, stranger.id).name is None
+
+    # The owner hands ownership on; the old owner becomes a billing manager.
+    owners = server.client(polar.customer_sessions.create(customer_id=team.id, member_id=owner.id).token).customer_portal
+    assert owners.members.update_member(grace.id, role="owner").role == "owner"
+    assert polar.customers.members.get(team.id, owner.id).role == "billing_manager"
+
+    # A plain member reads the team's subscriptions and itself, but not its billing nor
+    # its members (403); the customer's own session has no members here (401).
+    for method, path in [("GET", "/v1/customer-portal/orders/"), ("GET", "/v1/customer-portal/customers/me/payment-methods"),
+                         ("PATCH", "/v1/customer-portal/customers/me"), ("GET", "/v1/customer-portal/members"),
+                         ("POST", "/v1/customer-portal/members")]:
+        status, body = portal_status(server, mias.token, method, path, json={})
+        assert (status, body["error"]) == (403, "NotPermitted"), (method, path, body)
+    for path in ["/v1/customer-portal/subscriptions/", "/v1/customer-portal/customers/me",
+                 "/v1/customer-portal/benefit-grants/", "/v1/customer-portal/license-keys/"]:
+        assert portal_status(server, mias.token, "GET", path)[0] == 200, path
+    customers_own = polar.customer_sessions.create(customer_id=team.id).token
+    assert portal_status(server, customers_own, "GET", "/v1/customer-portal/members")[0] == 401
+    assert portal_status(server, customers_own, "GET", "/v1/customer-portal/orders/")[0] == 200
+    # A role counts as it is now: promoted, the same session reaches billing.
+    polar.customers.members.update(team.id, mia.id, role="billing_manager")
+    assert portal_status(server, mias.token, "GET", "/v1/customer-portal/orders/")[0] == 200
+
+    # An individual customer's owner has no team to manage (403).
+    solo = polar.customers.create(email=f"solo-{tag()}@example.com")
+    solo_owner = polar.customers.members.create(solo.id, email=solo.email)
+    solos = polar.customer_sessions.create(customer_id=solo.id, member_id=solo_owner.id).token
+    status, body = portal_status(server, solos, "GET", "/v1/customer-portal/members")
+    assert (status, body["error"]) == (403, "NotPermitted")
+
+    # A removed member's session stops at once.
+    polar.customers.members.delete(team.id, mia.id)
+    status, body = portal_status(server, mias.token, "GET", "/v1/customer-portal/customers/me")
+    assert (status, body["error"]) == (401, "invalid_token")

@@ -50,8 +50,7 @@ impl From<Customer> for PortalCustomer {
     }
 }
 
-/// `PortalAuthenticatedUser`: who the session is for. Until members exist (issue 17's
-/// members slice) it is always the customer itself.
+/// `PortalAuthenticatedUser`: who the session is for, the customer or one of its members.
 #[derive(Debug, Serialize)]
 pub struct AuthenticatedUser {
     #[serde(rename = "type")]
@@ -83,5 +82,17 @@ impl AuthenticatedUser {
             member_id: None,
             role: None,
         })
+    }
+
+    /// The member of a member session.
+    pub fn member(member: crate::members::schema::Member) -> Self {
+        Self {
+            kind: "member",
+            name: member.name,
+            email: member.email,
+            customer_id: member.customer_id,
+            member_id: Some(member.id),
+            role: Some(member.role),
+        }
     }
 }

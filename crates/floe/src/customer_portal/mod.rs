@@ -18,7 +18,7 @@ pub mod sessions;
 
 use crate::http::routes::Routes;
 
-pub use sessions::{OpenedSession, open as open_session};
+pub use sessions::{Holder as SessionHolder, OpenedSession, open as open_session};
 
 pub fn routes() -> Routes {
     Routes::new()

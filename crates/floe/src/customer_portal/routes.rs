@@ -6,7 +6,7 @@ use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use serde_json::Value;
 
-use super::auth::PortalSession;
+use super::auth::{BillingSession, PortalSession};
 use super::customer::{AuthenticatedUser, PortalCustomer};
 use super::organization::{self, CustomerOrganizationData};
 use super::sessions::{self, CustomerSession, SessionCreate};
@@ -75,6 +75,12 @@ pub async fn user(
     session: PortalSession,
     State(app): State<AppState>,
 ) -> ApiResult<axum::Json<AuthenticatedUser>> {
+    if let Some(member) = session.member {
+        let member = crate::members::live_member(&app.reader, session.customer_id, member.id)
+            .await?
+            .ok_or(ApiError::InvalidToken)?;
+        return Ok(axum::Json(AuthenticatedUser::member(member)));
+    }
     let customer = customer_of(&app, &session).await?;
     Ok(axum::Json(AuthenticatedUser::customer(customer)?))
 }
@@ -87,7 +93,7 @@ pub async fn get_customer(
 }
 
 pub async fn update_customer(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     Json(body): Json<BillingDetailsUpdate>,
 ) -> ApiResult<axum::Json<PortalCustomer>> {
@@ -106,7 +112,7 @@ pub async fn organization(
 
 /// `customer_portal:orders:list`.
 pub async fn list_orders(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     query: QueryParams,
 ) -> ApiResult<axum::Json<ListResource<Value>>> {
@@ -117,7 +123,7 @@ pub async fn list_orders(
 
 /// `customer_portal:orders:get`.
 pub async fn get_order(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<Value>> {
@@ -128,7 +134,7 @@ pub async fn get_order(
 
 /// `customer_portal:orders:update`.
 pub async fn update_order(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
     Json(body): Json<crate::orders::schema::OrderUpdate>,
@@ -140,7 +146,7 @@ pub async fn update_order(
 
 /// `customer_portal:orders:generate_invoice`: 202 once scheduled (Polar's body is `null`).
 pub async fn generate_invoice(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<Response> {
@@ -150,7 +156,7 @@ pub async fn generate_invoice(
 
 /// `customer_portal:orders:invoice`.
 pub async fn invoice(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<crate::orders::schema::OrderInvoice>> {
@@ -161,7 +167,7 @@ pub async fn invoice(
 
 /// `customer_portal:orders:receipt`: the URL, or 202 without a body while it is drawn.
 pub async fn receipt(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<Response> {
@@ -175,7 +181,7 @@ pub async fn receipt(
 
 /// `customer_portal:orders:get_payment_status`.
 pub async fn payment_status(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<crate::orders::portal::PaymentStatus>> {
@@ -208,7 +214,7 @@ pub async fn get_subscription(
 
 /// `customer_portal:subscriptions:update`.
 pub async fn update_subscription(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
     Json(body): Json<Value>,
@@ -220,7 +226,7 @@ pub async fn update_subscription(
 
 /// `customer_portal:subscriptions:cancel`.
 pub async fn cancel_subscription(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<axum::Json<Value>> {
@@ -358,7 +364,7 @@ pub async fn list_seats(
 
 /// `customer_portal:seats:assign_seat`.
 pub async fn assign_seat(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     Json(body): Json<seats::CustomerSeatAssign>,
 ) -> ApiResult<axum::Json<CustomerSeat>> {
@@ -367,7 +373,7 @@ pub async fn assign_seat(
 
 /// `customer_portal:seats:revoke_seat`.
 pub async fn revoke_seat(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     Path(raw): Path<String>,
 ) -> ApiResult<axum::Json<CustomerSeat>> {
@@ -377,7 +383,7 @@ pub async fn revoke_seat(
 
 /// `customer_portal:seats:resend_invitation`.
 pub async fn resend_seat(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     Path(raw): Path<String>,
 ) -> ApiResult<axum::Json<CustomerSeat>> {
@@ -399,7 +405,7 @@ pub async fn claimed_subscriptions(
 
 /// `customer_portal:customers:list_payment_methods`.
 pub async fn list_payment_methods(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     query: QueryParams,
 ) -> ApiResult<axum::Json<ListResource<crate::customers::payment_methods::PaymentMethod>>> {
@@ -408,7 +414,7 @@ pub async fn list_payment_methods(
 
 /// `customer_portal:customers:add_payment_method`.
 pub async fn add_payment_method(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     Json(body): Json<methods::MethodCreate>,
 ) -> ApiResult<(StatusCode, axum::Json<methods::MethodCreated>)> {
@@ -418,7 +424,7 @@ pub async fn add_payment_method(
 
 /// `customer_portal:customers:confirm_payment_method`.
 pub async fn confirm_payment_method(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     Json(body): Json<methods::MethodConfirm>,
 ) -> ApiResult<(StatusCode, axum::Json<methods::MethodCreated>)> {
@@ -428,7 +434,7 @@ pub async fn confirm_payment_method(
 
 /// `customer_portal:customers:delete_payment_method`.
 pub async fn delete_payment_method(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
 ) -> ApiResult<StatusCode> {
@@ -438,7 +444,7 @@ pub async fn delete_payment_method(
 
 /// `customer_portal:customers:request_email_update`: 202 once the link is mailed.
 pub async fn request_email_update(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     Json(body): Json<email_update::EmailUpdateRequest>,
 ) -> ApiResult<Response> {
@@ -473,7 +479,7 @@ pub async fn verify_email_update(
 
 /// `customer_portal:orders:confirm_retry_payment`.
 pub async fn confirm_retry_payment(
-    session: PortalSession,
+    BillingSession(session): BillingSession,
     State(app): State<AppState>,
     IdPath(id): IdPath,
     body: axum::body::Bytes,

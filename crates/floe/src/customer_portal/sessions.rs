@@ -4,7 +4,7 @@
 
 use chrono::{DateTime, Duration, Utc};
 use sea_orm::{
-    ColumnTrait, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
+    ColumnTrait, Condition, ConnectionTrait, DbErr, EntityTrait, QueryFilter, QuerySelect, Set,
     sea_query::Query,
 };
 use uuid::Uuid;
@@ -15,6 +15,8 @@ use crate::customers::entity as customer;
 
 /// Polar's customer-session prefix (its token format otherwise: see [`crate::auth::token`]).
 pub const PREFIX: &str = "polar_cst_";
+/// Polar's member-session prefix: a session opened for one member of the customer.
+pub const MEMBER_PREFIX: &str = "polar_mst_";
 /// How long a session lasts, from its opening (Polar's hour; it neither slides nor renews).
 pub const LIFETIME: Duration = Duration::hours(1);
 
@@ -34,6 +36,9 @@ pub mod entity {
         pub expires_at: DateTimeUtc,
         /// Where the portal sends the customer back to (the merchant's site).
         pub return_url: Option<String>,
+        /// The member the session is for; none for a customer session, which acts as the
+        /// customer itself (every role's rights).
+        pub member_id: Option<Uuid>,
     }
 
     #[derive(Copy, Clone, Debug, EnumIter, DeriveRelation)]
@@ -50,17 +55,44 @@ pub struct OpenedSession {
     pub token: SecretToken,
 }
 
-/// Opens a session for `customer_id` (a live customer of `organization_id`, checked by the
-/// caller), in the caller's transaction.
+/// Who a session is opened for: a live customer of the organization, and one of its live
+/// members for a member session (both checked by the caller).
+#[derive(Clone, Copy, Debug)]
+pub struct Holder {
+    pub organization_id: Uuid,
+    pub customer_id: Uuid,
+    pub member_id: Option<Uuid>,
+}
+
+impl Holder {
+    /// A customer session's holder: the customer itself.
+    pub fn customer(organization_id: Uuid, customer_id: Uuid) -> Self {
+        Self {
+            organization_id,
+            customer_id,
+            member_id: None,
+        }
+    }
+}
+
+/// Opens a session for `holder`, in the caller's transaction.
 pub async fn open(
     app: &AppState,
     db: &impl ConnectionTrait,
-    organization_id: Uuid,
-    customer_id: Uuid,
+    holder: Holder,
     return_url: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<OpenedSession, DbErr> {
-    let token = crate::auth::token::generate(PREFIX);
+    let Holder {
+        organization_id,
+        customer_id,
+        member_id,
+    } = holder;
+    let token = crate::auth::token::generate(if member_id.is_some() {
+        MEMBER_PREFIX
+    } else {
+        PREFIX
+    });
     let session = Session {
         id: Uuid::new_v4(),
         created_at: now,
@@ -69,6 +101,7 @@ pub async fn open(
         token_hash: app.secret.token_hash(token.expose()),
         expires_at: now + LIFETIME,
         return_url,
+        member_id,
     };
     entity::Entity::insert(entity::ActiveModel {
         id: Set(session.id),
@@ -78,14 +111,15 @@ pub async fn open(
         token_hash: Set(session.token_hash.clone()),
         expires_at: Set(session.expires_at),
         return_url: Set(session.return_url.clone()),
+        member_id: Set(session.member_id),
     })
     .exec_without_returning(db)
     .await?;
     Ok(OpenedSession { session, token })
 }
 
-/// The live session whose token has this HMAC: not expired at `now`, and its customer not
-/// deleted (a deleted customer's sessions stop working at once).
+/// The live session whose token has this HMAC: not expired at `now`, and its customer (and
+/// its member, for a member session) not deleted: their sessions stop working at once.
 pub async fn find_live(
     app: &AppState,
     token_hash: &str,
@@ -103,6 +137,11 @@ pub async fn find_live(
                 .filter(entity::Column::TokenHash.eq(token_hash))
                 .filter(entity::Column::ExpiresAt.gt(now))
                 .filter(entity::Column::CustomerId.in_subquery(live_customers))
+                .filter(
+                    Condition::any()
+                        .add(entity::Column::MemberId.is_null())
+                        .add(entity::Column::MemberId.in_subquery(crate::members::live_ids())),
+                )
                 .limit(1),
         )
         .await?;
@@ -119,8 +158,8 @@ pub async fn purge_expired(db: &impl ConnectionTrait, now: DateTime<Utc>) -> Res
 }
 
 /// `CustomerSessionCustomerIDCreate` and `CustomerSessionCustomerExternalIDCreate`: the
-/// customer by floe's ID or by the merchant's. The member fields are accepted and, until
-/// floe has members, ignored (as Polar ignores them for organizations without members).
+/// customer by floe's ID or by the merchant's, and optionally one of its members (by ID or
+/// external ID) for a member session.
 #[derive(Debug, serde::Deserialize)]
 pub struct SessionCreate {
     #[serde(default)]
@@ -196,18 +235,22 @@ pub async fn create(
                 input,
             )
         })?;
+    let member = crate::members::for_session(
+        &txn,
+        customer.id,
+        body.member_id,
+        body.external_member_id.as_deref(),
+    )
+    .await?;
     let slug = crate::organizations::slug_of(&txn, organization_id)
         .await?
         .ok_or_else(ApiError::not_found)?;
-    let opened = open(
-        app,
-        &txn,
+    let holder = Holder {
         organization_id,
-        customer.id,
-        body.return_url,
-        now,
-    )
-    .await?;
+        customer_id: customer.id,
+        member_id: member,
+    };
+    let opened = open(app, &txn, holder, body.return_url, now).await?;
     txn.commit().await?;
     let session = opened.session;
     Ok(CustomerSession {

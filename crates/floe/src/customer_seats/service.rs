@@ -792,8 +792,7 @@ pub async fn claim(app: &AppState, token: &str) -> ApiResult<ClaimResponse> {
     let session = crate::customer_portal::open_session(
         app,
         &txn,
-        row.organization_id,
-        customer_id,
+        crate::customer_portal::SessionHolder::customer(row.organization_id, customer_id),
         None,
         now,
     )

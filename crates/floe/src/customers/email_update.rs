@@ -233,8 +233,7 @@ pub async fn verify(app: &AppState, body: EmailUpdateVerify) -> ApiResult<EmailU
     let session = crate::customer_portal::open_session(
         app,
         &txn,
-        customer.organization_id,
-        customer.id,
+        crate::customer_portal::SessionHolder::customer(customer.organization_id, customer.id),
         None,
         now,
     )

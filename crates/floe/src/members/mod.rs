@@ -8,17 +8,19 @@
 //! email when it has none; an existing email answers the existing member (no event); the
 //! owner cannot be created directly (only transferred by an update, the old owner becoming
 //! a billing manager), nor deleted or demoted while it is the only owner. floe keeps no
-//! organization flag for members (as for seats). Member sessions and the portal's member
-//! operations come next (docs/decisions/0021).
+//! organization flag for members (as for seats). A merchant opens a member session by
+//! naming a member in `POST /v1/customer-sessions/`; an owner or billing manager manages
+//! the team in the portal ([`portal`]).
 
 mod entity;
+pub mod portal;
 mod routes;
 pub mod schema;
 mod service;
 
 use crate::http::routes::Routes;
 
-pub use service::remove_all_of_customer;
+pub use service::{for_session, live_ids, live_member, remove_all_of_customer};
 
 pub fn routes() -> Routes {
     Routes::new()
@@ -48,4 +50,8 @@ pub fn routes() -> Routes {
             "/v1/customers/external/{external_id}/members/{member_external_id}",
             routes::delete_external,
         )
+        .get("/v1/customer-portal/members", routes::portal_list)
+        .post("/v1/customer-portal/members", routes::portal_add)
+        .patch("/v1/customer-portal/members/{id}", routes::portal_update)
+        .delete("/v1/customer-portal/members/{id}", routes::portal_remove)
 }

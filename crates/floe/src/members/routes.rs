@@ -3,14 +3,16 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 
+use super::portal::{self, PortalMember, PortalMemberCreate, PortalMemberUpdate};
 use super::schema::{CreatedAt, Member, MemberCreate, MemberUpdate, Role};
 use super::service::{self, ListFilter, MemberKey};
 use crate::app::AppState;
 use crate::auth::{Authorized, RequiredScopes, Scope};
+use crate::customer_portal::auth::MemberManagerSession;
 use crate::customers::CustomerKey;
 use crate::http::extract::path_uuid;
 use crate::http::pagination::Direction;
-use crate::http::{ApiError, ApiResult, Json, ListResource, Pagination, QueryParams};
+use crate::http::{ApiError, ApiResult, IdPath, Json, ListResource, Pagination, QueryParams};
 
 /// `members:read` or `members:write`.
 pub struct MembersRead;
@@ -204,7 +206,7 @@ pub async fn update(
 ) -> ApiResult<axum::Json<Member>> {
     let (customer, member) = ids(&raw)?;
     Ok(axum::Json(
-        service::update(&app, auth.organization_id, customer, member, body).await?,
+        service::update(&app, auth.organization_id, customer, member, body, None).await?,
     ))
 }
 
@@ -217,7 +219,7 @@ pub async fn update_external(
 ) -> ApiResult<axum::Json<Member>> {
     let (customer, member) = external(raw);
     Ok(axum::Json(
-        service::update(&app, auth.organization_id, customer, member, body).await?,
+        service::update(&app, auth.organization_id, customer, member, body, None).await?,
     ))
 }
 
@@ -228,7 +230,7 @@ pub async fn delete(
     Path(raw): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (customer, member) = ids(&raw)?;
-    service::delete(&app, auth.organization_id, customer, member).await?;
+    service::delete(&app, auth.organization_id, customer, member, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -239,6 +241,46 @@ pub async fn delete_external(
     Path(raw): Path<(String, String)>,
 ) -> ApiResult<StatusCode> {
     let (customer, member) = external(raw);
-    service::delete(&app, auth.organization_id, customer, member).await?;
+    service::delete(&app, auth.organization_id, customer, member, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// `customer_portal:members:list_members`.
+pub async fn portal_list(
+    caller: MemberManagerSession,
+    State(app): State<AppState>,
+    query: QueryParams,
+) -> ApiResult<axum::Json<ListResource<PortalMember>>> {
+    let pagination = Pagination::from_query(&query)?;
+    Ok(axum::Json(portal::list(&app, &caller, pagination).await?))
+}
+
+/// `customer_portal:members:add_member`.
+pub async fn portal_add(
+    caller: MemberManagerSession,
+    State(app): State<AppState>,
+    Json(body): Json<PortalMemberCreate>,
+) -> ApiResult<(StatusCode, axum::Json<PortalMember>)> {
+    let member = portal::add(&app, &caller, body).await?;
+    Ok((StatusCode::CREATED, axum::Json(member)))
+}
+
+/// `customer_portal:members:update_member`.
+pub async fn portal_update(
+    caller: MemberManagerSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+    Json(body): Json<PortalMemberUpdate>,
+) -> ApiResult<axum::Json<PortalMember>> {
+    Ok(axum::Json(portal::update(&app, &caller, id, body).await?))
+}
+
+/// `customer_portal:members:remove_member`.
+pub async fn portal_remove(
+    caller: MemberManagerSession,
+    State(app): State<AppState>,
+    IdPath(id): IdPath,
+) -> ApiResult<StatusCode> {
+    portal::remove(&app, &caller, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -46,6 +46,11 @@ pub enum Role {
 }
 
 impl Role {
+    /// The role a stored name stands for (floe writes only the three).
+    pub fn parse(name: &str) -> Option<Self> {
+        <Self as QueryEnum>::from_name(name)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Self::Owner => "owner",

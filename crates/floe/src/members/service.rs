@@ -27,6 +27,14 @@ fn customer_not_found() -> ApiError {
     ApiError::ResourceNotFound("Customer not found.".to_owned())
 }
 
+/// The member acting through the portal, whose rules are stricter than the merchant's: no
+/// one changes their own role or removes themselves, and only the owner hands ownership on.
+#[derive(Clone, Copy, Debug)]
+pub struct Actor {
+    pub member_id: Uuid,
+    pub role: Role,
+}
+
 /// How a request names a member of its customer.
 pub enum MemberKey {
     Id(Uuid),
@@ -225,6 +233,7 @@ pub async fn update(
     key: CustomerKey,
     member: MemberKey,
     patch: MemberUpdate,
+    actor: Option<Actor>,
 ) -> ApiResult<Member> {
     let mut validator = Validator::new();
     if let Some(Some(email)) = &patch.email {
@@ -273,6 +282,23 @@ pub async fn update(
     if let Some(Some(role)) = patch.role
         && role.as_str() != row.role
     {
+        if let Some(actor) = actor {
+            let refusal = if actor.member_id == row.id {
+                Some("You cannot change your own role.")
+            } else if role == Role::Owner && actor.role != Role::Owner {
+                Some("Only the owner can make another member the owner.")
+            } else {
+                None
+            };
+            if let Some(refusal) = refusal {
+                return Err(ApiError::validation(
+                    Loc::body().key("role"),
+                    "value_error",
+                    refusal,
+                    json!(role.as_str()),
+                ));
+            }
+        }
         if row.role == Role::Owner.as_str() {
             return Err(ApiError::validation(
                 Loc::body().key("role"),
@@ -312,22 +338,32 @@ pub async fn update(
     Ok(Member::from(&row))
 }
 
-/// `customers:members:delete`: soft delete; the owner cannot go.
+/// `customers:members:delete`: soft delete; the owner cannot go, nor (in the portal) the
+/// member acting.
 pub async fn delete(
     app: &AppState,
     organization_id: Uuid,
     key: CustomerKey,
     member: MemberKey,
+    actor: Option<Actor>,
 ) -> ApiResult<()> {
     let now = app.clock.now();
     let txn = crate::db::begin_write(&app.db).await?;
     let customer = customer(&txn, organization_id, &key).await?;
     let mut row = find(&txn, customer.id, &member).await?;
-    if row.role == Role::Owner.as_str() {
+    let path = if actor.is_some() { "id" } else { "member_id" };
+    let refusal = if actor.is_some_and(|actor| actor.member_id == row.id) {
+        Some("You cannot remove yourself.")
+    } else if row.role == Role::Owner.as_str() {
+        Some("The owner cannot be removed: make another member the owner first.")
+    } else {
+        None
+    };
+    if let Some(refusal) = refusal {
         return Err(ApiError::validation(
-            Loc::path("member_id"),
+            Loc::path(path),
             "value_error",
-            "The owner cannot be removed: make another member the owner first.",
+            refusal,
             json!(row.id),
         ));
     }
@@ -391,4 +427,55 @@ pub async fn remove_all_of_customer(
         queued += emit(txn, &row, EventType::MemberDeleted, now).await?;
     }
     Ok(queued)
+}
+
+/// The IDs of all live members, as a subquery (a member session needs its member).
+pub fn live_ids() -> sea_orm::sea_query::SelectStatement {
+    sea_orm::sea_query::Query::select()
+        .column(Column::Id)
+        .from(Entity)
+        .and_where(Column::DeletedAt.is_null())
+        .to_owned()
+}
+
+/// The member a customer session is opened for, named by `member_id` or
+/// `external_member_id` (the ID wins); `None` when neither is given, for a customer session.
+/// A member that is not a live member of the customer is a 422 on the field that named it.
+pub async fn for_session(
+    txn: &DatabaseTransaction,
+    customer_id: Uuid,
+    member_id: Option<Uuid>,
+    external_member_id: Option<&str>,
+) -> ApiResult<Option<Uuid>> {
+    let (key, field, input) = match (member_id, external_member_id) {
+        (Some(id), _) => (MemberKey::Id(id), "member_id", json!(id)),
+        (None, Some(external)) => (
+            MemberKey::External(external.to_owned()),
+            "external_member_id",
+            json!(external),
+        ),
+        (None, None) => return Ok(None),
+    };
+    let member = named(customer_id, &key).one(txn).await?.ok_or_else(|| {
+        ApiError::validation(
+            Loc::body().key(field),
+            "value_error",
+            "Member does not exist for this customer.",
+            input,
+        )
+    })?;
+    Ok(Some(member.id))
+}
+
+/// A live member of the customer, read for a member session; `None` once it is gone.
+pub async fn live_member(
+    db: &crate::db::ReadConnection,
+    customer_id: Uuid,
+    member_id: Uuid,
+) -> Result<Option<Member>, sea_orm::DbErr> {
+    Ok(db
+        .one(live(customer_id).filter(Column::Id.eq(member_id)))
+        .await?
+        .as_ref()
+        .map(Member::from))
 }

@@ -41,6 +41,12 @@ class Operation:
         """Whether a customer (or member) session may call it: the portal's operations."""
         return any("customer_session" in entry or "member_session" in entry for entry in self.spec.get("security") or [])
 
+    @property
+    def member_session_only(self):
+        """Whether only a member session may call it (the portal's member management)."""
+        security = self.spec.get("security") or []
+        return bool(security) and all("member_session" in e and "customer_session" not in e for e in security)
+
     def parameters(self, location):
         return [p for p in self.spec.get("parameters", []) if p["in"] == location]
 

@@ -111,7 +111,7 @@ def run(command, workdir, operations, name):
 def test_fuzzing_with_the_contract_finds_nothing():
     swept = coverage()
     print(swept.report())
-    # The portal's operations are called as a customer (a session of the tenant's customer),
+    # The portal's operations are called as a customer (a member session of the tenant's customer),
     # everything else with the organization's token.
     portal = [op for op in swept.routed if op.customer_session_accepted]
     merchant = [op for op in swept.routed if not op.customer_session_accepted]
@@ -121,7 +121,9 @@ def test_fuzzing_with_the_contract_finds_nothing():
         tenant = Tenant(floe, receiver)
         runs = [prepare(floe, tenant, merchant, tenant.token, "merchant")]
         if portal:
-            runs.append(prepare(floe, tenant, portal, tenant.session_for(tenant.need("customer")["id"]), "portal"))
+            # The owner's member session: it reaches everything a customer session does,
+            # and the team's members too.
+            runs.append(prepare(floe, tenant, portal, tenant.member_session_for(tenant.need("customer")["id"]), "portal"))
         for fuzz in runs:
             fuzz()
     finally:

@@ -54,6 +54,7 @@ PORTAL_PATH_IDS = {
     ("/v1/customer-portal/seats/", "seat_id"): ("seat", "id"),
     ("/v1/customer-portal/benefit-grants/", "id"): ("benefit_grant", "id"),
     ("/v1/customer-portal/customers/me/payment-methods/", "id"): ("payment_method", "id"),
+    ("/v1/customer-portal/members/", "id"): ("member", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -108,6 +109,7 @@ class Tenant:
         self.receiver = receiver
         self.resources = {"organization": self.organization}
         self.sessions = {}
+        self.member_sessions = {}
         self.stranger = None
         for kind in KINDS:
             self.need(kind)
@@ -119,12 +121,35 @@ class Tenant:
             self.sessions[customer_id] = opened["token"]
         return self.sessions[customer_id]
 
-    def stranger_session(self):
+    def member_session_for(self, customer_id, role="owner"):
+        """A member session of one of this organization's customers: its owner's, or a new
+        member's with `role` (opened once each)."""
+        key = (customer_id, role)
+        if key not in self.member_sessions:
+            customer = ok(self.http.get(f"/v1/customers/{customer_id}"))
+            # The customer's own email is its owner (made on the first member operation).
+            email = customer["email"] if role == "owner" else f"{role}-{uuid.uuid4().hex[:8]}@{self.slug}.example"
+            member = ok(self.http.post(f"/v1/customers/{customer_id}/members", json={"email": email, "role": role}
+                                       if role != "owner" else {"email": email}))
+            assert member["role"] == role, member
+            opened = ok(self.http.post("/v1/customer-sessions/", json={"customer_id": customer_id, "member_id": member["id"]}))
+            assert opened["token"].startswith("polar_mst_"), opened
+            self.member_sessions[key] = opened["token"]
+        return self.member_sessions[key]
+
+    def portal_session(self, op, customer_id):
+        """The session `op` takes for a customer: its owner's member session where only
+        members are served, else the customer's own."""
+        if op is not None and op.member_session_only:
+            return self.member_session_for(customer_id)
+        return self.session_for(customer_id)
+
+    def stranger_session(self, op=None):
         """A session of a customer of this organization that owns nothing: what it reaches
         of others' resources is a leak."""
         if self.stranger is None:
             self.stranger = make_customer(self)
-        return self.session_for(self.stranger["id"])
+        return self.portal_session(op, self.stranger["id"])
 
     def owner_of(self, kind, resource):
         """The customer that owns a resource, as the portal sees ownership (a seat is its

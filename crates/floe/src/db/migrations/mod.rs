@@ -26,6 +26,7 @@ mod m20261204_000020_meter_cycles;
 mod m20261205_000021_customer_portal_sessions;
 mod m20261205_000022_customer_email_updates;
 mod m20261205_000023_members;
+mod m20261205_000024_member_sessions;
 
 mod columns;
 
@@ -58,6 +59,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000021_customer_portal_sessions::Migration),
             Box::new(m20261205_000022_customer_email_updates::Migration),
             Box::new(m20261205_000023_members::Migration),
+            Box::new(m20261205_000024_member_sessions::Migration),
         ]
     }
 }
