@@ -234,6 +234,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::customer_seats::routes())
         .merge(crate::customer_portal::routes())
         .merge(crate::members::routes())
+        .merge(crate::wallets::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

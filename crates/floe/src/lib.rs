@@ -38,4 +38,5 @@ pub mod pricing;
 pub mod products;
 pub mod storage;
 pub mod subscriptions;
+pub mod wallets;
 pub mod webhooks;

@@ -60,3 +60,24 @@ test("a customer manages its own subscription and orders with a session", async 
   // The merchant's token does not open the portal.
   await assert.rejects(polar.customerPortal.customers.get(), (error) => error.statusCode === 401);
 });
+
+test("a customer reads its balance after a move to a cheaper plan", async () => {
+  const subscription = await subscribe("portal-wallet@example.com");
+  const cheap = await polar.products.create({
+    name: "Cheap plan",
+    recurring_interval: "month",
+    prices: [{ amount_type: "fixed", price_amount: 100 }],
+  });
+  // `reset` starts a new period now: the unused part of 12.00 outweighs the 1.00 charged.
+  await polar.subscriptions.update(subscription.id, { product_id: cheap.id, proration_behavior: "reset" });
+  const session = await polar.customerSessions.create({ customer_id: subscription.customer_id });
+  const portal = createPolar({ accessToken: session.token, baseUrl: floe.url });
+  const [wallet] = (await portal.customerPortal.wallets.list({})).items;
+  assert.equal(wallet.currency, "usd");
+  assert.equal(wallet.customer_id, subscription.customer_id);
+  assert.ok(wallet.balance > 1000 && wallet.balance <= 1100, `balance ${wallet.balance}`);
+  assert.deepEqual(await portal.customerPortal.wallets.get(wallet.id), wallet);
+  const stranger = await polar.customerSessions.create({ customer_id: (await subscribe("portal-nobody@example.com")).customer_id });
+  const strangers = createPolar({ accessToken: stranger.token, baseUrl: floe.url });
+  await assert.rejects(strangers.customerPortal.wallets.get(wallet.id), (error) => error.statusCode === 404);
+});

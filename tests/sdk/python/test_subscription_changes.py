@@ -222,7 +222,10 @@ def test_changes_that_are_refused(shop):
     assert shop.polar.subscriptions.get(subscription.id).product.id == small.id
 
 
-def test_a_credit_larger_than_the_next_invoice_carries_on(shop):
+def test_a_credit_larger_than_the_next_invoice_goes_to_the_balance(shop):
+    """A downgrade's credit beyond its order is booked on the customer's billing wallet;
+    the next subscription orders are paid from it first (`applied_balance_amount`), and the
+    merchant and the customer read the same balance."""
     large = shop.monthly(amount=5000)
     tiny = shop.monthly(amount=500)
     subscription = shop.subscribe(large, email=f"cr-{uuid.uuid4().hex[:4]}@example.com")
@@ -233,13 +236,63 @@ def test_a_credit_larger_than_the_next_invoice_carries_on(shop):
     credit, debit = proration_lines(first)[:2]
     owed = 500 + credit.amount + debit.amount
     assert owed < 0
-    carried = [i for i in first.items if i.label == "Credit carried to the next invoice"]
+    carried = [i for i in first.items if i.label == "Credit added to your balance"]
     assert [i.amount for i in carried] == [-owed]
     assert (first.total_amount, first.status, sum(i.amount for i in first.items)) == (0, "paid", 0)
 
-    # The next invoice starts from the credit left.
+    def wallets():
+        answer = shop.raw("GET", "/v1/wallets/", params={"customer_id": subscription.customer_id})
+        assert answer.status_code == 200, answer.text
+        check_response(answer)
+        return answer.json()["items"]
+
+    [wallet] = wallets()
+    assert (wallet["balance"], wallet["currency"], wallet["customer_id"]) == (-owed, "usd", subscription.customer_id)
+    portal = shop.polar.customer_sessions.create(customer_id=subscription.customer_id).token
+    seen = httpx.get(f"{shop.server.url}/v1/customer-portal/wallets/", headers={"Authorization": f"Bearer {portal}"})
+    assert [(w["id"], w["balance"]) for w in seen.json()["items"]] == [(wallet["id"], -owed)]
+
+    # Each next invoice is paid from the balance first; what is left is charged.
+    left = -owed
+    while left > 0:
+        shop.advance(ts(shop.polar.subscriptions.get(subscription.id).current_period_end) + timedelta(minutes=1))
+        order = shop.orders(subscription.id)[-1]
+        used = min(left, 500)
+        assert (order.total_amount, order.applied_balance_amount, order.due_amount) == (500, -used, 500 - used)
+        assert order.status == "paid"
+        assert not [i for i in order.items if i.proration]
+        left -= used
+        [wallet] = wallets()
+        assert wallet["balance"] == left
     shop.advance(ts(shop.polar.subscriptions.get(subscription.id).current_period_end) + timedelta(minutes=1))
-    second = shop.orders(subscription.id)[-1]
-    left = [i.amount for i in second.items if i.label == "Credit from the previous invoice"]
-    assert left == [owed]
-    assert second.total_amount == max(0, 500 + owed)
+    last = shop.orders(subscription.id)[-1]
+    assert (last.applied_balance_amount, last.due_amount) == (0, 500)
+
+
+def test_a_voided_order_gives_its_balance_back(shop):
+    """The balance pays part of a renewal whose card then fails through dunning: the charges
+    ask only for the rest, and the voided order gives back what it took."""
+    large = shop.monthly(amount=5000)
+    small = shop.monthly(amount=2000)
+    subscription = shop.subscribe(large, card="pm_card_chargeCustomerFail", email=f"vb-{uuid.uuid4().hex[:4]}@example.com")
+    shop.advance(ts(subscription.current_period_start) + timedelta(days=1))
+    shop.polar.subscriptions.update(subscription.id, product_id=small.id, proration_behavior="prorate")
+    shop.advance(ts(subscription.current_period_end) + timedelta(minutes=1))
+    credited = shop.orders(subscription.id)[-1]
+    assert (credited.total_amount, credited.status) == (0, "paid")
+    balance = shop.raw("GET", "/v1/wallets/", params={"customer_id": subscription.customer_id}).json()["items"][0]["balance"]
+    assert 0 < balance < 2000
+
+    end = ts(shop.polar.subscriptions.get(subscription.id).current_period_end)
+    shop.advance(end + timedelta(hours=1))
+    renewal = shop.orders(subscription.id)[-1]
+    assert (renewal.total_amount, renewal.applied_balance_amount, renewal.due_amount, renewal.status) == (
+        2000, -balance, 2000 - balance, "pending")
+    wallet = shop.raw("GET", "/v1/wallets/", params={"customer_id": subscription.customer_id}).json()["items"][0]
+    assert wallet["balance"] == 0
+    shop.advance(end + timedelta(days=22))
+    assert shop.polar.orders.get(renewal.id).status == "void"
+    failed = shop.polar.payments.list(order_id=renewal.id, limit=100).items
+    assert {p.amount for p in failed} == {2000 - balance} and len(failed) == 5
+    wallet = shop.raw("GET", f"/v1/wallets/{wallet['id']}").json()
+    assert wallet["balance"] == balance

@@ -271,7 +271,7 @@ pub async fn finalize(
         ));
     }
     check_enabled(app, organization_id).await?;
-    if row.total_amount == 0 {
+    if row.due_amount() == 0 {
         let queued = off_session::mark_paid(&txn, &mut row, now).await?;
         return paid(app, txn, &row, queued).await;
     }
@@ -296,7 +296,7 @@ pub async fn finalize(
                 .charge(&ChargeRequest {
                     intent: Intent::Payment,
                     idempotency_key: format!("order:{}:{}", row.id, Uuid::new_v4()),
-                    amount: row.total_amount,
+                    amount: row.due_amount(),
                     currency: &row.currency,
                     token: &method.processor_id,
                     save_method: false,

@@ -53,6 +53,14 @@ pub enum Relation {}
 
 impl ActiveModelBehavior for ActiveModel {}
 
+impl Model {
+    /// What is left to charge: the total less what the customer's balance paid
+    /// (`applied_balance_amount` is that, negative).
+    pub fn due_amount(&self) -> i64 {
+        (self.total_amount + self.applied_balance_amount).max(0)
+    }
+}
+
 pub mod item {
     //! `order_items`: what an order charges for, line by line.
 

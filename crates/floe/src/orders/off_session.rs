@@ -190,7 +190,7 @@ async fn record(
             processor: charged.processor,
             charge_id,
             status,
-            amount: row.total_amount,
+            amount: row.due_amount(),
             currency: &row.currency,
             method,
             decline,
@@ -388,7 +388,7 @@ pub async fn write_down(
             processor: STRIPE,
             charge_id: attempt.key,
             status: "pending",
-            amount: order.total_amount,
+            amount: order.due_amount(),
             currency: &order.currency,
             method: &details_of(attempt.method),
             decline: None,
@@ -417,7 +417,7 @@ pub async fn charge_with_stripe(
     stripe::Client::new(&app.config.stripe_api_base, secret_key)
         .charge(&stripe::Charge {
             idempotency_key: attempt.key,
-            amount: row.total_amount,
+            amount: row.due_amount(),
             currency: &row.currency,
             customer: attempt.customer,
             token: &attempt.method.processor_id,

@@ -72,7 +72,7 @@ pub async fn orders(db: Reads<'_>, organization_id: Uuid, rows: &[Model]) -> Api
                 tax_amount: row.tax_amount,
                 total_amount: row.total_amount,
                 applied_balance_amount: row.applied_balance_amount,
-                due_amount: (row.total_amount + row.applied_balance_amount).max(0),
+                due_amount: row.due_amount(),
                 refunded_amount: row.refunded_amount,
                 refunded_tax_amount: row.refunded_tax_amount,
                 currency: row.currency.clone(),

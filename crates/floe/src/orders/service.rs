@@ -215,8 +215,8 @@ pub struct CycleLine {
 }
 
 /// Records the order of a subscription's current period (`subscription_cycle`) in `txn`:
-/// paid at once when there is nothing to charge, else `pending` and due for its charge now
-/// (the renewal worker collects it). Queues `order.created` (and `order.updated` and
+/// paid from the customer's balance as far as it goes, paid at once when nothing is left to
+/// charge, else `pending` and due for its charge now (the renewal worker collects it). Queues `order.created` (and `order.updated` and
 /// `order.paid` when paid).
 pub async fn record_cycle(
     txn: &DatabaseTransaction,
@@ -224,8 +224,23 @@ pub async fn record_cycle(
 ) -> ApiResult<(Model, usize)> {
     let subscription = cycle.subscription;
     let subtotal: i64 = cycle.lines.iter().map(|line| line.amount).sum();
+    let id = Uuid::new_v4();
+    // The customer's credit pays first (as at Polar, subscription orders only).
+    let from_balance = crate::wallets::ledger::apply(
+        txn,
+        crate::wallets::ledger::Holder {
+            organization_id: subscription.organization_id,
+            customer_id: subscription.customer_id,
+            currency: &subscription.currency,
+        },
+        cycle.total,
+        id,
+        cycle.now,
+    )
+    .await?;
+    let due = cycle.total - from_balance;
     let row = Model {
-        id: Uuid::new_v4(),
+        id,
         created_at: cycle.now,
         modified_at: None,
         organization_id: subscription.organization_id,
@@ -235,7 +250,7 @@ pub async fn record_cycle(
         net_amount: cycle.total,
         tax_amount: 0,
         total_amount: cycle.total,
-        applied_balance_amount: 0,
+        applied_balance_amount: -from_balance,
         refunded_amount: 0,
         refunded_tax_amount: 0,
         platform_fee_amount: 0,
@@ -256,7 +271,7 @@ pub async fn record_cycle(
         description: cycle.description.to_owned(),
         metadata: subscription.metadata.clone(),
         custom_field_data: subscription.custom_field_data.clone(),
-        next_payment_attempt_at: (cycle.total > 0).then_some(cycle.now),
+        next_payment_attempt_at: (due > 0).then_some(cycle.now),
         paid_at: None,
         grants_done_at: None,
         billing_period_start: Some(cycle.period_start),
@@ -283,7 +298,7 @@ pub async fn record_cycle(
         .await?;
     }
     let mut queued = crate::orders::emit(txn, &row, EventType::OrderCreated, cycle.now).await?;
-    if cycle.total <= 0 {
+    if due <= 0 {
         queued += super::off_session::mark_paid(txn, &mut row, cycle.now).await?;
     }
     Ok((row, queued))

@@ -117,7 +117,7 @@ pub async fn retry(
                     "subscription:{}:order:{}:customer-retry:{attempt}",
                     subscription.id, order.id
                 ),
-                amount: order.total_amount,
+                amount: order.due_amount(),
                 currency: &order.currency,
                 token: &method.processor_id,
                 save_method: false,

@@ -400,7 +400,7 @@ impl Bill {
     /// Records the subscription's order of `lines` for `reason`. A period's order also
     /// bills the prorated lines waiting for it. The discount comes off what is not prorated
     /// (the prorations were computed from discounted amounts already). An order is never
-    /// paid out: what its credits leave below zero waits for the next order as a credit.
+    /// paid out: what its credits leave below zero goes to the customer's balance.
     #[allow(clippy::too_many_arguments)]
     pub(super) async fn record(
         &self,
@@ -440,7 +440,7 @@ impl Bill {
         let short = subtotal - discount_amount;
         if short < 0 {
             lines.push(CycleLine {
-                label: "Credit carried to the next invoice".to_owned(),
+                label: CREDIT_TO_BALANCE.to_owned(),
                 amount: -short,
                 price_id: None,
                 start: now,
@@ -474,16 +474,18 @@ impl Bill {
         let ids: Vec<Uuid> = waiting.iter().map(|line| line.id).collect();
         super::pending::billed(txn, &ids, order.id).await?;
         if short < 0 {
-            super::pending::add_proration(
+            // What the credits leave over goes to the customer's balance, which the next
+            // subscription order in this currency draws on first.
+            crate::wallets::ledger::credit(
                 txn,
-                row.id,
-                super::pending::Line {
-                    label: "Credit from the previous invoice",
-                    amount: short,
-                    start: now,
-                    end: now,
-                    price_id: None,
+                crate::wallets::ledger::Holder {
+                    organization_id: row.organization_id,
+                    customer_id: row.customer_id,
+                    currency: &row.currency,
                 },
+                -short,
+                order.id,
+                crate::wallets::ledger::Reason::Credit,
                 now,
             )
             .await?;
@@ -669,7 +671,7 @@ async fn test_charge(
             "subscription:{}:order:{}:attempt:{attempt}",
             subscription.id, order.id
         ),
-        amount: order.total_amount,
+        amount: order.due_amount(),
         currency: &order.currency,
         token: &method.processor_id,
         save_method: false,
@@ -1039,7 +1041,7 @@ async fn notify_failure(
     let seller = crate::organizations::read(txn, order.organization_id)
         .await?
         .map_or_else(|| "the seller".to_owned(), |org| org.name);
-    let amount = crate::money::display(order.total_amount, &order.currency);
+    let amount = crate::money::display(order.due_amount(), &order.currency);
     let product = &order.description;
     let next = match (retry_at, subscription.current_status().is_billable()) {
         (Some(at), true) => format!(
@@ -1069,12 +1071,30 @@ async fn notify_failure(
     Ok(())
 }
 
-/// An order that will not be collected.
+/// The label of the line that settles an order whose credits exceed its charges at zero.
+pub const CREDIT_TO_BALANCE: &str = "Credit added to your balance";
+
+/// An order that will not be collected; what the customer's balance paid of it goes back.
 async fn void(
     txn: &DatabaseTransaction,
     order: &mut OrderRow,
     now: DateTime<Utc>,
 ) -> ApiResult<usize> {
+    if order.applied_balance_amount < 0 {
+        crate::wallets::ledger::credit(
+            txn,
+            crate::wallets::ledger::Holder {
+                organization_id: order.organization_id,
+                customer_id: order.customer_id,
+                currency: &order.currency,
+            },
+            -order.applied_balance_amount,
+            order.id,
+            crate::wallets::ledger::Reason::Restored,
+            now,
+        )
+        .await?;
+    }
     order.status = "void".to_owned();
     order.next_payment_attempt_at = None;
     order.modified_at = Some(now);

@@ -129,6 +129,10 @@ BEYOND_THE_CONTRACT = [
             "In the official SDKs, which are newer than the contract."),
     _beyond("GET", "/v1/customers/external/{external_id}/members", "customers:members:list_external",
             ["members:read", "members:write"], "In the official SDKs, which are newer than the contract."),
+    _beyond("GET", "/v1/wallets/", "wallets:list", ["wallets:read", "wallets:write"],
+            "Polar serves it but keeps it out of its published contract (the merchant's view of balances)."),
+    _beyond("GET", "/v1/wallets/{id}", "wallets:get", ["wallets:read", "wallets:write"],
+            "Polar serves it but keeps it out of its published contract (the merchant's view of balances)."),
 ]
 
 

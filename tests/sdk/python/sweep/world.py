@@ -42,6 +42,7 @@ PATH_IDS = {
     ("/v1/customer-seats/claim/", "invitation_token"): ("seat_invitation", "token"),
     ("/v1/customers/{id}/members/", "member_id"): ("member", "id"),
     ("/v1/customers/external/{external_id}/members/", "member_external_id"): ("member", "external_id"),
+    ("/v1/wallets/", "id"): ("wallet", "id"),
 }
 
 # The customer portal's paths: (path up to the parameter, parameter) -> (kind, attribute).
@@ -55,6 +56,7 @@ PORTAL_PATH_IDS = {
     ("/v1/customer-portal/benefit-grants/", "id"): ("benefit_grant", "id"),
     ("/v1/customer-portal/customers/me/payment-methods/", "id"): ("payment_method", "id"),
     ("/v1/customer-portal/members/", "id"): ("member", "id"),
+    ("/v1/customer-portal/wallets/", "id"): ("wallet", "id"),
 }
 
 # Query parameters and body fields that name a resource -> (kind, attribute).
@@ -362,6 +364,26 @@ def make_subscription(t):
     return ok(t.http.get("/v1/subscriptions/", params={"product_id": product["id"]}))["items"][0]
 
 
+def make_wallet(t):
+    """A customer's balance: a subscription moved at once (`reset`) to a much cheaper plan,
+    whose unused part outweighs the new period's price."""
+    prices = {}
+    for amount in (5000, 300):
+        prices[amount] = ok(t.http.post("/v1/products/", json={
+            "name": f"{t.slug[:40]} {amount}", "recurring_interval": "month",
+            "prices": [{"amount_type": "fixed", "price_amount": amount}]}))
+    checkout = ok(t.http.post("/v1/checkouts/", json={"products": [prices[5000]["id"]]}))
+    ok(t.http.post(f"/v1/checkouts/client/{checkout['client_secret']}/confirm", json={
+        "customer_email": f"wallet@{t.slug}.example", "customer_billing_address": {"country": "FR"},
+        "confirmation_token_id": "pm_card_visa"}))
+    subscription = ok(t.http.get("/v1/subscriptions/", params={"product_id": prices[5000]["id"]}))["items"][0]
+    ok(t.http.patch(f"/v1/subscriptions/{subscription['id']}", json={
+        "product_id": prices[300]["id"], "proration_behavior": "reset"}))
+    [wallet] = ok(t.http.get("/v1/wallets/", params={"customer_id": subscription["customer_id"]}))["items"]
+    assert wallet["balance"] > 0, wallet
+    return wallet
+
+
 def make_seat(t):
     """A pending seat of a seat-based subscription, assigned by email."""
     product = ok(t.http.post("/v1/products/", json={
@@ -533,6 +555,7 @@ KINDS = {
     "benefit_grant": Kind(make_benefit_grant, lister("/v1/benefit-grants/")),
     "member": Kind(make_member, read_member),
     "payment_method": Kind(make_payment_method, read_payment_method),
+    "wallet": Kind(make_wallet, getter("/v1/wallets/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 

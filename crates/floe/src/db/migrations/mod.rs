@@ -27,6 +27,7 @@ mod m20261205_000021_customer_portal_sessions;
 mod m20261205_000022_customer_email_updates;
 mod m20261205_000023_members;
 mod m20261205_000024_member_sessions;
+mod m20261205_000025_wallets;
 
 mod columns;
 
@@ -60,6 +61,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000022_customer_email_updates::Migration),
             Box::new(m20261205_000023_members::Migration),
             Box::new(m20261205_000024_member_sessions::Migration),
+            Box::new(m20261205_000025_wallets::Migration),
         ]
     }
 }

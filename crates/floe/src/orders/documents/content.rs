@@ -65,6 +65,13 @@ pub fn sheet(kind: Kind, source: &Source<'_>) -> Sheet {
     }
     totals.push(("Tax".to_owned(), money(order.tax_amount), false));
     totals.push(("Total".to_owned(), money(order.total_amount), true));
+    if order.applied_balance_amount != 0 {
+        totals.push((
+            "Paid from balance".to_owned(),
+            money(order.applied_balance_amount),
+            false,
+        ));
+    }
     let facts = match kind {
         Kind::Invoice => vec![
             ("Invoice number".to_owned(), number),
@@ -72,7 +79,7 @@ pub fn sheet(kind: Kind, source: &Source<'_>) -> Sheet {
         ],
         Kind::Receipt => {
             let paid_at = order.paid_at.unwrap_or(order.created_at);
-            totals.push(("Amount paid".to_owned(), money(order.total_amount), true));
+            totals.push(("Amount paid".to_owned(), money(order.due_amount()), true));
             vec![
                 ("Receipt number".to_owned(), number),
                 ("Status".to_owned(), "Paid".to_owned()),

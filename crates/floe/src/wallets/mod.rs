@@ -1,0 +1,26 @@
+//! Wallets (issue 17): what a customer has to its credit with the seller, per currency.
+//!
+//! A subscription order whose credits come to more than its charges (a downgrade prorated
+//! mid-period) is settled at zero and the rest is booked on the customer's billing wallet;
+//! the customer's next subscription order in that currency is paid from it first
+//! (`applied_balance_amount`, leaving `due_amount` to charge). A voided order gives back
+//! what it used. The balance is one number per customer and currency, read by the merchant
+//! (`GET /v1/wallets/`, Polar's API beyond the 2026-10 contract) and by the customer in the
+//! portal (owners and billing managers). As at Polar, orders from checkouts do not use it.
+//! Decision: docs/decisions/0021-customer-portal.md.
+
+mod entity;
+pub mod ledger;
+mod routes;
+pub mod schema;
+mod service;
+
+use crate::http::routes::Routes;
+
+pub fn routes() -> Routes {
+    Routes::new()
+        .get("/v1/wallets", routes::list)
+        .get("/v1/wallets/{id}", routes::get)
+        .get("/v1/customer-portal/wallets", routes::portal_list)
+        .get("/v1/customer-portal/wallets/{id}", routes::portal_get)
+}
