@@ -176,9 +176,13 @@ impl Server {
         // Trailing slashes are trimmed before routing, so `/v1/files/` and `/v1/files`
         // reach the same handler.
         let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
-        axum::serve(listener, ServiceExt::<Request>::into_make_service(app))
-            .with_graceful_shutdown(shutdown.clone().cancelled_owned())
-            .await?;
+        // With the peer's address: the portal's sign-in limits count per IP.
+        axum::serve(
+            listener,
+            ServiceExt::<Request>::into_make_service_with_connect_info::<std::net::SocketAddr>(app),
+        )
+        .with_graceful_shutdown(shutdown.clone().cancelled_owned())
+        .await?;
         shutdown.cancel();
         if let Some(sweep) = sweep {
             let _ = sweep.await;

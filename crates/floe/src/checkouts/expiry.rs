@@ -82,6 +82,24 @@ pub fn spawn(
                     tracing::warn!(%error, "purging customer sessions failed; will retry")
                 }
             }
+            let now = app.clock.now();
+            let purged = async {
+                let codes = crate::customer_portal::sign_in::purge_expired(&app.db, now).await?;
+                let windows = crate::http::rate_limit::purge(
+                    &app.db,
+                    now,
+                    crate::customer_portal::sign_in::PER_IP.window,
+                )
+                .await?;
+                Ok::<_, sea_orm::DbErr>(codes + windows)
+            };
+            match purged.await {
+                Ok(0) => {}
+                Ok(count) => {
+                    tracing::info!(count, "expired sign-in codes and limit windows purged")
+                }
+                Err(error) => tracing::warn!(%error, "purging sign-in codes failed; will retry"),
+            }
         }
     })
 }

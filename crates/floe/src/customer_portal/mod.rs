@@ -15,6 +15,7 @@ mod organization;
 pub mod present;
 mod routes;
 pub mod sessions;
+pub mod sign_in;
 
 use crate::http::routes::Routes;
 
@@ -28,6 +29,14 @@ pub fn routes() -> Routes {
             routes::introspect,
         )
         .get("/v1/customer-portal/customer-session/user", routes::user)
+        .post(
+            "/v1/customer-portal/customer-session/request",
+            sign_in::request,
+        )
+        .post(
+            "/v1/customer-portal/customer-session/authenticate",
+            sign_in::authenticate,
+        )
         .get("/v1/customer-portal/customers/me", routes::get_customer)
         .patch("/v1/customer-portal/customers/me", routes::update_customer)
         .get(

@@ -224,3 +224,27 @@ pub async fn get_live(
 ) -> Result<Option<CustomerRow>, sea_orm::DbErr> {
     store::get(db, organization_id, key).await
 }
+
+/// Marks `row`'s email verified (its holder just read a code sent there), with
+/// `customer.updated`, in the caller's transaction; answers the deliveries queued.
+pub async fn mark_email_verified(
+    app: &crate::app::AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    mut row: CustomerRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<usize, sea_orm::DbErr> {
+    if row.email_verified {
+        return Ok(0);
+    }
+    row.email_verified = true;
+    row.modified_at = Some(now);
+    let row = store::update(txn, row).await?;
+    service::emit_change(
+        app,
+        txn,
+        &row,
+        crate::webhooks::EventType::CustomerUpdated,
+        now,
+    )
+    .await
+}

@@ -100,7 +100,7 @@ fn conflict(error: DbErr, email: Option<&str>, external_id: Option<&str>) -> Api
 }
 
 /// Queues `customer.<change>` and `customer.state_changed` for `row`.
-pub(super) async fn emit_change(
+pub(crate) async fn emit_change(
     app: &AppState,
     txn: &DatabaseTransaction,
     row: &Model,

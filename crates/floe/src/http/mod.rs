@@ -9,6 +9,7 @@ pub mod idempotency;
 pub mod log;
 pub mod pagination;
 pub mod patch;
+pub mod rate_limit;
 pub mod routes;
 pub mod timeout;
 pub mod version;

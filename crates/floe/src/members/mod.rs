@@ -20,7 +20,7 @@ mod service;
 
 use crate::http::routes::Routes;
 
-pub use service::{for_session, live_ids, live_member, remove_all_of_customer};
+pub use service::{by_email, for_session, live_ids, live_member, remove_all_of_customer};
 
 pub fn routes() -> Routes {
     Routes::new()

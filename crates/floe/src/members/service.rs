@@ -479,3 +479,34 @@ pub async fn live_member(
         .as_ref()
         .map(Member::from))
 }
+
+/// The live member with `email_key` among the organization's customers (of `customer_id`
+/// when given), the oldest first: (customer, member).
+pub async fn by_email(
+    txn: &DatabaseTransaction,
+    organization_id: Uuid,
+    email_key: &str,
+    customer_id: Option<Uuid>,
+) -> Result<Option<(Uuid, Uuid)>, sea_orm::DbErr> {
+    let mut select = Entity::find()
+        .filter(Column::OrganizationId.eq(organization_id))
+        .filter(Column::EmailKey.eq(email_key))
+        .filter(Column::DeletedAt.is_null())
+        .filter(
+            Column::CustomerId.in_subquery(
+                sea_orm::sea_query::Query::select()
+                    .column(crate::customers::entity::Column::Id)
+                    .from(crate::customers::entity::Entity)
+                    .and_where(crate::customers::entity::Column::DeletedAt.is_null())
+                    .to_owned(),
+            ),
+        );
+    if let Some(id) = customer_id {
+        select = select.filter(Column::CustomerId.eq(id));
+    }
+    Ok(select
+        .order_by_asc(Column::CreatedAt)
+        .one(txn)
+        .await?
+        .map(|row| (row.customer_id, row.id)))
+}

@@ -100,12 +100,13 @@ def contract_operations():
 
 
 def _beyond(method, path, operation_id, scopes, why):
-    """An operation the contract file lacks, described the way the contract would."""
-    named = " ".join(f"`{scope}`" for scope in scopes)
+    """An operation the contract file lacks, described the way the contract would; `scopes`
+    None for one anyone may call (no token)."""
+    named = " ".join(f"`{scope}`" for scope in scopes or [])
     return Operation(method, path, operation_id, {
         "operationId": operation_id,
-        "description": f"{why}\n\n**Scopes**: {named}",
-        "security": [{"oat": list(scopes)}],
+        "description": f"{why}\n\n**Scopes**: {named}" if scopes is not None else why,
+        "security": [{"oat": list(scopes)}] if scopes is not None else None,
         "parameters": [{"name": name[1:-1], "in": "path", "required": True, "schema": {"type": "string"}}
                        for name in re.findall(r"\{[^}]+\}", path)],
         "responses": {},
@@ -129,6 +130,10 @@ BEYOND_THE_CONTRACT = [
             "In the official SDKs, which are newer than the contract."),
     _beyond("GET", "/v1/customers/external/{external_id}/members", "customers:members:list_external",
             ["members:read", "members:write"], "In the official SDKs, which are newer than the contract."),
+    _beyond("POST", "/v1/customer-portal/customer-session/request", "customer_portal:customer-session:request", None,
+            "Polar's portal sign-in, kept out of its published contract: a code mailed to a customer."),
+    _beyond("POST", "/v1/customer-portal/customer-session/authenticate", "customer_portal:customer-session:authenticate",
+            None, "Polar's portal sign-in, kept out of its published contract: a mailed code for a session."),
     _beyond("GET", "/v1/wallets/", "wallets:list", ["wallets:read", "wallets:write"],
             "Polar serves it but keeps it out of its published contract (the merchant's view of balances)."),
     _beyond("GET", "/v1/wallets/{id}", "wallets:get", ["wallets:read", "wallets:write"],

@@ -28,6 +28,7 @@ mod m20261205_000022_customer_email_updates;
 mod m20261205_000023_members;
 mod m20261205_000024_member_sessions;
 mod m20261205_000025_wallets;
+mod m20261205_000026_portal_sign_in;
 
 mod columns;
 
@@ -62,6 +63,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000023_members::Migration),
             Box::new(m20261205_000024_member_sessions::Migration),
             Box::new(m20261205_000025_wallets::Migration),
+            Box::new(m20261205_000026_portal_sign_in::Migration),
         ]
     }
 }
