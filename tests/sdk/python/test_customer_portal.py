@@ -469,6 +469,11 @@ def test_a_customer_changes_its_email_by_proving_it_owns_the_new_one(org, floe):
         answer = httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/request", json={"email": email},
                             headers={"Authorization": f"Bearer {opened.token}"})
         assert answer.status_code == 422 and answer.json()["detail"][0]["loc"] == ["body", "email"], answer.text
+    # Each request mails someone: three per customer per quarter hour (two made above).
+    asked = [httpx.post(f"{floe.url}/v1/customer-portal/customers/me/email-update/request",
+                        json={"email": f"ada-{n}-{uuid.uuid4().hex[:6]}@example.com"},
+                        headers={"Authorization": f"Bearer {opened.token}"}).status_code for n in range(2)]
+    assert asked == [202, 429], asked
 
 
 # ---- the customer's own retry of a failed payment (slice 3) ----

@@ -77,6 +77,13 @@ fn invalid_email(email: &str) -> ApiError {
 }
 
 /// `customer_portal:customers:request_email_update`.
+/// Email changes one customer may ask for per window.
+pub const EMAIL_UPDATES_PER_CUSTOMER: crate::http::rate_limit::Limit =
+    crate::http::rate_limit::Limit {
+        calls: 3,
+        window: chrono::Duration::minutes(15),
+    };
+
 pub async fn request(
     app: &AppState,
     session: &PortalSession,
@@ -100,6 +107,20 @@ pub async fn request(
     }
     let now = app.clock.now();
     let txn = crate::db::begin_write(&app.db).await?;
+    // Each request mails someone: three per customer per quarter hour.
+    let bucket = format!("email-update:customer:{}", session.customer_id);
+    if let Err(limited) =
+        crate::http::rate_limit::hit(&txn, &bucket, EMAIL_UPDATES_PER_CUSTOMER, now).await?
+    {
+        return Err(ApiError::named(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "TooManyRequests",
+            format!(
+                "Too many email changes asked; try again in {} seconds.",
+                limited.retry_after
+            ),
+        ));
+    }
     let customer = store::get_in(
         &txn,
         session.organization_id,
