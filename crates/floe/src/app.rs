@@ -265,6 +265,7 @@ fn routes(state: AppState, storage_routes: Router) -> Router {
         .route("/healthz", get(healthz))
         .route("/{version}/openapi.json", get(openapi::serve))
         .merge(crate::checkouts::pages())
+        .merge(crate::customer_portal::pages())
         .with_state(state)
         .merge(storage_routes)
         .fallback(not_found)

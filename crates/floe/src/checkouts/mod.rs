@@ -7,7 +7,7 @@ mod entity;
 pub mod expiry;
 mod links;
 mod offer;
-mod page;
+pub(crate) mod page;
 mod present;
 pub use present::checkout_product;
 mod routes;

@@ -61,6 +61,13 @@ where
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
         let app = AppState::from_ref(state);
         let token = crate::auth::bearer_token(&parts.headers).ok_or(ApiError::Unauthorized)?;
+        Self::from_token(&app, token).await
+    }
+}
+
+impl PortalSession {
+    /// The live session `token` opens (a bearer token, or the hosted portal's cookie).
+    pub async fn from_token(app: &AppState, token: &str) -> Result<Self, ApiError> {
         let is_session = [sessions::PREFIX, sessions::MEMBER_PREFIX]
             .iter()
             .any(|prefix| token::is_well_formed(token, prefix));
@@ -76,7 +83,7 @@ where
             );
         }
         let hash = app.secret.token_hash(token);
-        let session = sessions::find_live(&app, &hash, app.clock.now())
+        let session = sessions::find_live(app, &hash, app.clock.now())
             .await?
             .ok_or(ApiError::InvalidToken)?;
         // The lookup went through an index; decide in constant time all the same.

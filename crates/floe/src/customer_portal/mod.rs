@@ -12,6 +12,7 @@
 pub mod auth;
 mod customer;
 mod organization;
+mod page;
 pub mod present;
 mod routes;
 pub mod sessions;
@@ -20,6 +21,8 @@ pub mod sign_in;
 use crate::http::routes::Routes;
 
 pub use sessions::{Holder as SessionHolder, OpenedSession, open as open_session};
+
+pub use page::pages;
 
 pub fn routes() -> Routes {
     Routes::new()

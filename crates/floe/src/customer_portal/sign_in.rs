@@ -51,7 +51,7 @@ pub const PER_IP: Limit = Limit {
     window: Duration::minutes(15),
 };
 /// Every `request` answers after at least this long, known email or not.
-const REQUEST_FLOOR: StdDuration = StdDuration::from_millis(400);
+pub const REQUEST_FLOOR: StdDuration = StdDuration::from_millis(400);
 
 pub mod entity {
     use sea_orm::entity::prelude::*;
@@ -210,7 +210,8 @@ pub async fn request(
     answer.map(|()| StatusCode::ACCEPTED)
 }
 
-async fn request_code(
+/// Mails a code when `body`'s email is known (the portal page calls this too).
+pub async fn request_code(
     app: &AppState,
     ip: Option<IpAddr>,
     body: CodeRequest,
@@ -305,6 +306,16 @@ pub async fn authenticate(
     ClientIp(ip): ClientIp,
     Json(body): Json<CodeAuthenticate>,
 ) -> Result<axum::Json<CodeAuthenticated>, Refusal> {
+    let token = trade(&app, ip, body).await?;
+    Ok(axum::Json(CodeAuthenticated { token }))
+}
+
+/// Trades a live code for a session's token (the portal page calls this too).
+pub async fn trade(
+    app: &AppState,
+    ip: Option<IpAddr>,
+    body: CodeAuthenticate,
+) -> Result<String, Refusal> {
     if body.code.len() > 64 {
         return Err(ApiError::validation(
             Loc::body().key("code"),
@@ -373,13 +384,11 @@ pub async fn authenticate(
     let mut queued = 0;
     if holder.member_id.is_none() {
         // The customer just proved it reads the customer's email.
-        queued += crate::customers::mark_email_verified(&app, &txn, row, now).await?;
+        queued += crate::customers::mark_email_verified(app, &txn, row, now).await?;
     }
-    let opened = sessions::open(&app, &txn, holder, None, now).await?;
+    let opened = sessions::open(app, &txn, holder, None, now).await?;
     app.nudge.commit(txn, queued).await?;
-    Ok(axum::Json(CodeAuthenticated {
-        token: opened.token.expose().to_owned(),
-    }))
+    Ok(opened.token.expose().to_owned())
 }
 
 /// Deletes the codes that expired before `now`.

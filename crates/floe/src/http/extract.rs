@@ -330,6 +330,16 @@ fn parse_int(raw: &str) -> Option<QueryInt> {
 }
 
 impl QueryParams {
+    /// Parameters made in code (the hosted pages call the API's functions with them).
+    pub fn from_pairs(pairs: &[(&str, &str)]) -> Self {
+        Self(
+            pairs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        )
+    }
+
     /// Every name and value, in order.
     pub fn pairs(&self) -> impl Iterator<Item = (&str, &str)> {
         self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))

@@ -94,3 +94,11 @@ pub async fn customer_of(
         .await?
         .map(|row| row.customer_id))
 }
+
+/// The lines of `order_id`, in order, read in the caller's transaction.
+pub async fn items_of_order(
+    txn: &sea_orm::DatabaseTransaction,
+    order_id: uuid::Uuid,
+) -> Result<Vec<entity::item::Model>, sea_orm::DbErr> {
+    store::items(txn.into(), &[order_id]).await
+}

@@ -13,6 +13,7 @@ mod pending;
 mod periods;
 pub mod portal;
 mod present;
+pub mod preview;
 pub mod renewal;
 mod routes;
 pub mod scheduler;

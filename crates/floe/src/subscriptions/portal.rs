@@ -349,3 +349,37 @@ async fn check_public_product(app: &AppState, row: &Model, given: &Value) -> Api
     }
     Ok(())
 }
+
+/// What moving the session's subscription `id` to `product_id` would do, under the same
+/// rules as the change itself (the seller's settings, public products, the seller's
+/// proration); nothing changes.
+pub async fn preview_plan_change(
+    app: &AppState,
+    session: &PortalSession,
+    id: Uuid,
+    product_id: Uuid,
+) -> ApiResult<super::preview::ChangePreview> {
+    let row = owned(app, session, id).await?;
+    let organization = crate::organizations::read(&app.db, session.organization_id)
+        .await?
+        .ok_or_else(ApiError::not_found)?;
+    let body = json!({"product_id": product_id});
+    let Value::Object(fields) = &body else {
+        unreachable!("a literal object");
+    };
+    if !organization
+        .customer_portal_settings
+        .subscription
+        .update_plan
+    {
+        return Err(not_allowed("product_id", fields, "Changing plans"));
+    }
+    check_public_product(app, &row, &body["product_id"]).await?;
+    super::preview::plan_change(
+        app,
+        session.organization_id,
+        id,
+        json!({"product_id": product_id, "proration_behavior": organization.proration_behavior}),
+    )
+    .await
+}

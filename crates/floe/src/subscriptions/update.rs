@@ -22,7 +22,7 @@ use crate::app::AppState;
 use crate::http::{ApiError, ApiResult, Loc, Validator};
 
 /// The variants floe tells apart, by their fields.
-enum Patch {
+pub(super) enum Patch {
     /// `SubscriptionUpdateBase` as far as floe takes it: new metadata, a trial's new end
     /// (`Some(None)`: now).
     Base {
@@ -235,7 +235,7 @@ fn behavior(
     }
 }
 
-fn parse(body: &Value) -> ApiResult<Patch> {
+pub(super) fn parse(body: &Value) -> ApiResult<Patch> {
     let Some(body) = body.as_object() else {
         return Err(ApiError::validation(
             Loc::body(),

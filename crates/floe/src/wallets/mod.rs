@@ -17,6 +17,19 @@ mod service;
 
 use crate::http::routes::Routes;
 
+/// The session's customer's wallets (the hosted portal page reads them as the API does).
+pub async fn portal_list(
+    app: &crate::app::AppState,
+    session: &crate::customer_portal::auth::PortalSession,
+    query: &crate::http::QueryParams,
+) -> crate::http::ApiResult<crate::http::ListResource<schema::Wallet>> {
+    let seen = service::Seen::Customer {
+        organization_id: session.organization_id,
+        customer_id: session.customer_id,
+    };
+    service::list(app, seen, query).await
+}
+
 pub fn routes() -> Routes {
     Routes::new()
         .get("/v1/wallets", routes::list)

@@ -56,6 +56,12 @@ dl.totals .total{border-top:1px solid #d0d7de;margin-top:6px;padding-top:10px;fo
 .status h1{font-size:1.75rem}
 .actions{display:flex;flex-wrap:wrap;gap:12px;justify-content:center;margin-top:16px}
 .actions .pay{display:inline-block;width:auto}
+.actions.start{justify-content:flex-start;margin:8px 0 12px}
+a.button{display:inline-block;font-weight:600;border-radius:6px;padding:10px 16px;border:1px solid #8c959f;background:#f6f8fa;color:#1f2328;text-decoration:none}
+h3{font-size:1.0625rem;margin:0 0 4px;overflow-wrap:anywhere}
+article.subscription{border-top:1px solid #d0d7de;padding-top:12px;margin-top:12px}
+article.subscription:first-of-type{border-top:0;margin-top:0;padding-top:0}
+section.card ul{padding-left:20px;margin:0;overflow-wrap:anywhere}
 @media (min-width:800px){
   form.checkout{display:grid;grid-template-columns:minmax(0,5fr) minmax(0,6fr);gap:24px;align-items:start}
   form.checkout>.top{grid-column:1/-1}

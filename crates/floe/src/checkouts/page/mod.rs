@@ -9,8 +9,8 @@ mod countries;
 mod fields;
 mod form;
 mod format;
-mod layout;
-mod status;
+pub(crate) mod layout;
+pub(crate) mod status;
 mod view;
 
 use axum::body::Bytes;
