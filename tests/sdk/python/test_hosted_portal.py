@@ -146,7 +146,12 @@ def test_a_customer_signs_in_downloads_cancels_keeps_and_changes_plan(floe, brow
         page.get_by_label("Change plan").select_option(label="Pro")
         page.get_by_role("button", name="Review change").click()
         expect(page.get_by_role("heading", level=1)).to_have_text("Change Basic to Pro")
-        expect(page.locator("body")).to_contain_text("Pro")
+        # The seller prorates (the default): the credit and the debit wait for the next
+        # invoice, as the change will compute them; reviewing changes nothing.
+        expect(page.locator("body")).to_contain_text("Your next invoice will include")
+        expect(page.get_by_text("Unused time on Basic")).to_be_visible()
+        expect(page.get_by_text("Remaining time on Pro")).to_be_visible()
+        assert shop.polar.subscriptions.get(subscription.id).product.id == basic.id
         page.get_by_role("button", name="Confirm change").click()
         expect(page.get_by_role("status")).to_have_text("Your plan was changed.")
         assert shop.polar.subscriptions.get(subscription.id).product.id != basic.id
