@@ -215,3 +215,20 @@ class Org:
         self.id = organization["id"]
         self.token = token
         self.polar = polar
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's chromium driven by Playwright (it downloads no browser of its own), for the
+    hosted pages' end-to-end tests."""
+    import shutil
+
+    from playwright.sync_api import sync_playwright
+
+    executable = shutil.which("chromium")
+    if executable is None:
+        raise RuntimeError("Debian's chromium package is needed: apt-get install -y chromium (scripts/test does)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=executable)
+        yield browser
+        browser.close()

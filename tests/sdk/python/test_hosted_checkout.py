@@ -19,12 +19,11 @@ relative to this directory) refreshes the README's screenshots."""
 
 import os
 import re
-import shutil
 import tempfile
 import uuid
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from polar.v2026_10.webhooks import validate_event
 
 from conftest import Floe
@@ -41,17 +40,6 @@ def hooked():
     server = Floe(env={"FLOE_ALLOW_PRIVATE_WEBHOOKS": "1"})
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        raise RuntimeError("Debian's chromium package is needed: apt-get install -y chromium (scripts/test does)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        yield browser
-        browser.close()
 
 
 @pytest.fixture

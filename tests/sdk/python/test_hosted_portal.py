@@ -11,14 +11,13 @@ FLOE_SCREENSHOTS_DIR=docs/screenshots refreshes the README's portal screenshots.
 
 import os
 import re
-import shutil
 import tempfile
 import time
 import uuid
 
 import httpx
 import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 from polar.v2026_10.webhooks import validate_event
 
 from conftest import Floe
@@ -31,17 +30,6 @@ def floe():
     server = Floe(env={"FLOE_ALLOW_PRIVATE_WEBHOOKS": "1"})
     yield server
     server.stop()
-
-
-@pytest.fixture(scope="module")
-def browser():
-    executable = shutil.which("chromium")
-    if executable is None:
-        raise RuntimeError("Debian's chromium package is needed: apt-get install -y chromium (scripts/test does)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=executable)
-        yield browser
-        browser.close()
 
 
 def new_page(browser, floe, width=1280, height=900):
@@ -231,6 +219,9 @@ def test_a_plain_member_sees_no_billing(floe, browser):
     expect(page.get_by_role("heading", name="Subscriptions")).to_be_visible()
     expect(page.get_by_role("heading", name="Orders")).to_have_count(0)
     expect(page.get_by_role("heading", name="Payment methods")).to_have_count(0)
+    # Nor may it reach the billing pages by their address.
+    response = page.goto(f"{floe.url}/portal/{shop.slug}/subscriptions/{uuid.uuid4()}/cancel")
+    assert response.status == 403
     context.close()
 
 

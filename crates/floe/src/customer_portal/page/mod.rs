@@ -398,6 +398,33 @@ async fn posted(
     Ok((visitor, pairs))
 }
 
+/// A posted form of a visitor who may see and change billing (as `BillingSession` is for
+/// the API), about the resource `id` names.
+async fn billing_post(
+    app: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    id: &str,
+) -> Result<(Visitor, Vec<(String, String)>, Uuid), Response> {
+    let (visitor, pairs) = posted(app, slug, headers, body).await?;
+    billing(&visitor)?;
+    let id = id
+        .parse::<Uuid>()
+        .map_err(|_| crate::checkouts::page::status::not_found())?;
+    Ok((visitor, pairs, id))
+}
+
+/// Plain members see no billing and change none (403, as the API answers them).
+fn billing(visitor: &Visitor) -> Result<(), Response> {
+    if visitor.session.may_bill() {
+        return Ok(());
+    }
+    Err(failure(ApiError::NotPermitted(
+        "Only owners and billing managers can access billing features.".to_owned(),
+    )))
+}
+
 /// `GET /portal/{slug}/subscriptions/{id}/change?product_id=`: what the change costs and
 /// when, before it is made.
 async fn change_form(
@@ -410,6 +437,9 @@ async fn change_form(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
+    if let Err(response) = billing(&visitor) {
+        return response;
+    }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
     };
@@ -457,12 +487,9 @@ async fn change(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (visitor, pairs) = match posted(&app, &slug, &headers, &body).await {
+    let (visitor, pairs, id) = match billing_post(&app, &slug, &headers, &body, &id).await {
         Ok(posted) => posted,
         Err(response) => return response,
-    };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return crate::checkouts::page::status::not_found();
     };
     let Some(product_id) = field(&pairs, "product_id").and_then(|raw| raw.parse::<Uuid>().ok())
     else {
@@ -484,6 +511,9 @@ async fn cancel_form(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
+    if let Err(response) = billing(&visitor) {
+        return response;
+    }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
     };
@@ -499,22 +529,7 @@ async fn cancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (visitor, _) = match posted(&app, &slug, &headers, &body).await {
-        Ok(posted) => posted,
-        Err(response) => return response,
-    };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return crate::checkouts::page::status::not_found();
-    };
-    if !visitor.session.may_bill() {
-        return failure(ApiError::NotPermitted(
-            "Only owners and billing managers can cancel.".to_owned(),
-        ));
-    }
-    match crate::subscriptions::portal::cancel_at_period_end(&app, &visitor.session, id).await {
-        Ok(_) => see_other(&format!("{}?notice=canceled", home(&slug))),
-        Err(error) => failure(error),
-    }
+    set_canceling(&app, &slug, &id, &headers, &body, true).await
 }
 
 async fn uncancel(
@@ -523,21 +538,28 @@ async fn uncancel(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (visitor, _) = match posted(&app, &slug, &headers, &body).await {
+    set_canceling(&app, &slug, &id, &headers, &body, false).await
+}
+
+/// Cancels subscription `id` at its period's end, or keeps it, as the portal API does.
+async fn set_canceling(
+    app: &AppState,
+    slug: &str,
+    id: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+    cancel: bool,
+) -> Response {
+    let (visitor, _, id) = match billing_post(app, slug, headers, body, id).await {
         Ok(posted) => posted,
         Err(response) => return response,
     };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return crate::checkouts::page::status::not_found();
-    };
-    if !visitor.session.may_bill() {
-        return failure(ApiError::NotPermitted(
-            "Only owners and billing managers can change the subscription.".to_owned(),
-        ));
-    }
-    let patch = json!({"cancel_at_period_end": false});
-    match crate::subscriptions::portal::update(&app, &visitor.session, id, patch).await {
-        Ok(_) => see_other(&format!("{}?notice=uncanceled", home(&slug))),
+    let patch = json!({"cancel_at_period_end": cancel});
+    match crate::subscriptions::portal::update(app, &visitor.session, id, patch).await {
+        Ok(_) => {
+            let notice = if cancel { "canceled" } else { "uncanceled" };
+            see_other(&format!("{}?notice={notice}", home(slug)))
+        }
         Err(error) => failure(error),
     }
 }
@@ -553,15 +575,13 @@ async fn invoice(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
+    if let Err(response) = billing(&visitor) {
+        return response;
+    }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
     };
     let session = &visitor.session;
-    if !session.may_bill() {
-        return failure(ApiError::NotPermitted(
-            "Only owners and billing managers can see invoices.".to_owned(),
-        ));
-    }
     if let Ok(drawn) = crate::orders::portal::invoice(&app, session, id).await {
         return see_other(&drawn.url);
     }
@@ -593,12 +613,9 @@ async fn invoice_details(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (visitor, pairs) = match posted(&app, &slug, &headers, &body).await {
+    let (visitor, pairs, id) = match billing_post(&app, &slug, &headers, &body, &id).await {
         Ok(posted) => posted,
         Err(response) => return response,
-    };
-    let Ok(id) = id.parse::<Uuid>() else {
-        return crate::checkouts::page::status::not_found();
     };
     let session = &visitor.session;
     let order = match crate::orders::portal::get(&app, session, id).await {
