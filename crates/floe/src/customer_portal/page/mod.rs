@@ -408,21 +408,23 @@ async fn billing_post(
     id: &str,
 ) -> Result<(Visitor, Vec<(String, String)>, Uuid), Response> {
     let (visitor, pairs) = posted(app, slug, headers, body).await?;
-    billing(&visitor)?;
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return Err(refusal);
+    }
     let id = id
         .parse::<Uuid>()
         .map_err(|_| crate::checkouts::page::status::not_found())?;
     Ok((visitor, pairs, id))
 }
 
-/// Plain members see no billing and change none (403, as the API answers them).
-fn billing(visitor: &Visitor) -> Result<(), Response> {
-    if visitor.session.may_bill() {
-        return Ok(());
-    }
-    Err(failure(ApiError::NotPermitted(
-        "Only owners and billing managers can access billing features.".to_owned(),
-    )))
+/// Plain members see no billing and change none: the refusal (403, as the API answers
+/// them), or `None` for those who may.
+fn refuse_billing(visitor: &Visitor) -> Option<Response> {
+    (!visitor.session.may_bill()).then(|| {
+        failure(ApiError::NotPermitted(
+            "Only owners and billing managers can access billing features.".to_owned(),
+        ))
+    })
 }
 
 /// `GET /portal/{slug}/subscriptions/{id}/change?product_id=`: what the change costs and
@@ -437,8 +439,8 @@ async fn change_form(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Err(response) = billing(&visitor) {
-        return response;
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return refusal;
     }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
@@ -511,8 +513,8 @@ async fn cancel_form(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Err(response) = billing(&visitor) {
-        return response;
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return refusal;
     }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
@@ -575,8 +577,8 @@ async fn invoice(
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Err(response) = billing(&visitor) {
-        return response;
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return refusal;
     }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
