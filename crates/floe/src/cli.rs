@@ -207,6 +207,10 @@ pub struct ServeArgs {
     /// `{data-dir}/mail/` and its path logged.
     #[arg(long, env = "FLOE_SMTP_URL")]
     pub smtp_url: Option<String>,
+    /// Addresses of the proxies in front of floe (comma-separated): their
+    /// `X-Forwarded-For` names the client for the per-IP limits (portal sign-in).
+    #[arg(long, env = "FLOE_TRUSTED_PROXIES", value_delimiter = ',')]
+    pub trusted_proxies: Vec<std::net::IpAddr>,
     /// The sender of floe's mail.
     #[arg(
         long,
@@ -639,6 +643,7 @@ fn config_of(
             smtp_url: args.smtp_url,
             from: args.mail_from,
         },
+        trusted_proxies: args.trusted_proxies,
     })
 }
 

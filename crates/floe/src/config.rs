@@ -40,6 +40,9 @@ pub struct Config {
     pub stripe_api_base: String,
     /// How mail leaves floe.
     pub mail: crate::mail::MailConfig,
+    /// Proxies in front of floe whose `X-Forwarded-For` is believed (the per-IP limits
+    /// count the client they name); without any, the peer's address is the client's.
+    pub trusted_proxies: Vec<std::net::IpAddr>,
 }
 
 /// Where files live: under the data dir with floe as the endpoint, or in an S3-compatible

@@ -146,3 +146,26 @@ def test_codes_per_email_and_calls_per_ip_are_limited(floe):
     # requests above count; the refused one does not).
     answers = [trade(floe, "ZZZZZZ").status_code for _ in range(18)]
     assert answers[:17] == [401] * 17 and answers[17] == 429, answers
+
+
+def test_behind_a_trusted_proxy_each_client_has_its_own_window():
+    """With `FLOE_TRUSTED_PROXIES`, the per-IP window is the forwarded client's; without
+    it, `X-Forwarded-For` is the caller's own claim and changes nothing."""
+    proxied = Floe(env={"FLOE_TRUSTED_PROXIES": "127.0.0.1"})
+    try:
+        def tries(server, client):
+            return [httpx.post(f"{server.url}/v1/customer-portal/customer-session/authenticate",
+                               json={"code": "ZZZZZZ"}, headers={"X-Forwarded-For": client}).status_code
+                    for _ in range(21)]
+        assert tries(proxied, "203.0.113.1")[-2:] == [401, 429]
+        assert tries(proxied, "203.0.113.2")[0] == 401
+    finally:
+        proxied.stop()
+    direct = Floe()
+    try:
+        assert tries(direct, "203.0.113.1")[-1] == 429
+        spoofed = httpx.post(f"{direct.url}/v1/customer-portal/customer-session/authenticate",
+                             json={"code": "ZZZZZZ"}, headers={"X-Forwarded-For": "203.0.113.9"})
+        assert spoofed.status_code == 429
+    finally:
+        direct.stop()

@@ -17,7 +17,7 @@ use std::net::{IpAddr, SocketAddr};
 use std::time::Duration as StdDuration;
 
 use axum::extract::connect_info::ConnectInfo;
-use axum::extract::{FromRequestParts, State};
+use axum::extract::{FromRef, FromRequestParts, State};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
 use axum::response::{IntoResponse, Response};
@@ -78,19 +78,76 @@ pub mod entity {
     impl ActiveModelBehavior for ActiveModel {}
 }
 
-/// The caller's IP, when the server knows it (it serves with connection info).
+/// The caller's IP, when the server knows it (it serves with connection info): the peer's,
+/// or, when the peer is a trusted proxy, the nearest address in `X-Forwarded-For` that is
+/// not one (anything further left could be made up by the client).
 pub struct ClientIp(pub Option<IpAddr>);
 
-impl<S: Send + Sync> FromRequestParts<S> for ClientIp {
+impl<S> FromRequestParts<S> for ClientIp
+where
+    S: Send + Sync,
+    AppState: FromRef<S>,
+{
     type Rejection = std::convert::Infallible;
 
-    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Self::Rejection> {
-        Ok(Self(
-            parts
-                .extensions
-                .get::<ConnectInfo<SocketAddr>>()
-                .map(|info| info.0.ip()),
-        ))
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        let app = AppState::from_ref(state);
+        let peer = parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map(|info| info.0.ip());
+        Ok(Self(client_ip(
+            peer,
+            &parts.headers,
+            &app.config.trusted_proxies,
+        )))
+    }
+}
+
+fn client_ip(
+    peer: Option<IpAddr>,
+    headers: &axum::http::HeaderMap,
+    trusted: &[IpAddr],
+) -> Option<IpAddr> {
+    let peer = peer?;
+    if !trusted.contains(&peer) {
+        return Some(peer);
+    }
+    let forwarded: Vec<IpAddr> = headers
+        .get_all("x-forwarded-for")
+        .iter()
+        .filter_map(|value| value.to_str().ok())
+        .flat_map(|value| value.split(','))
+        .filter_map(|hop| hop.trim().parse().ok())
+        .collect();
+    Some(
+        forwarded
+            .into_iter()
+            .rev()
+            .find(|hop| !trusted.contains(hop))
+            .unwrap_or(peer),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::client_ip;
+    use axum::http::HeaderMap;
+
+    #[test]
+    fn only_a_trusted_proxy_names_the_client() {
+        let proxy = "10.0.0.1".parse().unwrap();
+        let client = "203.0.113.7".parse().unwrap();
+        let mut headers = HeaderMap::new();
+        // The client prepends a made-up hop; the proxy appends the real one.
+        headers.insert("x-forwarded-for", "1.2.3.4, 203.0.113.7".parse().unwrap());
+        assert_eq!(client_ip(Some(proxy), &headers, &[proxy]), Some(client));
+        assert_eq!(client_ip(Some(client), &headers, &[proxy]), Some(client));
+        assert_eq!(client_ip(Some(proxy), &headers, &[]), Some(proxy));
+        assert_eq!(
+            client_ip(Some(proxy), &HeaderMap::new(), &[proxy]),
+            Some(proxy)
+        );
     }
 }
 

@@ -128,6 +128,7 @@ impl TestApp {
                 smtp_url: None,
                 from: "floe <no-reply@floe.localhost>".to_owned(),
             },
+            trusted_proxies: Vec::new(),
         };
         let clock = Clock::default();
         let server = Server::build(config, clock.clone()).await.unwrap();
