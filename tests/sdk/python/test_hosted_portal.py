@@ -274,3 +274,43 @@ def test_screenshots(floe, browser):
         page.screenshot(path=path, full_page=True)
         assert os.path.getsize(path) > 10_000
         context.close()
+
+
+def test_a_customer_adds_a_card_and_it_becomes_the_default(floe, browser):
+    shop = Shop(floe)
+    subscription = shop.subscribe(shop.plan("Basic", 1000), f"card-{uuid.uuid4().hex[:6]}@example.com")
+    opened = shop.polar.customer_sessions.create(customer_id=subscription.customer_id)
+    context, page = new_page(browser, floe)
+    page.goto(opened.customer_portal_url)
+    page.get_by_role("link", name="Add a card").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Add a card")
+    # A card that is not a test card is refused, and said so beside the form.
+    page.get_by_label("Card number").fill("4111 1111 1111 1112")
+    page.get_by_label("Expiry date").fill("12/34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("alert")).to_contain_text("invalid")
+    page.get_by_label("Card number").fill("5555 5555 5555 4444")
+    page.get_by_label("Expiry date").fill("12/34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("status")).to_contain_text("Your card was saved")
+    expect(page.get_by_text("Mastercard ending in 4444")).to_be_visible()
+    customer = shop.polar.customers.get(subscription.customer_id)
+    methods = httpx.get(f"{floe.url}/v1/customer-portal/customers/me/payment-methods",
+                        headers={"Authorization": f"Bearer {opened.token}"}).json()["items"]
+    default = next(m for m in methods if m["id"] == customer.default_payment_method_id)
+    assert default["method_metadata"]["last4"] == "4444"
+
+    # A card whose bank asks for a step: confirmed on the next page.
+    page.get_by_role("link", name="Add a card").click()
+    page.get_by_label("Card number").fill("4000 0025 0000 3155")
+    page.get_by_label("Expiry date").fill("12/34")
+    page.get_by_label("Security code (CVC)").fill("123")
+    page.get_by_role("button", name="Save card").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Confirm your card")
+    page.get_by_role("button", name="Confirm").click()
+    expect(page.get_by_role("status")).to_contain_text("Your card was saved")
+    expect(page.get_by_text("Visa ending in 3155")).to_be_visible()
+    assert page.outside == []
+    context.close()

@@ -60,6 +60,15 @@ pub struct MethodCreate {
 }
 
 impl MethodCreate {
+    /// A method the customer adds on the hosted portal page (made the default).
+    pub fn new(confirmation_token_id: String, return_url: String) -> Self {
+        Self {
+            confirmation_token_id,
+            set_default: true,
+            return_url,
+        }
+    }
+
     /// A method added for one payment (a customer's retry with a new card): not made the
     /// default.
     pub fn for_payment(confirmation_token_id: String, return_url: String) -> Self {
@@ -76,6 +85,16 @@ impl MethodCreate {
 pub struct MethodConfirm {
     setup_intent_id: String,
     set_default: bool,
+}
+
+impl MethodConfirm {
+    /// The hosted portal page's confirmation of its own setup (the method made the default).
+    pub fn new(setup_intent_id: String) -> Self {
+        Self {
+            setup_intent_id,
+            set_default: true,
+        }
+    }
 }
 
 /// `CustomerPaymentMethodCreateResponse`: saved, or waiting for the customer's bank.

@@ -4,7 +4,7 @@
 //! `confirm::confirm` with the card form's token, and an authentication step through
 //! `confirm::complete_authentication`. Totals are the checkout's own, never computed here.
 
-mod card;
+pub(crate) mod card;
 mod countries;
 mod fields;
 mod form;

@@ -52,6 +52,14 @@ pub fn pages() -> axum::Router<AppState> {
             "/portal/{slug}/orders/{id}/invoice",
             get(invoice).post(invoice_details),
         )
+        .route(
+            "/portal/{slug}/payment-methods/new",
+            get(card_form).post(add_card),
+        )
+        .route(
+            "/portal/{slug}/payment-methods/confirm",
+            get(confirm_card).post(confirm_card_posted),
+        )
 }
 
 /// The portal's address for `slug` (and a page under it).
@@ -655,4 +663,186 @@ async fn invoice_details(
         Ok(_) => see_other(&format!("{}/orders/{id}/invoice", home(&slug))),
         Err(error) => failure(error),
     }
+}
+
+/// Which card form the organization's processor takes.
+async fn card_kind(app: &AppState, organization_id: Uuid) -> Result<views::CardKind, ApiError> {
+    use crate::payments::accounts::Account;
+    Ok(
+        match crate::payments::accounts::of(&app.db, &app.secret, organization_id).await? {
+            Account::Test => views::CardKind::Test,
+            Account::Stripe(keys) => keys
+                .publishable_key
+                .map_or(views::CardKind::Unavailable, views::CardKind::Stripe),
+        },
+    )
+}
+
+fn with_card_policy(kind: &views::CardKind, status: StatusCode, markup: maud::Markup) -> Response {
+    match kind {
+        views::CardKind::Stripe(_) => crate::checkouts::page::layout::respond_with_policy(
+            status,
+            markup,
+            crate::checkouts::page::card::stripe_policy(),
+        ),
+        _ => respond(status, markup),
+    }
+}
+
+/// `GET /portal/{slug}/payment-methods/new`: the card form of the seller's processor.
+async fn card_form(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+) -> Response {
+    let visitor = match signed_in(&app, &slug, &headers).await {
+        Ok(visitor) => visitor,
+        Err(response) => return response,
+    };
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return refusal;
+    }
+    let kind = match card_kind(&app, visitor.session.organization_id).await {
+        Ok(kind) => kind,
+        Err(error) => return failure(error),
+    };
+    with_card_policy(
+        &kind,
+        StatusCode::OK,
+        views::card_form(&visitor, &app, &kind, None),
+    )
+}
+
+/// `POST /portal/{slug}/payment-methods/new`: the card saved (and made the default), or
+/// the bank's step first.
+async fn add_card(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (visitor, pairs) = match posted(&app, &slug, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return refusal;
+    }
+    let kind = match card_kind(&app, visitor.session.organization_id).await {
+        Ok(kind) => kind,
+        Err(error) => return failure(error),
+    };
+    let token = match &kind {
+        views::CardKind::Test => {
+            let given = |name: &str| field(&pairs, name).unwrap_or("").trim().to_owned();
+            let today = app.clock.now().date_naive();
+            match crate::payments::test_cards::from_form(
+                &given("card_number"),
+                &given("card_expiry"),
+                &given("card_cvc"),
+                today,
+            ) {
+                Ok(card) => card.payment_method.to_owned(),
+                Err(fault) => {
+                    return with_card_policy(
+                        &kind,
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        views::card_form(&visitor, &app, &kind, Some(fault.message)),
+                    );
+                }
+            }
+        }
+        views::CardKind::Stripe(_) => field(&pairs, "confirmation_token_id")
+            .unwrap_or("")
+            .to_owned(),
+        views::CardKind::Unavailable => return see_other(&home(&slug)),
+    };
+    let return_url = format!(
+        "{}{}/payment-methods/confirm",
+        app.config.public_url,
+        home(&slug)
+    );
+    let added = crate::customers::portal_methods::add(
+        &app,
+        &visitor.session,
+        crate::customers::portal_methods::MethodCreate::new(token, return_url),
+    )
+    .await;
+    match added.map(|created| serde_json::to_value(created).unwrap_or_default()) {
+        Ok(created) if created["status"] == "succeeded" => {
+            see_other(&format!("{}?notice=card_added", home(&slug)))
+        }
+        Ok(created) => {
+            let client_secret = created["client_secret"].as_str().unwrap_or("");
+            let setup = client_secret.split("_secret").next().unwrap_or("");
+            let done = format!(
+                "{}/payment-methods/confirm?setup_intent_id={}",
+                home(&slug),
+                encode(setup)
+            );
+            with_card_policy(
+                &kind,
+                StatusCode::OK,
+                views::card_next_action(&visitor, &app, &kind, client_secret, setup, &done),
+            )
+        }
+        Err(ApiError::Named { detail, .. }) => with_card_policy(
+            &kind,
+            StatusCode::UNPROCESSABLE_ENTITY,
+            views::card_form(&visitor, &app, &kind, Some(&detail)),
+        ),
+        Err(error) => failure(error),
+    }
+}
+
+/// Confirms the customer's own setup after the bank's step, then back to the portal.
+async fn confirm_setup(app: &AppState, slug: &str, visitor: &Visitor, setup: &str) -> Response {
+    let confirmed = crate::customers::portal_methods::confirm(
+        app,
+        &visitor.session,
+        crate::customers::portal_methods::MethodConfirm::new(setup.to_owned()),
+    )
+    .await;
+    match confirmed {
+        Ok(_) => see_other(&format!("{}?notice=card_added", home(slug))),
+        Err(error) => failure(error),
+    }
+}
+
+/// `GET .../payment-methods/confirm?setup_intent_id=`: where Stripe.js sends the customer
+/// after the bank's step. Confirming a setup that is the customer's own is all it can do.
+async fn confirm_card(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let visitor = match signed_in(&app, &slug, &headers).await {
+        Ok(visitor) => visitor,
+        Err(response) => return response,
+    };
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return refusal;
+    }
+    let pairs = query_pairs(query.as_deref());
+    let setup = field(&pairs, "setup_intent_id").unwrap_or("").to_owned();
+    confirm_setup(&app, &slug, &visitor, &setup).await
+}
+
+/// `POST .../payment-methods/confirm`: the test processor's stand-in for the bank's step.
+async fn confirm_card_posted(
+    State(app): State<AppState>,
+    Path(slug): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (visitor, pairs) = match posted(&app, &slug, &headers, &body).await {
+        Ok(posted) => posted,
+        Err(response) => return response,
+    };
+    if let Some(refusal) = refuse_billing(&visitor) {
+        return refusal;
+    }
+    let setup = field(&pairs, "setup_intent_id").unwrap_or("").to_owned();
+    confirm_setup(&app, &slug, &visitor, &setup).await
 }

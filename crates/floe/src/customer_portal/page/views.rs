@@ -108,6 +108,7 @@ fn notice_text(notice: &str) -> Option<&'static str> {
         "changed" => "Your plan was changed.",
         "canceled" => "Your subscription will end at the end of the current period.",
         "uncanceled" => "Your subscription will renew as before.",
+        "card_added" => "Your card was saved. Your subscriptions will be charged on it.",
         _ => return None,
     })
 }
@@ -143,7 +144,7 @@ pub fn dashboard(
             (subscriptions(visitor, app, data, may_bill))
             @if may_bill {
                 (orders(&slug, &data.orders))
-                (payment_methods(&data.payment_methods))
+                (payment_methods(&slug, &data.payment_methods))
                 @if !data.wallets.is_empty() {
                     section.card aria-labelledby="balance-title" {
                         h2 #balance-title { "Balance" }
@@ -250,10 +251,11 @@ fn orders(slug: &str, orders: &[Value]) -> Markup {
     }
 }
 
-fn payment_methods(methods: &[Value]) -> Markup {
+fn payment_methods(slug: &str, methods: &[Value]) -> Markup {
     html! {
         section.card aria-labelledby="methods-title" {
             h2 #methods-title { "Payment methods" }
+            p { a.button href=(format!("{slug}/payment-methods/new")) { "Add a card" } }
             @if methods.is_empty() {
                 p.muted { "No saved payment method." }
             }
@@ -481,6 +483,117 @@ pub fn invoice_details(visitor: &Visitor, app: &AppState, order: &Value) -> Mark
                     }
                     p.muted { "Country: " (text(address, "country")) }
                     button.pay type="submit" { "Get the invoice" }
+                }
+            }
+        },
+    )
+}
+
+/// The card form a seller's processor takes.
+pub enum CardKind {
+    /// The test processor: three plain inputs, test cards only.
+    Test,
+    /// Stripe's Payment Element (setup mode), with the account's publishable key.
+    Stripe(String),
+    /// A Stripe account without a publishable key: no card can be taken here.
+    Unavailable,
+}
+
+pub fn card_form(
+    visitor: &Visitor,
+    app: &AppState,
+    kind: &CardKind,
+    error: Option<&str>,
+) -> Markup {
+    let organization = &visitor.organization.organization;
+    let slug = home(organization);
+    document(
+        "Add a card",
+        Some(&organization.name),
+        html! {},
+        html! {
+            section.card aria-labelledby="card-title" {
+                h1 #card-title { "Add a card" }
+                p { "It becomes the card your subscriptions are charged on." }
+                @if let Some(error) = error {
+                    p.alert role="alert" { (error) }
+                }
+                form method="post" action=(format!("{slug}/payment-methods/new")) {
+                    (form_token_field(visitor, app))
+                    @match kind {
+                        CardKind::Test => {
+                            p.test-mode { "Test mode: use a test card such as 4242 4242 4242 4242 or 5555 5555 5555 4444, any future expiry date and any three digits." }
+                            div.field {
+                                label for="card_number" { "Card number" }
+                                input #card_number type="text" name="card_number" autocomplete="cc-number" inputmode="numeric" maxlength="23" required;
+                            }
+                            div.row {
+                                div.field {
+                                    label for="card_expiry" { "Expiry date" }
+                                    input #card_expiry type="text" name="card_expiry" autocomplete="cc-exp" inputmode="numeric" placeholder="MM/YY" maxlength="7" required;
+                                }
+                                div.field {
+                                    label for="card_cvc" { "Security code (CVC)" }
+                                    input #card_cvc type="text" name="card_cvc" autocomplete="cc-csc" inputmode="numeric" maxlength="4" required;
+                                }
+                            }
+                        }
+                        CardKind::Stripe(key) => {
+                            div id="stripe-payment" data-publishable-key=(key) data-mode="setup"
+                                data-currency="usd" {
+                                div id="stripe-element" {}
+                                p.error id="stripe-message" role="alert" hidden {}
+                                noscript { p.error { "Adding a card needs JavaScript on this page. Turn it on, then reload." } }
+                            }
+                            input type="hidden" id="confirmation_token_id" name="confirmation_token_id" value="";
+                        }
+                        CardKind::Unavailable => {
+                            p.error { "Cards cannot be added here yet." }
+                        }
+                    }
+                    div.actions {
+                        button.pay type="submit" name="action" value="pay" { "Save card" }
+                        a href=(slug) { "Back to your purchases" }
+                    }
+                }
+            }
+            @if let CardKind::Stripe(_) = kind {
+                (crate::checkouts::page::card::stripe_scripts())
+            }
+        },
+    )
+}
+
+pub fn card_next_action(
+    visitor: &Visitor,
+    app: &AppState,
+    kind: &CardKind,
+    client_secret: &str,
+    setup: &str,
+    done: &str,
+) -> Markup {
+    let organization = &visitor.organization.organization;
+    let slug = home(organization);
+    document(
+        "Confirm your card",
+        Some(&organization.name),
+        html! {},
+        html! {
+            section.card aria-labelledby="confirm-title" {
+                h1 #confirm-title { "Confirm your card" }
+                @match kind {
+                    CardKind::Stripe(key) => {
+                        (crate::checkouts::page::card::stripe_next_action(key, client_secret, done))
+                        (crate::checkouts::page::card::stripe_scripts())
+                    }
+                    _ => {
+                        p { "Your bank asks you to confirm this card (test mode: confirming stands for the bank's step)." }
+                        form method="post" action=(format!("{slug}/payment-methods/confirm")) {
+                            (form_token_field(visitor, app))
+                            input type="hidden" name="setup_intent_id" value=(setup);
+                            button.pay type="submit" { "Confirm" }
+                        }
+                    }
                 }
             }
         },
