@@ -61,6 +61,38 @@ impl IntoResponse for Limited {
     }
 }
 
+/// A fixed window's count: where it started and how many calls it took.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Window {
+    pub started_at: DateTime<Utc>,
+    pub hits: i64,
+}
+
+impl Window {
+    /// The window after one more call at `now` (a new one when the last ended, or when it
+    /// starts in the future because the clock went back), or, when it is full, how many
+    /// seconds are left until it ends. A refused call is not counted.
+    pub fn hit(current: Option<Self>, limit: Limit, now: DateTime<Utc>) -> Result<Self, Limited> {
+        match current {
+            Some(window) if now >= window.started_at && now - window.started_at < limit.window => {
+                if window.hits >= limit.calls {
+                    let left = (window.started_at + limit.window - now).num_milliseconds();
+                    let retry_after = u64::try_from((left + 999) / 1000).unwrap_or(1).max(1);
+                    return Err(Limited { retry_after });
+                }
+                Ok(Self {
+                    hits: window.hits + 1,
+                    ..window
+                })
+            }
+            _ => Ok(Self {
+                started_at: now,
+                hits: 1,
+            }),
+        }
+    }
+}
+
 /// Counts one call in `bucket` at `now`, in the caller's transaction (under the bucket's
 /// row lock on PostgreSQL; SQLite's writer lock serializes the rest). A refused call is
 /// not counted.
@@ -90,17 +122,16 @@ pub async fn hit(
         .one(txn)
         .await?
         .ok_or_else(|| DbErr::Custom("the rate-limit bucket just made is not there".to_owned()))?;
-    let started = row.window_started_at;
-    // A window that ended, or one that starts in the future (the clock went back).
-    if now < started || now - started >= limit.window {
-        row.window_started_at = now;
-        row.hits = 0;
-    } else if row.hits >= limit.calls {
-        let left = (started + limit.window - now).num_milliseconds();
-        let retry_after = u64::try_from((left + 999) / 1000).unwrap_or(1).max(1);
-        return Ok(Err(Limited { retry_after }));
-    }
-    row.hits += 1;
+    let current = Window {
+        started_at: row.window_started_at,
+        hits: row.hits,
+    };
+    let window = match Window::hit(Some(current), limit, now) {
+        Ok(window) => window,
+        Err(limited) => return Ok(Err(limited)),
+    };
+    row.window_started_at = window.started_at;
+    row.hits = window.hits;
     crate::db::rows::update::<entity::Entity>(txn, row).await?;
     Ok(Ok(()))
 }

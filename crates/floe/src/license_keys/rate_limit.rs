@@ -11,6 +11,7 @@ use chrono::{DateTime, Utc};
 
 use super::entity::Model;
 use crate::http::ApiError;
+use crate::http::rate_limit::{Limit, Window};
 
 /// Calls one key may take per window.
 pub const LIMIT: i64 = 60;
@@ -20,21 +21,17 @@ pub const WINDOW_SECONDS: i64 = 60;
 /// Counts one call against `row` at `now`; when the window is full, how many seconds are
 /// left until it ends.
 pub fn count(row: &mut Model, now: DateTime<Utc>) -> Result<(), u64> {
-    let window = chrono::Duration::seconds(WINDOW_SECONDS);
-    match row.rate_window_started_at {
-        // A window that ended, or one that starts in the future (the clock went back).
-        Some(started) if now >= started && now - started < window => {
-            if row.rate_window_hits >= LIMIT {
-                let left = (started + window - now).num_milliseconds();
-                return Err(u64::try_from((left + 999) / 1000).unwrap_or(1).max(1));
-            }
-            row.rate_window_hits += 1;
-        }
-        _ => {
-            row.rate_window_started_at = Some(now);
-            row.rate_window_hits = 1;
-        }
-    }
+    let limit = Limit {
+        calls: LIMIT,
+        window: chrono::Duration::seconds(WINDOW_SECONDS),
+    };
+    let current = row.rate_window_started_at.map(|started_at| Window {
+        started_at,
+        hits: row.rate_window_hits,
+    });
+    let window = Window::hit(current, limit, now).map_err(|limited| limited.retry_after)?;
+    row.rate_window_started_at = Some(window.started_at);
+    row.rate_window_hits = window.hits;
     Ok(())
 }
 

@@ -161,24 +161,29 @@ async fn organization_of(
         .map_err(|_| crate::checkouts::page::status::not_found())
 }
 
-async fn visitor(
-    app: &AppState,
-    slug: &str,
-    headers: &HeaderMap,
-) -> Result<Option<Visitor>, Response> {
+/// Who arrives at `slug`'s portal: a signed-in visitor, or someone to sign in (with the
+/// organization, read once either way).
+enum Arrival {
+    SignedIn(Visitor),
+    Anonymous(super::organization::CustomerOrganizationData),
+}
+
+async fn arrive(app: &AppState, slug: &str, headers: &HeaderMap) -> Result<Arrival, Response> {
     let organization = organization_of(app, slug).await?;
     let Some(token) = cookie_token(headers) else {
-        return Ok(None);
+        return Ok(Arrival::Anonymous(organization));
     };
     match PortalSession::from_token(app, token).await {
         Ok(session) if session.organization_id == organization.organization.id => {
-            Ok(Some(Visitor {
+            Ok(Arrival::SignedIn(Visitor {
                 session,
                 token: token.to_owned(),
                 organization,
             }))
         }
-        Ok(_) | Err(ApiError::InvalidToken | ApiError::Unauthorized) => Ok(None),
+        Ok(_) | Err(ApiError::InvalidToken | ApiError::Unauthorized) => {
+            Ok(Arrival::Anonymous(organization))
+        }
         Err(error) => Err(failure(error)),
     }
 }
@@ -246,20 +251,16 @@ async fn show(
         }
         return response;
     }
-    let visitor = match visitor(&app, &slug, &headers).await {
-        Ok(visitor) => visitor,
+    let visitor = match arrive(&app, &slug, &headers).await {
+        Ok(Arrival::SignedIn(visitor)) => visitor,
+        Ok(Arrival::Anonymous(organization)) => {
+            let expired = field(&pairs, "expired").is_some();
+            return respond(
+                StatusCode::OK,
+                views::sign_in(&organization.organization, expired, None),
+            );
+        }
         Err(response) => return response,
-    };
-    let Some(visitor) = visitor else {
-        let organization = match organization_of(&app, &slug).await {
-            Ok(organization) => organization,
-            Err(response) => return response,
-        };
-        let expired = field(&pairs, "expired").is_some();
-        return respond(
-            StatusCode::OK,
-            views::sign_in(&organization.organization, expired, None),
-        );
     };
     let dashboard = match data::dashboard(&app, &visitor.session).await {
         Ok(dashboard) => dashboard,
@@ -382,9 +383,9 @@ async fn sign_out(State(app): State<AppState>, Path(slug): Path<String>) -> Resp
 
 /// The visitor, or the sign-in page's address to go to.
 async fn signed_in(app: &AppState, slug: &str, headers: &HeaderMap) -> Result<Visitor, Response> {
-    match visitor(app, slug, headers).await? {
-        Some(visitor) => Ok(visitor),
-        None => Err(see_other(&home(slug))),
+    match arrive(app, slug, headers).await? {
+        Arrival::SignedIn(visitor) => Ok(visitor),
+        Arrival::Anonymous(_) => Err(see_other(&home(slug))),
     }
 }
 
@@ -415,10 +416,7 @@ async fn billing_post(
     body: &[u8],
     id: &str,
 ) -> Result<(Visitor, Vec<(String, String)>, Uuid), Response> {
-    let (visitor, pairs) = posted(app, slug, headers, body).await?;
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return Err(refusal);
-    }
+    let (visitor, pairs) = billing_posted(app, slug, headers, body).await?;
     let id = id
         .parse::<Uuid>()
         .map_err(|_| crate::checkouts::page::status::not_found())?;
@@ -435,6 +433,33 @@ fn refuse_billing(visitor: &Visitor) -> Option<Response> {
     })
 }
 
+/// The signed-in visitor of a billing page (as `BillingSession` is for the API).
+async fn billing_visitor(
+    app: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+) -> Result<Visitor, Response> {
+    let visitor = signed_in(app, slug, headers).await?;
+    match refuse_billing(&visitor) {
+        Some(refusal) => Err(refusal),
+        None => Ok(visitor),
+    }
+}
+
+/// A posted billing form of a visitor who may bill.
+async fn billing_posted(
+    app: &AppState,
+    slug: &str,
+    headers: &HeaderMap,
+    body: &[u8],
+) -> Result<(Visitor, Vec<(String, String)>), Response> {
+    let (visitor, pairs) = posted(app, slug, headers, body).await?;
+    match refuse_billing(&visitor) {
+        Some(refusal) => Err(refusal),
+        None => Ok((visitor, pairs)),
+    }
+}
+
 /// `GET /portal/{slug}/subscriptions/{id}/change?product_id=`: what the change costs and
 /// when, before it is made.
 async fn change_form(
@@ -443,13 +468,10 @@ async fn change_form(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let visitor = match signed_in(&app, &slug, &headers).await {
+    let visitor = match billing_visitor(&app, &slug, &headers).await {
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return refusal;
-    }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
     };
@@ -517,13 +539,10 @@ async fn cancel_form(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let visitor = match signed_in(&app, &slug, &headers).await {
+    let visitor = match billing_visitor(&app, &slug, &headers).await {
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return refusal;
-    }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
     };
@@ -581,13 +600,10 @@ async fn invoice(
     Path((slug, id)): Path<(String, String)>,
     headers: HeaderMap,
 ) -> Response {
-    let visitor = match signed_in(&app, &slug, &headers).await {
+    let visitor = match billing_visitor(&app, &slug, &headers).await {
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return refusal;
-    }
     let Ok(id) = id.parse::<Uuid>() else {
         return crate::checkouts::page::status::not_found();
     };
@@ -695,13 +711,10 @@ async fn card_form(
     Path(slug): Path<String>,
     headers: HeaderMap,
 ) -> Response {
-    let visitor = match signed_in(&app, &slug, &headers).await {
+    let visitor = match billing_visitor(&app, &slug, &headers).await {
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return refusal;
-    }
     let kind = match card_kind(&app, visitor.session.organization_id).await {
         Ok(kind) => kind,
         Err(error) => return failure(error),
@@ -721,13 +734,10 @@ async fn add_card(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (visitor, pairs) = match posted(&app, &slug, &headers, &body).await {
+    let (visitor, pairs) = match billing_posted(&app, &slug, &headers, &body).await {
         Ok(posted) => posted,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return refusal;
-    }
     let kind = match card_kind(&app, visitor.session.organization_id).await {
         Ok(kind) => kind,
         Err(error) => return failure(error),
@@ -817,13 +827,10 @@ async fn confirm_card(
     RawQuery(query): RawQuery,
     headers: HeaderMap,
 ) -> Response {
-    let visitor = match signed_in(&app, &slug, &headers).await {
+    let visitor = match billing_visitor(&app, &slug, &headers).await {
         Ok(visitor) => visitor,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return refusal;
-    }
     let pairs = query_pairs(query.as_deref());
     let setup = field(&pairs, "setup_intent_id").unwrap_or("").to_owned();
     confirm_setup(&app, &slug, &visitor, &setup).await
@@ -836,13 +843,10 @@ async fn confirm_card_posted(
     headers: HeaderMap,
     body: Bytes,
 ) -> Response {
-    let (visitor, pairs) = match posted(&app, &slug, &headers, &body).await {
+    let (visitor, pairs) = match billing_posted(&app, &slug, &headers, &body).await {
         Ok(posted) => posted,
         Err(response) => return response,
     };
-    if let Some(refusal) = refuse_billing(&visitor) {
-        return refusal;
-    }
     let setup = field(&pairs, "setup_intent_id").unwrap_or("").to_owned();
     confirm_setup(&app, &slug, &visitor, &setup).await
 }
