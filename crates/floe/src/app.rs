@@ -155,6 +155,13 @@ impl Server {
                 shutdown.clone(),
             )
         });
+        let refunds = config.run_workers.then(|| {
+            crate::refunds::worker::spawn(
+                self.state.clone(),
+                config.sweep_interval,
+                shutdown.clone(),
+            )
+        });
         let mail = match config.run_workers {
             true => Some(crate::mail::worker::spawn(
                 self.state.clone(),
@@ -202,6 +209,9 @@ impl Server {
         if let Some(renewals) = renewals {
             let _ = renewals.await;
         }
+        if let Some(refunds) = refunds {
+            let _ = refunds.await;
+        }
         if let Some(mail) = mail {
             let _ = mail.await;
         }
@@ -239,6 +249,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::customer_portal::routes())
         .merge(crate::members::routes())
         .merge(crate::wallets::routes())
+        .merge(crate::refunds::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

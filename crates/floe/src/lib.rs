@@ -36,6 +36,7 @@ pub mod organizations;
 pub mod payments;
 pub mod pricing;
 pub mod products;
+pub mod refunds;
 pub mod storage;
 pub mod subscriptions;
 pub mod wallets;

@@ -31,7 +31,7 @@ import uuid
 
 import httpx
 import stripe
-from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, SetupIntentCreateParams
+from stripe.params import CustomerCreateParams, PaymentIntentCreateParams, RefundCreateParams, SetupIntentCreateParams
 
 FIXTURES = os.path.join(os.path.dirname(__file__), "..", "..", "..", "..", "shared", "stripe", "fixtures3.json")
 _VENDORED = os.path.join(os.path.dirname(__file__), "stripe_fixtures.json")
@@ -58,6 +58,7 @@ ALLOWED = {
     "/v1/customers": allowed(CustomerCreateParams),
     "/v1/payment_intents": allowed(PaymentIntentCreateParams),
     "/v1/setup_intents": allowed(SetupIntentCreateParams),
+    "/v1/refunds": allowed(RefundCreateParams),
 }
 INTENTS = ("/v1/payment_intents", "/v1/setup_intents")
 
@@ -78,6 +79,8 @@ class FakeStripe:
         self.intents = {}
         self.methods = {}
         self.fates = {}  # payment method ID -> the token it was made from
+        self.refunds = {}
+        self.refund_status = "succeeded"  # what the next refund answers: succeeded or pending
         self.lose_next_answer = False
         self.hold_events = False
         self.held = []
@@ -101,6 +104,9 @@ class FakeStripe:
                 if self.path.startswith("/v1/setup_intents/"):
                     intent = fake.intents.get(self.path.split("?", 1)[0].rsplit("/", 1)[1])
                     return self._answer(200 if intent else 404, intent or {"error": {"type": "invalid_request_error"}})
+                if self.path.startswith("/v1/refunds/"):
+                    refund = fake.refunds.get(self.path.rsplit("/", 1)[1])
+                    return self._answer(200 if refund else 404, refund or {"error": {"type": "invalid_request_error"}})
                 if self.path.startswith("/v1/payment_methods/"):
                     method = fake.methods.get(self.path.rsplit("/", 1)[1])
                     return self._answer(200 if method else 404, method or {"error": {"type": "invalid_request_error"}})
@@ -175,6 +181,8 @@ class FakeStripe:
             return self.payment_intent(form)
         if path == "/v1/setup_intents":
             return self.setup_intent(form)
+        if path == "/v1/refunds":
+            return self.refund(form)
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unknown path {path}"}}, None
 
     def payment_intent(self, form):
@@ -243,6 +251,47 @@ class FakeStripe:
         intent.update(status="succeeded")
         self.intents[intent["id"]] = intent
         return 200, intent, self.event("setup_intent.succeeded", intent)
+
+    def refund(self, form, metadata=None):
+        """A refund of a succeeded PaymentIntent, never of more than is left of it (Stripe's
+        `charge_already_refunded`), answered `refund_status`, with its `refund.created`."""
+        intent = self.intents.get(form.get("payment_intent", ""))
+        if intent is None or intent["object"] != "payment_intent" or intent["status"] != "succeeded":
+            return self.refuse(f"No such payment_intent: {form.get('payment_intent')}")
+        amount = int(form.get("amount", intent["amount"]))
+        refunded = sum(r["amount"] for r in self.refunds.values()
+                       if r["payment_intent"] == intent["id"] and r["status"] in ("pending", "succeeded"))
+        if amount <= 0 or refunded + amount > intent["amount"]:
+            return 400, {"error": {"type": "invalid_request_error", "code": "charge_already_refunded",
+                                   "message": "Refund amount is greater than unrefunded amount on charge"}}, None
+        refund = copy.deepcopy(self.examples["refund"])
+        refund.update(id=self.new_id("re"), amount=amount, currency=intent["currency"], payment_intent=intent["id"],
+                      charge=self.new_id("ch"), reason=form.get("reason"), status=self.refund_status,
+                      metadata=self.metadata(form) if metadata is None else metadata)
+        self.refunds[refund["id"]] = refund
+        return 200, refund, self.event("refund.created", refund)
+
+    def settle_refund(self, refund_id, status, failure_reason=None):
+        """The bank settled a refund (or refused it after all): `refund.updated`, and
+        `refund.failed` for a failure, as Stripe sends them. Returns floe's answers."""
+        with self.lock:
+            refund = self.refunds[refund_id]
+            refund.update(status=status)
+            if failure_reason:
+                refund["failure_reason"] = failure_reason
+            events = [self.event("refund.updated", refund)]
+            if status == "failed":
+                events.append(self.event("refund.failed", refund))
+        return [self.send(event) for event in events]
+
+    def dashboard_refund(self, intent_id, amount):
+        """A refund made in Stripe's dashboard (floe did not ask for it); returns floe's
+        answer to its `refund.created`."""
+        with self.lock:
+            status, refund, event = self.refund({"payment_intent": intent_id, "amount": str(amount),
+                                                 "reason": "requested_by_customer"}, metadata={})
+        assert status == 200, refund
+        return refund, self.send(event)
 
     def complete_action(self, intent_id, succeeded=True):
         """The buyer answered the bank's step in Stripe.js: the intent settles and its

@@ -543,3 +543,65 @@ def test_a_customer_pays_its_past_due_renewal_through_stripe(shop, fake):
     assert sorted(p.trigger for p in shop.polar.payments.list(order_id=renewal.id).items) == [
         "retry_customer", "retry_customer", "subscription_cycle"]
     assert fake.violations == []
+
+
+def stripe_order(shop, fake, email):
+    checkout = shop.checkout(email=email)
+    shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="ctoken_visa")
+    [order] = shop.polar.orders.list(checkout_id=checkout.id).items
+    assert order.status == "paid"
+    [intent] = [i["id"] for i in fake.intents.values()
+                if i["object"] == "payment_intent" and i["metadata"].get("checkout_id") == checkout.id]
+    return order, intent
+
+
+def test_a_refund_through_stripe(shop, fake):
+    fake.refund_status = "succeeded"
+    order, intent = stripe_order(shop, fake, "refund@example.com")
+    refund = shop.polar.refunds.create(order_id=order.id, amount=500, reason="customer_request")
+    assert refund.status == "succeeded" and refund.amount == 500
+    [form] = posts(fake, "/v1/refunds", refund_id=refund.id)
+    assert form["payment_intent"] == intent and form["amount"] == "500"
+    assert form["reason"] == "requested_by_customer" and form["metadata[order_id]"] == order.id
+    assert fake.violations == []
+    after = shop.polar.orders.get(order.id)
+    assert after.status == "partially_refunded" and after.refunded_amount == 500
+    # Stripe's own `refund.created` for it changes nothing more.
+    assert shop.polar.orders.get(order.id).refunded_amount == 500
+    assert len(shop.polar.refunds.list(order_id=order.id).items) == 1
+
+
+def test_a_pending_stripe_refund_settles_by_webhook_and_a_later_failure_gives_the_amount_back(shop, fake):
+    fake.refund_status = "pending"
+    try:
+        order, _ = stripe_order(shop, fake, "pending-refund@example.com")
+        refund = shop.polar.refunds.create(order_id=order.id, amount=1900, reason="duplicate")
+        assert refund.status == "pending"
+        assert shop.polar.orders.get(order.id).status == "paid"
+        [stripe_id] = [r["id"] for r in fake.refunds.values() if r["metadata"].get("refund_id") == refund.id]
+
+        answers = fake.settle_refund(stripe_id, "succeeded")
+        assert all(a.status_code == 200 for a in answers)
+        assert shop.polar.refunds.list(order_id=order.id).items[0].status == "succeeded"
+        refunded = shop.polar.orders.get(order.id)
+        assert refunded.status == "refunded" and refunded.refunded_amount == 1900
+        # A redelivery changes nothing.
+        fake.send(fake.events[-1])
+        assert shop.polar.orders.get(order.id).refunded_amount == 1900
+
+        # The bank refused it after all: the order gets its amount back.
+        fake.settle_refund(stripe_id, "failed", failure_reason="expired_or_canceled_card")
+        assert shop.polar.refunds.list(order_id=order.id).items[0].status == "failed"
+        back = shop.polar.orders.get(order.id)
+        assert back.status == "paid" and back.refunded_amount == 0 and back.refundable_amount == 1900
+    finally:
+        fake.refund_status = "succeeded"
+
+
+def test_a_refund_made_in_stripes_dashboard_is_recorded(shop, fake):
+    order, intent = stripe_order(shop, fake, "dashboard@example.com")
+    refund, answer = fake.dashboard_refund(intent, 700)
+    assert answer.status_code == 200
+    [recorded] = shop.polar.refunds.list(order_id=order.id).items
+    assert recorded.amount == 700 and recorded.status == "succeeded" and recorded.reason == "customer_request"
+    assert shop.polar.orders.get(order.id).refunded_amount == 700

@@ -59,6 +59,9 @@ pub async fn receive(
         ));
     };
     let object = &event["data"]["object"];
+    if crate::refunds::stripe::handles(kind) {
+        return refund_event(&app, organization_id, event_id, kind, &event).await;
+    }
     let Some((intent, outcome_of)) = reported_by(kind) else {
         // Not an event floe acts on: recorded once, acknowledged.
         return acknowledge(&app, event_id, kind, &event).await;
@@ -159,6 +162,20 @@ fn reported_by(kind: &str) -> Option<(Intent, ReadOutcome)> {
         }
         _ => None,
     }
+}
+
+/// A refund's event: applied (by the refund's own rules, which count each change once),
+/// then recorded, so that a redelivery after a failure is applied again and one after
+/// success changes nothing.
+async fn refund_event(
+    app: &AppState,
+    organization_id: Uuid,
+    event_id: &str,
+    kind: &str,
+    event: &Value,
+) -> ApiResult<Response> {
+    crate::refunds::stripe::apply(app, organization_id, &event["data"]["object"]).await?;
+    acknowledge(app, event_id, kind, event).await
 }
 
 /// Records an event floe does not act on, once, and acknowledges it.

@@ -55,8 +55,10 @@ pub async fn orders(db: Reads<'_>, organization_id: Uuid, rows: &[Model]) -> Api
                 status,
                 OrderStatus::Paid | OrderStatus::Refunded | OrderStatus::PartiallyRefunded
             );
+            // As at Polar: what the balance paid is not refunded, and `refunded_amount`
+            // is what went back before tax.
             let refundable = if paid {
-                row.net_amount - (row.refunded_amount - row.refunded_tax_amount).max(0)
+                (row.net_amount + row.applied_balance_amount - row.refunded_amount).max(0)
             } else {
                 0
             };
@@ -122,7 +124,7 @@ pub async fn orders(db: Reads<'_>, organization_id: Uuid, rows: &[Model]) -> Api
                 description: row.description.clone(),
                 refundable_amount: refundable,
                 refundable_tax_amount: if paid {
-                    row.tax_amount - row.refunded_tax_amount
+                    (row.tax_amount - row.refunded_tax_amount).max(0)
                 } else {
                     0
                 },

@@ -150,6 +150,49 @@ pub struct Unavailable(pub String);
 #[error("{0}")]
 pub struct UnknownToken(pub String);
 
+/// A refund to ask of the processor.
+#[derive(Clone, Debug)]
+pub struct RefundRequest<'a> {
+    /// The refund's own ID: the processor's idempotency key, so asking again refunds once.
+    pub idempotency_key: String,
+    /// The processor's ID of the charge refunded.
+    pub charge_id: &'a str,
+    /// What goes back, tax included.
+    pub amount: i64,
+    pub currency: &'a str,
+    /// The last digits of the card charged (the test processor's cards decide by them).
+    pub card_last4: &'a str,
+}
+
+/// Where a refund stands at the processor, in the contract's `RefundStatus` terms.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum RefundState {
+    /// Asked, not settled yet: the processor confirms later (event or next check).
+    Pending,
+    Succeeded,
+    /// With the processor's reason (`declined`, `expired_or_canceled_card`, …).
+    Failed(String),
+    Canceled,
+}
+
+impl RefundState {
+    pub fn status(&self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed(_) => "failed",
+            Self::Canceled => "canceled",
+        }
+    }
+}
+
+/// The processor's answer to a refund: its ID for it, and its state.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RefundAnswer {
+    pub refund_id: String,
+    pub state: RefundState,
+}
+
 /// The built-in test processor: no account, no network, Stripe's test cards.
 pub struct TestProcessor;
 
@@ -215,6 +258,31 @@ impl TestProcessor {
             },
             Behaviour::LaterChargesDecline(_) => Outcome::Succeeded { charge_id, method },
         })
+    }
+}
+
+impl TestProcessor {
+    /// Refunds a charge: settled at once, except on the card whose refunds fail later
+    /// (answered `pending`). The refund ID is derived from the idempotency key, so asking
+    /// twice describes one refund.
+    pub fn refund(&self, request: &RefundRequest<'_>) -> RefundAnswer {
+        RefundAnswer {
+            refund_id: format!("re_test_{}", short_hash(&request.idempotency_key)),
+            state: if test_cards::refunds_fail_later(request.card_last4) {
+                RefundState::Pending
+            } else {
+                RefundState::Succeeded
+            },
+        }
+    }
+
+    /// What became of a pending refund when the processor is asked again.
+    pub fn refund_settled(&self, card_last4: &str) -> RefundState {
+        if test_cards::refunds_fail_later(card_last4) {
+            RefundState::Failed("declined".to_owned())
+        } else {
+            RefundState::Succeeded
+        }
     }
 }
 

@@ -10,7 +10,7 @@ use serde::Deserialize;
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::processor::{MethodDetails, Outcome};
+use super::processor::{MethodDetails, Outcome, RefundAnswer, RefundState};
 
 /// The processor's name in floe's records.
 pub const STRIPE: &str = "stripe";
@@ -227,6 +227,61 @@ impl Client {
             error.setup_intent.clone()
         })
     }
+}
+
+impl Client {
+    /// Refunds `amount` of a PaymentIntent's charge (`refund_id` is floe's refund, the
+    /// idempotency key and a metadata entry, so Stripe's events name it).
+    pub async fn refund(
+        &self,
+        payment_intent: &str,
+        amount: i64,
+        reason: Option<&str>,
+        refund_id: &str,
+        order_id: &str,
+    ) -> Result<RefundAnswer, Failure> {
+        let params = serde_json::json!({
+            "payment_intent": payment_intent,
+            "amount": amount,
+            "reason": reason,
+            "metadata": {"refund_id": refund_id, "order_id": order_id},
+        });
+        match self
+            .post("/v1/refunds", &params, &format!("floe-refund-{refund_id}"))
+            .await?
+        {
+            Ok(refund) => refund_answer(&refund)
+                .ok_or_else(|| Failure::Refused(format!("an unreadable refund: {refund}"))),
+            Err((status, body)) => Err(Failure::Refused(format!("{status} {body}"))),
+        }
+    }
+
+    /// A refund as Stripe has it now.
+    pub async fn read_refund(&self, id: &str) -> Result<RefundAnswer, Failure> {
+        let refund = self.get(&format!("/v1/refunds/{id}")).await?;
+        refund_answer(&refund)
+            .ok_or_else(|| Failure::Refused(format!("an unreadable refund: {refund}")))
+    }
+}
+
+/// A Stripe `Refund` object as floe's [`RefundAnswer`] (`requires_action` waits, as
+/// `pending` does).
+pub fn refund_answer(refund: &Value) -> Option<RefundAnswer> {
+    let state = match refund["status"].as_str()? {
+        "succeeded" => RefundState::Succeeded,
+        "failed" => RefundState::Failed(
+            refund["failure_reason"]
+                .as_str()
+                .unwrap_or("unknown")
+                .to_owned(),
+        ),
+        "canceled" => RefundState::Canceled,
+        _ => RefundState::Pending,
+    };
+    Some(RefundAnswer {
+        refund_id: refund["id"].as_str()?.to_owned(),
+        state,
+    })
 }
 
 /// Stripe's answer to a confirmation as an [`Outcome`]: the intent it returned, or its

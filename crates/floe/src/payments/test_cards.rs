@@ -96,7 +96,20 @@ const CARDS: &[TestCard] = &[
         brand: "visa",
         behaviour: Behaviour::LaterChargesDecline(GENERIC_DECLINE),
     },
+    // Stripe's asynchronous refund failure: charges succeed, refunds fail afterwards.
+    TestCard {
+        payment_method: "pm_card_refundFail",
+        number: "4000000000005126",
+        brand: "visa",
+        behaviour: Behaviour::Succeeds,
+    },
 ];
+
+/// Whether refunds of a charge on the card ending `last4` are answered `pending` and fail
+/// when the processor is next asked (Stripe's 5126 card: the bank refuses them later).
+pub fn refunds_fail_later(last4: &str) -> bool {
+    last4 == "5126"
+}
 
 /// The card behind a test payment method ID (`pm_card_visa`, …).
 pub fn by_payment_method(id: &str) -> Option<TestCard> {

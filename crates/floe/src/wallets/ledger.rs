@@ -23,6 +23,9 @@ pub enum Reason {
     Applied,
     /// A voided order gave back what it had used.
     Restored,
+    /// A refund of an order: money went back, so the credit it stands for goes (Polar's
+    /// rule: a positive balance is reduced by what a refund returns).
+    Refunded,
 }
 
 impl Reason {
@@ -31,6 +34,7 @@ impl Reason {
             Self::Credit => "credit",
             Self::Applied => "applied",
             Self::Restored => "restored",
+            Self::Refunded => "refunded",
         }
     }
 }
@@ -134,6 +138,19 @@ pub async fn apply(
     order_id: Uuid,
     now: DateTime<Utc>,
 ) -> Result<i64, DbErr> {
+    take(txn, holder, due, order_id, Reason::Applied, now).await
+}
+
+/// Takes up to `due` off a positive balance for `order_id`, booked as `reason`; answers what
+/// it took (0 when the balance is empty, and no wallet is made for that).
+pub async fn take(
+    txn: &DatabaseTransaction,
+    holder: Holder<'_>,
+    due: i64,
+    order_id: Uuid,
+    reason: Reason,
+    now: DateTime<Utc>,
+) -> Result<i64, DbErr> {
     if due <= 0 {
         return Ok(0);
     }
@@ -154,7 +171,7 @@ pub async fn apply(
     let wallet = locked(txn, holder, now).await?;
     let taken = wallet.balance.clamp(0, due);
     if taken > 0 {
-        book(txn, wallet, -taken, Some(order_id), Reason::Applied, now).await?;
+        book(txn, wallet, -taken, Some(order_id), reason, now).await?;
     }
     Ok(taken)
 }

@@ -92,6 +92,9 @@ fn message(kind: EventType, data: &Value) -> Option<(String, String)> {
         EventType::OrderCreated => ("New order".to_owned(), order_line(data)),
         EventType::OrderPaid => ("Order paid".to_owned(), order_line(data)),
         EventType::OrderUpdated => ("Order updated".to_owned(), order_line(data)),
+        EventType::OrderRefunded => ("Order refunded".to_owned(), order_line(data)),
+        EventType::RefundCreated => ("New refund".to_owned(), refund_line(data)),
+        EventType::RefundUpdated => ("Refund updated".to_owned(), refund_line(data)),
         EventType::BenefitGrantCycled => ("Benefit renewed".to_owned(), grant_line(data)),
         EventType::CustomerSeatAssigned => ("Seat assigned".to_owned(), text(&data["email"])),
         EventType::CustomerSeatClaimed => {
@@ -155,6 +158,17 @@ fn order_line(data: &Value) -> String {
         text(&data["description"]),
         crate::money::display(amount, &currency),
         text(&data["customer"]["email"])
+    )
+}
+
+/// "10.00 USD — customer_request (succeeded)".
+fn refund_line(data: &Value) -> String {
+    let amount = data["amount"].as_i64().unwrap_or(0) + data["tax_amount"].as_i64().unwrap_or(0);
+    format!(
+        "{} — {} ({})",
+        crate::money::display(amount, &text(&data["currency"])),
+        text(&data["reason"]),
+        text(&data["status"])
     )
 }
 

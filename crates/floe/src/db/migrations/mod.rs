@@ -29,6 +29,7 @@ mod m20261205_000023_members;
 mod m20261205_000024_member_sessions;
 mod m20261205_000025_wallets;
 mod m20261205_000026_portal_sign_in;
+mod m20261205_000027_refunds;
 
 mod columns;
 
@@ -64,6 +65,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000024_member_sessions::Migration),
             Box::new(m20261205_000025_wallets::Migration),
             Box::new(m20261205_000026_portal_sign_in::Migration),
+            Box::new(m20261205_000027_refunds::Migration),
         ]
     }
 }
