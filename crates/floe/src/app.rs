@@ -250,6 +250,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::members::routes())
         .merge(crate::wallets::routes())
         .merge(crate::refunds::routes())
+        .merge(crate::metrics::routes())
 }
 
 /// The routes served: the API under `/v1` and its `/api/v1` alias, storage, health, the

@@ -29,6 +29,7 @@ pub mod mail;
 pub mod members;
 pub mod metadata;
 pub mod meters;
+pub mod metrics;
 pub mod money;
 pub mod openapi;
 pub mod orders;

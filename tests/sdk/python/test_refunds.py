@@ -6,14 +6,12 @@ refunds are in test_stripe.py; tenancy, scopes and fuzzing come from the contrac
 
 import concurrent.futures
 import time
+import uuid
 
 import httpx
 import pytest
-from polar.v2026_10 import Polar
 from polar.v2026_10.errors import HTTPValidationError, RefundedAlready
 from polar.v2026_10.webhooks import validate_event
-
-import uuid
 
 from conftest import Floe
 from receiver import Receiver

@@ -30,6 +30,7 @@ mod m20261205_000024_member_sessions;
 mod m20261205_000025_wallets;
 mod m20261205_000026_portal_sign_in;
 mod m20261205_000027_refunds;
+mod m20261205_000028_metric_dashboards;
 
 mod columns;
 
@@ -66,6 +67,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000025_wallets::Migration),
             Box::new(m20261205_000026_portal_sign_in::Migration),
             Box::new(m20261205_000027_refunds::Migration),
+            Box::new(m20261205_000028_metric_dashboards::Migration),
         ]
     }
 }
