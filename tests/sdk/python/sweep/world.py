@@ -43,6 +43,9 @@ PATH_IDS = {
     ("/v1/customers/{id}/members/", "member_id"): ("member", "id"),
     ("/v1/customers/external/{external_id}/members/", "member_external_id"): ("member", "external_id"),
     ("/v1/wallets/", "id"): ("wallet", "id"),
+    ("/v1/metrics/dashboards/", "id"): ("dashboard", "id"),
+    # No route takes a refund's ID, but the list is the refunds' own (for `id` filters).
+    ("/v1/refunds/", "id"): ("refund", "id"),
 }
 
 # The customer portal's paths: (path up to the parameter, parameter) -> (kind, attribute).
@@ -352,6 +355,17 @@ def make_order(t):
     return ok(t.http.get("/v1/orders/", params={"checkout_id": checkout["id"]}))["items"][0]
 
 
+def make_refund(t):
+    """A partial refund of an order bought for it (the sweep's own order stays paid)."""
+    order = make_order(t)
+    return ok(t.http.post("/v1/refunds/", json={"order_id": order["id"], "amount": 100, "reason": "other",
+                                                "metadata": {"sweep": t.slug}}))
+
+
+def make_dashboard(t):
+    return ok(t.http.post("/v1/metrics/dashboards/", json={"name": f"{t.slug} board", "metrics": ["revenue"]}))
+
+
 def make_subscription(t):
     """A monthly subscription bought with Stripe's test Visa."""
     product = ok(t.http.post("/v1/products/", json={
@@ -556,6 +570,8 @@ KINDS = {
     "member": Kind(make_member, read_member),
     "payment_method": Kind(make_payment_method, read_payment_method),
     "wallet": Kind(make_wallet, getter("/v1/wallets/{id}")),
+    "refund": Kind(make_refund, lister("/v1/refunds/")),
+    "dashboard": Kind(make_dashboard, getter("/v1/metrics/dashboards/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }
 
