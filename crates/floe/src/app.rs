@@ -250,6 +250,7 @@ pub fn api_routes() -> Routes {
         .merge(crate::members::routes())
         .merge(crate::wallets::routes())
         .merge(crate::refunds::routes())
+        .merge(crate::disputes::routes())
         .merge(crate::metrics::routes())
 }
 

@@ -21,6 +21,7 @@ pub mod customer_seats;
 pub mod customers;
 pub mod db;
 pub mod discounts;
+pub mod disputes;
 pub mod events;
 pub mod files;
 pub mod http;

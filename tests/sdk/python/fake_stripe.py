@@ -80,6 +80,7 @@ class FakeStripe:
         self.methods = {}
         self.fates = {}  # payment method ID -> the token it was made from
         self.refunds = {}
+        self.disputes = {}
         self.refund_status = "succeeded"  # what the next refund answers: succeeded or pending
         self.lose_next_answer = False
         self.hold_events = False
@@ -183,6 +184,8 @@ class FakeStripe:
             return self.setup_intent(form)
         if path == "/v1/refunds":
             return self.refund(form)
+        if path.startswith("/v1/disputes/") and path.endswith("/close"):
+            return self.close_dispute(path.split("/")[3])
         return 404, {"error": {"type": "invalid_request_error", "message": f"Unknown path {path}"}}, None
 
     def payment_intent(self, form):
@@ -292,6 +295,38 @@ class FakeStripe:
                                                  "reason": "requested_by_customer"}, metadata={})
         assert status == 200, refund
         return refund, self.send(event)
+
+    def dispute(self, intent_id, status="needs_response", reason="fraudulent", amount=None, dispute_id=None):
+        """The bank disputes a PaymentIntent's charge (or the dispute moves on): the
+        dispute as Stripe keeps it, and its event (`charge.dispute.created` the first time,
+        `…closed` for won, lost and warning_closed, else `…updated`). Returns (dispute,
+        floe's answer)."""
+        with self.lock:
+            intent = self.intents[intent_id]
+            known = self.disputes.get(dispute_id) if dispute_id else None
+            dispute = known or copy.deepcopy(self.examples["dispute"])
+            if known is None:
+                dispute.update(id=self.new_id("dp"), charge=self.new_id("ch"), payment_intent=intent["id"],
+                               amount=intent["amount"] if amount is None else amount, currency=intent["currency"])
+                dispute["evidence_details"]["due_by"] = 1893456000
+            dispute.update(status=status, reason=reason)
+            self.disputes[dispute["id"]] = dispute
+            closed = status in ("won", "lost", "warning_closed")
+            kind = "charge.dispute.created" if known is None else (
+                "charge.dispute.closed" if closed else "charge.dispute.updated")
+            event = self.event(kind, dispute)
+        return dispute, self.send(event)
+
+    def close_dispute(self, dispute_id):
+        """The merchant concedes (`POST /v1/disputes/{id}/close`): lost, with its event."""
+        dispute = self.disputes.get(dispute_id)
+        if dispute is None:
+            return 404, {"error": {"type": "invalid_request_error", "message": f"No such dispute: {dispute_id}"}}, None
+        if dispute["status"] not in ("needs_response", "warning_needs_response"):
+            return 400, {"error": {"type": "invalid_request_error",
+                                   "message": "This dispute is already closed or under review"}}, None
+        dispute["status"] = "lost"
+        return 200, dispute, self.event("charge.dispute.closed", dispute)
 
     def complete_action(self, intent_id, succeeded=True):
         """The buyer answered the bank's step in Stripe.js: the intent settles and its

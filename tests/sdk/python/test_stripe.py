@@ -605,3 +605,55 @@ def test_a_refund_made_in_stripes_dashboard_is_recorded(shop, fake):
     [recorded] = shop.polar.refunds.list(order_id=order.id).items
     assert recorded.amount == 700 and recorded.status == "succeeded" and recorded.reason == "customer_request"
     assert shop.polar.orders.get(order.id).refunded_amount == 700
+
+
+def test_stripe_disputes_move_with_their_events_and_a_decided_one_revokes_the_subscription(shop, fake):
+    monthly = shop.polar.products.create(name="Disputed monthly", recurring_interval="month",
+                                         prices=[{"amount_type": "fixed", "price_amount": 2400}])
+    checkout = shop.checkout(email="stripe-dispute@example.com", product=monthly)
+    shop.buyer.checkouts.client_confirm(checkout.client_secret, confirmation_token_id="ctoken_visa")
+    [order] = shop.polar.orders.list(checkout_id=checkout.id).items
+    [intent] = [i["id"] for i in fake.intents.values()
+                if i["object"] == "payment_intent" and i["metadata"].get("checkout_id") == checkout.id]
+
+    stripe_dispute, answer = fake.dispute(intent, status="warning_needs_response", reason="general")
+    assert answer.status_code == 200
+    [dispute] = shop.polar.disputes.list(order_id=order.id).items
+    assert dispute.status == "needs_response" and dispute.reason == "general" and dispute.amount == 2400
+    assert str(dispute.evidence_due_by).startswith("2030-01-01T00:00:00")
+    # A redelivery changes nothing.
+    assert fake.send(fake.events[-1]).status_code == 200
+    assert shop.polar.disputes.list(order_id=order.id).pagination.total_count == 1
+    refused = httpx.post(f"{shop.server.url}/v1/refunds/", json={"order_id": order.id, "amount": 100, "reason": "other"},
+                         headers={"Authorization": f"Bearer {shop.token}"})
+    assert refused.status_code == 403 and refused.json()["error"] == "RefundDisputedPayment"
+
+    fake.dispute(intent, status="under_review", reason="fraudulent", dispute_id=stripe_dispute["id"])
+    under_review = shop.polar.disputes.get(dispute.id)
+    assert under_review.status == "under_review" and under_review.reason == "fraudulent"
+    answer = httpx.post(f"{shop.server.url}/v1/disputes/{dispute.id}/accept",
+                        headers={"Authorization": f"Bearer {shop.token}"})
+    assert answer.status_code == 409 and answer.json()["error"] == "DisputeNotOpenError"
+    assert shop.polar.subscriptions.get(order.subscription_id).status == "active"
+
+    # Won, as Polar does it, still ends the subscription: the buyer disputed it.
+    fake.dispute(intent, status="won", dispute_id=stripe_dispute["id"])
+    won = shop.polar.disputes.get(dispute.id)
+    assert won.status == "won" and won.resolved and won.closed
+    assert shop.polar.subscriptions.get(order.subscription_id).status == "canceled"
+    # Closed is final: a late event does not reopen it.
+    fake.dispute(intent, status="under_review", dispute_id=stripe_dispute["id"])
+    assert shop.polar.disputes.get(dispute.id).status == "won"
+    assert fake.violations == []
+
+
+def test_accepting_a_stripe_dispute_closes_it_at_stripe(shop, fake):
+    order, intent = stripe_order(shop, fake, "accept@example.com")
+    stripe_dispute, _ = fake.dispute(intent)
+    [dispute] = shop.polar.disputes.list(order_id=order.id).items
+    accepted = shop.polar.disputes.accept(dispute.id)
+    assert accepted.status == "lost" and accepted.closed
+    assert fake.disputes[stripe_dispute["id"]]["status"] == "lost"
+    assert [p for m, p, _, _ in fake.requests if m == "POST" and p.startswith("/v1/disputes/")] == [
+        f"/v1/disputes/{stripe_dispute['id']}/close"]
+    assert fake.violations == []

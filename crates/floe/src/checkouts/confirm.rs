@@ -732,7 +732,8 @@ pub async fn succeed(
     if let Some(mut payment) = payment {
         payment.order_id = Some(order.id);
         payment.payment_method_id = saved.map(|saved| saved.id);
-        crate::payments::store::update(txn, payment).await?;
+        let payment = crate::payments::store::update(txn, payment).await?;
+        crate::disputes::open_for_test_payment(txn, &payment, now).await?;
     }
     row.status = CheckoutStatus::Succeeded.as_str().to_owned();
     Ok(queued)

@@ -59,6 +59,10 @@ pub async fn receive(
         ));
     };
     let object = &event["data"]["object"];
+    if crate::disputes::stripe::handles(kind) {
+        crate::disputes::stripe::apply(&app, organization_id, object).await?;
+        return acknowledge(&app, event_id, kind, &event).await;
+    }
     if crate::refunds::stripe::handles(kind) {
         return refund_event(&app, organization_id, event_id, kind, &event).await;
     }

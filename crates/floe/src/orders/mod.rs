@@ -57,6 +57,31 @@ pub async fn lock(
     store::lock(txn, id).await
 }
 
+/// Revokes the grants a one-time order gave (a refund or a dispute took the money back),
+/// and tells the grant worker it is done with the order, so nothing is granted after.
+pub async fn revoke_grants(
+    app: &crate::app::AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    mut order: OrderRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> crate::http::ApiResult<usize> {
+    let scope = format!("order:{}", order.id);
+    let queued = crate::benefits::revoke_scope(
+        app,
+        txn,
+        order.organization_id,
+        order.customer_id,
+        &scope,
+        now,
+    )
+    .await?;
+    if order.grants_done_at.is_none() {
+        order.grants_done_at = Some(now);
+        update_row(txn, order).await?;
+    }
+    Ok(queued)
+}
+
 /// Writes `row` over the stored order.
 pub async fn update_row(
     txn: &impl sea_orm::ConnectionTrait,

@@ -139,7 +139,7 @@ pub async fn apply(
         Outcome::RequiresAction { .. } => Some(("authentication_required", NEEDS_AUTHENTICATION)),
         Outcome::Succeeded { .. } => None,
     };
-    record(
+    let payment = record(
         txn,
         row,
         &charged,
@@ -155,6 +155,7 @@ pub async fn apply(
         if row.status != OrderStatus::Paid.as_str() {
             queued += mark_paid(txn, row, now).await?;
         }
+        crate::disputes::open_for_test_payment(txn, &payment, now).await?;
     } else if row.status == OrderStatus::Pending.as_str() && row.subscription_id.is_none() {
         // A draft's failed charge makes it a draft again; a subscription's order stays
         // pending for its retries.

@@ -256,6 +256,22 @@ impl Client {
         }
     }
 
+    /// Concedes a dispute (Stripe's "close"): the merchant accepts the loss. Answers the
+    /// dispute as Stripe has it then.
+    pub async fn close_dispute(&self, id: &str) -> Result<Value, Failure> {
+        match self
+            .post(
+                &format!("/v1/disputes/{id}/close"),
+                &serde_json::json!({}),
+                &format!("floe-close-{id}"),
+            )
+            .await?
+        {
+            Ok(dispute) => Ok(dispute),
+            Err((status, body)) => Err(Failure::Refused(format!("{status} {body}"))),
+        }
+    }
+
     /// A refund as Stripe has it now.
     pub async fn read_refund(&self, id: &str) -> Result<RefundAnswer, Failure> {
         let refund = self.get(&format!("/v1/refunds/{id}")).await?;

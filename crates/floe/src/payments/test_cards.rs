@@ -103,7 +103,30 @@ const CARDS: &[TestCard] = &[
         brand: "visa",
         behaviour: Behaviour::Succeeds,
     },
+    // Stripe's disputed cards: the charge succeeds, then the bank disputes it.
+    TestCard {
+        payment_method: "pm_card_createDispute",
+        number: "4000000000000259",
+        brand: "visa",
+        behaviour: Behaviour::Succeeds,
+    },
+    TestCard {
+        payment_method: "pm_card_createDisputeProductNotReceived",
+        number: "4000000000002685",
+        brand: "visa",
+        behaviour: Behaviour::Succeeds,
+    },
 ];
+
+/// The reason the bank disputes a charge on the card ending `last4` with, for the cards
+/// whose charges are disputed once paid (Stripe's 0259 and 2685).
+pub fn disputes_as(last4: &str) -> Option<&'static str> {
+    match last4 {
+        "0259" => Some("fraudulent"),
+        "2685" => Some("product_not_received"),
+        _ => None,
+    }
+}
 
 /// Whether refunds of a charge on the card ending `last4` are answered `pending` and fail
 /// when the processor is next asked (Stripe's 5126 card: the bank refuses them later).

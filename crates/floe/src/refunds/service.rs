@@ -136,6 +136,17 @@ pub async fn create(
             json!(body.amount),
         ));
     }
+    if crate::disputes::blocks_refunds(&txn, order.id).await? {
+        // As Stripe refuses it (`charge_disputed`): the bank holds the money now.
+        return Err(ApiError::Named {
+            status: axum::http::StatusCode::FORBIDDEN,
+            error: "RefundDisputedPayment",
+            detail: format!(
+                "Refund cannot be issued for order with disputed payment: {}",
+                order.id
+            ),
+        });
+    }
     let Some(payment) = payment_of(&txn, order.id).await? else {
         return Err(ApiError::validation(
             Loc::body().key("order_id"),
@@ -181,7 +192,7 @@ pub async fn create(
     )
     .await?;
     if row.revoke_benefits {
-        queued += revoke_order_grants(app, &txn, order, now).await?;
+        queued += crate::orders::revoke_grants(app, &txn, order, now).await?;
     }
     app.nudge.commit(txn, queued).await?;
 
@@ -204,31 +215,6 @@ pub async fn create(
         .unwrap_or(row),
     };
     Ok(Refund::from(&row))
-}
-
-/// Revokes the grants a one-time order gave, and tells the grant worker it is done with the
-/// order (so nothing is granted after the refund took it back).
-async fn revoke_order_grants(
-    app: &AppState,
-    txn: &DatabaseTransaction,
-    mut order: OrderRow,
-    now: DateTime<Utc>,
-) -> ApiResult<usize> {
-    let scope = format!("order:{}", order.id);
-    let queued = crate::benefits::revoke_scope(
-        app,
-        txn,
-        order.organization_id,
-        order.customer_id,
-        &scope,
-        now,
-    )
-    .await?;
-    if order.grants_done_at.is_none() {
-        order.grants_done_at = Some(now);
-        crate::orders::update_row(txn, order).await?;
-    }
-    Ok(queued)
 }
 
 /// Why the processor gave no answer to apply.

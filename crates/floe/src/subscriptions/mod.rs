@@ -33,6 +33,7 @@ use crate::http::{ApiError, ApiResult};
 
 pub use entity::Model as SubscriptionRow;
 pub use present::customer_state;
+pub use update::revoke_in as revoke_now;
 
 pub fn routes() -> Routes {
     Routes::new()

@@ -416,6 +416,37 @@ pub async fn revoke(app: &AppState, organization_id: Uuid, id: Uuid) -> ApiResul
     .await
 }
 
+/// Ends subscription `id` now, in the caller's transaction (a dispute took its money
+/// back): as `subscriptions:revoke` does, with its events. One already ended is left as it
+/// is. Returns how many deliveries were queued.
+pub async fn revoke_in(
+    app: &AppState,
+    txn: &sea_orm::DatabaseTransaction,
+    id: Uuid,
+    now: DateTime<Utc>,
+) -> ApiResult<usize> {
+    let Some(before) = store::lock(txn, id).await? else {
+        return Ok(0);
+    };
+    let mut row = before.clone();
+    if before.started_at.is_none()
+        || apply(
+            &mut row,
+            Patch::Revoke {
+                reason: None,
+                comment: None,
+            },
+            now,
+        )
+        .is_err()
+    {
+        return Ok(0);
+    }
+    row.modified_at = Some(now);
+    let row = store::update(txn, row).await?;
+    lifecycle::changed(app, txn, Some(&before), &row, Change::default(), now).await
+}
+
 async fn change(
     app: &AppState,
     organization_id: Uuid,

@@ -44,6 +44,7 @@ PATH_IDS = {
     ("/v1/customers/external/{external_id}/members/", "member_external_id"): ("member", "external_id"),
     ("/v1/wallets/", "id"): ("wallet", "id"),
     ("/v1/metrics/dashboards/", "id"): ("dashboard", "id"),
+    ("/v1/disputes/", "id"): ("dispute", "id"),
     # No route takes a refund's ID, but the list is the refunds' own (for `id` filters).
     ("/v1/refunds/", "id"): ("refund", "id"),
 }
@@ -362,6 +363,18 @@ def make_refund(t):
                                                 "metadata": {"sweep": t.slug}}))
 
 
+def make_dispute(t):
+    """A purchase with Stripe's 0259 test card, which the bank disputes once it is paid."""
+    product = ok(t.http.post("/v1/products/", json={
+        "name": f"{t.slug[:40]} disputed", "prices": [{"amount_type": "fixed", "price_amount": 800}]}))
+    checkout = ok(t.http.post("/v1/checkouts/", json={"products": [product["id"]]}))
+    ok(t.http.post(f"/v1/checkouts/client/{checkout['client_secret']}/confirm", json={
+        "customer_email": f"disputer@{t.slug}.example", "customer_billing_address": {"country": "FR"},
+        "confirmation_token_id": "pm_card_createDispute"}))
+    order = ok(t.http.get("/v1/orders/", params={"checkout_id": checkout["id"]}))["items"][0]
+    return ok(t.http.get("/v1/disputes/", params={"order_id": order["id"]}))["items"][0]
+
+
 def make_dashboard(t):
     return ok(t.http.post("/v1/metrics/dashboards/", json={"name": f"{t.slug} board", "metrics": ["revenue"]}))
 
@@ -571,6 +584,7 @@ KINDS = {
     "payment_method": Kind(make_payment_method, read_payment_method),
     "wallet": Kind(make_wallet, getter("/v1/wallets/{id}")),
     "refund": Kind(make_refund, lister("/v1/refunds/")),
+    "dispute": Kind(make_dispute, getter("/v1/disputes/{id}")),
     "dashboard": Kind(make_dashboard, getter("/v1/metrics/dashboards/{id}")),
     "organization": Kind(lambda t: t.organization, getter("/v1/organizations/{id}")),
 }

@@ -31,6 +31,7 @@ mod m20261205_000025_wallets;
 mod m20261205_000026_portal_sign_in;
 mod m20261205_000027_refunds;
 mod m20261205_000028_metric_dashboards;
+mod m20261205_000029_disputes;
 
 mod columns;
 
@@ -68,6 +69,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000026_portal_sign_in::Migration),
             Box::new(m20261205_000027_refunds::Migration),
             Box::new(m20261205_000028_metric_dashboards::Migration),
+            Box::new(m20261205_000029_disputes::Migration),
         ]
     }
 }
