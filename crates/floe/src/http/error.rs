@@ -224,6 +224,11 @@ impl Loc {
         ])
     }
 
+    /// The query as a whole (a rule across several of its parameters).
+    pub fn query_root() -> Self {
+        Self(vec![LocPart::Key("query".to_owned())])
+    }
+
     pub fn path(name: &str) -> Self {
         Self(vec![
             LocPart::Key("path".to_owned()),

@@ -1,0 +1,156 @@
+"""Metrics (`GET /v1/metrics/`, `/export`, `/limits`) through the official Python SDK and
+over HTTP, and the property test: random histories (orders, refunds, disputes,
+subscriptions, checkouts, events with costs, seats) written into floe's tables, then every
+metric of random requests (interval, time zone, filters, a choice of metrics) compared with
+a plain model of the definitions (metrics_model.py, docs/metrics.md)."""
+
+import csv
+import io
+import random
+from datetime import date, datetime, timedelta, timezone
+
+import httpx
+import pytest
+from polar.v2026_10.errors import HTTPValidationError
+
+import metrics_model
+from conftest import Floe
+from metrics_history import Database, history
+
+UTC = timezone.utc
+ZONES = ["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata", "Australia/Sydney", "Asia/Kathmandu",
+         "America/Sao_Paulo"]
+SEEDS = [20261205, 7, 42, 1999, 3, 11, 2024, 86]
+
+
+@pytest.fixture(scope="module")
+def server():
+    floe = Floe()
+    yield floe
+    floe.stop()
+
+
+class Shop:
+    """An organization with a few products and customers, made through the API."""
+
+    def __init__(self, server):
+        self.server = server
+        self.organization = server.organization()
+        self.token = server.token(self.organization)
+        self.polar = server.client(self.token)
+        self.products = []
+        for name, interval in [("Pack", None), ("Kit", None), ("Monthly", "month"), ("Yearly", "year"),
+                               ("Weekly", "week")]:
+            kwargs = {"recurring_interval": interval} if interval else {}
+            product = self.polar.products.create(
+                name=name, prices=[{"amount_type": "fixed", "price_amount": 1000}], **kwargs)
+            self.products.append({"id": product.id, "billing_type": "recurring" if interval else "one_time",
+                                  "recurring_interval": interval})
+        self.customers = []
+        for i in range(5):
+            external = f"user-{i}" if i % 2 == 0 else None
+            customer = self.polar.customers.create(email=f"c{i}@example.com", external_id=external)
+            self.customers.append({"id": customer.id, "external_id": external})
+
+    def get(self, path, **params):
+        return httpx.get(f"{self.server.url}{path}", params=params,
+                         headers={"Authorization": f"Bearer {self.token}"}, timeout=60)
+
+
+def random_request(rng, shop):
+    interval = rng.choice(["hour", "day", "day", "week", "month", "month", "year"])
+    span = {"hour": 3, "day": 120, "week": 200, "month": 500, "year": 800}[interval]
+    start = date(2025, 1, 1) + timedelta(days=rng.randrange(330))
+    end = start + timedelta(days=rng.randrange(span))
+    params = {"start_date": start.isoformat(), "end_date": end.isoformat(), "interval": interval,
+              "timezone": rng.choice(ZONES)}
+    choice = rng.random()
+    if choice < 0.15:
+        params["product_id"] = [p["id"] for p in rng.sample(shop.products, 2)]
+    elif choice < 0.3:
+        params["billing_type"] = rng.choice(["one_time", "recurring"])
+    elif choice < 0.45:
+        params["customer_id"] = [rng.choice(shop.customers)["id"]]
+    if rng.random() < 0.2:
+        params["metrics"] = rng.sample(metrics_model.SLUGS, 5)
+    return params
+
+
+@pytest.mark.parametrize("seed", SEEDS)
+def test_every_metric_matches_the_model_over_random_histories(server, seed):
+    rng = random.Random(seed)
+    shop = Shop(server)
+    model_history, rows = history(rng, shop.organization["id"], shop.products, shop.customers,
+                                  datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+    Database(server).write(rows)
+    for _ in range(15):
+        params = random_request(rng, shop)
+        answer = shop.get("/v1/metrics/", **params)
+        assert answer.status_code == 200, (params, answer.text)
+        expected = metrics_model.compute(
+            model_history, params["start_date"], params["end_date"], params["interval"], params["timezone"],
+            product_id=params.get("product_id"),
+            billing_type=[params["billing_type"]] if "billing_type" in params else None,
+            customer_id=params.get("customer_id"), metrics=params.get("metrics"))
+        mismatches = metrics_model.compare(expected, answer.json())
+        assert mismatches == [], (params, mismatches[:10])
+
+
+def test_the_sdk_reads_metrics_limits_and_the_export(server):
+    shop = Shop(server)
+    rng = random.Random(5)
+    model_history, rows = history(rng, shop.organization["id"], shop.products, shop.customers,
+                                  datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+    Database(server).write(rows)
+
+    metrics = shop.polar.metrics.get(start_date=date(2025, 1, 1), end_date=date(2025, 12, 31), interval="month",
+                                     timezone="Europe/Paris")
+    assert len(metrics.periods) == 12
+    assert str(metrics.periods[0].timestamp) in ("2024-12-31T23:00:00Z", "2024-12-31 23:00:00+00:00")
+    assert metrics.metrics.monthly_recurring_revenue.type == "currency"
+    assert metrics.metrics.orders.display_name == "Orders"
+    expected = metrics_model.compute(model_history, "2025-01-01", "2025-12-31", "month", "Europe/Paris")
+    assert metrics.totals.orders == expected["totals"]["orders"]
+    assert [p.revenue for p in metrics.periods] == [p["revenue"] for p in expected["periods"]]
+
+    limits = shop.polar.metrics.limits()
+    assert str(limits.min_date) == "2023-01-01"
+    assert (limits.intervals.day.min_days, limits.intervals.day.max_days) == (0, 366)
+    assert (limits.intervals.hour.max_days, limits.intervals.month.max_days) == (7, 1460)
+
+    export = shop.get("/v1/metrics/export", start_date="2025-03-01", end_date="2025-03-31", interval="week",
+                      metrics=["orders", "revenue", "checkouts_conversion"])
+    assert export.status_code == 200 and export.headers["content-type"].startswith("text/csv")
+    assert 'filename="polar-metrics.csv"' in export.headers["content-disposition"]
+    table = list(csv.reader(io.StringIO(export.text)))
+    assert table[0] == ["Timestamp", "Orders", "Revenue", "Checkouts Conversion Rate"]
+    weekly = metrics_model.compute(model_history, "2025-03-01", "2025-03-31", "week",
+                                   metrics=["orders", "revenue", "checkouts_conversion"])
+    assert len(table) == 1 + len(weekly["periods"]) == 1 + 6
+    assert table[1][0] == "2025-02-24T00:00:00+00:00"
+    for line, period in zip(table[1:], weekly["periods"]):
+        assert int(line[1]) == period["orders"] and int(line[2]) == period["revenue"]
+        assert float(line[3]) == pytest.approx(period["checkouts_conversion"])
+
+
+def test_bad_requests_are_422_in_the_contracts_shape(server):
+    shop = Shop(server)
+    with pytest.raises(HTTPValidationError) as refused:
+        shop.polar.metrics.get(start_date=date(2024, 1, 1), end_date=date(2025, 6, 1), interval="day")
+    [issue] = refused.value.error.detail
+    assert issue.loc == ["query"] and issue.msg.startswith("The interval is too small")
+    reversed_range = shop.get("/v1/metrics/", start_date="2025-02-01", end_date="2025-01-01", interval="day")
+    assert reversed_range.status_code == 422
+    unknown = shop.get("/v1/metrics/", start_date="2025-01-01", end_date="2025-01-31", interval="day",
+                       metrics=["revenue", "vibes", "aura"])
+    assert unknown.status_code == 422
+    assert unknown.json()["detail"][0]["loc"] == ["query", "metrics"]
+    assert unknown.json()["detail"][0]["msg"] == "Invalid metric slugs: aura, vibes"
+    missing = shop.get("/v1/metrics/", interval="fortnight", timezone="Mars/Olympus")
+    assert missing.status_code == 422
+    assert {tuple(i["loc"]) for i in missing.json()["detail"]} == {
+        ("query", "start_date"), ("query", "end_date"), ("query", "interval"), ("query", "timezone")}
+    # Another organization's ID filters everything out.
+    other = shop.get("/v1/metrics/", start_date="2025-01-01", end_date="2025-01-02", interval="day",
+                     organization_id="00000000-0000-4000-8000-000000000000", metrics=["orders"])
+    assert other.status_code == 200 and other.json()["totals"] == {"orders": 0}
