@@ -1,0 +1,170 @@
+"""The metrics benchmark behind bench/run-metrics: an organization with 1,000,000 paid
+orders and 100,000 subscriptions over one year (written straight into the database by set
+operations, as a year of sales cannot be made through the API in a benchmark's time), then
+`GET /v1/metrics/` for that year by day, every metric, N times; reported: the p50 and p90
+of those requests, and, as the baseline measured in the same run, what the database itself
+takes to sum those orders once (`SELECT count(*), sum(net_amount) … GROUP BY day`), the
+least a computation that reads every order must pay. Standard library only."""
+
+import argparse
+import json
+import os
+import shutil
+import sqlite3
+import statistics
+import subprocess
+import tempfile
+import time
+import urllib.request
+import uuid
+
+from bench import OUT, Floe, api
+
+YEAR_SECONDS = 365 * 24 * 3600
+
+
+def sql_postgres(floe, script):
+    return subprocess.run(["psql", floe.env["FLOE_DATABASE_URL"], "-qAt", "-v", "ON_ERROR_STOP=1"],
+                          input=script, check=True, capture_output=True, text=True).stdout
+
+
+def load_postgres(floe, org, customers, products, orders, subscriptions):
+    customer_list = "ARRAY[" + ",".join(f"'{c}'::uuid" for c in customers) + "]"
+    one_time, monthly = products
+    sql_postgres(floe, f"""
+BEGIN;
+INSERT INTO subscriptions (id, created_at, organization_id, customer_id, product_id, status, amount, currency,
+  recurring_interval, recurring_interval_count, current_period_start, current_period_end, cancel_at_period_end,
+  pause_at_period_end, anchor_day, metadata, custom_field_data, started_at, canceled_at, ended_at, ends_at)
+SELECT gen_random_uuid(), t, '{org}', ({customer_list})[1 + g % {len(customers)}], '{monthly}',
+  CASE WHEN g % 5 = 0 THEN 'canceled' ELSE 'active' END, 900 + (g % 7) * 100, 'usd', 'month', 1,
+  t, t + interval '30 days', false, false, 1, '{{}}', '{{}}', t,
+  CASE WHEN g % 5 = 0 THEN t + interval '40 days' END, CASE WHEN g % 5 = 0 THEN t + interval '40 days' END,
+  CASE WHEN g % 5 = 0 THEN t + interval '40 days' END
+FROM (SELECT g, timestamptz '2025-01-01' + (random() * {YEAR_SECONDS}) * interval '1 second' AS t
+      FROM generate_series(1, {subscriptions}) g) s;
+INSERT INTO orders (id, created_at, organization_id, status, subtotal_amount, discount_amount, net_amount, tax_amount,
+  total_amount, applied_balance_amount, refunded_amount, refunded_tax_amount, platform_fee_amount, currency,
+  billing_reason, is_invoice_generated, customer_id, product_id, description, metadata, custom_field_data,
+  paid_at, grants_done_at)
+SELECT gen_random_uuid(), t, '{org}', 'paid', 1000 + g % 9000, 0, 1000 + g % 9000, 0, 1000 + g % 9000, 0, 0, 0, 0,
+  'usd', 'purchase', false, ({customer_list})[1 + g % {len(customers)}], '{one_time}', '', '{{}}', '{{}}', t, t
+FROM (SELECT g, timestamptz '2025-01-01' + (random() * {YEAR_SECONDS}) * interval '1 second' AS t
+      FROM generate_series(1, {orders}) g) s;
+COMMIT;
+ANALYZE;
+""")
+
+
+def load_sqlite(path, org, customers, products, orders, subscriptions):
+    blob = lambda u: f"X'{uuid.UUID(u).hex}'"  # noqa: E731
+    case = "CASE g % {n} {whens} END".format(
+        n=len(customers), whens=" ".join(f"WHEN {i} THEN {blob(c)}" for i, c in enumerate(customers)))
+    one_time, monthly = products
+    stamp = ("printf('%s000+00:00', strftime('%Y-%m-%dT%H:%M:%f', julianday('2025-01-01') + "
+             f"(abs(random()) % {YEAR_SECONDS}) / 86400.0))")
+    later = "printf('%s000+00:00', strftime('%Y-%m-%dT%H:%M:%f', julianday(substr(t, 1, 23)) + 40))"
+    db = sqlite3.connect(path, timeout=60)
+    try:
+        db.executescript(f"""
+BEGIN;
+WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < {subscriptions}),
+ s AS (SELECT g, {stamp} AS t FROM n)
+INSERT INTO subscriptions (id, created_at, organization_id, customer_id, product_id, status, amount, currency,
+  recurring_interval, recurring_interval_count, current_period_start, current_period_end, cancel_at_period_end,
+  pause_at_period_end, anchor_day, metadata, custom_field_data, started_at, canceled_at, ended_at, ends_at)
+SELECT randomblob(16), t, {blob(org)}, {case}, {blob(monthly)}, CASE WHEN g % 5 = 0 THEN 'canceled' ELSE 'active' END,
+  900 + (g % 7) * 100, 'usd', 'month', 1, t, t, 0, 0, 1, '{{}}', '{{}}', t,
+  CASE WHEN g % 5 = 0 THEN {later} END, CASE WHEN g % 5 = 0 THEN {later} END, CASE WHEN g % 5 = 0 THEN {later} END
+FROM s;
+WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < {orders}),
+ s AS (SELECT g, {stamp} AS t FROM n)
+INSERT INTO orders (id, created_at, organization_id, status, subtotal_amount, discount_amount, net_amount, tax_amount,
+  total_amount, applied_balance_amount, refunded_amount, refunded_tax_amount, platform_fee_amount, currency,
+  billing_reason, is_invoice_generated, customer_id, product_id, description, metadata, custom_field_data,
+  paid_at, grants_done_at)
+SELECT randomblob(16), t, {blob(org)}, 'paid', 1000 + g % 9000, 0, 1000 + g % 9000, 0, 1000 + g % 9000, 0, 0, 0, 0,
+  'usd', 'purchase', 0, {case}, {blob(one_time)}, '', '{{}}', '{{}}', t, t
+FROM s;
+COMMIT;
+ANALYZE;
+""")
+    finally:
+        db.close()
+
+
+def baseline_ms(floe, database, data_dir, org):
+    """What the database takes to sum the year's orders by day, once (median of 3)."""
+    times = []
+    for _ in range(3):
+        started = time.perf_counter()
+        if database == "postgres":
+            # The server's own execution time (no client start-up in it).
+            plan = sql_postgres(floe, "EXPLAIN (ANALYZE) SELECT date_trunc('day', created_at), count(*), "
+                                      f"sum(net_amount) FROM orders WHERE organization_id = '{org}' GROUP BY 1;")
+            times.append(float(plan.rsplit("Execution Time:", 1)[1].split()[0]))
+            continue
+        else:
+            db = sqlite3.connect(os.path.join(data_dir, "floe.db"))
+            db.execute(f"SELECT substr(created_at, 1, 10), count(*), sum(net_amount) FROM orders "
+                       f"WHERE organization_id = X'{uuid.UUID(org).hex}' GROUP BY 1").fetchall()
+            db.close()
+        times.append((time.perf_counter() - started) * 1000)
+    return statistics.median(times)
+
+
+def main():
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--bin-dir", required=True)
+    parser.add_argument("--database", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--orders", type=int, default=1_000_000)
+    parser.add_argument("--subscriptions", type=int, default=100_000)
+    parser.add_argument("--requests", type=int, default=7)
+    args = parser.parse_args()
+    os.makedirs(OUT, exist_ok=True)
+    work = tempfile.mkdtemp(dir=OUT)
+    data_dir = os.path.join(work, "floe-data")
+    results = {"database": args.database, "orders": args.orders, "subscriptions": args.subscriptions}
+    floe = None
+    try:
+        floe = Floe(args.bin_dir, data_dir, args.database)
+        org = api(floe.url, floe.token, "GET", "/v1/organizations/")["items"][0]["id"]
+        customers = [api(floe.url, floe.token, "POST", "/v1/customers/", {"email": f"m{i}@example.com"})["id"]
+                     for i in range(50)]
+        products = [
+            api(floe.url, floe.token, "POST", "/v1/products/", {
+                "name": "Pack", "prices": [{"amount_type": "fixed", "price_amount": 1000}]})["id"],
+            api(floe.url, floe.token, "POST", "/v1/products/", {
+                "name": "Monthly", "recurring_interval": "month",
+                "prices": [{"amount_type": "fixed", "price_amount": 900}]})["id"],
+        ]
+        started = time.perf_counter()
+        if args.database == "postgres":
+            load_postgres(floe, org, customers, products, args.orders, args.subscriptions)
+        else:
+            load_sqlite(os.path.join(data_dir, "floe.db"), org, customers, products, args.orders, args.subscriptions)
+        results["load_seconds"] = round(time.perf_counter() - started, 1)
+        path = "/v1/metrics/?start_date=2025-01-01&end_date=2025-12-31&interval=day&timezone=UTC"
+        latencies = []
+        for _ in range(args.requests):
+            request = urllib.request.Request(floe.url + path, headers={"Authorization": f"Bearer {floe.token}"})
+            began = time.perf_counter()
+            with urllib.request.urlopen(request, timeout=600) as response:
+                body = json.loads(response.read())
+            latencies.append((time.perf_counter() - began) * 1000)
+        assert len(body["periods"]) == 365 and body["totals"]["orders"] == args.orders, body["totals"]["orders"]
+        latencies.sort()
+        results["p50_ms"] = round(statistics.median(latencies), 1)
+        results["p90_ms"] = round(latencies[int(0.9 * (len(latencies) - 1))], 1)
+        results["baseline_db_sum_by_day_ms"] = round(baseline_ms(floe, args.database, data_dir, org), 1)
+        results["ratio_p50_to_baseline"] = round(results["p50_ms"] / results["baseline_db_sum_by_day_ms"], 2)
+        results["target_p50_ms"] = 100
+        print(json.dumps(results, indent=2))
+    finally:
+        if floe:
+            floe.stop()
+        shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
