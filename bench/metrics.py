@@ -1,5 +1,5 @@
 """The metrics benchmark behind bench/run-metrics: an organization with 1,000,000 paid
-orders and 100,000 subscriptions over one year (written straight into the database by set
+orders (two in five of them a subscription's) and 100,000 subscriptions over one year (written straight into the database by set
 operations, as a year of sales cannot be made through the API in a benchmark's time), then
 `GET /v1/metrics/` for that year by day, every metric, N times; reported: the p50 and p90
 of those requests, and, as the baseline measured in the same run, what the database itself
@@ -36,7 +36,7 @@ BEGIN;
 INSERT INTO subscriptions (id, created_at, organization_id, customer_id, product_id, status, amount, currency,
   recurring_interval, recurring_interval_count, current_period_start, current_period_end, cancel_at_period_end,
   pause_at_period_end, anchor_day, metadata, custom_field_data, started_at, canceled_at, ended_at, ends_at)
-SELECT gen_random_uuid(), t, '{org}', ({customer_list})[1 + g % {len(customers)}], '{monthly}',
+SELECT md5(g::text)::uuid, t, '{org}', ({customer_list})[1 + g % {len(customers)}], '{monthly}',
   CASE WHEN g % 5 = 0 THEN 'canceled' ELSE 'active' END, 900 + (g % 7) * 100, 'usd', 'month', 1,
   t, t + interval '30 days', false, false, 1, '{{}}', '{{}}', t,
   CASE WHEN g % 5 = 0 THEN t + interval '40 days' END, CASE WHEN g % 5 = 0 THEN t + interval '40 days' END,
@@ -46,9 +46,11 @@ FROM (SELECT g, timestamptz '2025-01-01' + (random() * {YEAR_SECONDS}) * interva
 INSERT INTO orders (id, created_at, organization_id, status, subtotal_amount, discount_amount, net_amount, tax_amount,
   total_amount, applied_balance_amount, refunded_amount, refunded_tax_amount, platform_fee_amount, currency,
   billing_reason, is_invoice_generated, customer_id, product_id, description, metadata, custom_field_data,
-  paid_at, grants_done_at)
+  paid_at, grants_done_at, subscription_id)
 SELECT gen_random_uuid(), t, '{org}', 'paid', 1000 + g % 9000, 0, 1000 + g % 9000, 0, 1000 + g % 9000, 0, 0, 0, 0,
-  'usd', 'purchase', false, ({customer_list})[1 + g % {len(customers)}], '{one_time}', '', '{{}}', '{{}}', t, t
+  'usd', 'purchase', false, ({customer_list})[1 + g % {len(customers)}],
+  CASE WHEN g % 5 < 2 THEN '{monthly}'::uuid ELSE '{one_time}'::uuid END, '', '{{}}', '{{}}', t, t,
+  CASE WHEN g % 5 < 2 THEN md5((1 + g % {subscriptions})::text)::uuid END
 FROM (SELECT g, timestamptz '2025-01-01' + (random() * {YEAR_SECONDS}) * interval '1 second' AS t
       FROM generate_series(1, {orders}) g) s;
 COMMIT;
@@ -82,9 +84,11 @@ WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < {orders
 INSERT INTO orders (id, created_at, organization_id, status, subtotal_amount, discount_amount, net_amount, tax_amount,
   total_amount, applied_balance_amount, refunded_amount, refunded_tax_amount, platform_fee_amount, currency,
   billing_reason, is_invoice_generated, customer_id, product_id, description, metadata, custom_field_data,
-  paid_at, grants_done_at)
+  paid_at, grants_done_at, subscription_id)
 SELECT randomblob(16), t, {blob(org)}, 'paid', 1000 + g % 9000, 0, 1000 + g % 9000, 0, 1000 + g % 9000, 0, 0, 0, 0,
-  'usd', 'purchase', 0, {case}, {blob(one_time)}, '', '{{}}', '{{}}', t, t
+  'usd', 'purchase', 0, {case}, CASE WHEN g % 5 < 2 THEN {blob(monthly)} ELSE {blob(one_time)} END, '', '{{}}',
+  '{{}}', t, t,
+  CASE WHEN g % 5 < 2 THEN (SELECT id FROM subscriptions WHERE rowid = 1 + g % {subscriptions}) END
 FROM s;
 COMMIT;
 ANALYZE;
