@@ -8,6 +8,7 @@ pub mod address;
 pub mod app;
 pub mod auth;
 pub mod benefits;
+pub mod calendar;
 pub mod checkout_links;
 pub mod checkouts;
 pub mod cli;

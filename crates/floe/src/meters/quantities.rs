@@ -7,84 +7,15 @@
 
 use std::collections::HashMap;
 
-use chrono::{
-    DateTime, Datelike, Duration, LocalResult, Months, NaiveDate, NaiveDateTime, TimeZone, Utc,
-};
+use chrono::{DateTime, Duration, Months, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
 
 use super::evaluate::{Accumulator, Contribution};
 use super::filter::Aggregation;
 
-/// `TimeInterval`.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interval {
-    Hour,
-    Day,
-    Week,
-    Month,
-    Year,
-}
-
-impl Interval {
-    pub fn parse(raw: &str) -> Option<Self> {
-        Some(match raw {
-            "hour" => Self::Hour,
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            _ => return None,
-        })
-    }
-
-    /// The longest range a series of this interval may span, in days (Polar's limits).
-    pub fn max_days(self) -> i64 {
-        match self {
-            Self::Hour => 7,
-            Self::Day => 366,
-            Self::Week => 371,
-            Self::Month => 1460,
-            Self::Year => 3650,
-        }
-    }
-
-    /// The start of the local period containing `local`.
-    fn truncate(self, local: NaiveDateTime) -> NaiveDateTime {
-        let date = local.date();
-        let midnight = |d: NaiveDate| d.and_hms_opt(0, 0, 0).unwrap_or(local);
-        match self {
-            Self::Hour => date
-                .and_hms_opt(local.time().hour_of(), 0, 0)
-                .unwrap_or(local),
-            Self::Day => midnight(date),
-            Self::Week => {
-                midnight(date - Duration::days(i64::from(date.weekday().num_days_from_monday())))
-            }
-            Self::Month => midnight(date.with_day(1).unwrap_or(date)),
-            Self::Year => midnight(NaiveDate::from_ymd_opt(date.year(), 1, 1).unwrap_or(date)),
-        }
-    }
-}
-
-trait HourOf {
-    fn hour_of(&self) -> u32;
-}
-
-impl HourOf for chrono::NaiveTime {
-    fn hour_of(&self) -> u32 {
-        chrono::Timelike::hour(self)
-    }
-}
-
-/// A local time as an instant: a time skipped by a DST change moves forward, a repeated one
-/// takes its first occurrence.
-fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    match tz.from_local_datetime(&local) {
-        LocalResult::Single(at) | LocalResult::Ambiguous(at, _) => at.with_timezone(&Utc),
-        LocalResult::None => instant(tz, local + Duration::hours(1)),
-    }
-}
+pub use crate::calendar::Interval;
+use crate::calendar::instant;
 
 /// The series points from `start` to `end`, stepping by `interval` in `tz`.
 pub fn series(
@@ -381,7 +312,7 @@ mod tests {
 
     #[test]
     fn week_month_year_truncate() {
-        let local = NaiveDate::from_ymd_opt(2026, 11, 28)
+        let local = chrono::NaiveDate::from_ymd_opt(2026, 11, 28)
             .and_then(|d| d.and_hms_opt(13, 45, 0))
             .unwrap_or_default();
         assert_eq!(

@@ -205,39 +205,8 @@ impl QuantityParams {
         };
         let start = timestamp("start_timestamp");
         let end = timestamp("end_timestamp");
-        let interval = match query.last("interval") {
-            None => {
-                issues.push(ValidationIssue::new(
-                    Loc::query("interval"),
-                    "missing",
-                    "Field required",
-                    Value::Null,
-                ));
-                None
-            }
-            Some(raw) => {
-                let parsed = Interval::parse(raw);
-                if parsed.is_none() {
-                    issues.push(ValidationIssue::new(
-                        Loc::query("interval"),
-                        "enum",
-                        "Input should be 'year', 'month', 'week', 'day' or 'hour'",
-                        Value::String(raw.to_owned()),
-                    ));
-                }
-                parsed
-            }
-        };
-        let tz_name = query.last("timezone").unwrap_or("UTC");
-        let tz = tz_name.parse::<Tz>().ok();
-        if tz.is_none() {
-            issues.push(ValidationIssue::new(
-                Loc::query("timezone"),
-                "enum",
-                "Input should be an IANA time zone name",
-                Value::String(tz_name.to_owned()),
-            ));
-        }
+        let interval = crate::calendar::interval_param(query, &mut issues);
+        let tz = crate::calendar::timezone_param(query, &mut issues);
         let per_customer = match query.last("customer_aggregation_function") {
             None => None,
             Some(raw) => {

@@ -8,7 +8,7 @@ use serde_json::{Value, json};
 use uuid::Uuid;
 
 use super::catalog;
-use super::periods::Interval;
+use crate::calendar::Interval;
 use crate::http::{ApiError, ApiResult, Loc, QueryParams, ValidationIssue};
 use crate::orders::schema::BillingType;
 
@@ -65,39 +65,8 @@ pub fn parse(query: &QueryParams) -> ApiResult<Request> {
     let mut issues = Vec::new();
     let start = date(query, "start_date", &mut issues);
     let end = date(query, "end_date", &mut issues);
-    let interval = match query.last("interval") {
-        None => {
-            issues.push(ValidationIssue::new(
-                Loc::query("interval"),
-                "missing",
-                "Field required",
-                Value::Null,
-            ));
-            None
-        }
-        Some(raw) => {
-            let interval = Interval::parse(raw);
-            if interval.is_none() {
-                issues.push(ValidationIssue::new(
-                    Loc::query("interval"),
-                    "enum",
-                    "Input should be 'year', 'month', 'week', 'day' or 'hour'",
-                    Value::String(raw.to_owned()),
-                ));
-            }
-            interval
-        }
-    };
-    let zone = query.last("timezone").unwrap_or("UTC");
-    let tz = zone.parse::<Tz>().ok();
-    if tz.is_none() {
-        issues.push(ValidationIssue::new(
-            Loc::query("timezone"),
-            "enum",
-            "Input should be a valid IANA time zone name",
-            Value::String(zone.to_owned()),
-        ));
-    }
+    let interval = crate::calendar::interval_param(query, &mut issues);
+    let tz = crate::calendar::timezone_param(query, &mut issues);
     let product_ids = gather(query.uuids("product_id"), &mut issues);
     let customer_ids = gather(query.uuids("customer_id"), &mut issues);
     let billing_types = gather(query.enums::<BillingType>("billing_type"), &mut issues);

@@ -3,58 +3,11 @@
 //! and the bounds `[S, E)` of the request itself (what falls outside counts in no period,
 //! even in a first period that begins before `start_date`).
 
-use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, Datelike, Duration, Months, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::Tz;
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Interval {
-    Hour,
-    Day,
-    Week,
-    Month,
-    Year,
-}
-
-impl Interval {
-    pub const NAMES: [&'static str; 5] = ["hour", "day", "week", "month", "year"];
-
-    pub fn parse(name: &str) -> Option<Self> {
-        Some(match name {
-            "hour" => Self::Hour,
-            "day" => Self::Day,
-            "week" => Self::Week,
-            "month" => Self::Month,
-            "year" => Self::Year,
-            _ => return None,
-        })
-    }
-
-    pub fn as_str(self) -> &'static str {
-        Self::NAMES[self as usize]
-    }
-
-    /// The longest range (in days between the dates) a request may ask of this interval,
-    /// as Polar limits it.
-    pub fn max_days(self) -> i64 {
-        match self {
-            Self::Hour => 7,
-            Self::Day => 366,
-            Self::Week => 371,
-            Self::Month => 1460,
-            Self::Year => 3650,
-        }
-    }
-
-    /// The shortest range Polar suggests (shown by `/limits`, not enforced).
-    pub fn min_days(self) -> i64 {
-        match self {
-            Self::Hour | Self::Day => 0,
-            Self::Week => 14,
-            Self::Month => 60,
-            Self::Year => 366,
-        }
-    }
-}
+pub use crate::calendar::Interval;
+use crate::calendar::instant;
 
 /// The periods of one request.
 #[derive(Clone, Debug)]
@@ -67,19 +20,6 @@ pub struct Periods {
     pub from: DateTime<Utc>,
     /// The day after `end_date` at 00:00, local (exclusive).
     pub until: DateTime<Utc>,
-}
-
-/// A local midnight (or any local time) as an instant; a time a clock change skipped is
-/// read as the first instant after the gap.
-fn instant(tz: Tz, local: NaiveDateTime) -> DateTime<Utc> {
-    let mut probe = local;
-    for _ in 0..4 {
-        if let Some(at) = tz.from_local_datetime(&probe).earliest() {
-            return at.with_timezone(&Utc);
-        }
-        probe += Duration::minutes(30);
-    }
-    Utc.from_utc_datetime(&local)
 }
 
 fn midnight(date: NaiveDate) -> NaiveDateTime {
