@@ -35,12 +35,13 @@ def load_postgres(floe, org, customers, products, orders, subscriptions):
 BEGIN;
 INSERT INTO subscriptions (id, created_at, organization_id, customer_id, product_id, status, amount, currency,
   recurring_interval, recurring_interval_count, current_period_start, current_period_end, cancel_at_period_end,
-  pause_at_period_end, anchor_day, metadata, custom_field_data, started_at, canceled_at, ended_at, ends_at)
+  pause_at_period_end, anchor_day, metadata, custom_field_data, started_at, canceled_at, ended_at, ends_at,
+  grants_done_at)
 SELECT md5(g::text)::uuid, t, '{org}', ({customer_list})[1 + g % {len(customers)}], '{monthly}',
   CASE WHEN g % 5 = 0 THEN 'canceled' ELSE 'active' END, 900 + (g % 7) * 100, 'usd', 'month', 1,
   t, t + interval '30 days', false, false, 1, '{{}}', '{{}}', t,
   CASE WHEN g % 5 = 0 THEN t + interval '40 days' END, CASE WHEN g % 5 = 0 THEN t + interval '40 days' END,
-  CASE WHEN g % 5 = 0 THEN t + interval '40 days' END
+  CASE WHEN g % 5 = 0 THEN t + interval '40 days' END, t
 FROM (SELECT g, timestamptz '2025-01-01' + (random() * {YEAR_SECONDS}) * interval '1 second' AS t
       FROM generate_series(1, {subscriptions}) g) s;
 INSERT INTO orders (id, created_at, organization_id, status, subtotal_amount, discount_amount, net_amount, tax_amount,
@@ -74,10 +75,12 @@ WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < {subscr
  s AS (SELECT g, {stamp} AS t FROM n)
 INSERT INTO subscriptions (id, created_at, organization_id, customer_id, product_id, status, amount, currency,
   recurring_interval, recurring_interval_count, current_period_start, current_period_end, cancel_at_period_end,
-  pause_at_period_end, anchor_day, metadata, custom_field_data, started_at, canceled_at, ended_at, ends_at)
+  pause_at_period_end, anchor_day, metadata, custom_field_data, started_at, canceled_at, ended_at, ends_at,
+  grants_done_at)
 SELECT randomblob(16), t, {blob(org)}, {case}, {blob(monthly)}, CASE WHEN g % 5 = 0 THEN 'canceled' ELSE 'active' END,
   900 + (g % 7) * 100, 'usd', 'month', 1, t, t, 0, 0, 1, '{{}}', '{{}}', t,
-  CASE WHEN g % 5 = 0 THEN {later} END, CASE WHEN g % 5 = 0 THEN {later} END, CASE WHEN g % 5 = 0 THEN {later} END
+  CASE WHEN g % 5 = 0 THEN {later} END, CASE WHEN g % 5 = 0 THEN {later} END, CASE WHEN g % 5 = 0 THEN {later} END,
+  t
 FROM s;
 WITH RECURSIVE n(g) AS (SELECT 1 UNION ALL SELECT g + 1 FROM n WHERE g < {orders}),
  s AS (SELECT g, {stamp} AS t FROM n)
@@ -125,6 +128,7 @@ def main():
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=7)
     args = parser.parse_args()
+    # (Rows are written as granted already: the grant worker has nothing to do meanwhile.)
     os.makedirs(OUT, exist_ok=True)
     work = tempfile.mkdtemp(dir=OUT)
     data_dir = os.path.join(work, "floe-data")
