@@ -139,6 +139,7 @@ def history(rng, organization_id, products, customers, start, end):
             "seats": seats, "paid_at": created_at if status != "pending" else None,
             "grants_done_at": created_at})
         if status in ("paid", "partially_refunded", "refunded") and net > 0:
+            refunded = 0
             for _ in range(rng.choice([0, 0, 1, 2])):
                 refund = {"order_id": order["id"], "amount": rng.randint(1, net),
                           "status": rng.choice(REFUND_STATUSES)}
@@ -148,6 +149,10 @@ def history(rng, organization_id, products, customers, start, end):
                     "order_id": order["id"], "customer_id": customer["id"], "status": refund["status"],
                     "reason": "other", "amount": refund["amount"], "tax_amount": 0, "currency": "usd",
                     "revoke_benefits": False, "processor": "test", "processor_id": f"re_{uuid.uuid4().hex}"})
+                if refund["status"] == "succeeded":
+                    refunded += refund["amount"]
+            # As floe keeps it: what succeeded refunds gave back, on the order.
+            rows["orders"][-1]["refunded_amount"] = refunded
             if rng.random() < 0.15:
                 status = rng.choice(DISPUTE_STATUSES)
                 closed_at = (moment(rng, created_at, end + timedelta(days=30))

@@ -154,3 +154,28 @@ def test_bad_requests_are_422_in_the_contracts_shape(server):
     other = shop.get("/v1/metrics/", start_date="2025-01-01", end_date="2025-01-02", interval="day",
                      organization_id="00000000-0000-4000-8000-000000000000", metrics=["orders"])
     assert other.status_code == 200 and other.json()["totals"] == {"orders": 0}
+
+
+def test_sales_made_through_the_api_show_in_the_metrics(server):
+    """Orders, a refund and a lost dispute made through the API, not written directly:
+    revenue counts what was charged, net revenue what was kept."""
+    from test_refunds import Shop as Seller
+
+    seller = Seller(server)
+    product = seller.polar.products.create(name="Counted", prices=[{"amount_type": "fixed", "price_amount": 4000}])
+    kept = seller.buy(product=product, email="kept@example.com")
+    refunded = seller.buy(product=product, email="refunded@example.com")
+    seller.buy(product=product, card="pm_card_createDispute", email="disputed@example.com")
+    seller.refund(refunded.id, 1500)
+    [dispute] = seller.polar.disputes.list().items
+    seller.polar.disputes.accept(dispute.id)
+    assert kept.status == "paid"
+
+    today = datetime.now(UTC).date()
+    answer = seller.polar.metrics.get(start_date=today - timedelta(days=1), end_date=today + timedelta(days=1),
+                                      interval="day", metrics=["orders", "revenue", "net_revenue",
+                                                               "one_time_products_net_revenue"])
+    assert answer.totals.orders == 3 and answer.totals.revenue == 12000
+    # The refund in its order's period; the lost dispute when it was lost.
+    assert answer.totals.net_revenue == 12000 - 1500 - 4000
+    assert answer.totals.one_time_products_net_revenue == 12000 - 1500

@@ -187,13 +187,7 @@ pub async fn load(
         }
     };
 
-    // Orders, with their succeeded refunds.
-    let mut refunded: HashMap<Uuid, i64> = HashMap::new();
-    let mut refunds = select("refunds", &["order_id", "amount"], organization_id);
-    refunds.and_where(col("status").eq("succeeded"));
-    for row in rows(db, &refunds).await? {
-        *refunded.entry(get(&row, "order_id")?).or_default() += get::<i64>(&row, "amount")?;
-    }
+    // Paid orders; what their succeeded refunds gave back is on the order itself.
     let mut query = select(
         "orders",
         &[
@@ -201,6 +195,7 @@ pub async fn load(
             "created_at",
             "net_amount",
             "platform_fee_amount",
+            "refunded_amount",
             "subscription_id",
         ],
         organization_id,
@@ -215,7 +210,7 @@ pub async fn load(
             created_at: get(&row, "created_at")?,
             net: get(&row, "net_amount")?,
             fee: get(&row, "platform_fee_amount")?,
-            refunded: refunded.get(&id).copied().unwrap_or(0),
+            refunded: get(&row, "refunded_amount")?,
             subscription_id: get(&row, "subscription_id")?,
         });
     }

@@ -24,17 +24,18 @@ async fn answer(
 ) -> ApiResult<(Request, Periods, Computed)> {
     let request = params::parse(query)?;
     let periods = Periods::new(request.start, request.end, request.interval, request.tz);
-    let mut inputs = super::inputs::load(
-        &app.db,
-        organization_id,
-        &request,
-        periods.until,
-        periods.from,
-    )
-    .await?;
-    if !query.allows_organization(organization_id)? {
-        inputs = super::inputs::Inputs::default();
-    }
+    let inputs = if query.allows_organization(organization_id)? {
+        super::inputs::load(
+            &app.db,
+            organization_id,
+            &request,
+            periods.until,
+            periods.from,
+        )
+        .await?
+    } else {
+        super::inputs::Inputs::default()
+    };
     let computed = compute(&periods, &inputs);
     Ok((request, periods, computed))
 }
