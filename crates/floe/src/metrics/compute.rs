@@ -242,6 +242,19 @@ fn churn(periods: &Periods, inputs: &Inputs, series: &mut Series) {
             new[i] += 1;
         }
     }
+    // Sorted instants, so each period's window is two binary searches rather than a pass
+    // over every subscription. (A subscription ends after it starts, so the ones active at
+    // `from` are those started by then less those ended by then.)
+    let mut starts: Vec<_> = inputs.subscriptions.iter().map(|s| s.started_at).collect();
+    let mut ends: Vec<_> = inputs.subscriptions.iter().filter_map(|s| s.end).collect();
+    let mut cancels: Vec<_> = inputs
+        .subscriptions
+        .iter()
+        .filter_map(|s| s.canceled_at)
+        .collect();
+    starts.sort_unstable();
+    ends.sort_unstable();
+    cancels.sort_unstable();
     let rate = (0..n)
         .map(|i| {
             let (from, to) = if periods.interval == Interval::Year {
@@ -249,16 +262,11 @@ fn churn(periods: &Periods, inputs: &Inputs, series: &mut Series) {
             } else {
                 (periods.days_before_start(i, 30), periods.start(i))
             };
-            let at_start = inputs
-                .subscriptions
-                .iter()
-                .filter(|s| s.started_at <= from && s.end.is_none_or(|end| end > from))
-                .count();
-            let canceled = inputs
-                .subscriptions
-                .iter()
-                .filter(|s| s.canceled_at.is_some_and(|at| at >= from && at < to))
-                .count();
+            let at_start = starts
+                .partition_point(|at| *at <= from)
+                .saturating_sub(ends.partition_point(|at| *at <= from));
+            let canceled =
+                cancels.partition_point(|at| *at < to) - cancels.partition_point(|at| *at < from);
             ratio(canceled as f64, at_start as f64)
         })
         .collect();
