@@ -28,6 +28,8 @@ def sql_postgres(floe, script):
                           input=script, check=True, capture_output=True, text=True).stdout
 
 
+# Rows are written as granted already, so that the grant worker has nothing to do while
+# the requests are measured.
 def load_postgres(floe, org, customers, products, orders, subscriptions):
     customer_list = "ARRAY[" + ",".join(f"'{c}'::uuid" for c in customers) + "]"
     one_time, monthly = products
@@ -128,7 +130,6 @@ def main():
     parser.add_argument("--subscriptions", type=int, default=100_000)
     parser.add_argument("--requests", type=int, default=7)
     args = parser.parse_args()
-    # (Rows are written as granted already: the grant worker has nothing to do meanwhile.)
     os.makedirs(OUT, exist_ok=True)
     work = tempfile.mkdtemp(dir=OUT)
     data_dir = os.path.join(work, "floe-data")

@@ -103,6 +103,14 @@ pub async fn begin_write(db: &DatabaseConnection) -> Result<DatabaseTransaction,
 }
 
 /// Whether the database answers a trivial query.
+/// Each ID once, sorted: the list an `IN (…)` read of related rows takes.
+pub fn unique(ids: impl Iterator<Item = uuid::Uuid>) -> Vec<uuid::Uuid> {
+    let mut ids: Vec<uuid::Uuid> = ids.collect();
+    ids.sort_unstable();
+    ids.dedup();
+    ids
+}
+
 pub async fn ping(db: &DatabaseConnection) -> bool {
     db.ping().await.is_ok()
 }

@@ -269,9 +269,7 @@ pub async fn present(
     organization_id: Uuid,
     rows: &[Model],
 ) -> ApiResult<Vec<Dispute>> {
-    let mut ids: Vec<Uuid> = rows.iter().map(|r| r.customer_id).collect();
-    ids.sort_unstable();
-    ids.dedup();
+    let ids = crate::db::unique(rows.iter().map(|r| r.customer_id));
     let customers: std::collections::HashMap<Uuid, _> =
         crate::customers::read_many(db, organization_id, &ids)
             .await?

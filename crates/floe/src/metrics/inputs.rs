@@ -239,6 +239,7 @@ pub async fn load(
     let mut query = select(
         "subscriptions",
         &[
+            "id",
             "created_at",
             "started_at",
             "ended_at",
@@ -256,12 +257,15 @@ pub async fn load(
     query.and_where(col("started_at").is_not_null());
     narrow(&mut query, "product_id", "customer_id");
     let mut subscriptions = Vec::new();
+    let mut started = HashMap::new();
     for row in rows(db, &query).await? {
+        let started_at = get(&row, "started_at")?;
+        started.insert(get::<Uuid>(&row, "id")?, started_at);
         let ended: Option<DateTime<Utc>> = get(&row, "ended_at")?;
         let interval: String = get(&row, "recurring_interval")?;
         subscriptions.push(Subscription {
             created_at: get(&row, "created_at")?,
-            started_at: get(&row, "started_at")?,
+            started_at,
             end: ended.or(get(&row, "ends_at")?),
             canceled_at: get(&row, "canceled_at")?,
             cancellation_reason: get(&row, "customer_cancellation_reason")?,
@@ -373,11 +377,13 @@ pub async fn load(
         }
     }
 
-    let mut started = HashMap::new();
-    let mut query = select("subscriptions", &["id", "started_at"], organization_id);
-    query.and_where(col("started_at").is_not_null());
-    for row in rows(db, &query).await? {
-        started.insert(get(&row, "id")?, get(&row, "started_at")?);
+    // Filters left some subscriptions out; their orders still need their start.
+    if products.is_some() || customers.is_some() {
+        let mut query = select("subscriptions", &["id", "started_at"], organization_id);
+        query.and_where(col("started_at").is_not_null());
+        for row in rows(db, &query).await? {
+            started.insert(get(&row, "id")?, get(&row, "started_at")?);
+        }
     }
 
     let seats = load_seats(db, organization_id, products.as_ref(), customers.as_deref()).await?;

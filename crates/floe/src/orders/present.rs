@@ -9,15 +9,8 @@ use uuid::Uuid;
 use super::entity::Model;
 use super::schema::{Order, OrderItem, OrderStatus};
 use super::store;
-use crate::db::Reads;
+use crate::db::{Reads, unique};
 use crate::http::ApiResult;
-
-fn unique(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
-    let mut ids: Vec<Uuid> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
-}
 
 /// `rows` (orders of `organization_id`) as the API shows them, in the same order.
 pub async fn orders(db: Reads<'_>, organization_id: Uuid, rows: &[Model]) -> ApiResult<Vec<Order>> {

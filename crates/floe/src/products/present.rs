@@ -13,7 +13,7 @@ use super::schema::{
     Tiers,
 };
 use super::store;
-use crate::db::Reads;
+use crate::db::{Reads, unique};
 use crate::storage::ObjectStorage;
 
 /// `rows` (products of `organization_id`) as the API shows them, in the same order.
@@ -107,13 +107,6 @@ pub async fn meters_of(
             (shown.id, shown)
         })
         .collect())
-}
-
-fn unique(ids: impl Iterator<Item = Uuid>) -> Vec<Uuid> {
-    let mut ids: Vec<Uuid> = ids.collect();
-    ids.sort_unstable();
-    ids.dedup();
-    ids
 }
 
 /// A stored price as the API shows it; `None` for a row this build cannot read (a newer
