@@ -180,6 +180,13 @@ impl Server {
                 shutdown.clone(),
             )
         });
+        let metric_rollups = config.run_workers.then(|| {
+            crate::metrics::rollups::spawn(
+                self.state.db.clone(),
+                config.sweep_interval,
+                shutdown.clone(),
+            )
+        });
         // Trailing slashes are trimmed before routing, so `/v1/files/` and `/v1/files`
         // reach the same handler.
         let app = NormalizePathLayer::trim_trailing_slash().layer(self.router);
@@ -220,6 +227,9 @@ impl Server {
         }
         if let Some(meter_builds) = meter_builds {
             let _ = meter_builds.await;
+        }
+        if let Some(metric_rollups) = metric_rollups {
+            let _ = metric_rollups.await;
         }
         Ok(())
     }

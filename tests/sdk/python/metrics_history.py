@@ -89,8 +89,16 @@ class Database:
 
     def write(self, tables):
         """Writes {table: [row, …]} in one transaction."""
-        script = "BEGIN;\n" + "\n".join(
-            self.statement(table, row) for table, rows in tables.items() for row in rows) + "\nCOMMIT;\n"
+        self.run("\n".join(self.statement(table, row) for table, rows in tables.items() for row in rows))
+
+    def update(self, table, id, values):
+        """Sets `values` ({column: value}) on the row `id` of `table`, in a transaction of its own."""
+        columns = self.columns(table)
+        sets = ", ".join(f'"{name}" = {self.literal(columns[name][0], value)}' for name, value in values.items())
+        self.run(f'UPDATE "{table}" SET {sets} WHERE id = {self.literal(columns["id"][0], id)};')
+
+    def run(self, statements):
+        script = "BEGIN;\n" + statements + "\nCOMMIT;\n"
         if self.postgres:
             subprocess.run(["psql", self.server.env["FLOE_DATABASE_URL"], "-q", "-v", "ON_ERROR_STOP=1"],
                            input=script, check=True, capture_output=True, text=True)
@@ -103,6 +111,38 @@ class Database:
                 db.executescript(script)
             finally:
                 db.close()
+
+
+def change(rng, db, model, rows, start, end):
+    """Changes a random part of a history already written (and rolled up): orders paid or
+    voided, subscriptions ended, resumed or started later, disputes lost; in the database
+    and in the model alike."""
+    disputed = {d["order_id"] for d in model["disputes"]}  # (a disputed payment stays paid)
+    for order, row in zip(model["orders"], rows["orders"]):
+        if rng.random() < 0.1 and order["status"] in ("paid", "pending", "void") and order["id"] not in disputed:
+            status = "void" if order["status"] == "paid" else "paid"
+            order["status"] = row["status"] = status
+            db.update("orders", order["id"], {"status": status})
+    for sub, row in zip(model["subscriptions"], rows["subscriptions"]):
+        fate = rng.random()
+        if fate < 0.15 and sub["ended_at"] is None:
+            at = moment(rng, sub["started_at"], end)
+            values = {"ended_at": at, "ends_at": at, "canceled_at": at,
+                      "customer_cancellation_reason": rng.choice(REASONS)}
+        elif fate < 0.3 and sub["ended_at"] is not None:
+            values = {"ended_at": None, "ends_at": None, "canceled_at": None, "customer_cancellation_reason": None}
+        elif fate < 0.4:
+            values = {"started_at": sub["started_at"] + timedelta(hours=rng.choice([1, 30, 24 * 40]))}
+        else:
+            continue
+        sub.update(values)
+        row.update(values)
+        db.update("subscriptions", sub["id"], values)
+    for dispute, row in zip(model["disputes"], rows["disputes"]):
+        if dispute["status"] in ("needs_response", "under_review") and rng.random() < 0.5:
+            values = {"status": "lost", "closed_at": moment(rng, start, end)}
+            dispute.update(values)
+            db.update("disputes", row["id"], values)
 
 
 def moment(rng, start, end):

@@ -15,7 +15,7 @@ from polar.v2026_10.errors import HTTPValidationError
 
 import metrics_model
 from conftest import Floe
-from metrics_history import Database, history
+from metrics_history import Database, change, history
 
 UTC = timezone.utc
 ZONES = ["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata", "Australia/Sydney", "Asia/Kathmandu",
@@ -82,18 +82,34 @@ def test_every_metric_matches_the_model_over_random_histories(server, seed):
     shop = Shop(server)
     model_history, rows = history(rng, shop.organization["id"], shop.products, shop.customers,
                                   datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
-    Database(server).write(rows)
-    for _ in range(15):
-        params = random_request(rng, shop)
-        answer = shop.get("/v1/metrics/", **params)
-        assert answer.status_code == 200, (params, answer.text)
-        expected = metrics_model.compute(
-            model_history, params["start_date"], params["end_date"], params["interval"], params["timezone"],
-            product_id=params.get("product_id"),
-            billing_type=[params["billing_type"]] if "billing_type" in params else None,
-            customer_id=params.get("customer_id"), metrics=params.get("metrics"))
-        mismatches = metrics_model.compare(expected, answer.json())
-        assert mismatches == [], (params, mismatches[:10])
+    db = Database(server)
+    db.write(rows)
+    served_before = served_from_rollups(server)
+    unfiltered = 0
+    for round in range(2):
+        if round == 1:
+            # Changes to rows already rolled up must move the rollups exactly.
+            change(rng, db, model_history, rows, datetime(2025, 1, 1, tzinfo=UTC),
+                   datetime(2026, 1, 1, tzinfo=UTC))
+        for _ in range(12):
+            params = random_request(rng, shop)
+            unfiltered += not any(key in params for key in ("product_id", "billing_type", "customer_id"))
+            answer = shop.get("/v1/metrics/", **params)
+            assert answer.status_code == 200, (params, answer.text)
+            expected = metrics_model.compute(
+                model_history, params["start_date"], params["end_date"], params["interval"], params["timezone"],
+                product_id=params.get("product_id"),
+                billing_type=[params["billing_type"]] if "billing_type" in params else None,
+                customer_id=params.get("customer_id"), metrics=params.get("metrics"))
+            mismatches = metrics_model.compare(expected, answer.json())
+            assert mismatches == [], (round, params, mismatches[:10])
+    # Every request without filters was served from the rollups (the others from the rows).
+    assert served_from_rollups(server) - served_before == unfiltered > 0
+
+
+def served_from_rollups(server):
+    """How many metrics requests floe answered from its rollups so far (from its log)."""
+    return server._log_text().count('"from_rollups":true')
 
 
 def test_the_sdk_reads_metrics_limits_and_the_export(server):

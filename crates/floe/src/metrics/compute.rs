@@ -10,6 +10,8 @@ use uuid::Uuid;
 use super::catalog::{METRICS, Total};
 use super::inputs::Inputs;
 use super::periods::{Interval, Periods};
+use super::rollups::columns::REASONS;
+use super::rollups::read::Rolled;
 
 /// A metric's value: whole (counts, money in minor units) or fractional (costs, ratios).
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -44,17 +46,17 @@ pub struct Computed {
     pub totals: Vec<Num>,
 }
 
-type Series = HashMap<&'static str, Vec<Num>>;
+pub(crate) type Series = HashMap<&'static str, Vec<Num>>;
 
-fn ints(values: Vec<i64>) -> Vec<Num> {
+pub(crate) fn ints(values: Vec<i64>) -> Vec<Num> {
     values.into_iter().map(Num::Int).collect()
 }
 
-fn floats(values: Vec<f64>) -> Vec<Num> {
+pub(crate) fn floats(values: Vec<f64>) -> Vec<Num> {
     values.into_iter().map(Num::Float).collect()
 }
 
-fn ratio(numerator: f64, denominator: f64) -> f64 {
+pub(crate) fn ratio(numerator: f64, denominator: f64) -> f64 {
     if denominator == 0.0 {
         0.0
     } else {
@@ -63,7 +65,7 @@ fn ratio(numerator: f64, denominator: f64) -> f64 {
 }
 
 /// `⌈a / b⌉` for whole numbers, 0 when `b` is 0.
-fn ceil_div(a: i64, b: i64) -> i64 {
+pub(crate) fn ceil_div(a: i64, b: i64) -> i64 {
     if b == 0 {
         return 0;
     }
@@ -94,11 +96,18 @@ fn running(diff: &[i64], n: usize) -> Vec<i64> {
         .collect()
 }
 
-pub fn compute(periods: &Periods, inputs: &Inputs) -> Computed {
+/// Every metric; the order, subscription and churn ones from `rolled` when the request
+/// was served from rollups, else from `inputs`.
+pub fn compute(periods: &Periods, inputs: &Inputs, rolled: Option<&Rolled>) -> Computed {
     let mut series = Series::new();
-    subscriptions(periods, inputs, &mut series);
-    churn(periods, inputs, &mut series);
-    orders(periods, inputs, &mut series);
+    match rolled {
+        Some(rolled) => super::rollups::read::series(periods, rolled, &mut series),
+        None => {
+            subscriptions(periods, inputs, &mut series);
+            churn(periods, inputs, &mut series);
+            orders(periods, inputs, &mut series);
+        }
+    }
     checkouts(periods, inputs, &mut series);
     costs(periods, inputs, &mut series);
     seats(periods, inputs, &mut series);
@@ -204,16 +213,6 @@ fn subscriptions(periods: &Periods, inputs: &Inputs, series: &mut Series) {
     series.insert("average_revenue_per_user", ints(arpu));
 }
 
-const REASONS: [&str; 7] = [
-    "customer_service",
-    "low_quality",
-    "missing_features",
-    "switched_service",
-    "too_complex",
-    "too_expensive",
-    "unused",
-];
-
 /// Subscriptions that end, are canceled, the churn rate, and the ones that start.
 fn churn(periods: &Periods, inputs: &Inputs, series: &mut Series) {
     let n = periods.len();
@@ -274,22 +273,26 @@ fn churn(periods: &Periods, inputs: &Inputs, series: &mut Series) {
     series.insert("churn_rate", floats(rate));
     series.insert("canceled_subscriptions", ints(canceled));
     for reason in REASONS.iter().chain(["other"].iter()) {
-        let slug: &'static str = match *reason {
-            "customer_service" => "canceled_subscriptions_customer_service",
-            "low_quality" => "canceled_subscriptions_low_quality",
-            "missing_features" => "canceled_subscriptions_missing_features",
-            "switched_service" => "canceled_subscriptions_switched_service",
-            "too_complex" => "canceled_subscriptions_too_complex",
-            "too_expensive" => "canceled_subscriptions_too_expensive",
-            "unused" => "canceled_subscriptions_unused",
-            _ => "canceled_subscriptions_other",
-        };
         series.insert(
-            slug,
+            canceled_slug(reason),
             ints(by_reason.remove(reason).unwrap_or_else(|| vec![0; n])),
         );
     }
     series.insert("new_subscriptions", ints(new));
+}
+
+/// The metric of cancellations for `reason` ("other" for any reason without one).
+pub(crate) fn canceled_slug(reason: &str) -> &'static str {
+    match reason {
+        "customer_service" => "canceled_subscriptions_customer_service",
+        "low_quality" => "canceled_subscriptions_low_quality",
+        "missing_features" => "canceled_subscriptions_missing_features",
+        "switched_service" => "canceled_subscriptions_switched_service",
+        "too_complex" => "canceled_subscriptions_too_complex",
+        "too_expensive" => "canceled_subscriptions_too_expensive",
+        "unused" => "canceled_subscriptions_unused",
+        _ => "canceled_subscriptions_other",
+    }
 }
 
 /// Orders and revenue, split by one-time, new and renewed subscriptions.

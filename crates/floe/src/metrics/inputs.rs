@@ -8,12 +8,13 @@
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::sea_query::{Alias, ExprTrait, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DbErr};
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::params::Request;
+use super::sql::{col, get, rows};
 use crate::orders::schema::BillingType;
 
 pub struct Order {
@@ -92,10 +93,6 @@ pub struct Inputs {
     pub started: HashMap<Uuid, DateTime<Utc>>,
 }
 
-fn col(name: &str) -> Expr {
-    Expr::col(Alias::new(name))
-}
-
 fn select(table: &str, columns: &[&str], organization_id: Uuid) -> SelectStatement {
     let mut query = Query::select();
     query
@@ -103,18 +100,6 @@ fn select(table: &str, columns: &[&str], organization_id: Uuid) -> SelectStateme
         .columns(columns.iter().map(|c| Alias::new(*c)))
         .and_where(col("organization_id").eq(organization_id));
     query
-}
-
-async fn rows(
-    db: &impl ConnectionTrait,
-    query: &SelectStatement,
-) -> Result<Vec<QueryResult>, DbErr> {
-    db.query_all_raw(db.get_database_backend().build(query))
-        .await
-}
-
-fn get<T: sea_orm::TryGetable>(row: &QueryResult, column: &str) -> Result<T, DbErr> {
-    row.try_get("", column)
 }
 
 /// The filters that narrow by product: the products they leave, `None` for all.
@@ -175,6 +160,7 @@ pub async fn load(
     request: &Request,
     until: DateTime<Utc>,
     from: DateTime<Utc>,
+    sales: bool,
 ) -> Result<Inputs, DbErr> {
     let products = products_left(db, organization_id, request).await?;
     let customers = request.customer_ids.clone();
@@ -187,97 +173,11 @@ pub async fn load(
         }
     };
 
-    // Paid orders; what their succeeded refunds gave back is on the order itself.
-    let mut query = select(
-        "orders",
-        &[
-            "id",
-            "created_at",
-            "net_amount",
-            "platform_fee_amount",
-            "refunded_amount",
-            "subscription_id",
-        ],
-        organization_id,
-    );
-    query.and_where(col("status").is_in(["paid", "partially_refunded", "refunded"]));
-    narrow(&mut query, "product_id", "customer_id");
-    let mut orders = Vec::new();
-    for row in rows(db, &query).await? {
-        let id: Uuid = get(&row, "id")?;
-        orders.push(Order {
-            id,
-            created_at: get(&row, "created_at")?,
-            net: get(&row, "net_amount")?,
-            fee: get(&row, "platform_fee_amount")?,
-            refunded: get(&row, "refunded_amount")?,
-            subscription_id: get(&row, "subscription_id")?,
-        });
-    }
-    let counted: HashSet<Uuid> = orders.iter().map(|o| o.id).collect();
-
-    let mut query = select(
-        "disputes",
-        &["order_id", "closed_at", "amount"],
-        organization_id,
-    );
-    query.and_where(col("status").eq("lost"));
-    let mut lost_disputes = Vec::new();
-    for row in rows(db, &query).await? {
-        let (order_id, closed_at) = (
-            get::<Uuid>(&row, "order_id")?,
-            get::<Option<DateTime<Utc>>>(&row, "closed_at")?,
-        );
-        if let (true, Some(closed_at)) = (counted.contains(&order_id), closed_at) {
-            lost_disputes.push(LostDispute {
-                closed_at,
-                amount: get(&row, "amount")?,
-            });
-        }
-    }
-
-    let mut query = select(
-        "subscriptions",
-        &[
-            "id",
-            "created_at",
-            "started_at",
-            "ended_at",
-            "ends_at",
-            "canceled_at",
-            "customer_cancellation_reason",
-            "amount",
-            "recurring_interval",
-            "recurring_interval_count",
-            "trial_end",
-            "customer_id",
-        ],
-        organization_id,
-    );
-    query.and_where(col("started_at").is_not_null());
-    narrow(&mut query, "product_id", "customer_id");
-    let mut subscriptions = Vec::new();
-    let mut started = HashMap::new();
-    for row in rows(db, &query).await? {
-        let started_at = get(&row, "started_at")?;
-        started.insert(get::<Uuid>(&row, "id")?, started_at);
-        let ended: Option<DateTime<Utc>> = get(&row, "ended_at")?;
-        let interval: String = get(&row, "recurring_interval")?;
-        subscriptions.push(Subscription {
-            created_at: get(&row, "created_at")?,
-            started_at,
-            end: ended.or(get(&row, "ends_at")?),
-            canceled_at: get(&row, "canceled_at")?,
-            cancellation_reason: get(&row, "customer_cancellation_reason")?,
-            monthly: monthly(
-                get(&row, "amount")?,
-                &interval,
-                get(&row, "recurring_interval_count")?,
-            ),
-            trial_end: get(&row, "trial_end")?,
-            customer_id: get(&row, "customer_id")?,
-        });
-    }
+    let (orders, lost_disputes, subscriptions, mut started) = if sales {
+        load_sales(db, organization_id, &narrow).await?
+    } else {
+        Default::default()
+    };
 
     // Checkouts, by any of their products.
     let with_product: Option<HashSet<Uuid>> = match &products {
@@ -378,7 +278,7 @@ pub async fn load(
     }
 
     // Filters left some subscriptions out; their orders still need their start.
-    if products.is_some() || customers.is_some() {
+    if sales && (products.is_some() || customers.is_some()) {
         let mut query = select("subscriptions", &["id", "started_at"], organization_id);
         query.and_where(col("started_at").is_not_null());
         for row in rows(db, &query).await? {
@@ -397,6 +297,114 @@ pub async fn load(
         seats,
         started,
     })
+}
+
+type Sales = (
+    Vec<Order>,
+    Vec<LostDispute>,
+    Vec<Subscription>,
+    HashMap<Uuid, DateTime<Utc>>,
+);
+
+/// Paid orders, lost disputes and started subscriptions (what rollups hold otherwise).
+async fn load_sales(
+    db: &impl ConnectionTrait,
+    organization_id: Uuid,
+    narrow: &impl Fn(&mut SelectStatement, &str, &str),
+) -> Result<Sales, DbErr> {
+    // Paid orders; what their succeeded refunds gave back is on the order itself.
+    let mut query = select(
+        "orders",
+        &[
+            "id",
+            "created_at",
+            "net_amount",
+            "platform_fee_amount",
+            "refunded_amount",
+            "subscription_id",
+        ],
+        organization_id,
+    );
+    query.and_where(col("status").is_in(["paid", "partially_refunded", "refunded"]));
+    narrow(&mut query, "product_id", "customer_id");
+    let mut orders = Vec::new();
+    for row in rows(db, &query).await? {
+        let id: Uuid = get(&row, "id")?;
+        orders.push(Order {
+            id,
+            created_at: get(&row, "created_at")?,
+            net: get(&row, "net_amount")?,
+            fee: get(&row, "platform_fee_amount")?,
+            refunded: get(&row, "refunded_amount")?,
+            subscription_id: get(&row, "subscription_id")?,
+        });
+    }
+    let counted: HashSet<Uuid> = orders.iter().map(|o| o.id).collect();
+
+    let mut query = select(
+        "disputes",
+        &["order_id", "closed_at", "amount"],
+        organization_id,
+    );
+    query.and_where(col("status").eq("lost"));
+    let mut lost_disputes = Vec::new();
+    for row in rows(db, &query).await? {
+        let (order_id, closed_at) = (
+            get::<Uuid>(&row, "order_id")?,
+            get::<Option<DateTime<Utc>>>(&row, "closed_at")?,
+        );
+        if let (true, Some(closed_at)) = (counted.contains(&order_id), closed_at) {
+            lost_disputes.push(LostDispute {
+                closed_at,
+                amount: get(&row, "amount")?,
+            });
+        }
+    }
+
+    let mut query = select(
+        "subscriptions",
+        &[
+            "id",
+            "created_at",
+            "started_at",
+            "ended_at",
+            "ends_at",
+            "canceled_at",
+            "customer_cancellation_reason",
+            "amount",
+            "recurring_interval",
+            "recurring_interval_count",
+            "trial_end",
+            "customer_id",
+        ],
+        organization_id,
+    );
+    query.and_where(col("started_at").is_not_null());
+    narrow(&mut query, "product_id", "customer_id");
+    let mut subscriptions = Vec::new();
+    let mut started = HashMap::new();
+    for row in rows(db, &query).await? {
+        let started_at = get(&row, "started_at")?;
+        started.insert(get::<Uuid>(&row, "id")?, started_at);
+        let ended: Option<DateTime<Utc>> = get(&row, "ended_at")?;
+        let interval: String = get(&row, "recurring_interval")?;
+        subscriptions.push(Subscription {
+            created_at: get(&row, "created_at")?,
+            started_at,
+            end: ended.or(get(&row, "ends_at")?),
+            canceled_at: get(&row, "canceled_at")?,
+            cancellation_reason: get(&row, "customer_cancellation_reason")?,
+            monthly: monthly(
+                get(&row, "amount")?,
+                &interval,
+                get(&row, "recurring_interval_count")?,
+            ),
+            trial_end: get(&row, "trial_end")?,
+            customer_id: get(&row, "customer_id")?,
+        });
+    }
+
+    Ok((orders, lost_disputes, subscriptions, started))
 }
 
 /// Seats, each with the customer who pays for it and that purchase's product.

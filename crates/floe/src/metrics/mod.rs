@@ -2,8 +2,10 @@
 //! for any range, interval, time zone and filters (`GET /v1/metrics/`, its CSV export and
 //! limits), and the merchant's metric dashboards.
 //!
-//! A request is parsed (`params`), cut into local periods (`periods`), the facts of the
-//! organization read (`inputs`), and every metric computed from them (`compute`).
+//! A request is parsed (`params`) and cut into local periods (`periods`). Orders,
+//! subscriptions and disputes come from their quarter-hour sums (`rollups`) when the
+//! request has no product or customer filter, else from the rows (`inputs`), as do
+//! checkouts, events and seats; every metric is then computed (`compute`).
 
 pub mod catalog;
 mod compute;
@@ -11,7 +13,9 @@ mod dashboards;
 mod inputs;
 mod params;
 mod periods;
+pub mod rollups;
 mod routes;
+mod sql;
 
 use crate::http::routes::Routes;
 

@@ -25,30 +25,53 @@ async fn answer(
     let request = params::parse(query)?;
     let periods = Periods::new(request.start, request.end, request.interval, request.tz);
     let began = std::time::Instant::now();
-    let inputs = if query.allows_organization(organization_id)? {
-        super::inputs::load(
+    let (inputs, rolled) = if query.allows_organization(organization_id)? {
+        // Rollups hold the organization's whole history, not a product's or a customer's.
+        let unfiltered = request.product_ids.is_none()
+            && request.billing_types.is_none()
+            && request.customer_ids.is_none();
+        let rolled = if unfiltered && rollups_ready(app, organization_id).await? {
+            super::rollups::read::load(&app.db, organization_id, &periods).await?
+        } else {
+            None
+        };
+        let inputs = super::inputs::load(
             &app.db,
             organization_id,
             &request,
             periods.until,
             periods.from,
+            rolled.is_none(),
         )
-        .await?
+        .await?;
+        (inputs, rolled)
     } else {
-        super::inputs::Inputs::default()
+        (super::inputs::Inputs::default(), None)
     };
     let loaded = began.elapsed();
-    let computed = compute(&periods, &inputs);
-    // Where a request's time goes, for the rollups to come (docs/decisions/0023).
+    let computed = compute(&periods, &inputs, rolled.as_ref());
     tracing::info!(
         load_ms = loaded.as_secs_f64() * 1000.0,
         compute_ms = (began.elapsed() - loaded).as_secs_f64() * 1000.0,
+        from_rollups = rolled.is_some(),
         orders = inputs.orders.len(),
         subscriptions = inputs.subscriptions.len(),
         periods = periods.len(),
         "metrics computed"
     );
     Ok((request, periods, computed))
+}
+
+/// Rolls up what the organization changed since the last pass, unless far more waits than
+/// a request should roll up (then the rows answer: as exact, slower).
+async fn rollups_ready(app: &AppState, organization_id: uuid::Uuid) -> ApiResult<bool> {
+    use super::rollups::{MAX_WAITING, sync};
+    if sync::waiting(&app.db, organization_id, MAX_WAITING + 1).await? > MAX_WAITING {
+        tracing::info!(%organization_id, "metric rollups are catching up; reading rows");
+        return Ok(false);
+    }
+    sync::catch_up(&app.db, Some(organization_id), false).await?;
+    Ok(true)
 }
 
 /// The metrics the answer shows, as places in `METRICS`.

@@ -32,6 +32,7 @@ mod m20261205_000026_portal_sign_in;
 mod m20261205_000027_refunds;
 mod m20261205_000028_metric_dashboards;
 mod m20261205_000029_disputes;
+mod m20261205_000030_metric_rollups;
 
 mod columns;
 
@@ -70,6 +71,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000027_refunds::Migration),
             Box::new(m20261205_000028_metric_dashboards::Migration),
             Box::new(m20261205_000029_disputes::Migration),
+            Box::new(m20261205_000030_metric_rollups::Migration),
         ]
     }
 }

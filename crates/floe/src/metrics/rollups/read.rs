@@ -1,0 +1,493 @@
+//! Serving a request from the quarter sums: the sums between every two instants the
+//! request needs (period bounds, its own bounds, the churn rate's windows) in one query,
+//! the orders and subscriptions ambiguous for its interval one by one, and from them the
+//! series of the order, subscription and churn metrics, as `compute` defines them.
+
+use std::collections::{HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{ExprTrait, Query};
+use sea_orm::{ConnectionTrait, DbBackend, DbErr, Statement};
+use uuid::Uuid;
+
+use super::columns::*;
+use super::facts::{Deltas, REACH, SubscriptionFact, on_boundary, quarter};
+use crate::metrics::compute::{Series, ceil_div, floats, ints, ratio};
+use crate::metrics::periods::{Interval, Periods};
+use crate::metrics::sql::{col, get, rows};
+
+/// A subscription order whose new-or-renewed split depends on the period.
+struct AmbiguousOrder {
+    created_at: DateTime<Utc>,
+    revenue: i64,
+    kept: i64,
+    started_at: DateTime<Utc>,
+    previous_at: Option<DateTime<Utc>>,
+}
+
+/// The sums a request needs, and what it reads one by one.
+pub struct Rolled {
+    /// Sorted quarters; `prefix[j]` sums every quarter before `cuts[j]`.
+    cuts: Vec<i64>,
+    prefix: Vec<Sums>,
+    /// `ALIVE_EXACT` of quarter `cuts[j]`.
+    exact: Vec<i64>,
+    orders: Vec<AmbiguousOrder>,
+    /// Created in the series and ending within one longest period: `(created, end)`.
+    ended_early: Vec<(DateTime<Utc>, DateTime<Utc>)>,
+    /// Subscriptions started after the request's end but within its last period, which
+    /// `compute` leaves out; with their customers' other subscriptions.
+    late: Vec<SubscriptionFact>,
+    others: HashMap<Uuid, Vec<SubscriptionFact>>,
+}
+
+fn place(interval: Interval) -> usize {
+    match interval {
+        Interval::Hour => 0,
+        Interval::Day => 1,
+        Interval::Week => 2,
+        Interval::Month => 3,
+        Interval::Year => 4,
+    }
+}
+
+/// The instants whose sums a request needs.
+fn instants(periods: &Periods) -> Vec<DateTime<Utc>> {
+    let n = periods.len();
+    let mut all = vec![periods.from, periods.until];
+    all.extend((0..n).map(|i| periods.start(i)));
+    all.push(periods.end(n - 1));
+    if periods.interval != Interval::Year {
+        all.extend((0..n).map(|i| periods.days_before_start(i, 30)));
+    }
+    all
+}
+
+/// Reads what `periods` need for `organization`; `None` when the sums cannot answer them
+/// exactly (a bound off the quarter hours, as in some zones' history before 1980, or a
+/// period longer than its interval's reach).
+pub async fn load(
+    db: &impl ConnectionTrait,
+    organization: Uuid,
+    periods: &Periods,
+) -> Result<Option<Rolled>, DbErr> {
+    let n = periods.len();
+    let k = place(periods.interval);
+    if n == 0 || (0..n).any(|i| periods.end(i) - periods.start(i) > REACH[k]) {
+        return Ok(None);
+    }
+    let instants = instants(periods);
+    if !instants.iter().all(|at| on_boundary(*at)) {
+        return Ok(None);
+    }
+    let mut cuts: Vec<i64> = instants.into_iter().map(quarter).collect();
+    cuts.sort_unstable();
+    cuts.dedup();
+    let (prefix, exact) = sums_at(db, organization, &cuts).await?;
+
+    let mut query = Query::select();
+    query
+        .from(sea_orm::sea_query::Alias::new("metric_order_facts"))
+        .columns(
+            ["created_at", "revenue", "kept", "started_at", "previous_at"]
+                .map(sea_orm::sea_query::Alias::new),
+        )
+        .and_where(col("organization_id").eq(organization))
+        .and_where(col("ambiguity").lte(k as i16))
+        .and_where(col("created_at").gte(periods.from))
+        .and_where(col("created_at").lt(periods.until));
+    let mut orders = Vec::new();
+    for row in rows(db, &query).await? {
+        if let Some(started_at) = get(&row, "started_at")? {
+            orders.push(AmbiguousOrder {
+                created_at: get(&row, "created_at")?,
+                revenue: get(&row, "revenue")?,
+                kept: get(&row, "kept")?,
+                started_at,
+                previous_at: get(&row, "previous_at")?,
+            });
+        }
+    }
+
+    let mut query = Query::select();
+    query
+        .from(sea_orm::sea_query::Alias::new("metric_subscription_facts"))
+        .columns(["created_at", "end_at"].map(sea_orm::sea_query::Alias::new))
+        .and_where(col("organization_id").eq(organization))
+        .and_where(col("ambiguity").lte(k as i16))
+        .and_where(col("created_at").gte(periods.start(0)))
+        .and_where(col("created_at").lt(periods.until));
+    let mut ended_early = Vec::new();
+    for row in rows(db, &query).await? {
+        if let Some(end) = get(&row, "end_at")? {
+            ended_early.push((get(&row, "created_at")?, end));
+        }
+    }
+
+    let (late, others) = late_starters(db, organization, periods).await?;
+    Ok(Some(Rolled {
+        cuts,
+        prefix,
+        exact,
+        orders,
+        ended_early,
+        late,
+        others,
+    }))
+}
+
+/// Every quarter's sums before each cut, and `ALIVE_EXACT` at each cut: one query summing
+/// the quarters between consecutive cuts.
+async fn sums_at(
+    db: &impl ConnectionTrait,
+    organization: Uuid,
+    cuts: &[i64],
+) -> Result<(Vec<Sums>, Vec<i64>), DbErr> {
+    // Segment 0 is everything before the first cut; segment j ≥ 1 is [cuts[j-1], cuts[j]);
+    // a last one holds the last cut's own quarter.
+    let mut bounds = vec![i64::MIN / 2];
+    bounds.extend_from_slice(cuts);
+    bounds.push(cuts[cuts.len() - 1] + 1);
+    let values: Vec<String> = bounds
+        .windows(2)
+        .enumerate()
+        .map(|(j, w)| format!("({j}, {}, {})", w[0], w[1]))
+        .collect();
+    let sums: Vec<String> = NAMES
+        .iter()
+        .map(|name| format!("CAST(SUM(m.{name}) AS BIGINT) AS {name}"))
+        .collect();
+    let backend = db.get_database_backend();
+    let parameter = if backend == DbBackend::Postgres {
+        "$1"
+    } else {
+        "?"
+    };
+    let sql = format!(
+        "WITH s(j, lo, hi) AS (VALUES {}) \
+         SELECT CAST(s.j AS BIGINT) AS j, {}, \
+           CAST(SUM(CASE WHEN m.quarter = s.lo THEN m.alive_exact ELSE 0 END) AS BIGINT) AS at_lo \
+         FROM s JOIN metric_quarters m ON m.quarter >= s.lo AND m.quarter < s.hi \
+         WHERE m.organization_id = {parameter} GROUP BY s.j",
+        values.join(", "),
+        sums.join(", ")
+    );
+    let statement = Statement::from_sql_and_values(backend, sql, [organization.into()]);
+    let segments = bounds.len() - 1;
+    let mut each = vec![[0i64; COUNT]; segments];
+    let mut at_lo = vec![0i64; segments];
+    for row in db.query_all_raw(statement).await? {
+        let j: i64 = get(&row, "j")?;
+        let j = j as usize;
+        for (place, name) in NAMES.iter().enumerate() {
+            each[j][place] = get::<Option<i64>>(&row, name)?.unwrap_or(0);
+        }
+        at_lo[j] = get::<Option<i64>>(&row, "at_lo")?.unwrap_or(0);
+    }
+    let mut prefix = Vec::with_capacity(cuts.len());
+    let mut running = [0i64; COUNT];
+    for segment in each.iter().take(cuts.len()) {
+        add(&mut running, segment);
+        prefix.push(running);
+    }
+    Ok((prefix, at_lo[1..].to_vec()))
+}
+
+/// Subscriptions started at or after the request's end but before its last period ends,
+/// and the other subscriptions of their customers.
+async fn late_starters(
+    db: &impl ConnectionTrait,
+    organization: Uuid,
+    periods: &Periods,
+) -> Result<(Vec<SubscriptionFact>, HashMap<Uuid, Vec<SubscriptionFact>>), DbErr> {
+    let last_end = periods.end(periods.len() - 1);
+    if periods.until >= last_end {
+        return Ok((Vec::new(), HashMap::new()));
+    }
+    let read = |query: sea_orm::sea_query::SelectStatement| async move {
+        let mut facts = Vec::new();
+        for row in rows(db, &query).await? {
+            facts.push(SubscriptionFact {
+                organization_id: organization,
+                customer_id: get(&row, "customer_id")?,
+                created_at: get(&row, "created_at")?,
+                started_at: get(&row, "started_at")?,
+                end_at: get(&row, "end_at")?,
+                canceled_at: get(&row, "canceled_at")?,
+                reason: get(&row, "reason")?,
+                monthly: get(&row, "monthly")?,
+                trial_end: get(&row, "trial_end")?,
+            });
+        }
+        Ok::<_, DbErr>(facts)
+    };
+    let select = || {
+        let mut query = Query::select();
+        query
+            .from(sea_orm::sea_query::Alias::new("metric_subscription_facts"))
+            .columns(
+                [
+                    "customer_id",
+                    "created_at",
+                    "started_at",
+                    "end_at",
+                    "canceled_at",
+                    "reason",
+                    "monthly",
+                    "trial_end",
+                ]
+                .map(sea_orm::sea_query::Alias::new),
+            )
+            .and_where(col("organization_id").eq(organization));
+        query
+    };
+    let mut query = select();
+    query
+        .and_where(col("started_at").gte(periods.until))
+        .and_where(col("started_at").lt(last_end));
+    let late = read(query).await?;
+    let customers = crate::db::unique(late.iter().map(|s| s.customer_id));
+    let mut others: HashMap<Uuid, Vec<SubscriptionFact>> = HashMap::new();
+    for chunk in customers.chunks(500) {
+        let mut query = select();
+        query.and_where(col("customer_id").is_in(chunk.iter().copied()));
+        for fact in read(query).await? {
+            if fact.started_at < periods.until {
+                others.entry(fact.customer_id).or_default().push(fact);
+            }
+        }
+    }
+    Ok((late, others))
+}
+
+impl Rolled {
+    /// The sums of every quarter before `at` (a cut).
+    fn before(&self, at: DateTime<Utc>) -> Sums {
+        let j = self.cuts.partition_point(|c| *c < quarter(at));
+        self.prefix[j]
+    }
+
+    fn exact_at(&self, at: DateTime<Utc>) -> i64 {
+        let j = self.cuts.partition_point(|c| *c < quarter(at));
+        self.exact[j]
+    }
+
+    /// The sums of the quarters in `[from, to)` (both cuts); zeros when empty.
+    fn between(&self, from: DateTime<Utc>, to: DateTime<Utc>) -> Sums {
+        if from >= to {
+            return [0; COUNT];
+        }
+        let mut sums = self.before(to);
+        sub(&mut sums, &self.before(from));
+        sums
+    }
+}
+
+/// Whether a subscription is active in the period that ends at quarter `end`.
+fn active_at(fact: &SubscriptionFact, end: i64) -> bool {
+    fact.active_quarters()
+        .is_some_and(|(from, to)| from < end && to.is_none_or(|to| end <= to))
+}
+
+/// The order, subscription and churn metrics of every period, from the sums.
+pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
+    let n = periods.len();
+    let k = place(periods.interval);
+    let (from, until) = (periods.from, periods.until);
+    let inside = |i: usize| {
+        (
+            Ord::max(periods.start(i), from),
+            Ord::min(periods.end(i), until),
+        )
+    };
+
+    // Orders.
+    let mut flows: Vec<Sums> = (0..n)
+        .map(|i| {
+            let (a, b) = inside(i);
+            rolled.between(a, b)
+        })
+        .collect();
+    for o in &rolled.orders {
+        let Some(i) = periods.of(o.created_at) else {
+            continue;
+        };
+        let (start, end) = (periods.start(i), periods.end(i));
+        let sums = &mut flows[i];
+        if o.started_at >= start && o.started_at < end {
+            sums[NEW_REVENUE] += o.revenue;
+            sums[NEW_KEPT] += o.kept;
+        } else {
+            sums[OLD_REVENUE + k] += o.revenue;
+            sums[OLD_KEPT + k] += o.kept;
+            // The first of its subscription's orders counted in the period (the period's
+            // orders before the request's start do not count).
+            let counted_from = Ord::max(start, from);
+            sums[RENEWED + k] += i64::from(o.previous_at.is_none_or(|at| at < counted_from));
+        }
+    }
+    let column = |place: usize| -> Vec<i64> { flows.iter().map(|s| s[place]).collect() };
+    let before = rolled.before(from);
+    let cumulative = |base: i64, values: &[i64]| -> Vec<i64> {
+        let mut sum = base;
+        values
+            .iter()
+            .map(|v| {
+                sum += v;
+                sum
+            })
+            .collect()
+    };
+    let (count, revenue, kept) = (column(ORDERS), column(REVENUE), column(KEPT));
+    let net_revenue: Vec<i64> = flows.iter().map(|s| s[KEPT] - s[DISPUTES_LOST]).collect();
+    series.insert(
+        "cumulative_revenue",
+        ints(cumulative(before[REVENUE], &revenue)),
+    );
+    series.insert(
+        "net_cumulative_revenue",
+        ints(cumulative(
+            before[KEPT] - before[DISPUTES_LOST],
+            &net_revenue,
+        )),
+    );
+    series.insert(
+        "average_order_value",
+        ints((0..n).map(|i| ceil_div(revenue[i], count[i])).collect()),
+    );
+    series.insert(
+        "net_average_order_value",
+        ints((0..n).map(|i| ceil_div(kept[i], count[i])).collect()),
+    );
+    series.insert("orders", ints(count));
+    series.insert("revenue", ints(revenue));
+    series.insert("net_revenue", ints(net_revenue));
+    series.insert("one_time_products", ints(column(ONE_TIME_ORDERS)));
+    series.insert("one_time_products_revenue", ints(column(ONE_TIME_REVENUE)));
+    series.insert("one_time_products_net_revenue", ints(column(ONE_TIME_KEPT)));
+    series.insert("new_subscriptions_revenue", ints(column(NEW_REVENUE)));
+    series.insert("new_subscriptions_net_revenue", ints(column(NEW_KEPT)));
+    series.insert("renewed_subscriptions", ints(column(RENEWED + k)));
+    series.insert(
+        "renewed_subscriptions_revenue",
+        ints(column(OLD_REVENUE + k)),
+    );
+    series.insert(
+        "renewed_subscriptions_net_revenue",
+        ints(column(OLD_KEPT + k)),
+    );
+
+    // Subscription states at the end of each period.
+    let mut states: Vec<Sums> = (0..n).map(|i| rolled.before(periods.end(i))).collect();
+    late_correction(periods, rolled, &mut states[n - 1]);
+    let state = |place: usize| -> Vec<i64> { states.iter().map(|s| s[place]).collect() };
+    let mrr = state(MRR);
+    let customers = state(CUSTOMERS);
+    let arpu = (0..n)
+        .map(|i| {
+            if customers[i] == 0 {
+                0
+            } else {
+                (mrr[i] as f64 / customers[i] as f64).round() as i64
+            }
+        })
+        .collect();
+    let committed_mrr = state(COMMITTED_MRR);
+    series.insert("active_subscriptions", ints(state(ACTIVE)));
+    series.insert("committed_subscriptions", ints(state(COMMITTED)));
+    series.insert("trial_monthly_recurring_revenue", ints(state(TRIAL_MRR)));
+    series.insert(
+        "committed_annual_recurring_revenue",
+        ints(committed_mrr.iter().map(|v| v * 12).collect()),
+    );
+    series.insert("committed_monthly_recurring_revenue", ints(committed_mrr));
+    series.insert(
+        "trial_committed_monthly_recurring_revenue",
+        ints(state(TRIAL_COMMITTED_MRR)),
+    );
+    series.insert(
+        "annual_recurring_revenue",
+        ints(mrr.iter().map(|v| v * 12).collect()),
+    );
+    series.insert("monthly_recurring_revenue", ints(mrr));
+    series.insert("average_revenue_per_user", ints(arpu));
+
+    // Churn.
+    let canceled_between = |a: DateTime<Utc>, b: DateTime<Utc>| -> i64 {
+        let sums = rolled.between(a, b);
+        (0..=REASONS.len()).map(|r| sums[CANCELED + r]).sum()
+    };
+    let rate = (0..n)
+        .map(|i| {
+            let (a, b) = if periods.interval == Interval::Year {
+                (periods.start(i), periods.end(i))
+            } else {
+                (periods.days_before_start(i, 30), periods.start(i))
+            };
+            let at_start = Ord::max(rolled.before(a)[ALIVE] + rolled.exact_at(a), 0);
+            ratio(canceled_between(a, b) as f64, at_start as f64)
+        })
+        .collect();
+    series.insert("churned_subscriptions", ints(column(CHURNED)));
+    series.insert("churn_rate", floats(rate));
+    series.insert(
+        "canceled_subscriptions",
+        ints(
+            flows
+                .iter()
+                .map(|s| (0..=REASONS.len()).map(|r| s[CANCELED + r]).sum())
+                .collect(),
+        ),
+    );
+    for (r, reason) in REASONS.iter().chain(["other"].iter()).enumerate() {
+        let slug = crate::metrics::compute::canceled_slug(reason);
+        series.insert(slug, ints(column(CANCELED + r)));
+    }
+    let mut new: Vec<i64> = (0..n)
+        .map(|i| {
+            let sums = rolled.between(periods.start(i), Ord::min(periods.end(i), until));
+            sums[CREATED] - sums[CREATED_GONE]
+        })
+        .collect();
+    for (created, end) in &rolled.ended_early {
+        if let Some(i) = periods.of_series(*created)
+            && periods.of_series(*end) == Some(i)
+        {
+            new[i] -= 1;
+        }
+    }
+    series.insert("new_subscriptions", ints(new));
+}
+
+/// Takes out of the last period's states the subscriptions that start after the request's
+/// end (a last period running past `end_date`): `compute` does not count them.
+fn late_correction(periods: &Periods, rolled: &Rolled, last: &mut Sums) {
+    if rolled.late.is_empty() {
+        return;
+    }
+    let end = quarter(periods.end(periods.len() - 1));
+    let mut deltas = Deltas::new();
+    for fact in &rolled.late {
+        fact.add_to(1, &mut deltas);
+    }
+    for ((_, q), sums) in &deltas {
+        if *q < end {
+            sub(last, sums);
+        }
+    }
+    // Their customers' part of the sums: a customer counts once, and only if no other
+    // subscription of theirs is active then.
+    let mut customers: HashSet<Uuid> = HashSet::new();
+    for fact in rolled.late.iter().filter(|f| active_at(f, end)) {
+        customers.insert(fact.customer_id);
+    }
+    for customer in customers {
+        let held = rolled
+            .others
+            .get(&customer)
+            .is_some_and(|others| others.iter().any(|f| active_at(f, end)));
+        if !held {
+            last[CUSTOMERS] -= 1;
+        }
+    }
+}

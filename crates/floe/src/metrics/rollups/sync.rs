@@ -1,0 +1,820 @@
+//! Rolling up: takes the marks of changed rows (`metric_dirty`), recomputes the facts of
+//! everything they touch and moves the quarter sums by the difference between each fact
+//! as it was rolled up and as it is now. Recomputing from the rows, not from the change,
+//! makes a pass idempotent: a row marked twice, or rolled up by two passes, counts once.
+//!
+//! A marked order recomputes every order of its subscription (an order's facts depend on
+//! its subscription's start and on the paid order before it); a marked subscription its
+//! own facts, its orders' and its customers' active ranges; an order whose being paid
+//! changed, its disputes.
+
+use std::collections::{BTreeSet, HashMap, HashSet};
+
+use chrono::{DateTime, Utc};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Value};
+use uuid::Uuid;
+
+use super::columns::{COUNT, NAMES, Sums};
+use super::facts::{
+    Deltas, DisputeFact, OrderFact, SubscriptionFact, add_customer, customer_ranges, quarter,
+};
+use crate::metrics::inputs::monthly;
+use crate::metrics::sql::{col, get, rows};
+
+/// Marks taken per transaction.
+const BATCH: u64 = 2_000;
+/// IDs per `IN (…)` list.
+const CHUNK: usize = 500;
+/// Quarter rows per upsert (each binds `COUNT + 2` values).
+const QUARTER_ROWS: usize = 300;
+/// Serializes passes on PostgreSQL, across floe instances (two passes computing the same
+/// fact's difference at once would both apply it).
+const PASS_LOCK: i64 = 0x6d65_7472_6963; // "metric"
+
+const ORDER: i16 = 1;
+const SUBSCRIPTION: i16 = 2;
+const DISPUTE: i16 = 3;
+
+/// The statuses of an order metrics count.
+const COUNTED: [&str; 3] = ["paid", "partially_refunded", "refunded"];
+
+struct Mark {
+    kind: i16,
+    id: Uuid,
+    marks: i64,
+}
+
+/// How many rows of `organization` wait to be rolled up, counted up to `limit`.
+pub async fn waiting(
+    db: &DatabaseConnection,
+    organization: Uuid,
+    limit: u64,
+) -> Result<u64, DbErr> {
+    let mut marks = Query::select();
+    marks
+        .from(Alias::new("metric_dirty"))
+        .column(Alias::new("kind"))
+        .and_where(col("organization_id").eq(organization))
+        .limit(limit);
+    let count = Query::select()
+        .expr_as(Expr::cust("COUNT(*)"), Alias::new("waiting"))
+        .from_subquery(marks, Alias::new("marks"))
+        .to_owned();
+    let found = rows(db, &count).await?;
+    Ok(found
+        .first()
+        .map(|row| get::<i64>(row, "waiting"))
+        .transpose()?
+        .unwrap_or(0) as u64)
+}
+
+/// Rolls up every marked row (of one organization, or all), in passes of `BATCH`; answers
+/// how many marks were cleared. With `pause`, it rests after each pass as long as the pass
+/// took: on SQLite a pass holds the only write lock, which other writers (the API) must
+/// get in between.
+pub async fn catch_up(
+    db: &DatabaseConnection,
+    organization: Option<Uuid>,
+    pause: bool,
+) -> Result<usize, DbErr> {
+    // Most of the time there is nothing to roll up: a read finds that out without taking
+    // SQLite's write lock (or PostgreSQL's pass lock).
+    let mut query = Query::select();
+    query
+        .from(Alias::new("metric_dirty"))
+        .column(Alias::new("kind"))
+        .limit(1);
+    if let Some(organization) = organization {
+        query.and_where(col("organization_id").eq(organization));
+    }
+    if rows(db, &query).await?.is_empty() {
+        return Ok(0);
+    }
+    let mut cleared = 0;
+    loop {
+        let began = std::time::Instant::now();
+        let txn = crate::db::begin_write(db).await?;
+        if txn.get_database_backend() == DbBackend::Postgres {
+            txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PASS_LOCK})"))
+                .await?;
+        }
+        let marks = claim(&txn, organization).await?;
+        if marks.is_empty() {
+            txn.commit().await?;
+            return Ok(cleared);
+        }
+        roll_up(&txn, &marks).await?;
+        clear(&txn, &marks).await?;
+        txn.commit().await?;
+        cleared += marks.len();
+        if pause {
+            tokio::time::sleep(began.elapsed()).await;
+        }
+    }
+}
+
+async fn claim(txn: &DatabaseTransaction, organization: Option<Uuid>) -> Result<Vec<Mark>, DbErr> {
+    let mut query = Query::select();
+    query
+        .from(Alias::new("metric_dirty"))
+        .columns([Alias::new("kind"), Alias::new("id"), Alias::new("marks")])
+        .order_by(Alias::new("kind"), sea_orm::Order::Asc)
+        .order_by(Alias::new("id"), sea_orm::Order::Asc)
+        .limit(BATCH);
+    if let Some(organization) = organization {
+        query.and_where(col("organization_id").eq(organization));
+    }
+    rows(txn, &query)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok(Mark {
+                kind: get(row, "kind")?,
+                id: get(row, "id")?,
+                marks: get(row, "marks")?,
+            })
+        })
+        .collect()
+}
+
+/// Clears the marks rolled up, unless marked again since they were read (that change was
+/// not seen: the next pass rolls it up).
+async fn clear(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr> {
+    for chunk in marks.chunks(CHUNK) {
+        let mut any = sea_orm::Condition::any();
+        for mark in chunk {
+            any = any.add(
+                col("kind")
+                    .eq(mark.kind)
+                    .and(col("id").eq(mark.id))
+                    .and(col("marks").eq(mark.marks)),
+            );
+        }
+        let delete = Query::delete()
+            .from_table(Alias::new("metric_dirty"))
+            .cond_where(any)
+            .to_owned();
+        txn.execute(&delete).await?;
+    }
+    Ok(())
+}
+
+fn select(table: &str, columns: &[&str]) -> SelectStatement {
+    let mut query = Query::select();
+    query
+        .from(Alias::new(table))
+        .columns(columns.iter().map(|c| Alias::new(*c)));
+    query
+}
+
+/// The rows of `table` whose `key` is one of `ids`, in chunks.
+async fn rows_where(
+    txn: &DatabaseTransaction,
+    table: &str,
+    columns: &[&str],
+    key: &str,
+    ids: &[Uuid],
+) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in ids.chunks(CHUNK) {
+        let mut query = select(table, columns);
+        query.and_where(col(key).is_in(chunk.iter().copied()));
+        found.extend(rows(txn, &query).await?);
+    }
+    Ok(found)
+}
+
+async fn delete_where(
+    txn: &DatabaseTransaction,
+    table: &str,
+    key: &str,
+    ids: &[Uuid],
+) -> Result<(), DbErr> {
+    for chunk in ids.chunks(CHUNK) {
+        let delete = Query::delete()
+            .from_table(Alias::new(table))
+            .and_where(col(key).is_in(chunk.iter().copied()))
+            .to_owned();
+        txn.execute(&delete).await?;
+    }
+    Ok(())
+}
+
+/// Writes rows of `table` keyed by its first column, replacing what is there.
+async fn upsert(
+    txn: &DatabaseTransaction,
+    table: &str,
+    columns: &[&str],
+    values: Vec<Vec<Value>>,
+) -> Result<(), DbErr> {
+    let per_statement = (30_000 / columns.len()).max(1);
+    let mut values = values.into_iter().peekable();
+    while values.peek().is_some() {
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new(table))
+            .columns(columns.iter().map(|c| Alias::new(*c)))
+            .on_conflict(
+                OnConflict::column(Alias::new(columns[0]))
+                    .update_columns(columns[1..].iter().map(|c| Alias::new(*c)))
+                    .to_owned(),
+            );
+        for row in values.by_ref().take(per_statement) {
+            insert.values_panic(row.into_iter().map(Expr::val));
+        }
+        txn.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+/// Applies the difference between `old` and `new` facts to `deltas` (through `add`), and
+/// answers the facts gone and the ones to write.
+fn difference<F: PartialEq>(
+    old: &HashMap<Uuid, F>,
+    new: &HashMap<Uuid, F>,
+    mut add: impl FnMut(&F, i64),
+) -> (Vec<Uuid>, Vec<Uuid>) {
+    let (mut gone, mut changed) = (Vec::new(), Vec::new());
+    for (id, fact) in old {
+        match new.get(id) {
+            Some(now) if now == fact => {}
+            Some(_) => add(fact, -1),
+            None => {
+                add(fact, -1);
+                gone.push(*id);
+            }
+        }
+    }
+    for (id, fact) in new {
+        if old.get(id) != Some(fact) {
+            add(fact, 1);
+            changed.push(*id);
+        }
+    }
+    (gone, changed)
+}
+
+struct OrderRow {
+    id: Uuid,
+    organization_id: Uuid,
+    subscription_id: Option<Uuid>,
+    created_at: DateTime<Utc>,
+    counted: bool,
+    revenue: i64,
+    kept: i64,
+}
+
+const ORDER_COLUMNS: [&str; 8] = [
+    "id",
+    "organization_id",
+    "subscription_id",
+    "created_at",
+    "status",
+    "net_amount",
+    "platform_fee_amount",
+    "refunded_amount",
+];
+
+async fn orders_where(
+    txn: &DatabaseTransaction,
+    key: &str,
+    ids: &[Uuid],
+) -> Result<Vec<OrderRow>, DbErr> {
+    rows_where(txn, "orders", &ORDER_COLUMNS, key, ids)
+        .await?
+        .iter()
+        .map(|row| {
+            let net: i64 = get(row, "net_amount")?;
+            let fee: i64 = get(row, "platform_fee_amount")?;
+            let refunded: i64 = get(row, "refunded_amount")?;
+            Ok(OrderRow {
+                id: get(row, "id")?,
+                organization_id: get(row, "organization_id")?,
+                subscription_id: get(row, "subscription_id")?,
+                created_at: get(row, "created_at")?,
+                counted: COUNTED.contains(&get::<String>(row, "status")?.as_str()),
+                revenue: net,
+                kept: net - fee - refunded,
+            })
+        })
+        .collect()
+}
+
+const ORDER_FACT_COLUMNS: [&str; 9] = [
+    "order_id",
+    "organization_id",
+    "subscription_id",
+    "created_at",
+    "revenue",
+    "kept",
+    "started_at",
+    "previous_at",
+    "ambiguity",
+];
+
+async fn order_facts_where(
+    txn: &DatabaseTransaction,
+    key: &str,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, OrderFact>, DbErr> {
+    rows_where(txn, "metric_order_facts", &ORDER_FACT_COLUMNS, key, ids)
+        .await?
+        .iter()
+        .map(|row| {
+            Ok((
+                get(row, "order_id")?,
+                OrderFact {
+                    organization_id: get(row, "organization_id")?,
+                    subscription_id: get(row, "subscription_id")?,
+                    created_at: get(row, "created_at")?,
+                    revenue: get(row, "revenue")?,
+                    kept: get(row, "kept")?,
+                    started_at: get(row, "started_at")?,
+                    previous_at: get(row, "previous_at")?,
+                },
+            ))
+        })
+        .collect()
+}
+
+/// Rolls up the order facts `new` in place of `old`; answers the orders that became, or
+/// stopped being, counted.
+async fn replace_order_facts(
+    txn: &DatabaseTransaction,
+    old: HashMap<Uuid, OrderFact>,
+    new: HashMap<Uuid, OrderFact>,
+    deltas: &mut Deltas,
+) -> Result<Vec<Uuid>, DbErr> {
+    let (gone, changed) = difference(&old, &new, |fact, sign| fact.add_to(sign, deltas));
+    let recounted = gone
+        .iter()
+        .chain(changed.iter().filter(|id| !old.contains_key(id)))
+        .copied()
+        .collect();
+    delete_where(txn, "metric_order_facts", "order_id", &gone).await?;
+    let values = changed
+        .iter()
+        .map(|id| {
+            let f = &new[id];
+            vec![
+                (*id).into(),
+                f.organization_id.into(),
+                f.subscription_id.into(),
+                f.created_at.into(),
+                f.revenue.into(),
+                f.kept.into(),
+                f.started_at.into(),
+                f.previous_at.into(),
+                f.ambiguity().map(|k| k as i16).into(),
+            ]
+        })
+        .collect();
+    upsert(txn, "metric_order_facts", &ORDER_FACT_COLUMNS, values).await?;
+    Ok(recounted)
+}
+
+const SUBSCRIPTION_FACT_COLUMNS: [&str; 11] = [
+    "subscription_id",
+    "organization_id",
+    "customer_id",
+    "created_at",
+    "started_at",
+    "end_at",
+    "canceled_at",
+    "reason",
+    "monthly",
+    "trial_end",
+    "ambiguity",
+];
+
+fn subscription_fact(row: &sea_orm::QueryResult) -> Result<(Uuid, SubscriptionFact), DbErr> {
+    Ok((
+        get(row, "subscription_id")?,
+        SubscriptionFact {
+            organization_id: get(row, "organization_id")?,
+            customer_id: get(row, "customer_id")?,
+            created_at: get(row, "created_at")?,
+            started_at: get(row, "started_at")?,
+            end_at: get(row, "end_at")?,
+            canceled_at: get(row, "canceled_at")?,
+            reason: get(row, "reason")?,
+            monthly: get(row, "monthly")?,
+            trial_end: get(row, "trial_end")?,
+        },
+    ))
+}
+
+/// The subscriptions' facts as they are now (the started ones).
+async fn current_subscriptions(
+    txn: &DatabaseTransaction,
+    ids: &[Uuid],
+) -> Result<HashMap<Uuid, SubscriptionFact>, DbErr> {
+    let columns = [
+        "id",
+        "organization_id",
+        "customer_id",
+        "created_at",
+        "started_at",
+        "ended_at",
+        "ends_at",
+        "canceled_at",
+        "customer_cancellation_reason",
+        "amount",
+        "recurring_interval",
+        "recurring_interval_count",
+        "trial_end",
+    ];
+    let mut facts = HashMap::new();
+    for row in rows_where(txn, "subscriptions", &columns, "id", ids).await? {
+        let Some(started_at) = get::<Option<DateTime<Utc>>>(&row, "started_at")? else {
+            continue;
+        };
+        let ended: Option<DateTime<Utc>> = get(&row, "ended_at")?;
+        let interval: String = get(&row, "recurring_interval")?;
+        facts.insert(
+            get(&row, "id")?,
+            SubscriptionFact {
+                organization_id: get(&row, "organization_id")?,
+                customer_id: get(&row, "customer_id")?,
+                created_at: get(&row, "created_at")?,
+                started_at,
+                end_at: ended.or(get(&row, "ends_at")?),
+                canceled_at: get(&row, "canceled_at")?,
+                reason: get(&row, "customer_cancellation_reason")?,
+                monthly: monthly(
+                    get(&row, "amount")?,
+                    &interval,
+                    get(&row, "recurring_interval_count")?,
+                ),
+                trial_end: get(&row, "trial_end")?,
+            },
+        );
+    }
+    Ok(facts)
+}
+
+/// Rolls up the subscriptions `ids`, and every order of theirs.
+async fn roll_up_subscriptions(
+    txn: &DatabaseTransaction,
+    ids: &[Uuid],
+    deltas: &mut Deltas,
+) -> Result<Vec<Uuid>, DbErr> {
+    let old: HashMap<Uuid, SubscriptionFact> = rows_where(
+        txn,
+        "metric_subscription_facts",
+        &SUBSCRIPTION_FACT_COLUMNS,
+        "subscription_id",
+        ids,
+    )
+    .await?
+    .iter()
+    .map(subscription_fact)
+    .collect::<Result<_, _>>()?;
+    let new = current_subscriptions(txn, ids).await?;
+    let mut customers: HashMap<Uuid, Uuid> = HashMap::new();
+    let (gone, changed) = difference(&old, &new, |fact, sign| {
+        fact.add_to(sign, deltas);
+        customers.insert(fact.customer_id, fact.organization_id);
+    });
+    delete_where(txn, "metric_subscription_facts", "subscription_id", &gone).await?;
+    let values = changed
+        .iter()
+        .map(|id| {
+            let f = &new[id];
+            vec![
+                (*id).into(),
+                f.organization_id.into(),
+                f.customer_id.into(),
+                f.created_at.into(),
+                f.started_at.into(),
+                f.end_at.into(),
+                f.canceled_at.into(),
+                f.reason.clone().into(),
+                f.monthly.into(),
+                f.trial_end.into(),
+                f.ambiguity().map(|k| k as i16).into(),
+            ]
+        })
+        .collect();
+    upsert(
+        txn,
+        "metric_subscription_facts",
+        &SUBSCRIPTION_FACT_COLUMNS,
+        values,
+    )
+    .await?;
+    roll_up_customers(txn, customers, deltas).await?;
+
+    // Their orders, each with its subscription's start and the paid order before it.
+    let mut by_subscription: HashMap<Uuid, Vec<OrderRow>> = HashMap::new();
+    for order in orders_where(txn, "subscription_id", ids).await? {
+        if order.counted
+            && let Some(subscription) = order.subscription_id
+        {
+            by_subscription.entry(subscription).or_default().push(order);
+        }
+    }
+    let mut facts = HashMap::new();
+    for (subscription, mut orders) in by_subscription {
+        orders.sort_unstable_by_key(|o| (o.created_at, o.id));
+        let started_at = new.get(&subscription).map(|s| s.started_at);
+        let mut previous_at = None;
+        for order in orders {
+            facts.insert(
+                order.id,
+                OrderFact {
+                    organization_id: order.organization_id,
+                    subscription_id: Some(subscription),
+                    created_at: order.created_at,
+                    revenue: order.revenue,
+                    kept: order.kept,
+                    started_at,
+                    previous_at,
+                },
+            );
+            previous_at = Some(order.created_at);
+        }
+    }
+    let old = order_facts_where(txn, "subscription_id", ids).await?;
+    replace_order_facts(txn, old, facts, deltas).await
+}
+
+/// Recomputes the active ranges of `customers` (ID → organization) from their
+/// subscriptions' facts.
+async fn roll_up_customers(
+    txn: &DatabaseTransaction,
+    customers: HashMap<Uuid, Uuid>,
+    deltas: &mut Deltas,
+) -> Result<(), DbErr> {
+    let ids: Vec<Uuid> = customers.keys().copied().collect();
+    let mut spans: HashMap<Uuid, Vec<(i64, Option<i64>)>> = HashMap::new();
+    for row in rows_where(
+        txn,
+        "metric_subscription_facts",
+        &SUBSCRIPTION_FACT_COLUMNS,
+        "customer_id",
+        &ids,
+    )
+    .await?
+    {
+        let (_, fact) = subscription_fact(&row)?;
+        if let Some(span) = fact.active_quarters() {
+            spans.entry(fact.customer_id).or_default().push(span);
+        }
+    }
+    let mut old: HashMap<Uuid, Vec<(i64, Option<i64>)>> = HashMap::new();
+    for row in rows_where(
+        txn,
+        "metric_customer_ranges",
+        &["customer_id", "ranges"],
+        "customer_id",
+        &ids,
+    )
+    .await?
+    {
+        let ranges: String = get(&row, "ranges")?;
+        old.insert(
+            get(&row, "customer_id")?,
+            serde_json::from_str(&ranges).map_err(|e| DbErr::Custom(e.to_string()))?,
+        );
+    }
+    let mut gone = Vec::new();
+    let mut values = Vec::new();
+    for (customer, organization) in customers {
+        let new = customer_ranges(spans.get_mut(&customer).map_or(&mut [][..], |s| s));
+        let before = old.remove(&customer).unwrap_or_default();
+        if new == before {
+            continue;
+        }
+        add_customer(organization, &before, -1, deltas);
+        add_customer(organization, &new, 1, deltas);
+        if new.is_empty() {
+            gone.push(customer);
+        } else {
+            let text = serde_json::to_string(&new).map_err(|e| DbErr::Custom(e.to_string()))?;
+            values.push(vec![customer.into(), organization.into(), text.into()]);
+        }
+    }
+    delete_where(txn, "metric_customer_ranges", "customer_id", &gone).await?;
+    upsert(
+        txn,
+        "metric_customer_ranges",
+        &["customer_id", "organization_id", "ranges"],
+        values,
+    )
+    .await
+}
+
+/// Rolls up disputes: a lost one of a counted order takes its amount back when lost.
+async fn roll_up_disputes(
+    txn: &DatabaseTransaction,
+    ids: &[Uuid],
+    deltas: &mut Deltas,
+) -> Result<(), DbErr> {
+    let disputes = rows_where(
+        txn,
+        "disputes",
+        &[
+            "id",
+            "organization_id",
+            "order_id",
+            "status",
+            "closed_at",
+            "amount",
+        ],
+        "id",
+        ids,
+    )
+    .await?;
+    let order_ids: Vec<Uuid> = disputes
+        .iter()
+        .map(|row| get(row, "order_id"))
+        .collect::<Result<_, _>>()?;
+    let counted: HashSet<Uuid> = orders_where(txn, "id", &crate::db::unique(order_ids.into_iter()))
+        .await?
+        .into_iter()
+        .filter(|o| o.counted)
+        .map(|o| o.id)
+        .collect();
+    let mut new = HashMap::new();
+    for row in &disputes {
+        let closed_at: Option<DateTime<Utc>> = get(row, "closed_at")?;
+        let lost = get::<String>(row, "status")? == "lost";
+        if let (true, Some(closed_at), true) =
+            (lost, closed_at, counted.contains(&get(row, "order_id")?))
+        {
+            new.insert(
+                get::<Uuid>(row, "id")?,
+                DisputeFact {
+                    organization_id: get(row, "organization_id")?,
+                    quarter: quarter(closed_at),
+                    amount: get(row, "amount")?,
+                },
+            );
+        }
+    }
+    let old: HashMap<Uuid, DisputeFact> = rows_where(
+        txn,
+        "metric_dispute_facts",
+        &["dispute_id", "organization_id", "quarter", "amount"],
+        "dispute_id",
+        ids,
+    )
+    .await?
+    .iter()
+    .map(|row| {
+        Ok((
+            get(row, "dispute_id")?,
+            DisputeFact {
+                organization_id: get(row, "organization_id")?,
+                quarter: get(row, "quarter")?,
+                amount: get(row, "amount")?,
+            },
+        ))
+    })
+    .collect::<Result<_, DbErr>>()?;
+    let (gone, changed) = difference(&old, &new, |fact, sign| fact.add_to(sign, deltas));
+    delete_where(txn, "metric_dispute_facts", "dispute_id", &gone).await?;
+    let values = changed
+        .iter()
+        .map(|id| {
+            let f = &new[id];
+            vec![
+                (*id).into(),
+                f.organization_id.into(),
+                f.quarter.into(),
+                f.amount.into(),
+            ]
+        })
+        .collect();
+    upsert(
+        txn,
+        "metric_dispute_facts",
+        &["dispute_id", "organization_id", "quarter", "amount"],
+        values,
+    )
+    .await
+}
+
+async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr> {
+    let of_kind = |kind| -> Vec<Uuid> {
+        marks
+            .iter()
+            .filter(|m| m.kind == kind)
+            .map(|m| m.id)
+            .collect()
+    };
+    let order_ids = of_kind(ORDER);
+    let mut deltas = Deltas::new();
+
+    // Which subscription each marked order belongs to, now or as it was rolled up.
+    let mut owner: HashMap<Uuid, Option<Uuid>> = HashMap::new();
+    for order in orders_where(txn, "id", &order_ids).await? {
+        owner.insert(order.id, order.subscription_id);
+    }
+    for (id, fact) in order_facts_where(txn, "order_id", &order_ids).await? {
+        let entry = owner.entry(id).or_insert(None);
+        *entry = entry.or(fact.subscription_id);
+    }
+    let mut subscriptions: BTreeSet<Uuid> = of_kind(SUBSCRIPTION).into_iter().collect();
+    let mut one_time = Vec::new();
+    for (id, subscription) in owner {
+        match subscription {
+            Some(subscription) => {
+                subscriptions.insert(subscription);
+            }
+            None => one_time.push(id),
+        }
+    }
+
+    let new: HashMap<Uuid, OrderFact> = orders_where(txn, "id", &one_time)
+        .await?
+        .into_iter()
+        .filter(|o| o.counted)
+        .map(|o| {
+            let fact = OrderFact {
+                organization_id: o.organization_id,
+                subscription_id: None,
+                created_at: o.created_at,
+                revenue: o.revenue,
+                kept: o.kept,
+                started_at: None,
+                previous_at: None,
+            };
+            (o.id, fact)
+        })
+        .collect();
+    let old = order_facts_where(txn, "order_id", &one_time).await?;
+    let mut recounted = replace_order_facts(txn, old, new, &mut deltas).await?;
+    let subscriptions: Vec<Uuid> = subscriptions.into_iter().collect();
+    recounted.extend(roll_up_subscriptions(txn, &subscriptions, &mut deltas).await?);
+
+    // Disputes marked, and those of orders that became or stopped being counted.
+    let mut disputes: BTreeSet<Uuid> = of_kind(DISPUTE).into_iter().collect();
+    for row in rows_where(txn, "disputes", &["id"], "order_id", &recounted).await? {
+        disputes.insert(get(&row, "id")?);
+    }
+    let disputes: Vec<Uuid> = disputes.into_iter().collect();
+    roll_up_disputes(txn, &disputes, &mut deltas).await?;
+
+    add_to_quarters(txn, deltas).await
+}
+
+/// Adds `deltas` to the quarter rows (made when missing), in key order.
+async fn add_to_quarters(txn: &DatabaseTransaction, deltas: Deltas) -> Result<(), DbErr> {
+    let mut deltas: Vec<((Uuid, i64), Sums)> = deltas
+        .into_iter()
+        .filter(|(_, sums)| sums.iter().any(|v| *v != 0))
+        .collect();
+    deltas.sort_unstable_by_key(|(key, _)| *key);
+    let mut on_conflict =
+        OnConflict::columns([Alias::new("organization_id"), Alias::new("quarter")]);
+    for name in NAMES {
+        on_conflict.value(
+            Alias::new(name),
+            Expr::cust(format!("metric_quarters.{name} + excluded.{name}")),
+        );
+    }
+    for chunk in deltas.chunks(QUARTER_ROWS) {
+        let mut insert = Query::insert();
+        insert
+            .into_table(Alias::new("metric_quarters"))
+            .columns(
+                ["organization_id", "quarter"]
+                    .iter()
+                    .chain(NAMES.iter())
+                    .map(|c| Alias::new(*c)),
+            )
+            .on_conflict(on_conflict.clone());
+        for ((organization, quarter), sums) in chunk {
+            let mut row: Vec<Expr> = Vec::with_capacity(COUNT + 2);
+            row.push(Expr::val(*organization));
+            row.push(Expr::val(*quarter));
+            row.extend(sums.iter().map(|v| Expr::val(*v)));
+            insert.values_panic(row);
+        }
+        txn.execute(&insert).await?;
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::difference;
+    use std::collections::HashMap;
+    use uuid::Uuid;
+
+    #[test]
+    fn a_difference_takes_back_what_changed_and_adds_what_is_new() {
+        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
+        let old = HashMap::from([(a, 1), (b, 2)]);
+        let new = HashMap::from([(b, 5), (c, 3)]);
+        let mut total = 0;
+        let (gone, mut changed) = difference(&old, &new, |v, sign| total += v * sign);
+        changed.sort();
+        assert_eq!(gone, vec![a]);
+        assert_eq!(changed, vec![b, c]);
+        assert_eq!(total, -1 - 2 + 5 + 3);
+    }
+}
