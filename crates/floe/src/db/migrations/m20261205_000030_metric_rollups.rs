@@ -10,7 +10,10 @@
 //! - `metric_order_facts`, `metric_subscription_facts`, `metric_dispute_facts`,
 //!   `metric_customer_ranges`: what each row was rolled up as, so that a change takes its
 //!   old contribution back exactly.
-//! - `metric_quarters`: the sums, one row per organization and quarter hour.
+//! - `metric_sums`: the sums per organization and UTC quarter hour (`level` 0), hour (1)
+//!   and day (2), each row keyed by its first quarter hour: a request adds up days where
+//!   its periods hold whole UTC days, hours where they hold whole hours, quarters at the
+//!   edges.
 
 use sea_orm::DbBackend;
 use sea_orm_migration::prelude::*;
@@ -22,7 +25,7 @@ use super::columns::{
 #[derive(DeriveMigrationName)]
 pub struct Migration;
 
-/// The sums of `metric_quarters`, in `metrics::rollups::columns` order (that module is the
+/// The sums of `metric_sums`, in `metrics::rollups::columns` order (that module is the
 /// reference; this copy is the schema as it shipped).
 const QUARTER_COLUMNS: &[&str] = &[
     "orders",
@@ -164,12 +167,13 @@ impl MigrationTrait for Migration {
 
         let mut quarters = Table::create();
         quarters
-            .table(name("metric_quarters"))
+            .table(name("metric_sums"))
             .col(uuid(name("organization_id")))
+            .col(small("level"))
             .col(big(name("quarter")));
         for column in QUARTER_COLUMNS {
             quarters.col(
-                ColumnDef::new(name(*column))
+                ColumnDef::new(name(column))
                     .big_integer()
                     .not_null()
                     .default(0),
@@ -179,10 +183,11 @@ impl MigrationTrait for Migration {
             .primary_key(
                 Index::create()
                     .col(name("organization_id"))
+                    .col(name("level"))
                     .col(name("quarter")),
             )
             .foreign_key(&mut organization_fk(
-                name("metric_quarters"),
+                name("metric_sums"),
                 name("organization_id"),
             ));
         manager.create_table(quarters.to_owned()).await?;

@@ -1,4 +1,4 @@
-//! The sums kept per organization and quarter hour (`metric_quarters`), by place.
+//! The sums kept per organization and quarter hour, hour and day (`metric_sums`), by place.
 //!
 //! Flows (orders, revenue, cancellations) are added in the quarter they happen in; states
 //! (active subscriptions, MRR, customers) as deltas, so a state at an instant is the sum of

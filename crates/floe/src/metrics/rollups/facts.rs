@@ -117,12 +117,12 @@ impl OrderFact {
                 // A renewal for every interval it is not ambiguous for; the first of its
                 // period unless its previous order is in its quarter.
                 let sure = self.ambiguity().unwrap_or(REACH.len());
-                for k in 0..sure {
+                for (k, reach) in REACH.iter().enumerate().take(sure) {
                     put(OLD_REVENUE + k, self.revenue);
                     put(OLD_KEPT + k, self.kept);
                     let first = self
                         .previous_at
-                        .is_none_or(|at| self.created_at - at >= REACH[k]);
+                        .is_none_or(|at| self.created_at - at >= *reach);
                     put(RENEWED + k, i64::from(first));
                 }
             }
@@ -316,7 +316,8 @@ mod tests {
             order("2025-03-01T12:00:00Z", "2025-03-01T10:00:00Z", None).ambiguity(),
             Some(1)
         );
-        // Two years after, previous order a month before: ambiguous for years only.
+        // Two years after its start, previous order 28 days before: ambiguous for months
+        // and years.
         assert_eq!(
             order(
                 "2027-03-01T10:00:00Z",
@@ -324,7 +325,7 @@ mod tests {
                 Some("2027-02-01T10:00:00Z")
             )
             .ambiguity(),
-            Some(4)
+            Some(3)
         );
         // Previous order in its quarter: never the first of a period.
         let twin = order(

@@ -12,6 +12,7 @@ use uuid::Uuid;
 
 use super::columns::*;
 use super::facts::{Deltas, REACH, SubscriptionFact, on_boundary, quarter};
+use super::sync::LEVELS;
 use crate::metrics::compute::{Series, ceil_div, floats, ints, ratio};
 use crate::metrics::periods::{Interval, Periods};
 use crate::metrics::sql::{col, get, rows};
@@ -136,23 +137,61 @@ pub async fn load(
     }))
 }
 
+/// `[from, to)` (quarters) as runs of whole buckets, `(level, first start, end)`: quarters
+/// up to the first hour, hours up to the first day, days, then hours and quarters again.
+/// `from` may be `None`: everything before `to`.
+fn runs(from: Option<i64>, to: i64) -> Vec<(usize, i64, i64)> {
+    let [_, hour, day] = LEVELS;
+    let mut runs = Vec::new();
+    let mut push = |level: usize, lo: i64, hi: i64| {
+        if lo < hi {
+            runs.push((level, lo, hi));
+        }
+    };
+    let Some(from) = from else {
+        let days_end = to.div_euclid(day) * day;
+        let hours_end = to.div_euclid(hour) * hour;
+        push(2, i64::MIN / 2, days_end);
+        push(1, days_end, hours_end);
+        push(0, hours_end, to);
+        return runs;
+    };
+    let up = |at: i64, size: i64| (at + size - 1).div_euclid(size) * size;
+    let down = |at: i64, size: i64| at.div_euclid(size) * size;
+    // Whole days inside, whole hours inside, the rest in quarters.
+    let (day_lo, day_hi) = (up(from, day), down(to, day));
+    let (hour_lo, hour_hi) = (up(from, hour), down(to, hour));
+    if day_lo < day_hi {
+        push(0, from, hour_lo);
+        push(1, hour_lo, day_lo);
+        push(2, day_lo, day_hi);
+        push(1, day_hi, hour_hi);
+        push(0, hour_hi, to);
+    } else if hour_lo < hour_hi {
+        push(0, from, hour_lo);
+        push(1, hour_lo, hour_hi);
+        push(0, hour_hi, to);
+    } else {
+        push(0, from, to);
+    }
+    runs
+}
+
 /// Every quarter's sums before each cut, and `ALIVE_EXACT` at each cut: one query summing
-/// the quarters between consecutive cuts.
+/// the buckets between consecutive cuts, one reading the cuts' own quarters.
 async fn sums_at(
     db: &impl ConnectionTrait,
     organization: Uuid,
     cuts: &[i64],
 ) -> Result<(Vec<Sums>, Vec<i64>), DbErr> {
-    // Segment 0 is everything before the first cut; segment j ≥ 1 is [cuts[j-1], cuts[j]);
-    // a last one holds the last cut's own quarter.
-    let mut bounds = vec![i64::MIN / 2];
-    bounds.extend_from_slice(cuts);
-    bounds.push(cuts[cuts.len() - 1] + 1);
-    let values: Vec<String> = bounds
-        .windows(2)
-        .enumerate()
-        .map(|(j, w)| format!("({j}, {}, {})", w[0], w[1]))
-        .collect();
+    // Segment 0 is everything before the first cut; segment j ≥ 1 is [cuts[j-1], cuts[j]).
+    let mut values = Vec::new();
+    for j in 0..cuts.len() {
+        let from = j.checked_sub(1).map(|i| cuts[i]);
+        for (level, lo, hi) in runs(from, cuts[j]) {
+            values.push(format!("({j}, {level}, {lo}, {hi})"));
+        }
+    }
     let sums: Vec<String> = NAMES
         .iter()
         .map(|name| format!("CAST(SUM(m.{name}) AS BIGINT) AS {name}"))
@@ -164,33 +203,47 @@ async fn sums_at(
         "?"
     };
     let sql = format!(
-        "WITH s(j, lo, hi) AS (VALUES {}) \
-         SELECT CAST(s.j AS BIGINT) AS j, {}, \
-           CAST(SUM(CASE WHEN m.quarter = s.lo THEN m.alive_exact ELSE 0 END) AS BIGINT) AS at_lo \
-         FROM s JOIN metric_quarters m ON m.quarter >= s.lo AND m.quarter < s.hi \
-         WHERE m.organization_id = {parameter} GROUP BY s.j",
+        "WITH s(j, lvl, lo, hi) AS (VALUES {}) \
+         SELECT CAST(s.j AS BIGINT) AS j, {} \
+         FROM s CROSS JOIN metric_sums m \
+         WHERE m.organization_id = {parameter} AND m.level = s.lvl \
+           AND m.quarter >= s.lo AND m.quarter < s.hi \
+         GROUP BY s.j",
         values.join(", "),
         sums.join(", ")
     );
     let statement = Statement::from_sql_and_values(backend, sql, [organization.into()]);
-    let segments = bounds.len() - 1;
-    let mut each = vec![[0i64; COUNT]; segments];
-    let mut at_lo = vec![0i64; segments];
+    let mut each = vec![[0i64; COUNT]; cuts.len()];
     for row in db.query_all_raw(statement).await? {
         let j: i64 = get(&row, "j")?;
-        let j = j as usize;
         for (place, name) in NAMES.iter().enumerate() {
-            each[j][place] = get::<Option<i64>>(&row, name)?.unwrap_or(0);
+            each[j as usize][place] = get::<Option<i64>>(&row, name)?.unwrap_or(0);
         }
-        at_lo[j] = get::<Option<i64>>(&row, "at_lo")?.unwrap_or(0);
     }
     let mut prefix = Vec::with_capacity(cuts.len());
     let mut running = [0i64; COUNT];
-    for segment in each.iter().take(cuts.len()) {
+    for segment in &each {
         add(&mut running, segment);
         prefix.push(running);
     }
-    Ok((prefix, at_lo[1..].to_vec()))
+
+    let mut exact = vec![0i64; cuts.len()];
+    for chunk in cuts.chunks(500) {
+        let mut query = Query::select();
+        query
+            .from(sea_orm::sea_query::Alias::new("metric_sums"))
+            .columns(["quarter", "alive_exact"].map(sea_orm::sea_query::Alias::new))
+            .and_where(col("organization_id").eq(organization))
+            .and_where(col("level").eq(0i16))
+            .and_where(col("quarter").is_in(chunk.iter().copied()));
+        for row in rows(db, &query).await? {
+            let quarter: i64 = get(&row, "quarter")?;
+            if let Ok(j) = cuts.binary_search(&quarter) {
+                exact[j] = get(&row, "alive_exact")?;
+            }
+        }
+    }
+    Ok((prefix, exact))
 }
 
 /// Subscriptions started at or after the request's end but before its last period ends,
@@ -489,5 +542,52 @@ fn late_correction(periods: &Periods, rolled: &Rolled, last: &mut Sums) {
         if !held {
             last[CUSTOMERS] -= 1;
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::runs;
+
+    /// Every quarter of `[from, to)` is in exactly one run's buckets.
+    fn covered(runs: &[(usize, i64, i64)]) -> Vec<i64> {
+        let size = [1, 4, 96];
+        let mut quarters = Vec::new();
+        for &(level, lo, hi) in runs {
+            assert_eq!(lo % size[level], 0);
+            let mut start = lo;
+            while start < hi {
+                quarters.extend(start..start + size[level]);
+                start += size[level];
+            }
+        }
+        quarters.sort();
+        quarters
+    }
+
+    #[test]
+    fn runs_cover_a_range_once_with_the_largest_buckets() {
+        for (from, to) in [
+            (0, 96),
+            (2, 500),
+            (94, 98),
+            (5, 7),
+            (96 * 3 + 74, 96 * 4 + 74),
+        ] {
+            let found = runs(Some(from), to);
+            assert_eq!(
+                covered(&found),
+                (from..to).collect::<Vec<_>>(),
+                "{from}..{to}"
+            );
+        }
+        // Kolkata's day (18:30 to 18:30): 2 quarters, 23 hours, 2 quarters.
+        assert_eq!(
+            runs(Some(74), 96 + 74),
+            vec![(0, 74, 76), (1, 76, 168), (0, 168, 170)]
+        );
+        assert_eq!(runs(Some(96), 192), vec![(2, 96, 192)]);
+        let before = runs(None, 96 * 2 + 5);
+        assert_eq!(before.last(), Some(&(0, 196, 197)));
     }
 }

@@ -26,7 +26,7 @@ use crate::metrics::sql::{col, get, rows};
 const BATCH: u64 = 2_000;
 /// IDs per `IN (…)` list.
 const CHUNK: usize = 500;
-/// Quarter rows per upsert (each binds `COUNT + 2` values).
+/// Sum rows per upsert (each binds `COUNT + 3` values).
 const QUARTER_ROWS: usize = 300;
 /// Serializes passes on PostgreSQL, across floe instances (two passes computing the same
 /// fact's difference at once would both apply it).
@@ -761,35 +761,53 @@ async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr>
     add_to_quarters(txn, deltas).await
 }
 
-/// Adds `deltas` to the quarter rows (made when missing), in key order.
+/// Quarters per bucket of each level of `metric_sums`: quarter hour, hour, day.
+pub const LEVELS: [i64; 3] = [1, 4, 96];
+
+/// Adds `deltas` to the sums of their quarter, hour and day (rows made when missing), in
+/// key order.
 async fn add_to_quarters(txn: &DatabaseTransaction, deltas: Deltas) -> Result<(), DbErr> {
-    let mut deltas: Vec<((Uuid, i64), Sums)> = deltas
-        .into_iter()
-        .filter(|(_, sums)| sums.iter().any(|v| *v != 0))
-        .collect();
-    deltas.sort_unstable_by_key(|(key, _)| *key);
-    let mut on_conflict =
-        OnConflict::columns([Alias::new("organization_id"), Alias::new("quarter")]);
+    let mut buckets: HashMap<(Uuid, i16, i64), Sums> = HashMap::new();
+    for ((organization, quarter), sums) in deltas {
+        if sums.iter().all(|v| *v == 0) {
+            continue;
+        }
+        for (level, size) in LEVELS.iter().enumerate() {
+            let start = quarter.div_euclid(*size) * size;
+            let bucket = buckets
+                .entry((organization, level as i16, start))
+                .or_insert([0; COUNT]);
+            super::columns::add(bucket, &sums);
+        }
+    }
+    let mut buckets: Vec<_> = buckets.into_iter().collect();
+    buckets.sort_unstable_by_key(|(key, _)| *key);
+    let mut on_conflict = OnConflict::columns([
+        Alias::new("organization_id"),
+        Alias::new("level"),
+        Alias::new("quarter"),
+    ]);
     for name in NAMES {
         on_conflict.value(
             Alias::new(name),
-            Expr::cust(format!("metric_quarters.{name} + excluded.{name}")),
+            Expr::cust(format!("metric_sums.{name} + excluded.{name}")),
         );
     }
-    for chunk in deltas.chunks(QUARTER_ROWS) {
+    for chunk in buckets.chunks(QUARTER_ROWS) {
         let mut insert = Query::insert();
         insert
-            .into_table(Alias::new("metric_quarters"))
+            .into_table(Alias::new("metric_sums"))
             .columns(
-                ["organization_id", "quarter"]
+                ["organization_id", "level", "quarter"]
                     .iter()
                     .chain(NAMES.iter())
                     .map(|c| Alias::new(*c)),
             )
             .on_conflict(on_conflict.clone());
-        for ((organization, quarter), sums) in chunk {
-            let mut row: Vec<Expr> = Vec::with_capacity(COUNT + 2);
+        for ((organization, level, quarter), sums) in chunk {
+            let mut row: Vec<Expr> = Vec::with_capacity(COUNT + 3);
             row.push(Expr::val(*organization));
+            row.push(Expr::val(*level));
             row.push(Expr::val(*quarter));
             row.extend(sums.iter().map(|v| Expr::val(*v)));
             insert.values_panic(row);
