@@ -66,11 +66,15 @@ async fn answer(
 /// a request should roll up (then the rows answer: as exact, slower).
 async fn rollups_ready(app: &AppState, organization_id: uuid::Uuid) -> ApiResult<bool> {
     use super::rollups::{MAX_WAITING, sync};
-    if sync::waiting(&app.db, organization_id, MAX_WAITING + 1).await? > MAX_WAITING {
+    let waiting = sync::waiting(&app.db, organization_id, MAX_WAITING + 1).await?;
+    if waiting > MAX_WAITING {
         tracing::info!(%organization_id, "metric rollups are catching up; reading rows");
         return Ok(false);
     }
-    sync::catch_up(&app.db, Some(organization_id), false).await?;
+    // (The count already said whether there is anything: no second look on the usual path.)
+    if waiting > 0 {
+        sync::catch_up(&app.db, Some(organization_id), false).await?;
+    }
     Ok(true)
 }
 
