@@ -44,12 +44,22 @@ pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {
             });
     } else {
         options.max_connections(16).min_connections(1);
-        if tls_is_pointless(url) {
-            // See `tls_is_pointless`: on loopback, TLS only costs CPU on both ends.
-            options.map_sqlx_postgres_opts(|opts| {
-                opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable)
-            });
-        }
+        let plain = tls_is_pointless(url);
+        // JIT compiling a plan costs tens of milliseconds, paid by every statement whose
+        // estimate passes `jit_above_cost` (a metrics request's, say) and never won back by
+        // floe's short queries (docs/decisions/0024-postgres-jit-off.md). A URL that sets
+        // `jit` itself (in `options`) is obeyed.
+        let jit_off = !url.contains("jit");
+        options.map_sqlx_postgres_opts(move |mut opts| {
+            if plain {
+                // See `tls_is_pointless`: on loopback, TLS only costs CPU on both ends.
+                opts = opts.ssl_mode(sea_orm::sqlx::postgres::PgSslMode::Disable);
+            }
+            if jit_off {
+                opts = opts.options([("jit", "off")]);
+            }
+            opts
+        });
     }
     let db = Database::connect(options).await?;
     Migrator::up(&db, None).await?;

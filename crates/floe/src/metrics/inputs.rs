@@ -9,11 +9,13 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbErr};
+use sea_orm::{ConnectionTrait, DbErr, QueryResult};
 use serde_json::Value;
 use uuid::Uuid;
 
+use super::laps::Laps;
 use super::params::Request;
+use super::rollups::facts::SubscriptionFact;
 use super::sql::{col, get, rows};
 use crate::orders::schema::BillingType;
 
@@ -161,6 +163,7 @@ pub async fn load(
     until: DateTime<Utc>,
     from: DateTime<Utc>,
     sales: bool,
+    laps: &mut Laps,
 ) -> Result<Inputs, DbErr> {
     let products = products_left(db, organization_id, request).await?;
     let customers = request.customer_ids.clone();
@@ -178,6 +181,7 @@ pub async fn load(
     } else {
         Default::default()
     };
+    laps.lap("sales");
 
     // Checkouts, by any of their products.
     let with_product: Option<HashSet<Uuid>> = match &products {
@@ -217,6 +221,8 @@ pub async fn load(
             succeeded: get::<String>(&row, "status")? == "succeeded",
         });
     }
+
+    laps.lap("checkouts");
 
     // Events: by customer, or by the external ID of one (product filters do not apply).
     let external_ids: Option<Vec<String>> = match &customers {
@@ -259,6 +265,7 @@ pub async fn load(
             external_customer_id: get(&row, "external_customer_id")?,
         });
     }
+    laps.lap("events");
     let mut query = select("events", &["timestamp", "metadata"], organization_id);
     query
         .and_where(col("timestamp").lt(until))
@@ -277,6 +284,8 @@ pub async fn load(
         }
     }
 
+    laps.lap("costs");
+
     // Filters left some subscriptions out; their orders still need their start.
     if sales && (products.is_some() || customers.is_some()) {
         let mut query = select("subscriptions", &["id", "started_at"], organization_id);
@@ -287,6 +296,7 @@ pub async fn load(
     }
 
     let seats = load_seats(db, organization_id, products.as_ref(), customers.as_deref()).await?;
+    laps.lap("seats");
     Ok(Inputs {
         orders,
         lost_disputes,
@@ -361,50 +371,77 @@ async fn load_sales(
         }
     }
 
-    let mut query = select(
-        "subscriptions",
-        &[
-            "id",
-            "created_at",
-            "started_at",
-            "ended_at",
-            "ends_at",
-            "canceled_at",
-            "customer_cancellation_reason",
-            "amount",
-            "recurring_interval",
-            "recurring_interval_count",
-            "trial_end",
-            "customer_id",
-        ],
-        organization_id,
-    );
+    let mut query = select("subscriptions", &SUBSCRIPTION_COLUMNS, organization_id);
     query.and_where(col("started_at").is_not_null());
     narrow(&mut query, "product_id", "customer_id");
     let mut subscriptions = Vec::new();
     let mut started = HashMap::new();
     for row in rows(db, &query).await? {
-        let started_at = get(&row, "started_at")?;
-        started.insert(get::<Uuid>(&row, "id")?, started_at);
-        let ended: Option<DateTime<Utc>> = get(&row, "ended_at")?;
-        let interval: String = get(&row, "recurring_interval")?;
-        subscriptions.push(Subscription {
-            created_at: get(&row, "created_at")?,
-            started_at,
-            end: ended.or(get(&row, "ends_at")?),
-            canceled_at: get(&row, "canceled_at")?,
-            cancellation_reason: get(&row, "customer_cancellation_reason")?,
-            monthly: monthly(
-                get(&row, "amount")?,
-                &interval,
-                get(&row, "recurring_interval_count")?,
-            ),
-            trial_end: get(&row, "trial_end")?,
-            customer_id: get(&row, "customer_id")?,
-        });
+        if let Some((id, fact)) = started_subscription(&row)? {
+            started.insert(id, fact.started_at);
+            subscriptions.push(fact.into());
+        }
     }
 
     Ok((orders, lost_disputes, subscriptions, started))
+}
+
+/// The columns of a subscription row that `started_subscription` reads.
+pub const SUBSCRIPTION_COLUMNS: [&str; 13] = [
+    "id",
+    "organization_id",
+    "customer_id",
+    "created_at",
+    "started_at",
+    "ended_at",
+    "ends_at",
+    "canceled_at",
+    "customer_cancellation_reason",
+    "amount",
+    "recurring_interval",
+    "recurring_interval_count",
+    "trial_end",
+];
+
+/// A subscription row as metrics count it (`SUBSCRIPTION_COLUMNS`); none before it starts.
+/// Both the rows path and the rollups read subscriptions through it.
+pub fn started_subscription(row: &QueryResult) -> Result<Option<(Uuid, SubscriptionFact)>, DbErr> {
+    let Some(started_at) = get::<Option<DateTime<Utc>>>(row, "started_at")? else {
+        return Ok(None);
+    };
+    let ended: Option<DateTime<Utc>> = get(row, "ended_at")?;
+    let interval: String = get(row, "recurring_interval")?;
+    let fact = SubscriptionFact {
+        organization_id: get(row, "organization_id")?,
+        customer_id: get(row, "customer_id")?,
+        created_at: get(row, "created_at")?,
+        started_at,
+        end_at: ended.or(get(row, "ends_at")?),
+        canceled_at: get(row, "canceled_at")?,
+        reason: get(row, "customer_cancellation_reason")?,
+        monthly: monthly(
+            get(row, "amount")?,
+            &interval,
+            get(row, "recurring_interval_count")?,
+        ),
+        trial_end: get(row, "trial_end")?,
+    };
+    Ok(Some((get(row, "id")?, fact)))
+}
+
+impl From<SubscriptionFact> for Subscription {
+    fn from(fact: SubscriptionFact) -> Self {
+        Subscription {
+            created_at: fact.created_at,
+            started_at: fact.started_at,
+            end: fact.end_at,
+            canceled_at: fact.canceled_at,
+            cancellation_reason: fact.reason,
+            monthly: fact.monthly,
+            trial_end: fact.trial_end,
+            customer_id: fact.customer_id,
+        }
+    }
 }
 
 /// Seats, each with the customer who pays for it and that purchase's product.

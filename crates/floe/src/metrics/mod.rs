@@ -11,6 +11,7 @@ pub mod catalog;
 mod compute;
 mod dashboards;
 mod inputs;
+mod laps;
 mod params;
 mod periods;
 pub mod rollups;

@@ -25,13 +25,16 @@ async fn answer(
     let request = params::parse(query)?;
     let periods = Periods::new(request.start, request.end, request.interval, request.tz);
     let began = std::time::Instant::now();
+    let mut laps = super::laps::Laps::start();
     let (inputs, rolled) = if query.allows_organization(organization_id)? {
         // Rollups hold the organization's whole history, not a product's or a customer's.
         let unfiltered = request.product_ids.is_none()
             && request.billing_types.is_none()
             && request.customer_ids.is_none();
-        let rolled = if unfiltered && rollups_ready(app, organization_id).await? {
-            super::rollups::read::load(&app.db, organization_id, &periods).await?
+        let ready = unfiltered && rollups_ready(app, organization_id).await?;
+        laps.lap("catch_up");
+        let rolled = if ready {
+            super::rollups::read::load(&app.db, organization_id, &periods, &mut laps).await?
         } else {
             None
         };
@@ -42,6 +45,7 @@ async fn answer(
             periods.until,
             periods.from,
             rolled.is_none(),
+            &mut laps,
         )
         .await?;
         (inputs, rolled)
@@ -50,6 +54,7 @@ async fn answer(
     };
     let loaded = began.elapsed();
     let computed = compute(&periods, &inputs, rolled.as_ref());
+    laps.lap("compute");
     tracing::info!(
         load_ms = loaded.as_secs_f64() * 1000.0,
         compute_ms = (began.elapsed() - loaded).as_secs_f64() * 1000.0,
@@ -57,6 +62,7 @@ async fn answer(
         orders = inputs.orders.len(),
         subscriptions = inputs.subscriptions.len(),
         periods = periods.len(),
+        phases_ms = %laps,
         "metrics computed"
     );
     Ok((request, periods, computed))

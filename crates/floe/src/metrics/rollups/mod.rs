@@ -13,6 +13,7 @@
 pub mod columns;
 pub mod facts;
 pub mod read;
+mod stored;
 pub mod sync;
 
 use std::time::Duration;

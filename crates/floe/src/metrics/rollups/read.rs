@@ -14,6 +14,7 @@ use super::columns::*;
 use super::facts::{Deltas, REACH, SubscriptionFact, on_boundary, quarter};
 use super::sync::LEVELS;
 use crate::metrics::compute::{Series, ceil_div, floats, ints, ratio};
+use crate::metrics::laps::Laps;
 use crate::metrics::periods::{Interval, Periods};
 use crate::metrics::sql::{col, get, rows};
 
@@ -71,6 +72,7 @@ pub async fn load(
     db: &impl ConnectionTrait,
     organization: Uuid,
     periods: &Periods,
+    laps: &mut Laps,
 ) -> Result<Option<Rolled>, DbErr> {
     let n = periods.len();
     let k = place(periods.interval);
@@ -85,6 +87,7 @@ pub async fn load(
     cuts.sort_unstable();
     cuts.dedup();
     let (prefix, exact) = sums_at(db, organization, &cuts).await?;
+    laps.lap("sums");
 
     let mut query = Query::select();
     query
@@ -109,6 +112,7 @@ pub async fn load(
             });
         }
     }
+    laps.lap("ambiguous_orders");
 
     let mut query = Query::select();
     query
@@ -125,7 +129,9 @@ pub async fn load(
         }
     }
 
+    laps.lap("ended_early");
     let (late, others) = late_starters(db, organization, periods).await?;
+    laps.lap("late_starters");
     Ok(Some(Rolled {
         cuts,
         prefix,
@@ -192,26 +198,47 @@ async fn sums_at(
             values.push(format!("({j}, {level}, {lo}, {hi})"));
         }
     }
-    let sums: Vec<String> = NAMES
-        .iter()
-        .map(|name| format!("CAST(SUM(m.{name}) AS BIGINT) AS {name}"))
-        .collect();
     let backend = db.get_database_backend();
-    let parameter = if backend == DbBackend::Postgres {
-        "$1"
+    let sql = if backend == DbBackend::Postgres {
+        // Summed run by run through the key: joined as a whole, PostgreSQL hashes the runs
+        // by level and tests every bucket against every run of its level (seconds for a
+        // zone whose days are hours and quarters of UTC's).
+        let inner: Vec<String> = NAMES
+            .iter()
+            .map(|name| format!("SUM(m.{name}) AS {name}"))
+            .collect();
+        let outer: Vec<String> = NAMES
+            .iter()
+            .map(|name| format!("CAST(SUM(x.{name}) AS BIGINT) AS {name}"))
+            .collect();
+        format!(
+            "WITH s(j, lvl, lo, hi) AS (VALUES {}) \
+             SELECT CAST(s.j AS BIGINT) AS j, {} \
+             FROM s CROSS JOIN LATERAL (SELECT {} FROM metric_sums m \
+               WHERE m.organization_id = $1 AND m.level = s.lvl \
+                 AND m.quarter >= s.lo AND m.quarter < s.hi) x \
+             GROUP BY s.j",
+            values.join(", "),
+            outer.join(", "),
+            inner.join(", ")
+        )
     } else {
-        "?"
+        // SQLite's plan is that already: each run a search of the key.
+        let sums: Vec<String> = NAMES
+            .iter()
+            .map(|name| format!("SUM(m.{name}) AS {name}"))
+            .collect();
+        format!(
+            "WITH s(j, lvl, lo, hi) AS (VALUES {}) \
+             SELECT s.j AS j, {} \
+             FROM s CROSS JOIN metric_sums m \
+             WHERE m.organization_id = ? AND m.level = s.lvl \
+               AND m.quarter >= s.lo AND m.quarter < s.hi \
+             GROUP BY s.j",
+            values.join(", "),
+            sums.join(", ")
+        )
     };
-    let sql = format!(
-        "WITH s(j, lvl, lo, hi) AS (VALUES {}) \
-         SELECT CAST(s.j AS BIGINT) AS j, {} \
-         FROM s CROSS JOIN metric_sums m \
-         WHERE m.organization_id = {parameter} AND m.level = s.lvl \
-           AND m.quarter >= s.lo AND m.quarter < s.hi \
-         GROUP BY s.j",
-        values.join(", "),
-        sums.join(", ")
-    );
     let statement = Statement::from_sql_and_values(backend, sql, [organization.into()]);
     let mut each = vec![[0i64; COUNT]; cuts.len()];
     for row in db.query_all_raw(statement).await? {

@@ -11,21 +11,20 @@
 use std::collections::{BTreeSet, HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
-use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, Value};
+use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
+use sea_orm::{ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr};
 use uuid::Uuid;
 
 use super::columns::{COUNT, NAMES, Sums};
 use super::facts::{
     Deltas, DisputeFact, OrderFact, SubscriptionFact, add_customer, customer_ranges, quarter,
 };
-use crate::metrics::inputs::monthly;
+use super::stored::{CHUNK, Replaced, delete_where, replace, rows_where, stored_where, upsert};
+use crate::metrics::inputs::{SUBSCRIPTION_COLUMNS, started_subscription};
 use crate::metrics::sql::{col, get, rows};
 
 /// Marks taken per transaction.
 const BATCH: u64 = 2_000;
-/// IDs per `IN (…)` list.
-const CHUNK: usize = 500;
 /// Sum rows per upsert (each binds `COUNT + 3` values).
 const QUARTER_ROWS: usize = 300;
 /// Serializes passes on PostgreSQL, across floe instances (two passes computing the same
@@ -160,101 +159,6 @@ async fn clear(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr> {
     Ok(())
 }
 
-fn select(table: &str, columns: &[&str]) -> SelectStatement {
-    let mut query = Query::select();
-    query
-        .from(Alias::new(table))
-        .columns(columns.iter().map(|c| Alias::new(*c)));
-    query
-}
-
-/// The rows of `table` whose `key` is one of `ids`, in chunks.
-async fn rows_where(
-    txn: &DatabaseTransaction,
-    table: &str,
-    columns: &[&str],
-    key: &str,
-    ids: &[Uuid],
-) -> Result<Vec<sea_orm::QueryResult>, DbErr> {
-    let mut found = Vec::new();
-    for chunk in ids.chunks(CHUNK) {
-        let mut query = select(table, columns);
-        query.and_where(col(key).is_in(chunk.iter().copied()));
-        found.extend(rows(txn, &query).await?);
-    }
-    Ok(found)
-}
-
-async fn delete_where(
-    txn: &DatabaseTransaction,
-    table: &str,
-    key: &str,
-    ids: &[Uuid],
-) -> Result<(), DbErr> {
-    for chunk in ids.chunks(CHUNK) {
-        let delete = Query::delete()
-            .from_table(Alias::new(table))
-            .and_where(col(key).is_in(chunk.iter().copied()))
-            .to_owned();
-        txn.execute(&delete).await?;
-    }
-    Ok(())
-}
-
-/// Writes rows of `table` keyed by its first column, replacing what is there.
-async fn upsert(
-    txn: &DatabaseTransaction,
-    table: &str,
-    columns: &[&str],
-    values: Vec<Vec<Value>>,
-) -> Result<(), DbErr> {
-    let per_statement = (30_000 / columns.len()).max(1);
-    let mut values = values.into_iter().peekable();
-    while values.peek().is_some() {
-        let mut insert = Query::insert();
-        insert
-            .into_table(Alias::new(table))
-            .columns(columns.iter().map(|c| Alias::new(*c)))
-            .on_conflict(
-                OnConflict::column(Alias::new(columns[0]))
-                    .update_columns(columns[1..].iter().map(|c| Alias::new(*c)))
-                    .to_owned(),
-            );
-        for row in values.by_ref().take(per_statement) {
-            insert.values_panic(row.into_iter().map(Expr::val));
-        }
-        txn.execute(&insert).await?;
-    }
-    Ok(())
-}
-
-/// Applies the difference between `old` and `new` facts to `deltas` (through `add`), and
-/// answers the facts gone and the ones to write.
-fn difference<F: PartialEq>(
-    old: &HashMap<Uuid, F>,
-    new: &HashMap<Uuid, F>,
-    mut add: impl FnMut(&F, i64),
-) -> (Vec<Uuid>, Vec<Uuid>) {
-    let (mut gone, mut changed) = (Vec::new(), Vec::new());
-    for (id, fact) in old {
-        match new.get(id) {
-            Some(now) if now == fact => {}
-            Some(_) => add(fact, -1),
-            None => {
-                add(fact, -1);
-                gone.push(*id);
-            }
-        }
-    }
-    for (id, fact) in new {
-        if old.get(id) != Some(fact) {
-            add(fact, 1);
-            changed.push(*id);
-        }
-    }
-    (gone, changed)
-}
-
 struct OrderRow {
     id: Uuid,
     organization_id: Uuid,
@@ -301,43 +205,6 @@ async fn orders_where(
         .collect()
 }
 
-const ORDER_FACT_COLUMNS: [&str; 9] = [
-    "order_id",
-    "organization_id",
-    "subscription_id",
-    "created_at",
-    "revenue",
-    "kept",
-    "started_at",
-    "previous_at",
-    "ambiguity",
-];
-
-async fn order_facts_where(
-    txn: &DatabaseTransaction,
-    key: &str,
-    ids: &[Uuid],
-) -> Result<HashMap<Uuid, OrderFact>, DbErr> {
-    rows_where(txn, "metric_order_facts", &ORDER_FACT_COLUMNS, key, ids)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok((
-                get(row, "order_id")?,
-                OrderFact {
-                    organization_id: get(row, "organization_id")?,
-                    subscription_id: get(row, "subscription_id")?,
-                    created_at: get(row, "created_at")?,
-                    revenue: get(row, "revenue")?,
-                    kept: get(row, "kept")?,
-                    started_at: get(row, "started_at")?,
-                    previous_at: get(row, "previous_at")?,
-                },
-            ))
-        })
-        .collect()
-}
-
 /// Rolls up the order facts `new` in place of `old`; answers the orders that became, or
 /// stopped being, counted.
 async fn replace_order_facts(
@@ -346,63 +213,11 @@ async fn replace_order_facts(
     new: HashMap<Uuid, OrderFact>,
     deltas: &mut Deltas,
 ) -> Result<Vec<Uuid>, DbErr> {
-    let (gone, changed) = difference(&old, &new, |fact, sign| fact.add_to(sign, deltas));
-    let recounted = gone
-        .iter()
-        .chain(changed.iter().filter(|id| !old.contains_key(id)))
-        .copied()
-        .collect();
-    delete_where(txn, "metric_order_facts", "order_id", &gone).await?;
-    let values = changed
-        .iter()
-        .map(|id| {
-            let f = &new[id];
-            vec![
-                (*id).into(),
-                f.organization_id.into(),
-                f.subscription_id.into(),
-                f.created_at.into(),
-                f.revenue.into(),
-                f.kept.into(),
-                f.started_at.into(),
-                f.previous_at.into(),
-                f.ambiguity().map(|k| k as i16).into(),
-            ]
-        })
-        .collect();
-    upsert(txn, "metric_order_facts", &ORDER_FACT_COLUMNS, values).await?;
-    Ok(recounted)
-}
-
-const SUBSCRIPTION_FACT_COLUMNS: [&str; 11] = [
-    "subscription_id",
-    "organization_id",
-    "customer_id",
-    "created_at",
-    "started_at",
-    "end_at",
-    "canceled_at",
-    "reason",
-    "monthly",
-    "trial_end",
-    "ambiguity",
-];
-
-fn subscription_fact(row: &sea_orm::QueryResult) -> Result<(Uuid, SubscriptionFact), DbErr> {
-    Ok((
-        get(row, "subscription_id")?,
-        SubscriptionFact {
-            organization_id: get(row, "organization_id")?,
-            customer_id: get(row, "customer_id")?,
-            created_at: get(row, "created_at")?,
-            started_at: get(row, "started_at")?,
-            end_at: get(row, "end_at")?,
-            canceled_at: get(row, "canceled_at")?,
-            reason: get(row, "reason")?,
-            monthly: get(row, "monthly")?,
-            trial_end: get(row, "trial_end")?,
-        },
-    ))
+    let Replaced { gone, changed } = replace(txn, &old, &new, deltas).await?;
+    Ok(gone
+        .into_iter()
+        .chain(changed.into_iter().filter(|id| !old.contains_key(id)))
+        .collect())
 }
 
 /// The subscriptions' facts as they are now (the started ones).
@@ -410,46 +225,9 @@ async fn current_subscriptions(
     txn: &DatabaseTransaction,
     ids: &[Uuid],
 ) -> Result<HashMap<Uuid, SubscriptionFact>, DbErr> {
-    let columns = [
-        "id",
-        "organization_id",
-        "customer_id",
-        "created_at",
-        "started_at",
-        "ended_at",
-        "ends_at",
-        "canceled_at",
-        "customer_cancellation_reason",
-        "amount",
-        "recurring_interval",
-        "recurring_interval_count",
-        "trial_end",
-    ];
     let mut facts = HashMap::new();
-    for row in rows_where(txn, "subscriptions", &columns, "id", ids).await? {
-        let Some(started_at) = get::<Option<DateTime<Utc>>>(&row, "started_at")? else {
-            continue;
-        };
-        let ended: Option<DateTime<Utc>> = get(&row, "ended_at")?;
-        let interval: String = get(&row, "recurring_interval")?;
-        facts.insert(
-            get(&row, "id")?,
-            SubscriptionFact {
-                organization_id: get(&row, "organization_id")?,
-                customer_id: get(&row, "customer_id")?,
-                created_at: get(&row, "created_at")?,
-                started_at,
-                end_at: ended.or(get(&row, "ends_at")?),
-                canceled_at: get(&row, "canceled_at")?,
-                reason: get(&row, "customer_cancellation_reason")?,
-                monthly: monthly(
-                    get(&row, "amount")?,
-                    &interval,
-                    get(&row, "recurring_interval_count")?,
-                ),
-                trial_end: get(&row, "trial_end")?,
-            },
-        );
+    for row in rows_where(txn, "subscriptions", &SUBSCRIPTION_COLUMNS, "id", ids).await? {
+        facts.extend(started_subscription(&row)?);
     }
     Ok(facts)
 }
@@ -460,50 +238,10 @@ async fn roll_up_subscriptions(
     ids: &[Uuid],
     deltas: &mut Deltas,
 ) -> Result<Vec<Uuid>, DbErr> {
-    let old: HashMap<Uuid, SubscriptionFact> = rows_where(
-        txn,
-        "metric_subscription_facts",
-        &SUBSCRIPTION_FACT_COLUMNS,
-        "subscription_id",
-        ids,
-    )
-    .await?
-    .iter()
-    .map(subscription_fact)
-    .collect::<Result<_, _>>()?;
+    let old: HashMap<Uuid, SubscriptionFact> = stored_where(txn, "subscription_id", ids).await?;
     let new = current_subscriptions(txn, ids).await?;
-    let mut customers: HashMap<Uuid, Uuid> = HashMap::new();
-    let (gone, changed) = difference(&old, &new, |fact, sign| {
-        fact.add_to(sign, deltas);
-        customers.insert(fact.customer_id, fact.organization_id);
-    });
-    delete_where(txn, "metric_subscription_facts", "subscription_id", &gone).await?;
-    let values = changed
-        .iter()
-        .map(|id| {
-            let f = &new[id];
-            vec![
-                (*id).into(),
-                f.organization_id.into(),
-                f.customer_id.into(),
-                f.created_at.into(),
-                f.started_at.into(),
-                f.end_at.into(),
-                f.canceled_at.into(),
-                f.reason.clone().into(),
-                f.monthly.into(),
-                f.trial_end.into(),
-                f.ambiguity().map(|k| k as i16).into(),
-            ]
-        })
-        .collect();
-    upsert(
-        txn,
-        "metric_subscription_facts",
-        &SUBSCRIPTION_FACT_COLUMNS,
-        values,
-    )
-    .await?;
+    let Replaced { gone, changed } = replace(txn, &old, &new, deltas).await?;
+    let customers = customer_changes(&old, &new, gone.iter().chain(&changed));
     roll_up_customers(txn, customers, deltas).await?;
 
     // Their orders, each with its subscription's start and the paid order before it.
@@ -536,34 +274,84 @@ async fn roll_up_subscriptions(
             previous_at = Some(order.created_at);
         }
     }
-    let old = order_facts_where(txn, "subscription_id", ids).await?;
+    let old = stored_where(txn, "subscription_id", ids).await?;
     replace_order_facts(txn, old, facts, deltas).await
 }
 
-/// Recomputes the active ranges of `customers` (ID → organization) from their
-/// subscriptions' facts.
+type Span = (i64, Option<i64>);
+
+/// How a customer's active ranges move with a pass's subscriptions.
+#[derive(Default)]
+struct CustomerChange {
+    organization: Uuid,
+    /// Spans its subscriptions gained.
+    added: Vec<Span>,
+    /// A span shrank, moved or went: the ranges are recomputed from every subscription.
+    recompute: bool,
+}
+
+/// A subscription's fact and the quarters it is active, if it has both.
+fn active_span<'a>(
+    facts: &'a HashMap<Uuid, SubscriptionFact>,
+    id: &Uuid,
+) -> Option<(&'a SubscriptionFact, Span)> {
+    let fact = facts.get(id)?;
+    Some((fact, fact.active_quarters()?))
+}
+
+/// The customers whose active ranges the subscriptions `ids` (changed or gone) move.
+fn customer_changes<'a>(
+    old: &HashMap<Uuid, SubscriptionFact>,
+    new: &HashMap<Uuid, SubscriptionFact>,
+    ids: impl Iterator<Item = &'a Uuid>,
+) -> HashMap<Uuid, CustomerChange> {
+    let mut customers: HashMap<Uuid, CustomerChange> = HashMap::new();
+    for id in ids {
+        let (before, after) = (active_span(old, id), active_span(new, id));
+        if let (Some((a, x)), Some((b, y))) = (before, after)
+            && a.customer_id == b.customer_id
+            && x == y
+        {
+            continue;
+        }
+        if let Some((fact, _)) = before {
+            let change = customers.entry(fact.customer_id).or_default();
+            change.organization = fact.organization_id;
+            change.recompute = true;
+        }
+        if let Some((fact, span)) = after {
+            let change = customers.entry(fact.customer_id).or_default();
+            change.organization = fact.organization_id;
+            change.added.push(span);
+        }
+    }
+    customers
+}
+
+/// Moves the active ranges of `customers`: a customer whose subscriptions only gained
+/// spans merges them into its ranges (a bulk import adds every subscription so, and a
+/// customer may hold thousands); the others are recomputed from their subscriptions'
+/// facts.
 async fn roll_up_customers(
     txn: &DatabaseTransaction,
-    customers: HashMap<Uuid, Uuid>,
+    customers: HashMap<Uuid, CustomerChange>,
     deltas: &mut Deltas,
 ) -> Result<(), DbErr> {
     let ids: Vec<Uuid> = customers.keys().copied().collect();
-    let mut spans: HashMap<Uuid, Vec<(i64, Option<i64>)>> = HashMap::new();
-    for row in rows_where(
-        txn,
-        "metric_subscription_facts",
-        &SUBSCRIPTION_FACT_COLUMNS,
-        "customer_id",
-        &ids,
-    )
-    .await?
-    {
-        let (_, fact) = subscription_fact(&row)?;
+    let recomputed: Vec<Uuid> = customers
+        .iter()
+        .filter(|(_, change)| change.recompute)
+        .map(|(id, _)| *id)
+        .collect();
+    let mut spans: HashMap<Uuid, Vec<Span>> = HashMap::new();
+    let facts: HashMap<Uuid, SubscriptionFact> =
+        stored_where(txn, "customer_id", &recomputed).await?;
+    for fact in facts.into_values() {
         if let Some(span) = fact.active_quarters() {
             spans.entry(fact.customer_id).or_default().push(span);
         }
     }
-    let mut old: HashMap<Uuid, Vec<(i64, Option<i64>)>> = HashMap::new();
+    let mut old: HashMap<Uuid, Vec<Span>> = HashMap::new();
     for row in rows_where(
         txn,
         "metric_customer_ranges",
@@ -581,9 +369,17 @@ async fn roll_up_customers(
     }
     let mut gone = Vec::new();
     let mut values = Vec::new();
-    for (customer, organization) in customers {
-        let new = customer_ranges(spans.get_mut(&customer).map_or(&mut [][..], |s| s));
+    for (customer, change) in customers {
+        let organization = change.organization;
         let before = old.remove(&customer).unwrap_or_default();
+        let mut all = if change.recompute {
+            spans.remove(&customer).unwrap_or_default()
+        } else {
+            let mut all = before.clone();
+            all.extend(change.added);
+            all
+        };
+        let new = customer_ranges(&mut all);
         if new == before {
             continue;
         }
@@ -654,47 +450,9 @@ async fn roll_up_disputes(
             );
         }
     }
-    let old: HashMap<Uuid, DisputeFact> = rows_where(
-        txn,
-        "metric_dispute_facts",
-        &["dispute_id", "organization_id", "quarter", "amount"],
-        "dispute_id",
-        ids,
-    )
-    .await?
-    .iter()
-    .map(|row| {
-        Ok((
-            get(row, "dispute_id")?,
-            DisputeFact {
-                organization_id: get(row, "organization_id")?,
-                quarter: get(row, "quarter")?,
-                amount: get(row, "amount")?,
-            },
-        ))
-    })
-    .collect::<Result<_, DbErr>>()?;
-    let (gone, changed) = difference(&old, &new, |fact, sign| fact.add_to(sign, deltas));
-    delete_where(txn, "metric_dispute_facts", "dispute_id", &gone).await?;
-    let values = changed
-        .iter()
-        .map(|id| {
-            let f = &new[id];
-            vec![
-                (*id).into(),
-                f.organization_id.into(),
-                f.quarter.into(),
-                f.amount.into(),
-            ]
-        })
-        .collect();
-    upsert(
-        txn,
-        "metric_dispute_facts",
-        &["dispute_id", "organization_id", "quarter", "amount"],
-        values,
-    )
-    .await
+    let old: HashMap<Uuid, DisputeFact> = stored_where(txn, "dispute_id", ids).await?;
+    replace(txn, &old, &new, deltas).await?;
+    Ok(())
 }
 
 async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr> {
@@ -713,7 +471,8 @@ async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr>
     for order in orders_where(txn, "id", &order_ids).await? {
         owner.insert(order.id, order.subscription_id);
     }
-    for (id, fact) in order_facts_where(txn, "order_id", &order_ids).await? {
+    let facts: HashMap<Uuid, OrderFact> = stored_where(txn, "order_id", &order_ids).await?;
+    for (id, fact) in facts {
         let entry = owner.entry(id).or_insert(None);
         *entry = entry.or(fact.subscription_id);
     }
@@ -745,7 +504,7 @@ async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr>
             (o.id, fact)
         })
         .collect();
-    let old = order_facts_where(txn, "order_id", &one_time).await?;
+    let old = stored_where(txn, "order_id", &one_time).await?;
     let mut recounted = replace_order_facts(txn, old, new, &mut deltas).await?;
     let subscriptions: Vec<Uuid> = subscriptions.into_iter().collect();
     recounted.extend(roll_up_subscriptions(txn, &subscriptions, &mut deltas).await?);
@@ -815,24 +574,4 @@ async fn add_to_quarters(txn: &DatabaseTransaction, deltas: Deltas) -> Result<()
         txn.execute(&insert).await?;
     }
     Ok(())
-}
-
-#[cfg(test)]
-mod tests {
-    use super::difference;
-    use std::collections::HashMap;
-    use uuid::Uuid;
-
-    #[test]
-    fn a_difference_takes_back_what_changed_and_adds_what_is_new() {
-        let (a, b, c) = (Uuid::from_u128(1), Uuid::from_u128(2), Uuid::from_u128(3));
-        let old = HashMap::from([(a, 1), (b, 2)]);
-        let new = HashMap::from([(b, 5), (c, 3)]);
-        let mut total = 0;
-        let (gone, mut changed) = difference(&old, &new, |v, sign| total += v * sign);
-        changed.sort();
-        assert_eq!(gone, vec![a]);
-        assert_eq!(changed, vec![b, c]);
-        assert_eq!(total, -1 - 2 + 5 + 3);
-    }
 }
