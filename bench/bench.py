@@ -47,7 +47,7 @@ def put(url, body, headers):
 class Floe:
     def __init__(self, bin_dir, data_dir, database):
         self.bin = os.path.join(bin_dir, "floe")
-        self.env = dict(os.environ, FLOE_DATA_DIR=data_dir, FLOE_LOG_JSON="1", RUST_LOG="warn,floe=info")
+        self.env = dict(os.environ, FLOE_DATA_DIR=data_dir, FLOE_LOG_JSON="1", RUST_LOG=os.environ.get("FLOE_BENCH_LOG", "warn,floe=info"))
         self.pg_db = None
         if database == "postgres":
             self.pg_db = f"floe_bench_{uuid.uuid4().hex}"

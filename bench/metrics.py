@@ -204,19 +204,34 @@ def main():
         # floe's own account of the last request (its log is complete once it stopped).
         floe.stop()
         floe = None
-        found = []
+        found, passes = [], []
         for _ in range(50):
             with open(os.path.join(data_dir, "serve.log")) as log:
-                found = [json.loads(line) for line in log if '"metrics computed"' in line]
+                lines = [json.loads(line) for line in log if line.startswith("{")]
+            found = [line for line in lines if line.get("fields", line).get("message") == "metrics computed"]
+            passes = [line for line in lines if line.get("fields", line).get("message") == "metric rollup pass"]
             if len(found) == 2 * args.requests + 2:
                 break
             time.sleep(0.1)
         if found:
             # The last UTC request (the ones after it are Kolkata's and the filtered one).
-            last = found[args.requests]
+            fields = [line.get("fields", line) for line in found]
+            last = fields[args.requests]
             results["floe_load_ms"] = round(last["load_ms"], 1)
             results["floe_compute_ms"] = round(last["compute_ms"], 1)
             results["from_rollups"] = last.get("from_rollups")
+            results["floe_phases_utc"] = last.get("phases_ms")
+            results["floe_phases_kolkata"] = fields[2 * args.requests].get("phases_ms")
+        if passes:
+            # With FLOE_BENCH_LOG=warn,floe=info,floe::metrics::rollups=debug: where rolling
+            # up spent its time, summed over every pass.
+            totals = {}
+            for line in passes:
+                for part in line.get("fields", line)["phases_ms"].split():
+                    name, ms = part.split("=")
+                    totals[name] = totals.get(name, 0) + float(ms) / 1000
+            results["rollup_passes"] = len(passes)
+            results["rollup_phases_s"] = {name: round(s, 1) for name, s in totals.items()}
         print(json.dumps(results, indent=2))
     except Exception:
         # What floe said about it, before its data goes.

@@ -21,6 +21,7 @@ use super::facts::{
 };
 use super::stored::{CHUNK, Replaced, delete_where, replace, rows_where, stored_where, upsert};
 use crate::metrics::inputs::{SUBSCRIPTION_COLUMNS, started_subscription};
+use crate::metrics::laps::Laps;
 use crate::metrics::sql::{col, get, rows};
 
 /// Marks taken per transaction.
@@ -98,19 +99,80 @@ pub async fn catch_up(
             txn.execute_unprepared(&format!("SELECT pg_advisory_xact_lock({PASS_LOCK})"))
                 .await?;
         }
+        let mut laps = Laps::start();
         let marks = claim(&txn, organization).await?;
+        laps.lap("claim");
         if marks.is_empty() {
             txn.commit().await?;
             return Ok(cleared);
         }
-        roll_up(&txn, &marks).await?;
+        let related = roll_up(&txn, &marks, &mut laps).await?;
+        let marks = merge(marks, related);
         clear(&txn, &marks).await?;
         txn.commit().await?;
+        laps.lap("clear_commit");
+        tracing::debug!(marks = marks.len(), phases_ms = %laps, "metric rollup pass");
         cleared += marks.len();
         if pause {
             tokio::time::sleep(began.elapsed()).await;
         }
     }
+}
+
+/// The marks of rows a pass rolls up besides those it claimed: its subscriptions' own and
+/// their orders' (a bulk import marks a subscription and each of its orders, and one pass
+/// rolls them all up). Read before any of those rows is, so that a change committed after
+/// this read moves the counter and keeps its mark (see `clear`). An order's subscription
+/// never changes, so rolling up its subscription rolls the order up.
+async fn related_marks(
+    txn: &DatabaseTransaction,
+    subscriptions: &[Uuid],
+) -> Result<Vec<Mark>, DbErr> {
+    let mut found = Vec::new();
+    for chunk in subscriptions.chunks(CHUNK) {
+        let mut orders = Query::select();
+        orders
+            .from(Alias::new("orders"))
+            .column(Alias::new("id"))
+            .and_where(col("subscription_id").is_in(chunk.iter().copied()));
+        for (kind, ids) in [
+            (SUBSCRIPTION, col("id").is_in(chunk.iter().copied())),
+            (ORDER, col("id").in_subquery(orders)),
+        ] {
+            let mut query = Query::select();
+            query
+                .from(Alias::new("metric_dirty"))
+                .columns([Alias::new("kind"), Alias::new("id"), Alias::new("marks")])
+                .and_where(col("kind").eq(kind))
+                .and_where(ids);
+            found.extend(
+                rows(txn, &query)
+                    .await?
+                    .iter()
+                    .map(mark)
+                    .collect::<Result<Vec<_>, _>>()?,
+            );
+        }
+    }
+    Ok(found)
+}
+
+/// The marks claimed and the related ones, once each: a related mark, read later, holds
+/// the counter as the pass saw the row.
+fn merge(claimed: Vec<Mark>, related: Vec<Mark>) -> Vec<Mark> {
+    let mut by_row: HashMap<(i16, Uuid), Mark> = HashMap::new();
+    for mark in claimed.into_iter().chain(related) {
+        by_row.insert((mark.kind, mark.id), mark);
+    }
+    by_row.into_values().collect()
+}
+
+fn mark(row: &sea_orm::QueryResult) -> Result<Mark, DbErr> {
+    Ok(Mark {
+        kind: get(row, "kind")?,
+        id: get(row, "id")?,
+        marks: get(row, "marks")?,
+    })
 }
 
 async fn claim(txn: &DatabaseTransaction, organization: Option<Uuid>) -> Result<Vec<Mark>, DbErr> {
@@ -124,17 +186,7 @@ async fn claim(txn: &DatabaseTransaction, organization: Option<Uuid>) -> Result<
     if let Some(organization) = organization {
         query.and_where(col("organization_id").eq(organization));
     }
-    rows(txn, &query)
-        .await?
-        .iter()
-        .map(|row| {
-            Ok(Mark {
-                kind: get(row, "kind")?,
-                id: get(row, "id")?,
-                marks: get(row, "marks")?,
-            })
-        })
-        .collect()
+    rows(txn, &query).await?.iter().map(mark).collect()
 }
 
 /// Clears the marks rolled up, unless marked again since they were read (that change was
@@ -237,12 +289,16 @@ async fn roll_up_subscriptions(
     txn: &DatabaseTransaction,
     ids: &[Uuid],
     deltas: &mut Deltas,
+    laps: &mut Laps,
 ) -> Result<Vec<Uuid>, DbErr> {
     let old: HashMap<Uuid, SubscriptionFact> = stored_where(txn, "subscription_id", ids).await?;
     let new = current_subscriptions(txn, ids).await?;
+    laps.lap("subscriptions_read");
     let Replaced { gone, changed } = replace(txn, &old, &new, deltas).await?;
+    laps.lap("subscriptions_write");
     let customers = customer_changes(&old, &new, gone.iter().chain(&changed));
     roll_up_customers(txn, customers, deltas).await?;
+    laps.lap("customers");
 
     // Their orders, each with its subscription's start and the paid order before it.
     let mut by_subscription: HashMap<Uuid, Vec<OrderRow>> = HashMap::new();
@@ -275,7 +331,10 @@ async fn roll_up_subscriptions(
         }
     }
     let old = stored_where(txn, "subscription_id", ids).await?;
-    replace_order_facts(txn, old, facts, deltas).await
+    laps.lap("subscription_orders_read");
+    let recounted = replace_order_facts(txn, old, facts, deltas).await?;
+    laps.lap("subscription_orders_write");
+    Ok(recounted)
 }
 
 type Span = (i64, Option<i64>);
@@ -455,7 +514,12 @@ async fn roll_up_disputes(
     Ok(())
 }
 
-async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr> {
+/// Rolls up what `marks` point at; answers the related marks it rolled up too.
+async fn roll_up(
+    txn: &DatabaseTransaction,
+    marks: &[Mark],
+    laps: &mut Laps,
+) -> Result<Vec<Mark>, DbErr> {
     let of_kind = |kind| -> Vec<Uuid> {
         marks
             .iter()
@@ -505,9 +569,12 @@ async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr>
         })
         .collect();
     let old = stored_where(txn, "order_id", &one_time).await?;
+    laps.lap("orders_read");
     let mut recounted = replace_order_facts(txn, old, new, &mut deltas).await?;
+    laps.lap("orders_write");
     let subscriptions: Vec<Uuid> = subscriptions.into_iter().collect();
-    recounted.extend(roll_up_subscriptions(txn, &subscriptions, &mut deltas).await?);
+    let related = related_marks(txn, &subscriptions).await?;
+    recounted.extend(roll_up_subscriptions(txn, &subscriptions, &mut deltas, laps).await?);
 
     // Disputes marked, and those of orders that became or stopped being counted.
     let mut disputes: BTreeSet<Uuid> = of_kind(DISPUTE).into_iter().collect();
@@ -516,8 +583,11 @@ async fn roll_up(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr>
     }
     let disputes: Vec<Uuid> = disputes.into_iter().collect();
     roll_up_disputes(txn, &disputes, &mut deltas).await?;
+    laps.lap("disputes");
 
-    add_to_quarters(txn, deltas).await
+    add_to_quarters(txn, deltas).await?;
+    laps.lap("sums");
+    Ok(related)
 }
 
 /// Quarters per bucket of each level of `metric_sums`: quarter hour, hour, day.
