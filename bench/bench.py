@@ -79,10 +79,10 @@ class Floe:
         with open(f"/proc/{self.process.pid}/status") as f:
             return int(re.search(r"VmRSS:\s+(\d+) kB", f.read()).group(1)) / 1024
 
-    def stop(self):
+    def stop(self, keep_database=False):
         self.process.terminate()
         self.process.wait(timeout=30)
-        if self.pg_db:
+        if self.pg_db and not keep_database:
             subprocess.run(["psql", f"{POSTGRES}/postgres", "-qc", f"DROP DATABASE IF EXISTS {self.pg_db} WITH (FORCE)"], check=False)
 
 

@@ -24,6 +24,9 @@ use tokio_util::sync::CancellationToken;
 /// The most rows a request rolls up itself before it is answered.
 pub const MAX_WAITING: u64 = 20_000;
 
+/// Marks cleared in one catch-up after which PostgreSQL's rollup tables are vacuumed.
+const TIDY_AFTER: usize = 10_000;
+
 /// The longest wait between two background passes.
 const MAX_INTERVAL: Duration = Duration::from_secs(2);
 
@@ -43,11 +46,20 @@ pub fn spawn(
             }
             // Stops between two batches when asked to (a batch is one transaction).
             let pass = sync::catch_up(&db, None, true);
-            tokio::select! {
+            let cleared = tokio::select! {
                 _ = shutdown.cancelled() => break,
-                result = pass => if let Err(error) = result {
-                    tracing::warn!(%error, "rolling up metrics failed; will retry");
+                result = pass => match result {
+                    Ok(cleared) => cleared,
+                    Err(error) => {
+                        tracing::warn!(%error, "rolling up metrics failed; will retry");
+                        0
+                    }
                 }
+            };
+            if cleared >= TIDY_AFTER
+                && let Err(error) = sync::tidy(&db).await
+            {
+                tracing::warn!(%error, "vacuuming the metric rollups failed");
             }
         }
     })

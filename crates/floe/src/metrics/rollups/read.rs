@@ -88,6 +88,10 @@ pub async fn load(
     cuts.dedup();
     let (prefix, exact) = sums_at(db, organization, &cuts).await?;
     laps.lap("sums");
+    // Each ambiguity level a seek of its own: given `ambiguity <= k`, SQLite's planner,
+    // once it has statistics, skip-scans the index over every level and the whole
+    // history instead (140 ms for 1,000,000 facts instead of 15).
+    let ambiguous = || col("ambiguity").is_in((0..=k).map(|level| level as i16));
 
     let mut query = Query::select();
     query
@@ -97,7 +101,7 @@ pub async fn load(
                 .map(sea_orm::sea_query::Alias::new),
         )
         .and_where(col("organization_id").eq(organization))
-        .and_where(col("ambiguity").lte(k as i16))
+        .and_where(ambiguous())
         .and_where(col("created_at").gte(periods.from))
         .and_where(col("created_at").lt(periods.until));
     let mut orders = Vec::new();
@@ -119,7 +123,7 @@ pub async fn load(
         .from(sea_orm::sea_query::Alias::new("metric_subscription_facts"))
         .columns(["created_at", "end_at"].map(sea_orm::sea_query::Alias::new))
         .and_where(col("organization_id").eq(organization))
-        .and_where(col("ambiguity").lte(k as i16))
+        .and_where(ambiguous())
         .and_where(col("created_at").gte(periods.start(0)))
         .and_where(col("created_at").lt(periods.until));
     let mut ended_early = Vec::new();
