@@ -99,6 +99,15 @@ impl ReadConnection {
         }
     }
 
+    /// Every row a hand-built `query` answers, as `T` (its fields named as the columns).
+    pub async fn rows<T: ReadModel>(&self, query: &SelectStatement) -> Result<Vec<T>, DbErr> {
+        let stmt = self.backend().build(query);
+        match self {
+            Self::Pool(db) => T::find_by_statement(stmt).all(db).await,
+            Self::Sqlite(reader) => reader.query(&stmt, |row| row.decode()),
+        }
+    }
+
     /// How many rows `select` matches.
     pub async fn count<E>(&self, select: Select<E>) -> Result<u64, DbErr>
     where
