@@ -13,6 +13,7 @@ use uuid::Uuid;
 
 use super::columns::*;
 use super::facts::{Deltas, REACH, SubscriptionFact, on_boundary, quarter};
+use super::stored::Stored;
 use super::sync::LEVELS;
 use crate::db::ReadConnection;
 use crate::metrics::compute::{Series, ceil_div, floats, ints, ratio};
@@ -290,38 +291,20 @@ async fn late_starters(
         return Ok((Vec::new(), HashMap::new()));
     }
     let read = |query: sea_orm::sea_query::SelectStatement| async move {
-        let mut facts = Vec::new();
-        for row in rows(db, &query).await? {
-            facts.push(SubscriptionFact {
-                organization_id: organization,
-                customer_id: get(&row, "customer_id")?,
-                created_at: get(&row, "created_at")?,
-                started_at: get(&row, "started_at")?,
-                end_at: get(&row, "end_at")?,
-                canceled_at: get(&row, "canceled_at")?,
-                reason: get(&row, "reason")?,
-                monthly: get(&row, "monthly")?,
-                trial_end: get(&row, "trial_end")?,
-            });
-        }
-        Ok::<_, DbErr>(facts)
+        rows(db, &query)
+            .await?
+            .iter()
+            .map(SubscriptionFact::decode)
+            .collect::<Result<Vec<_>, DbErr>>()
     };
     let select = || {
         let mut query = Query::select();
         query
-            .from(sea_orm::sea_query::Alias::new("metric_subscription_facts"))
+            .from(sea_orm::sea_query::Alias::new(SubscriptionFact::TABLE))
             .columns(
-                [
-                    "customer_id",
-                    "created_at",
-                    "started_at",
-                    "end_at",
-                    "canceled_at",
-                    "reason",
-                    "monthly",
-                    "trial_end",
-                ]
-                .map(sea_orm::sea_query::Alias::new),
+                SubscriptionFact::COLUMNS
+                    .iter()
+                    .map(|c| sea_orm::sea_query::Alias::new(*c)),
             )
             .and_where(col("organization_id").eq(organization));
         query
