@@ -204,15 +204,16 @@ async fn sums_at(
             values.push(format!("({j}, {level}, {lo}, {hi})"));
         }
     }
+    // Each bucket column summed over the buckets matched.
+    let sums: Vec<String> = NAMES
+        .iter()
+        .map(|name| format!("SUM(m.{name}) AS {name}"))
+        .collect();
     let backend = db.get_database_backend();
     let sql = if backend == DbBackend::Postgres {
         // Summed run by run through the key: joined as a whole, PostgreSQL hashes the runs
         // by level and tests every bucket against every run of its level (seconds for a
         // zone whose days are hours and quarters of UTC's).
-        let inner: Vec<String> = NAMES
-            .iter()
-            .map(|name| format!("SUM(m.{name}) AS {name}"))
-            .collect();
         let outer: Vec<String> = NAMES
             .iter()
             .map(|name| format!("CAST(SUM(x.{name}) AS BIGINT) AS {name}"))
@@ -226,14 +227,10 @@ async fn sums_at(
              GROUP BY s.j",
             values.join(", "),
             outer.join(", "),
-            inner.join(", ")
+            sums.join(", ")
         )
     } else {
         // SQLite's plan is that already: each run a search of the key.
-        let sums: Vec<String> = NAMES
-            .iter()
-            .map(|name| format!("SUM(m.{name}) AS {name}"))
-            .collect();
         format!(
             "WITH s(j, lvl, lo, hi) AS (VALUES {}) \
              SELECT s.j AS j, {} \
