@@ -151,6 +151,14 @@ def moment(rng, start, end):
     return start + timedelta(seconds=rng.randrange(seconds))
 
 
+def near_period_start(rng, at):
+    """An instant within 20 hours of the UTC start of `at`'s month or week, where time
+    zones disagree about the period it is in (floe decides such orders one by one)."""
+    day = at.replace(hour=0, minute=0, second=0, microsecond=0)
+    start = day.replace(day=1) if rng.random() < 0.5 else day - timedelta(days=day.weekday())
+    return start + timedelta(seconds=rng.randrange(-20 * 3600, 20 * 3600))
+
+
 def history(rng, organization_id, products, customers, start, end):
     """A random history between `start` and `end` (aware datetimes) over `products`
     ([{id, billing_type, recurring_interval}]) and `customers` ([{id, external_id}]).
@@ -211,6 +219,8 @@ def history(rng, organization_id, products, customers, start, end):
         product = rng.choice(recurring)
         customer = rng.choice(customers)
         created_at = moment(rng, start - timedelta(days=60), end)
+        if rng.random() < 0.3:
+            created_at = min(near_period_start(rng, created_at), end - timedelta(seconds=1))
         started_at = created_at + timedelta(minutes=rng.choice([0, 0, 5]))
         trial_end = started_at + timedelta(days=rng.choice([7, 14, 40])) if rng.random() < 0.3 else None
         ended_at = ends_at = canceled_at = reason = None

@@ -18,8 +18,9 @@ from conftest import Floe
 from metrics_history import Database, change, history
 
 UTC = timezone.utc
+# Among them the extreme offsets (+14, -11) and a 45-minute one.
 ZONES = ["UTC", "Europe/Paris", "America/Los_Angeles", "Asia/Kolkata", "Australia/Sydney", "Asia/Kathmandu",
-         "America/Sao_Paulo"]
+         "America/Sao_Paulo", "Pacific/Kiritimati", "Pacific/Pago_Pago", "Pacific/Chatham"]
 SEEDS = [20261205, 7, 42, 1999, 3, 11, 2024, 86]
 
 

@@ -20,7 +20,7 @@ use sea_orm_migration::MigratorTrait;
 
 pub use migrations::Migrator;
 pub use paginate::{paginate, paginate_without_count};
-pub use reader::{ReadConnection, ReadModel, Reads};
+pub use reader::{ReadConnection, ReadModel, Reads, Snapshot};
 
 /// Opens a pool to `url` and applies pending migrations.
 pub async fn connect(url: &str) -> anyhow::Result<DatabaseConnection> {

@@ -23,8 +23,9 @@ use rusqlite::{Connection, OpenFlags, ToSql};
 use sea_orm::sea_query::{Expr, SelectStatement, Value};
 use sea_orm::sqlx::sqlite::SqliteConnectOptions;
 use sea_orm::{
-    DatabaseConnection, DatabaseTransaction, DbBackend, DbErr, EntityTrait, FromQueryResult,
-    PaginatorTrait, QuerySelect, QueryTrait, RuntimeErr, Select, Statement,
+    AccessMode, ConnectionTrait, DatabaseConnection, DatabaseTransaction, DbBackend, DbErr,
+    EntityTrait, FromQueryResult, IsolationLevel, PaginatorTrait, QuerySelect, QueryTrait,
+    RuntimeErr, Select, Statement, TransactionTrait,
 };
 use serde::de::DeserializeOwned;
 
@@ -121,6 +122,146 @@ impl ReadConnection {
                 let counts = reader.query(&stmt, |row| row.get_i64(0))?;
                 Ok(counts.first().map_or(0, |&n| u64::try_from(n).unwrap_or(0)))
             }
+        }
+    }
+}
+
+/// One committed state of the database, read by several statements: an answer assembled
+/// from them (metric sums, and the facts read one by one beside them) never mixes the
+/// states before and after a commit. On SQLite a reader connection inside `BEGIN … COMMIT`
+/// (in WAL mode its first read fixes what it sees); on PostgreSQL a `REPEATABLE READ READ
+/// ONLY` transaction.
+pub enum Snapshot {
+    Sqlite(SqliteSnapshot),
+    Transaction(DatabaseTransaction),
+}
+
+impl ReadConnection {
+    /// A snapshot to read from; `end` it when done.
+    pub async fn snapshot(&self) -> Result<Snapshot, DbErr> {
+        match self {
+            Self::Sqlite(reader) => Ok(Snapshot::Sqlite(SqliteSnapshot::begin(reader.clone())?)),
+            Self::Pool(db) if db.get_database_backend() == DbBackend::Postgres => {
+                let txn = db
+                    .begin_with_config(
+                        Some(IsolationLevel::RepeatableRead),
+                        Some(AccessMode::ReadOnly),
+                    )
+                    .await?;
+                Ok(Snapshot::Transaction(txn))
+            }
+            // An in-memory SQLite database: one sqlx connection's transaction.
+            Self::Pool(db) => Ok(Snapshot::Transaction(db.begin().await?)),
+        }
+    }
+}
+
+impl Snapshot {
+    pub fn backend(&self) -> DbBackend {
+        match self {
+            Self::Sqlite(_) => DbBackend::Sqlite,
+            Self::Transaction(txn) => txn.get_database_backend(),
+        }
+    }
+
+    /// Every row a hand-built `query` answers, as `T` (its fields named as the columns).
+    pub async fn rows<T: ReadModel>(&self, query: &SelectStatement) -> Result<Vec<T>, DbErr> {
+        let stmt = self.backend().build(query);
+        match self {
+            Self::Sqlite(snapshot) => snapshot.query(&stmt, |row| row.decode()),
+            Self::Transaction(txn) => T::find_by_statement(stmt).all(txn).await,
+        }
+    }
+
+    /// Every row of `stmt`, as its first `width` columns' integers (none for null).
+    pub async fn integers(
+        &self,
+        stmt: Statement,
+        width: usize,
+    ) -> Result<Vec<Vec<Option<i64>>>, DbErr> {
+        match self {
+            Self::Sqlite(snapshot) => snapshot.query(&stmt, |row| {
+                (0..width).map(|i| row.get_optional_i64(i)).collect()
+            }),
+            Self::Transaction(txn) => txn
+                .query_all_raw(stmt)
+                .await?
+                .iter()
+                .map(|row| {
+                    (0..width)
+                        .map(|i| row.try_get_by_index::<Option<i64>>(i))
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    /// Ends the snapshot (it wrote nothing: there is nothing to keep or undo).
+    pub async fn end(self) -> Result<(), DbErr> {
+        match self {
+            Self::Sqlite(snapshot) => snapshot.end(),
+            Self::Transaction(txn) => txn.commit().await,
+        }
+    }
+}
+
+/// A reader connection inside a read transaction; back to the idle ones when it ends.
+/// (Behind a mutex, never contended, so that a task may hold the snapshot across awaits.)
+pub struct SqliteSnapshot {
+    reader: Arc<SqliteReader>,
+    connection: Mutex<Option<Connection>>,
+}
+
+impl SqliteSnapshot {
+    fn begin(reader: Arc<SqliteReader>) -> Result<Self, DbErr> {
+        let connection = reader.acquire()?;
+        connection.execute_batch("BEGIN").map_err(query_error)?;
+        Ok(Self {
+            reader,
+            connection: Mutex::new(Some(connection)),
+        })
+    }
+
+    fn query<T>(
+        &self,
+        stmt: &Statement,
+        map: impl FnMut(&SqliteRow<'_>) -> Result<T, DbErr>,
+    ) -> Result<Vec<T>, DbErr> {
+        super::query_count::record();
+        match &*self.connection.lock().unwrap_or_else(|e| e.into_inner()) {
+            Some(connection) => run(connection, stmt, map),
+            None => Err(DbErr::Custom("the snapshot has ended".to_owned())),
+        }
+    }
+
+    /// Takes the connection out, for ending the transaction.
+    fn take(&mut self) -> Option<Connection> {
+        self.connection
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
+    fn end(mut self) -> Result<(), DbErr> {
+        match self.take() {
+            Some(connection) => {
+                connection.execute_batch("COMMIT").map_err(query_error)?;
+                self.reader.release(connection);
+                Ok(())
+            }
+            None => Ok(()),
+        }
+    }
+}
+
+impl Drop for SqliteSnapshot {
+    fn drop(&mut self) {
+        // Ended early (an error on the way): a connection still in its transaction is not
+        // reused unless the transaction ends cleanly.
+        if let Some(connection) = self.take()
+            && connection.execute_batch("ROLLBACK").is_ok()
+        {
+            self.reader.release(connection);
         }
     }
 }

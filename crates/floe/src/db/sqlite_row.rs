@@ -64,6 +64,11 @@ impl<'a> SqliteRow<'a> {
         self.row.get(index).map_err(query_error)
     }
 
+    /// The integer, or null, in column `index`.
+    pub fn get_optional_i64(&self, index: usize) -> Result<Option<i64>, DbErr> {
+        self.row.get(index).map_err(query_error)
+    }
+
     /// The integer in the column named `name`.
     pub fn get_i64_named(&self, name: &str) -> Result<i64, DbErr> {
         self.row.get(name).map_err(query_error)

@@ -83,6 +83,16 @@ impl Periods {
         self.bounds[i + 1]
     }
 
+    /// Every period's start, then the last one's end.
+    pub fn bounds(&self) -> &[DateTime<Utc>] {
+        &self.bounds
+    }
+
+    /// The local time of `at` in the request's zone.
+    pub fn local(&self, at: DateTime<Utc>) -> NaiveDateTime {
+        at.with_timezone(&self.tz).naive_local()
+    }
+
     /// `days` local calendar days before the start of period `i`, at the same wall-clock
     /// time (the churn rate's window).
     pub fn days_before_start(&self, i: usize, days: i64) -> DateTime<Utc> {

@@ -34,8 +34,7 @@ async fn answer(
         let ready = unfiltered && rollups_ready(app, organization_id).await?;
         laps.lap("catch_up");
         let rolled = if ready {
-            super::rollups::read::load(&app.db, &app.reader, organization_id, &periods, &mut laps)
-                .await?
+            super::rollups::read::load(&app.reader, organization_id, &periods, &mut laps).await?
         } else {
             None
         };

@@ -33,6 +33,7 @@ mod m20261205_000027_refunds;
 mod m20261205_000028_metric_dashboards;
 mod m20261205_000029_disputes;
 mod m20261205_000030_metric_rollups;
+mod m20261205_000031_calendar_rollups;
 
 mod columns;
 
@@ -72,6 +73,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000028_metric_dashboards::Migration),
             Box::new(m20261205_000029_disputes::Migration),
             Box::new(m20261205_000030_metric_rollups::Migration),
+            Box::new(m20261205_000031_calendar_rollups::Migration),
         ]
     }
 }

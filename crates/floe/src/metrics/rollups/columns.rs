@@ -5,7 +5,7 @@
 //! every delta before it.
 
 /// How many sums a quarter holds.
-pub const COUNT: usize = 44;
+pub const COUNT: usize = 56;
 
 /// One quarter's sums (or a range's), in `NAMES` order.
 pub type Sums = [i64; COUNT];
@@ -17,36 +17,38 @@ pub const KEPT: usize = 2;
 pub const ONE_TIME_ORDERS: usize = 3;
 pub const ONE_TIME_REVENUE: usize = 4;
 pub const ONE_TIME_KEPT: usize = 5;
-/// Subscription orders made in the quarter their subscription started: new in any period.
+/// `+ interval place`: subscription orders made, in every time zone, in the period their
+/// subscription started (new subscriptions' revenue).
 pub const NEW_REVENUE: usize = 6;
-pub const NEW_KEPT: usize = 7;
+pub const NEW_KEPT: usize = 11;
 /// `+ interval place`: subscription orders certainly renewals for that interval (their
-/// subscription started at least one of its longest periods before or after them).
-pub const OLD_REVENUE: usize = 8;
-pub const OLD_KEPT: usize = 13;
+/// subscription started in another period, in every time zone).
+pub const OLD_REVENUE: usize = 16;
+pub const OLD_KEPT: usize = 21;
 /// `+ interval place`: of those, the ones that are certainly their subscription's first
 /// renewal order in the period (counts distinct renewed subscriptions).
-pub const RENEWED: usize = 18;
+pub const RENEWED: usize = 26;
 /// What lost disputes took back, in the quarter they were lost.
-pub const DISPUTES_LOST: usize = 23;
-pub const ACTIVE: usize = 24;
-pub const COMMITTED: usize = 25;
-pub const MRR: usize = 26;
-pub const TRIAL_MRR: usize = 27;
-pub const COMMITTED_MRR: usize = 28;
-pub const TRIAL_COMMITTED_MRR: usize = 29;
+pub const DISPUTES_LOST: usize = 31;
+pub const ACTIVE: usize = 32;
+pub const COMMITTED: usize = 33;
+pub const MRR: usize = 34;
+pub const TRIAL_MRR: usize = 35;
+pub const COMMITTED_MRR: usize = 36;
+pub const TRIAL_COMMITTED_MRR: usize = 37;
 /// Customers with an active subscription.
-pub const CUSTOMERS: usize = 30;
+pub const CUSTOMERS: usize = 38;
 /// Started minus ended subscriptions, for the churn rate's "active at": `ALIVE_EXACT` is
 /// the part that happened at the quarter's very first instant (an inclusive bound).
-pub const ALIVE: usize = 31;
-pub const ALIVE_EXACT: usize = 32;
-pub const CHURNED: usize = 33;
+pub const ALIVE: usize = 39;
+pub const ALIVE_EXACT: usize = 40;
+pub const CHURNED: usize = 41;
 /// `+ reason place` (`REASONS`, then other).
-pub const CANCELED: usize = 34;
-/// Subscriptions created, and those of them that also end in the same quarter.
-pub const CREATED: usize = 42;
-pub const CREATED_GONE: usize = 43;
+pub const CANCELED: usize = 42;
+/// Subscriptions created, and (`+ interval place`) those of them that certainly end in the
+/// period they were created in.
+pub const CREATED: usize = 50;
+pub const CREATED_GONE: usize = 51;
 
 /// The column of each sum.
 pub const NAMES: [&str; COUNT] = [
@@ -56,8 +58,16 @@ pub const NAMES: [&str; COUNT] = [
     "one_time_orders",
     "one_time_revenue",
     "one_time_kept",
-    "new_revenue",
-    "new_kept",
+    "new_revenue_hour",
+    "new_revenue_day",
+    "new_revenue_week",
+    "new_revenue_month",
+    "new_revenue_year",
+    "new_kept_hour",
+    "new_kept_day",
+    "new_kept_week",
+    "new_kept_month",
+    "new_kept_year",
     "old_revenue_hour",
     "old_revenue_day",
     "old_revenue_week",
@@ -93,7 +103,11 @@ pub const NAMES: [&str; COUNT] = [
     "canceled_unused",
     "canceled_other",
     "created",
-    "created_gone",
+    "created_gone_hour",
+    "created_gone_day",
+    "created_gone_week",
+    "created_gone_month",
+    "created_gone_year",
 ];
 
 /// Cancellation reasons with a metric of their own; any other counts as "other".
@@ -135,7 +149,19 @@ mod tests {
         assert_eq!(NAMES[OLD_KEPT], "old_kept_hour");
         assert_eq!(NAMES[RENEWED + 4], "renewed_year");
         assert_eq!(NAMES[CANCELED + REASONS.len()], "canceled_other");
-        assert_eq!(NAMES[CREATED_GONE], "created_gone");
+        assert_eq!(NAMES[CREATED_GONE + 4], "created_gone_year");
         assert_eq!(NAMES[CUSTOMERS], "customers_delta");
+        for (k, interval) in crate::calendar::Interval::NAMES.iter().enumerate() {
+            for (first, kind) in [
+                (NEW_REVENUE, "new_revenue"),
+                (NEW_KEPT, "new_kept"),
+                (OLD_REVENUE, "old_revenue"),
+                (OLD_KEPT, "old_kept"),
+                (RENEWED, "renewed"),
+                (CREATED_GONE, "created_gone"),
+            ] {
+                assert_eq!(NAMES[first + k], format!("{kind}_{interval}"));
+            }
+        }
     }
 }

@@ -5,9 +5,11 @@
 //! Every local period boundary of every time zone (offsets are whole quarter hours) falls on
 //! a UTC quarter hour, so two instants in one quarter are in one period whatever the
 //! request. Whether an order is a new subscription's or a renewal's depends on the period,
-//! though: such an order is decided here for each interval whose longest period cannot hold
-//! both it and its subscription's start (`REACH`), and left *ambiguous* for the others,
-//! where a request reads it one by one (few: a renewal within a day of its start, say).
+//! though: such an order is decided here, for each interval, when two instants it depends
+//! on (its subscription's start, its previous order) certainly share a period in every
+//! time zone, or certainly do not (`relation`), and left *ambiguous* for that interval
+//! otherwise, where a request reads it one by one (few: a renewal within a day of its
+//! start, a monthly renewal within hours of the 1st, say).
 
 use std::collections::HashMap;
 
@@ -15,9 +17,19 @@ use chrono::{DateTime, TimeDelta, Utc};
 use uuid::Uuid;
 
 use super::columns::*;
+use crate::calendar::Interval;
 
 /// Seconds in a quarter hour.
 pub const QUARTER: i64 = 900;
+
+/// The intervals, in the order of `REACH` and of the sums kept per interval.
+pub const INTERVALS: [Interval; 5] = [
+    Interval::Hour,
+    Interval::Day,
+    Interval::Week,
+    Interval::Month,
+    Interval::Year,
+];
 
 /// The longest period of each interval (hour, day, week, month, year), with room for the
 /// largest clock change there is (Troll's two hours): two instants this far apart are never
@@ -29,6 +41,16 @@ pub const REACH: [TimeDelta; 5] = [
     TimeDelta::hours(31 * 24 + 3),
     TimeDelta::hours(366 * 24 + 3),
 ];
+
+/// How far a local week, month or year start may lie from the UTC midnight of the same
+/// date: offsets run from −12 h to +14 h, and a clock change at midnight moves a start by
+/// a few hours at most. Requests check their own periods' starts against it (zones' older
+/// history has larger offsets; such requests read rows).
+pub const CALENDAR_SLACK: TimeDelta = TimeDelta::hours(15);
+
+/// The first interval whose periods are decided by the calendar as well as by distance (a
+/// day is too short for the slack to tell anything).
+const FIRST_CALENDAR: usize = 2;
 
 /// The quarter hour `at` falls in, counted from the Unix epoch.
 pub fn quarter(at: DateTime<Utc>) -> i64 {
@@ -44,9 +66,67 @@ fn same_quarter(a: DateTime<Utc>, b: DateTime<Utc>) -> bool {
     quarter(a) == quarter(b)
 }
 
-/// The first interval (a place in `REACH`) for which `gap` is too short to be sure of.
-fn first_unsure(gap: TimeDelta) -> Option<usize> {
-    REACH.iter().position(|reach| gap.abs() < *reach)
+/// The UTC start of the period of interval `k` that `at` falls in.
+pub fn utc_start(k: usize, at: DateTime<Utc>) -> DateTime<Utc> {
+    INTERVALS[k].truncate(at.naive_utc()).and_utc()
+}
+
+/// The UTC start of the period of interval `k` after the one starting at `start` (weeks,
+/// months and years only; none past chrono's calendar).
+pub fn next_utc_start(k: usize, start: DateTime<Utc>) -> Option<DateTime<Utc>> {
+    // Past the longest such period, then back to its start.
+    let beyond = [0, 0, 7, 32, 366][k];
+    let later = start.checked_add_signed(TimeDelta::days(beyond))?;
+    Some(utc_start(k, later))
+}
+
+/// Whether two instants share a period of an interval, in every time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Relation {
+    Same,
+    Apart,
+    Unsure,
+}
+
+/// How `a` and `b` relate in the periods of interval `k`, whatever the zone: in one quarter
+/// hour, they share every period; a longest period apart, none. For weeks, months and
+/// years, every local start lies within `CALENDAR_SLACK` of the UTC start of its date, so
+/// with no UTC start in `(lo − slack, hi + slack]` no local one separates them, and with
+/// one in `(lo + slack, hi − slack]` a local one does.
+pub fn relation(k: usize, a: DateTime<Utc>, b: DateTime<Utc>) -> Relation {
+    let (lo, hi) = (a.min(b), a.max(b));
+    if same_quarter(lo, hi) {
+        return Relation::Same;
+    }
+    if hi - lo >= REACH[k] {
+        return Relation::Apart;
+    }
+    if k < FIRST_CALENDAR {
+        return Relation::Unsure;
+    }
+    // The first UTC start after `at`.
+    let next_after = |at: DateTime<Utc>| next_utc_start(k, utc_start(k, at));
+    match next_after(lo - CALENDAR_SLACK) {
+        Some(next) if next > hi + CALENDAR_SLACK => return Relation::Same,
+        None => return Relation::Unsure,
+        _ => {}
+    }
+    match next_after(lo + CALENDAR_SLACK) {
+        Some(next) if next <= hi - CALENDAR_SLACK => Relation::Apart,
+        _ => Relation::Unsure,
+    }
+}
+
+/// The intervals (bits, by place) for which `unsure` holds.
+fn mask(unsure: impl Fn(usize) -> bool) -> i16 {
+    (0..INTERVALS.len())
+        .filter(|k| unsure(*k))
+        .fold(0, |bits, k| bits | 1 << k)
+}
+
+/// The masks that include interval `k` (what a request for it reads with `IN`).
+pub fn masks_with(k: usize) -> impl Iterator<Item = i16> {
+    (0..1i16 << INTERVALS.len()).filter(move |m| m & (1 << k) != 0)
 }
 
 /// Sums per organization and quarter.
@@ -73,26 +153,51 @@ pub struct OrderFact {
     pub previous_at: Option<DateTime<Utc>>,
 }
 
+/// What a paid order is in the periods of one interval, in every time zone.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OrderKind {
+    /// Not a subscription's order.
+    OneTime,
+    /// Of a subscription that never started: neither new nor renewed.
+    Unstarted,
+    /// In the period its subscription started in.
+    New,
+    /// In a later (or earlier) period; `first` when no other paid order of its subscription
+    /// comes before it in that period.
+    Renewal { first: bool },
+    /// Either, depending on the zone: read one by one.
+    Ambiguous,
+}
+
 impl OrderFact {
-    /// The first interval (place in `REACH`) for which this order must be read one by one,
-    /// if any: where its subscription's start, or its previous order, may or may not share
-    /// its period.
-    pub fn ambiguity(&self) -> Option<usize> {
+    pub fn kind(&self, k: usize) -> OrderKind {
         let (Some(_), Some(started)) = (self.subscription_id, self.started_at) else {
-            return None;
+            return match self.subscription_id {
+                None => OrderKind::OneTime,
+                Some(_) => OrderKind::Unstarted,
+            };
         };
-        if same_quarter(self.created_at, started) {
-            return None; // New in every period.
+        match relation(k, started, self.created_at) {
+            Relation::Same => OrderKind::New,
+            Relation::Unsure => OrderKind::Ambiguous,
+            Relation::Apart => match self.previous_at.map(|at| relation(k, at, self.created_at)) {
+                None | Some(Relation::Apart) => OrderKind::Renewal { first: true },
+                Some(Relation::Same) => OrderKind::Renewal { first: false },
+                Some(Relation::Unsure) => OrderKind::Ambiguous,
+            },
         }
-        let by_start = first_unsure(self.created_at - started);
-        let by_previous = self
-            .previous_at
-            .filter(|at| !same_quarter(self.created_at, *at))
-            .and_then(|at| first_unsure(self.created_at - at));
-        match (by_start, by_previous) {
-            (Some(a), Some(b)) => Some(a.min(b)),
-            (a, b) => a.or(b),
-        }
+    }
+
+    /// The intervals (bits) for which this order must be read one by one.
+    pub fn ambiguity(&self) -> i16 {
+        mask(|k| self.kind(k) == OrderKind::Ambiguous)
+    }
+
+    /// The intervals (bits) for which it is a renewal, but not its subscription's first
+    /// order in the period: in a first period cut by the request's start, it is the first
+    /// *counted* when its previous order is before that start.
+    pub fn renews(&self) -> i16 {
+        mask(|k| self.kind(k) == OrderKind::Renewal { first: false })
     }
 
     pub fn add_to(&self, sign: i64, deltas: &mut Deltas) {
@@ -102,36 +207,31 @@ impl OrderFact {
         put(ORDERS, 1);
         put(REVENUE, self.revenue);
         put(KEPT, self.kept);
-        match (self.subscription_id, self.started_at) {
-            (None, _) => {
-                put(ONE_TIME_ORDERS, 1);
-                put(ONE_TIME_REVENUE, self.revenue);
-                put(ONE_TIME_KEPT, self.kept);
-            }
-            (Some(_), None) => {}
-            (Some(_), Some(started)) if same_quarter(self.created_at, started) => {
-                put(NEW_REVENUE, self.revenue);
-                put(NEW_KEPT, self.kept);
-            }
-            (Some(_), Some(_)) => {
-                // A renewal for every interval it is not ambiguous for; the first of its
-                // period unless its previous order is in its quarter.
-                let sure = self.ambiguity().unwrap_or(REACH.len());
-                for (k, reach) in REACH.iter().enumerate().take(sure) {
+        for k in 0..INTERVALS.len() {
+            match self.kind(k) {
+                OrderKind::OneTime => {
+                    put(ONE_TIME_ORDERS, 1);
+                    put(ONE_TIME_REVENUE, self.revenue);
+                    put(ONE_TIME_KEPT, self.kept);
+                    break; // Not per interval.
+                }
+                OrderKind::New => {
+                    put(NEW_REVENUE + k, self.revenue);
+                    put(NEW_KEPT + k, self.kept);
+                }
+                OrderKind::Renewal { first } => {
                     put(OLD_REVENUE + k, self.revenue);
                     put(OLD_KEPT + k, self.kept);
-                    let first = self
-                        .previous_at
-                        .is_none_or(|at| self.created_at - at >= *reach);
                     put(RENEWED + k, i64::from(first));
                 }
+                OrderKind::Unstarted | OrderKind::Ambiguous => {}
             }
         }
     }
 }
 
-/// A started subscription as metrics count it.
-#[derive(Clone, Debug, PartialEq)]
+/// A started subscription as metrics count it (read by name from its stored row).
+#[derive(Clone, Debug, PartialEq, sea_orm::FromQueryResult, serde::Deserialize)]
 pub struct SubscriptionFact {
     pub organization_id: Uuid,
     pub customer_id: Uuid,
@@ -163,14 +263,23 @@ impl SubscriptionFact {
         }
     }
 
-    /// The first interval for which "created and ended in one period" must be checked one
-    /// by one.
-    pub fn ambiguity(&self) -> Option<usize> {
-        let end = self.end_at?;
-        if same_quarter(self.created_at, end) {
-            return None;
+    /// Whether it certainly ends in the period of interval `k` it was created in (none:
+    /// it depends on the zone).
+    pub fn gone_early(&self, k: usize) -> Option<bool> {
+        let Some(end) = self.end_at else {
+            return Some(false);
+        };
+        match relation(k, self.created_at, end) {
+            Relation::Same => Some(true),
+            Relation::Apart => Some(false),
+            Relation::Unsure => None,
         }
-        first_unsure(end - self.created_at)
+    }
+
+    /// The intervals (bits) for which "created and ended in one period" must be checked one
+    /// by one.
+    pub fn ambiguity(&self) -> i16 {
+        mask(|k| self.gone_early(k).is_none())
     }
 
     pub fn add_to(&self, sign: i64, deltas: &mut Deltas) {
@@ -210,11 +319,10 @@ impl SubscriptionFact {
             put(at, CANCELED + reason_place(self.reason.as_deref()), 1);
         }
         put(self.created_at, CREATED, 1);
-        if self
-            .end_at
-            .is_some_and(|end| same_quarter(end, self.created_at))
-        {
-            put(self.created_at, CREATED_GONE, 1);
+        for k in 0..INTERVALS.len() {
+            if self.gone_early(k) == Some(true) {
+                put(self.created_at, CREATED_GONE + k, 1);
+            }
         }
     }
 
@@ -306,39 +414,97 @@ mod tests {
 
     #[test]
     fn an_order_is_ambiguous_only_where_its_start_or_previous_order_may_share_its_period() {
+        use OrderKind::*;
+        let kinds = |o: &OrderFact| (0..5).map(|k| o.kind(k)).collect::<Vec<_>>();
         // Its start's quarter: new everywhere.
+        let first = order("2025-03-01T10:14:00Z", "2025-03-01T10:00:00Z", None);
+        assert_eq!(first.ambiguity(), 0);
+        assert_eq!(kinds(&first), [New; 5]);
+        // Two hours after a start on Saturday 1 March: another hour; a day and a month
+        // that depend on the zone; the same week and year everywhere.
+        let soon = order("2025-03-01T12:00:00Z", "2025-03-01T10:00:00Z", None);
         assert_eq!(
-            order("2025-03-01T10:14:00Z", "2025-03-01T10:00:00Z", None).ambiguity(),
-            None
+            kinds(&soon),
+            [Renewal { first: true }, Ambiguous, New, Ambiguous, New]
         );
-        // Two hours after: sure for hours, ambiguous from days on.
-        assert_eq!(
-            order("2025-03-01T12:00:00Z", "2025-03-01T10:00:00Z", None).ambiguity(),
-            Some(1)
+        assert_eq!(soon.ambiguity(), 0b01010);
+        // Two years after its start, previous order 28 days before: another month only
+        // depending on the zone (both are within hours of a 1st), the same year everywhere.
+        let renewal = order(
+            "2027-03-01T10:00:00Z",
+            "2025-03-01T10:00:00Z",
+            Some("2027-02-01T10:00:00Z"),
         );
-        // Two years after its start, previous order 28 days before: ambiguous for months
-        // and years.
-        assert_eq!(
-            order(
-                "2027-03-01T10:00:00Z",
-                "2025-03-01T10:00:00Z",
-                Some("2027-02-01T10:00:00Z")
-            )
-            .ambiguity(),
-            Some(3)
+        assert_eq!(renewal.ambiguity(), 0b01000);
+        assert_eq!(renewal.renews(), 0b10000);
+        // Monthly on the 10th: every month's first renewal, wherever.
+        let tenth = order(
+            "2027-03-10T10:00:00Z",
+            "2025-03-10T10:00:00Z",
+            Some("2027-02-10T10:00:00Z"),
         );
+        assert_eq!(tenth.ambiguity(), 0);
+        assert_eq!(tenth.kind(3), Renewal { first: true });
+        assert_eq!(tenth.kind(4), Renewal { first: false });
         // Previous order in its quarter: never the first of a period.
         let twin = order(
             "2027-03-01T10:10:00Z",
             "2025-03-01T10:00:00Z",
             Some("2027-03-01T10:05:00Z"),
         );
-        assert_eq!(twin.ambiguity(), None);
+        assert_eq!(twin.ambiguity(), 0);
+        assert_eq!(twin.renews(), 0b11111);
         let mut deltas = Deltas::new();
         twin.add_to(1, &mut deltas);
         let sums = deltas.values().next().unwrap();
         assert_eq!(sums[OLD_REVENUE + 4], 100);
         assert_eq!(sums[RENEWED + 4], 0);
+        assert_eq!(sums[NEW_REVENUE + 4], 0);
+    }
+
+    /// `relation` against the local periods of every zone, for instants around UTC week,
+    /// month and year starts since 1980 (a request checks its own periods' starts, so older
+    /// history, with larger offsets, is never answered from it).
+    #[test]
+    fn relation_holds_in_every_zone() {
+        use chrono::TimeZone;
+        let mut seed: u64 = 0x5eed;
+        let mut next = move |below: i64| {
+            seed = seed
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            ((seed >> 33) % below as u64) as i64
+        };
+        let local_start = |k: usize, tz: chrono_tz::Tz, at: DateTime<Utc>| {
+            INTERVALS[k].truncate(tz.from_utc_datetime(&at.naive_utc()).naive_local())
+        };
+        let (mut same, mut apart) = (0, 0);
+        for tz in chrono_tz::TZ_VARIANTS {
+            for _ in 0..40 {
+                let k = 2 + next(3) as usize;
+                // A UTC start between 1980 and 2040, then two instants around it.
+                let day = at("1980-01-01T00:00:00Z") + TimeDelta::days(next(60 * 365));
+                let start = utc_start(k, day);
+                let a = start + TimeDelta::minutes(next(80 * 60) - 40 * 60);
+                // Within hours of each other, or up to 45 days apart.
+                let hours = if next(2) == 0 { 60 } else { 45 * 24 };
+                let b = a + TimeDelta::minutes(next(hours * 60));
+                let shared = local_start(k, tz, a) == local_start(k, tz, b);
+                match relation(k, a, b) {
+                    Relation::Same => {
+                        same += 1;
+                        assert!(shared, "{tz} {k} {a} {b}")
+                    }
+                    Relation::Apart => {
+                        apart += 1;
+                        assert!(!shared, "{tz} {k} {a} {b}")
+                    }
+                    Relation::Unsure => {}
+                }
+            }
+        }
+        // Both answers are given often enough to be tested.
+        assert!(same > 1_000 && apart > 1_000, "{same} {apart}");
     }
 
     #[test]

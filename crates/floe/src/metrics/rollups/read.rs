@@ -7,19 +7,22 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{ExprTrait, Query};
-use sea_orm::{ConnectionTrait, DbBackend, DbErr, FromQueryResult, Statement};
+use sea_orm::{DbBackend, DbErr, FromQueryResult, Statement};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use super::columns::*;
-use super::facts::{Deltas, REACH, SubscriptionFact, on_boundary, quarter};
+use super::facts::{
+    CALENDAR_SLACK, Deltas, REACH, SubscriptionFact, masks_with, next_utc_start, on_boundary,
+    quarter, utc_start,
+};
 use super::stored::Stored;
 use super::sync::LEVELS;
-use crate::db::ReadConnection;
+use crate::db::{ReadConnection, Snapshot};
 use crate::metrics::compute::{Series, ceil_div, floats, ints, ratio};
 use crate::metrics::laps::Laps;
 use crate::metrics::periods::{Interval, Periods};
-use crate::metrics::sql::{col, get, rows};
+use crate::metrics::sql::col;
 
 /// A subscription order whose new-or-renewed split depends on the period (as read: a
 /// fact without a start is neither, and skipped).
@@ -47,6 +50,10 @@ pub struct Rolled {
     /// `ALIVE_EXACT` of quarter `cuts[j]`.
     exact: Vec<i64>,
     orders: Vec<AmbiguousOrder>,
+    /// Renewals in the first period, from the request's start, whose subscription's
+    /// previous order is in that period but before the start: the sums count them as not
+    /// the first of the period, the request as the first it counts.
+    first_counted: i64,
     /// Created in the series and ending within one longest period: `(created, end)`.
     ended_early: Vec<(DateTime<Utc>, DateTime<Utc>)>,
     /// Subscriptions started after the request's end but within its last period, which
@@ -81,7 +88,6 @@ fn instants(periods: &Periods) -> Vec<DateTime<Utc>> {
 /// exactly (a bound off the quarter hours, as in some zones' history before 1980, or a
 /// period longer than its interval's reach).
 pub async fn load(
-    db: &impl ConnectionTrait,
     reader: &ReadConnection,
     organization: Uuid,
     periods: &Periods,
@@ -89,7 +95,10 @@ pub async fn load(
 ) -> Result<Option<Rolled>, DbErr> {
     let n = periods.len();
     let k = place(periods.interval);
-    if n == 0 || (0..n).any(|i| periods.end(i) - periods.start(i) > REACH[k]) {
+    if n == 0
+        || (0..n).any(|i| periods.end(i) - periods.start(i) > REACH[k])
+        || !calendar_fits(periods, k)
+    {
         return Ok(None);
     }
     let instants = instants(periods);
@@ -99,12 +108,15 @@ pub async fn load(
     let mut cuts: Vec<i64> = instants.into_iter().map(quarter).collect();
     cuts.sort_unstable();
     cuts.dedup();
-    let (prefix, exact) = sums_at(db, organization, &cuts).await?;
+    // Sums and facts from one state: a roll-up pass committing in between would move a
+    // fact from one to the other.
+    let snapshot = reader.snapshot().await?;
+    let (prefix, exact) = sums_at(&snapshot, organization, &cuts).await?;
     laps.lap("sums");
-    // Each ambiguity level a seek of its own: given `ambiguity <= k`, SQLite's planner,
-    // once it has statistics, skip-scans the index over every level and the whole
-    // history instead (140 ms for 1,000,000 facts instead of 15).
-    let ambiguous = || col("ambiguity").is_in((0..=k).map(|level| level as i16));
+    // Each mask with the interval's bit a seek of its own: given a range or a bit test,
+    // SQLite's planner, once it has statistics, skip-scans the index over every mask and
+    // the whole history instead (140 ms for 1,000,000 facts instead of 15).
+    let ambiguous = || col("ambiguity").is_in(masks_with(k));
 
     let mut query = Query::select();
     query
@@ -118,8 +130,9 @@ pub async fn load(
         .and_where(col("created_at").gte(periods.from))
         .and_where(col("created_at").lt(periods.until));
     // Through the reader: on SQLite thousands of rows cost a thread hop each through sqlx.
-    let orders: Vec<AmbiguousOrder> = reader.rows(&query).await?;
+    let orders: Vec<AmbiguousOrder> = snapshot.rows(&query).await?;
     laps.lap("ambiguous_orders");
+    let first_counted = first_counted(&snapshot, organization, periods, k).await?;
 
     let mut query = Query::select();
     query
@@ -129,24 +142,89 @@ pub async fn load(
         .and_where(ambiguous())
         .and_where(col("created_at").gte(periods.start(0)))
         .and_where(col("created_at").lt(periods.until));
-    let ended_early: Vec<(DateTime<Utc>, DateTime<Utc>)> = reader
+    let ended_early: Vec<(DateTime<Utc>, DateTime<Utc>)> = snapshot
         .rows::<CreatedEnded>(&query)
         .await?
         .into_iter()
         .filter_map(|s| Some((s.created_at, s.end_at?)))
         .collect();
     laps.lap("ended_early");
-    let (late, others) = late_starters(db, organization, periods).await?;
+    let (late, others) = late_starters(&snapshot, organization, periods).await?;
+    snapshot.end().await?;
     laps.lap("late_starters");
     Ok(Some(Rolled {
         cuts,
         prefix,
         exact,
         orders,
+        first_counted,
         ended_early,
         late,
         others,
     }))
+}
+
+/// Whether every period bound lies within `CALENDAR_SLACK` of the UTC start of the same
+/// calendar week, month or year, one after the other, as the facts' decisions for these
+/// intervals assume (not so in some zones' history of local mean time, say).
+fn calendar_fits(periods: &Periods, k: usize) -> bool {
+    if k < 2 {
+        return true; // Decided by distance alone.
+    }
+    let bounds = periods.bounds();
+    let mut label = utc_start(k, periods.local(bounds[0]).and_utc());
+    for (i, bound) in bounds.iter().enumerate() {
+        if i > 0 {
+            match next_utc_start(k, label) {
+                Some(next) => label = next,
+                None => return false,
+            }
+        }
+        if (*bound - label).abs() > CALENDAR_SLACK {
+            return false;
+        }
+    }
+    true
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct Exact {
+    quarter: i64,
+    alive_exact: i64,
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct Count {
+    count: i64,
+}
+
+/// How many renewals the first period counts from the request's start on that the sums
+/// hold as a later order in the period (`Rolled::first_counted`).
+async fn first_counted(
+    snapshot: &Snapshot,
+    organization: Uuid,
+    periods: &Periods,
+    k: usize,
+) -> Result<i64, DbErr> {
+    let (start, from) = (periods.start(0), periods.from);
+    if from <= start {
+        return Ok(0);
+    }
+    let mut query = Query::select();
+    query
+        .from(sea_orm::sea_query::Alias::new("metric_order_facts"))
+        .expr_as(
+            sea_orm::sea_query::Expr::cust("COUNT(*)"),
+            sea_orm::sea_query::Alias::new("count"),
+        )
+        .and_where(col("organization_id").eq(organization))
+        .and_where(col("previous_at").gte(start))
+        .and_where(col("previous_at").lt(from))
+        .and_where(col("created_at").gte(from))
+        .and_where(col("created_at").lt(Ord::min(periods.end(0), periods.until)))
+        .and_where(col("renews").is_in(masks_with(k)));
+    let counts: Vec<Count> = snapshot.rows(&query).await?;
+    Ok(counts.first().map_or(0, |c| c.count))
 }
 
 /// `[from, to)` (quarters) as runs of whole buckets, `(level, first start, end)`: quarters
@@ -192,7 +270,7 @@ fn runs(from: Option<i64>, to: i64) -> Vec<(usize, i64, i64)> {
 /// Every quarter's sums before each cut, and `ALIVE_EXACT` at each cut: one query summing
 /// the buckets between consecutive cuts, one reading the cuts' own quarters.
 async fn sums_at(
-    db: &impl ConnectionTrait,
+    snapshot: &Snapshot,
     organization: Uuid,
     cuts: &[i64],
 ) -> Result<(Vec<Sums>, Vec<i64>), DbErr> {
@@ -209,7 +287,7 @@ async fn sums_at(
         .iter()
         .map(|name| format!("SUM(m.{name}) AS {name}"))
         .collect();
-    let backend = db.get_database_backend();
+    let backend = snapshot.backend();
     let sql = if backend == DbBackend::Postgres {
         // Summed run by run through the key: joined as a whole, PostgreSQL hashes the runs
         // by level and tests every bucket against every run of its level (seconds for a
@@ -244,10 +322,13 @@ async fn sums_at(
     };
     let statement = Statement::from_sql_and_values(backend, sql, [organization.into()]);
     let mut each = vec![[0i64; COUNT]; cuts.len()];
-    for row in db.query_all_raw(statement).await? {
-        let j: i64 = get(&row, "j")?;
-        for (place, name) in NAMES.iter().enumerate() {
-            each[j as usize][place] = get::<Option<i64>>(&row, name)?.unwrap_or(0);
+    // `j`, then the sums in `NAMES` order.
+    for row in snapshot.integers(statement, 1 + COUNT).await? {
+        let Some(segment) = row[0].and_then(|j| each.get_mut(j as usize)) else {
+            continue;
+        };
+        for (place, value) in row[1..].iter().enumerate() {
+            segment[place] = value.unwrap_or(0);
         }
     }
     let mut prefix = Vec::with_capacity(cuts.len());
@@ -266,10 +347,9 @@ async fn sums_at(
             .and_where(col("organization_id").eq(organization))
             .and_where(col("level").eq(0i16))
             .and_where(col("quarter").is_in(chunk.iter().copied()));
-        for row in rows(db, &query).await? {
-            let quarter: i64 = get(&row, "quarter")?;
-            if let Ok(j) = cuts.binary_search(&quarter) {
-                exact[j] = get(&row, "alive_exact")?;
+        for row in snapshot.rows::<Exact>(&query).await? {
+            if let Ok(j) = cuts.binary_search(&row.quarter) {
+                exact[j] = row.alive_exact;
             }
         }
     }
@@ -279,7 +359,7 @@ async fn sums_at(
 /// Subscriptions started at or after the request's end but before its last period ends,
 /// and the other subscriptions of their customers.
 async fn late_starters(
-    db: &impl ConnectionTrait,
+    snapshot: &Snapshot,
     organization: Uuid,
     periods: &Periods,
 ) -> Result<(Vec<SubscriptionFact>, HashMap<Uuid, Vec<SubscriptionFact>>), DbErr> {
@@ -288,11 +368,7 @@ async fn late_starters(
         return Ok((Vec::new(), HashMap::new()));
     }
     let read = |query: sea_orm::sea_query::SelectStatement| async move {
-        rows(db, &query)
-            .await?
-            .iter()
-            .map(SubscriptionFact::decode)
-            .collect::<Result<Vec<_>, DbErr>>()
+        snapshot.rows::<SubscriptionFact>(&query).await
     };
     let select = || {
         let mut query = Query::select();
@@ -380,8 +456,8 @@ pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
         let (start, end) = (periods.start(i), periods.end(i));
         let sums = &mut flows[i];
         if started_at >= start && started_at < end {
-            sums[NEW_REVENUE] += o.revenue;
-            sums[NEW_KEPT] += o.kept;
+            sums[NEW_REVENUE + k] += o.revenue;
+            sums[NEW_KEPT + k] += o.kept;
         } else {
             sums[OLD_REVENUE + k] += o.revenue;
             sums[OLD_KEPT + k] += o.kept;
@@ -391,6 +467,7 @@ pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
             sums[RENEWED + k] += i64::from(o.previous_at.is_none_or(|at| at < counted_from));
         }
     }
+    flows[0][RENEWED + k] += rolled.first_counted;
     let column = |place: usize| -> Vec<i64> { flows.iter().map(|s| s[place]).collect() };
     let before = rolled.before(from);
     let cumulative = |base: i64, values: &[i64]| -> Vec<i64> {
@@ -430,8 +507,8 @@ pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
     series.insert("one_time_products", ints(column(ONE_TIME_ORDERS)));
     series.insert("one_time_products_revenue", ints(column(ONE_TIME_REVENUE)));
     series.insert("one_time_products_net_revenue", ints(column(ONE_TIME_KEPT)));
-    series.insert("new_subscriptions_revenue", ints(column(NEW_REVENUE)));
-    series.insert("new_subscriptions_net_revenue", ints(column(NEW_KEPT)));
+    series.insert("new_subscriptions_revenue", ints(column(NEW_REVENUE + k)));
+    series.insert("new_subscriptions_net_revenue", ints(column(NEW_KEPT + k)));
     series.insert("renewed_subscriptions", ints(column(RENEWED + k)));
     series.insert(
         "renewed_subscriptions_revenue",
@@ -511,7 +588,7 @@ pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
     let mut new: Vec<i64> = (0..n)
         .map(|i| {
             let sums = rolled.between(periods.start(i), Ord::min(periods.end(i), until));
-            sums[CREATED] - sums[CREATED_GONE]
+            sums[CREATED] - sums[CREATED_GONE + k]
         })
         .collect();
     for (created, end) in &rolled.ended_early {

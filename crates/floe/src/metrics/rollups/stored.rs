@@ -38,6 +38,7 @@ impl Stored for OrderFact {
         "started_at",
         "previous_at",
         "ambiguity",
+        "renews",
     ];
 
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
@@ -61,7 +62,8 @@ impl Stored for OrderFact {
             self.kept.into(),
             self.started_at.into(),
             self.previous_at.into(),
-            self.ambiguity().map(|k| k as i16).into(),
+            self.ambiguity().into(),
+            self.renews().into(),
         ]
     }
 
@@ -87,17 +89,7 @@ impl Stored for SubscriptionFact {
     ];
 
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
-        Ok(SubscriptionFact {
-            organization_id: get(row, "organization_id")?,
-            customer_id: get(row, "customer_id")?,
-            created_at: get(row, "created_at")?,
-            started_at: get(row, "started_at")?,
-            end_at: get(row, "end_at")?,
-            canceled_at: get(row, "canceled_at")?,
-            reason: get(row, "reason")?,
-            monthly: get(row, "monthly")?,
-            trial_end: get(row, "trial_end")?,
-        })
+        <Self as sea_orm::FromQueryResult>::from_query_result(row, "")
     }
 
     fn encode(&self) -> Vec<Value> {
@@ -111,7 +103,7 @@ impl Stored for SubscriptionFact {
             self.reason.clone().into(),
             self.monthly.into(),
             self.trial_end.into(),
-            self.ambiguity().map(|k| k as i16).into(),
+            self.ambiguity().into(),
         ]
     }
 
