@@ -10,7 +10,8 @@ Rows written straight into the tables are marked by floe's triggers and rolled u
 worker (docs/decisions/0023): the time it takes over the whole loaded history is reported
 (`rollup_catch_up_s`), then, after one request to warm up, the requests are measured.
 The same year by day in Asia/Kolkata (+5:30, periods on half hours) and with a product
-filter (served from the rows, not the rollups) are reported too. Standard library only."""
+filter (served from the rows, not the rollups), and the year by week, by month (also in New
+York from the 15th) and by year are reported too. Standard library only."""
 
 import argparse
 import json
@@ -27,6 +28,8 @@ import uuid
 from bench import OUT, Floe, api
 
 YEAR_SECONDS = 365 * 24 * 3600
+# Requests for each of the other intervals.
+OTHER_REQUESTS = 3
 
 
 def sql_postgres(floe, script):
@@ -206,6 +209,20 @@ def main():
         filtered, filtered_body = measure(year + f"&timezone=UTC&product_id={products[1]}", 1)
         results["product_filter_ms"] = round(filtered[0], 1)
         assert filtered_body["totals"]["orders"] == args.orders * 2 // 5, filtered_body["totals"]["orders"]
+        # The other intervals (renewals decided by the calendar), one with a first period that
+        # starts before its start date (counted through the previous-order index).
+        others = {
+            "year_by_week": "start_date=2025-01-01&end_date=2025-12-31&interval=week&timezone=UTC",
+            "year_by_month": "start_date=2025-01-01&end_date=2025-12-31&interval=month&timezone=UTC",
+            "year_by_month_new_york_from_15th": "start_date=2025-01-15&end_date=2025-12-31&interval=month"
+                                                "&timezone=America/New_York",
+            "by_year": "start_date=2025-01-01&end_date=2025-12-31&interval=year&timezone=UTC",
+        }
+        results["other_intervals_p50_ms"] = {}
+        for name, query in others.items():
+            times, other_body = measure(query, OTHER_REQUESTS)
+            results["other_intervals_p50_ms"][name] = round(statistics.median(times), 1)
+            assert other_body["totals"]["orders"] > 0
         assert len(body["periods"]) == 365 and body["totals"]["orders"] == args.orders, body["totals"]["orders"]
         latencies.sort()
         results["p50_ms"] = round(statistics.median(latencies), 1)
@@ -225,7 +242,7 @@ def main():
                 lines = [json.loads(line) for line in log if line.startswith("{")]
             found = [line for line in lines if line.get("fields", line).get("message") == "metrics computed"]
             passes = [line for line in lines if line.get("fields", line).get("message") == "metric rollup pass"]
-            if len(found) == 2 * args.requests + 2:
+            if len(found) == 2 * args.requests + 2 + 4 * OTHER_REQUESTS:
                 break
             time.sleep(0.1)
         if found:

@@ -3,20 +3,24 @@
 //! started subscriptions, checkouts, events (and their `_cost`), seats.
 //!
 //! Each fact is read as the few columns it needs, through SeaQuery, so one query serves
-//! both databases.
+//! both databases, and decoded by name into a small row type. Every read of a request goes
+//! to one snapshot (`db::Snapshot`): the orders, their disputes and the subscriptions of
+//! one answer are of one committed state.
 
 use std::collections::{HashMap, HashSet};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, ExprTrait, Query, SelectStatement};
-use sea_orm::{ConnectionTrait, DbErr, QueryResult};
+use sea_orm::{DbErr, FromQueryResult};
+use serde::Deserialize;
 use serde_json::Value;
 use uuid::Uuid;
 
 use super::laps::Laps;
 use super::params::Request;
 use super::rollups::facts::SubscriptionFact;
-use super::sql::{col, get, rows};
+use super::sql::col;
+use crate::db::Snapshot;
 use crate::orders::schema::BillingType;
 
 pub struct Order {
@@ -59,6 +63,7 @@ pub struct Checkout {
     pub succeeded: bool,
 }
 
+#[derive(FromQueryResult, Deserialize)]
 pub struct Event {
     pub timestamp: DateTime<Utc>,
     pub customer_id: Option<Uuid>,
@@ -104,9 +109,15 @@ fn select(table: &str, columns: &[&str], organization_id: Uuid) -> SelectStateme
     query
 }
 
+#[derive(FromQueryResult, Deserialize)]
+struct ProductRow {
+    id: Uuid,
+    recurring_interval: Option<String>,
+}
+
 /// The filters that narrow by product: the products they leave, `None` for all.
 async fn products_left(
-    db: &impl ConnectionTrait,
+    snapshot: &Snapshot,
     organization_id: Uuid,
     request: &Request,
 ) -> Result<Option<HashSet<Uuid>>, DbErr> {
@@ -114,15 +125,13 @@ async fn products_left(
         return Ok(None);
     }
     let mut left = HashSet::new();
-    for row in rows(
-        db,
-        &select("products", &["id", "recurring_interval"], organization_id),
-    )
-    .await?
+    let query = select("products", &["id", "recurring_interval"], organization_id);
+    for ProductRow {
+        id,
+        recurring_interval,
+    } in snapshot.rows(&query).await?
     {
-        let id: Uuid = get(&row, "id")?;
-        let recurring = get::<Option<String>>(&row, "recurring_interval")?.is_some();
-        let kind = if recurring {
+        let kind = if recurring_interval.is_some() {
             BillingType::Recurring
         } else {
             BillingType::OneTime
@@ -142,6 +151,35 @@ async fn products_left(
     Ok(Some(left))
 }
 
+#[derive(FromQueryResult, Deserialize)]
+struct CheckoutProduct {
+    checkout_id: Uuid,
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct CheckoutRow {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    status: String,
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct ExternalId {
+    external_id: Option<String>,
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct CostRow {
+    timestamp: DateTime<Utc>,
+    metadata: String,
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct Started {
+    id: Uuid,
+    started_at: DateTime<Utc>,
+}
+
 /// The amount of a subscription per month, as docs/metrics.md defines it.
 pub fn monthly(amount: i64, interval: &str, count: i64) -> i64 {
     let count = Ord::max(count, 1);
@@ -157,7 +195,7 @@ pub fn monthly(amount: i64, interval: &str, count: i64) -> i64 {
 }
 
 pub async fn load(
-    db: &impl ConnectionTrait,
+    snapshot: &Snapshot,
     organization_id: Uuid,
     request: &Request,
     until: DateTime<Utc>,
@@ -165,7 +203,7 @@ pub async fn load(
     sales: bool,
     laps: &mut Laps,
 ) -> Result<Inputs, DbErr> {
-    let products = products_left(db, organization_id, request).await?;
+    let products = products_left(snapshot, organization_id, request).await?;
     let customers = request.customer_ids.clone();
     let narrow = |query: &mut SelectStatement, product: &str, customer: &str| {
         if let Some(products) = &products {
@@ -177,7 +215,7 @@ pub async fn load(
     };
 
     let (orders, lost_disputes, subscriptions, mut started) = if sales {
-        load_sales(db, organization_id, &narrow).await?
+        load_sales(snapshot, organization_id, &narrow).await?
     } else {
         Default::default()
     };
@@ -192,11 +230,8 @@ pub async fn load(
                 .from(Alias::new("checkout_products"))
                 .column(Alias::new("checkout_id"))
                 .and_where(col("product_id").is_in(products.iter().copied()));
-            let mut ids = HashSet::new();
-            for row in rows(db, &query).await? {
-                ids.insert(get(&row, "checkout_id")?);
-            }
-            Some(ids)
+            let ids: Vec<CheckoutProduct> = snapshot.rows(&query).await?;
+            Some(ids.into_iter().map(|row| row.checkout_id).collect())
         }
     };
     let mut query = select(
@@ -211,14 +246,16 @@ pub async fn load(
         query.and_where(col("customer_id").is_in(customers.iter().copied()));
     }
     let mut checkouts = Vec::new();
-    for row in rows(db, &query).await? {
-        let id: Uuid = get(&row, "id")?;
-        if with_product.as_ref().is_some_and(|ids| !ids.contains(&id)) {
+    for row in snapshot.rows::<CheckoutRow>(&query).await? {
+        if with_product
+            .as_ref()
+            .is_some_and(|ids| !ids.contains(&row.id))
+        {
             continue;
         }
         checkouts.push(Checkout {
-            created_at: get(&row, "created_at")?,
-            succeeded: get::<String>(&row, "status")? == "succeeded",
+            created_at: row.created_at,
+            succeeded: row.status == "succeeded",
         });
     }
 
@@ -230,13 +267,8 @@ pub async fn load(
         Some(ids) => {
             let mut query = select("customers", &["external_id"], organization_id);
             query.and_where(col("id").is_in(ids.iter().copied()));
-            let mut external = Vec::new();
-            for row in rows(db, &query).await? {
-                if let Some(id) = get::<Option<String>>(&row, "external_id")? {
-                    external.push(id);
-                }
-            }
-            Some(external)
+            let rows: Vec<ExternalId> = snapshot.rows(&query).await?;
+            Some(rows.into_iter().filter_map(|row| row.external_id).collect())
         }
     };
     let by_customer = |query: &mut SelectStatement| {
@@ -257,14 +289,7 @@ pub async fn load(
         .and_where(col("timestamp").gte(from))
         .and_where(col("timestamp").lt(until));
     by_customer(&mut query);
-    let mut events = Vec::new();
-    for row in rows(db, &query).await? {
-        events.push(Event {
-            timestamp: get(&row, "timestamp")?,
-            customer_id: get(&row, "customer_id")?,
-            external_customer_id: get(&row, "external_customer_id")?,
-        });
-    }
+    let events: Vec<Event> = snapshot.rows(&query).await?;
     laps.lap("events");
     let mut query = select("events", &["timestamp", "metadata"], organization_id);
     query
@@ -272,13 +297,12 @@ pub async fn load(
         .and_where(col("metadata").like("%\"_cost\"%"));
     by_customer(&mut query);
     let mut costs = Vec::new();
-    for row in rows(db, &query).await? {
-        let metadata: Value =
-            serde_json::from_str(&get::<String>(&row, "metadata")?).unwrap_or(Value::Null);
+    for row in snapshot.rows::<CostRow>(&query).await? {
+        let metadata: Value = serde_json::from_str(&row.metadata).unwrap_or(Value::Null);
         let cost = &metadata["_cost"];
         if let (Some(amount), Some("usd")) = (cost["amount"].as_f64(), cost["currency"].as_str()) {
             costs.push(Cost {
-                timestamp: get(&row, "timestamp")?,
+                timestamp: row.timestamp,
                 amount,
             });
         }
@@ -290,12 +314,18 @@ pub async fn load(
     if sales && (products.is_some() || customers.is_some()) {
         let mut query = select("subscriptions", &["id", "started_at"], organization_id);
         query.and_where(col("started_at").is_not_null());
-        for row in rows(db, &query).await? {
-            started.insert(get(&row, "id")?, get(&row, "started_at")?);
+        for row in snapshot.rows::<Started>(&query).await? {
+            started.insert(row.id, row.started_at);
         }
     }
 
-    let seats = load_seats(db, organization_id, products.as_ref(), customers.as_deref()).await?;
+    let seats = load_seats(
+        snapshot,
+        organization_id,
+        products.as_ref(),
+        customers.as_deref(),
+    )
+    .await?;
     laps.lap("seats");
     Ok(Inputs {
         orders,
@@ -316,9 +346,26 @@ type Sales = (
     HashMap<Uuid, DateTime<Utc>>,
 );
 
+#[derive(FromQueryResult, Deserialize)]
+struct OrderRow {
+    id: Uuid,
+    created_at: DateTime<Utc>,
+    net_amount: i64,
+    platform_fee_amount: i64,
+    refunded_amount: i64,
+    subscription_id: Option<Uuid>,
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct DisputeRow {
+    order_id: Uuid,
+    closed_at: Option<DateTime<Utc>>,
+    amount: i64,
+}
+
 /// Paid orders, lost disputes and started subscriptions (what rollups hold otherwise).
 async fn load_sales(
-    db: &impl ConnectionTrait,
+    snapshot: &Snapshot,
     organization_id: Uuid,
     narrow: &impl Fn(&mut SelectStatement, &str, &str),
 ) -> Result<Sales, DbErr> {
@@ -337,18 +384,19 @@ async fn load_sales(
     );
     query.and_where(col("status").is_in(["paid", "partially_refunded", "refunded"]));
     narrow(&mut query, "product_id", "customer_id");
-    let mut orders = Vec::new();
-    for row in rows(db, &query).await? {
-        let id: Uuid = get(&row, "id")?;
-        orders.push(Order {
-            id,
-            created_at: get(&row, "created_at")?,
-            net: get(&row, "net_amount")?,
-            fee: get(&row, "platform_fee_amount")?,
-            refunded: get(&row, "refunded_amount")?,
-            subscription_id: get(&row, "subscription_id")?,
-        });
-    }
+    let orders: Vec<Order> = snapshot
+        .rows::<OrderRow>(&query)
+        .await?
+        .into_iter()
+        .map(|row| Order {
+            id: row.id,
+            created_at: row.created_at,
+            net: row.net_amount,
+            fee: row.platform_fee_amount,
+            refunded: row.refunded_amount,
+            subscription_id: row.subscription_id,
+        })
+        .collect();
     let counted: HashSet<Uuid> = orders.iter().map(|o| o.id).collect();
 
     let mut query = select(
@@ -358,15 +406,11 @@ async fn load_sales(
     );
     query.and_where(col("status").eq("lost"));
     let mut lost_disputes = Vec::new();
-    for row in rows(db, &query).await? {
-        let (order_id, closed_at) = (
-            get::<Uuid>(&row, "order_id")?,
-            get::<Option<DateTime<Utc>>>(&row, "closed_at")?,
-        );
-        if let (true, Some(closed_at)) = (counted.contains(&order_id), closed_at) {
+    for row in snapshot.rows::<DisputeRow>(&query).await? {
+        if let (true, Some(closed_at)) = (counted.contains(&row.order_id), row.closed_at) {
             lost_disputes.push(LostDispute {
                 closed_at,
-                amount: get(&row, "amount")?,
+                amount: row.amount,
             });
         }
     }
@@ -376,8 +420,8 @@ async fn load_sales(
     narrow(&mut query, "product_id", "customer_id");
     let mut subscriptions = Vec::new();
     let mut started = HashMap::new();
-    for row in rows(db, &query).await? {
-        if let Some((id, fact)) = started_subscription(&row)? {
+    for row in snapshot.rows::<SubscriptionRow>(&query).await? {
+        if let Some((id, fact)) = started_subscription(row) {
             started.insert(id, fact.started_at);
             subscriptions.push(fact.into());
         }
@@ -403,30 +447,44 @@ pub const SUBSCRIPTION_COLUMNS: [&str; 13] = [
     "trial_end",
 ];
 
-/// A subscription row as metrics count it (`SUBSCRIPTION_COLUMNS`); none before it starts.
-/// Both the rows path and the rollups read subscriptions through it.
-pub fn started_subscription(row: &QueryResult) -> Result<Option<(Uuid, SubscriptionFact)>, DbErr> {
-    let Some(started_at) = get::<Option<DateTime<Utc>>>(row, "started_at")? else {
-        return Ok(None);
-    };
-    let ended: Option<DateTime<Utc>> = get(row, "ended_at")?;
-    let interval: String = get(row, "recurring_interval")?;
+/// A subscription row, as `SUBSCRIPTION_COLUMNS`.
+#[derive(FromQueryResult, Deserialize)]
+pub struct SubscriptionRow {
+    id: Uuid,
+    organization_id: Uuid,
+    customer_id: Uuid,
+    created_at: DateTime<Utc>,
+    started_at: Option<DateTime<Utc>>,
+    ended_at: Option<DateTime<Utc>>,
+    ends_at: Option<DateTime<Utc>>,
+    canceled_at: Option<DateTime<Utc>>,
+    customer_cancellation_reason: Option<String>,
+    amount: i64,
+    recurring_interval: String,
+    recurring_interval_count: i64,
+    trial_end: Option<DateTime<Utc>>,
+}
+
+/// A subscription row as metrics count it; none before it starts. Both the rows path and
+/// the rollups read subscriptions through it.
+pub fn started_subscription(row: SubscriptionRow) -> Option<(Uuid, SubscriptionFact)> {
+    let started_at = row.started_at?;
     let fact = SubscriptionFact {
-        organization_id: get(row, "organization_id")?,
-        customer_id: get(row, "customer_id")?,
-        created_at: get(row, "created_at")?,
+        organization_id: row.organization_id,
+        customer_id: row.customer_id,
+        created_at: row.created_at,
         started_at,
-        end_at: ended.or(get(row, "ends_at")?),
-        canceled_at: get(row, "canceled_at")?,
-        reason: get(row, "customer_cancellation_reason")?,
+        end_at: row.ended_at.or(row.ends_at),
+        canceled_at: row.canceled_at,
+        reason: row.customer_cancellation_reason,
         monthly: monthly(
-            get(row, "amount")?,
-            &interval,
-            get(row, "recurring_interval_count")?,
+            row.amount,
+            &row.recurring_interval,
+            row.recurring_interval_count,
         ),
-        trial_end: get(row, "trial_end")?,
+        trial_end: row.trial_end,
     };
-    Ok(Some((get(row, "id")?, fact)))
+    Some((row.id, fact))
 }
 
 impl From<SubscriptionFact> for Subscription {
@@ -444,28 +502,41 @@ impl From<SubscriptionFact> for Subscription {
     }
 }
 
+#[derive(FromQueryResult, Deserialize)]
+struct SeatRow {
+    created_at: DateTime<Utc>,
+    claimed_at: Option<DateTime<Utc>>,
+    revoked_at: Option<DateTime<Utc>>,
+    subscription_id: Option<Uuid>,
+    order_id: Option<Uuid>,
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct Payer {
+    id: Uuid,
+    customer_id: Uuid,
+    product_id: Option<Uuid>,
+}
+
 /// Seats, each with the customer who pays for it and that purchase's product.
 async fn load_seats(
-    db: &impl ConnectionTrait,
+    snapshot: &Snapshot,
     organization_id: Uuid,
     products: Option<&HashSet<Uuid>>,
     customers: Option<&[Uuid]>,
 ) -> Result<Vec<Seat>, DbErr> {
-    let seat_rows = rows(
-        db,
-        &select(
-            "customer_seats",
-            &[
-                "created_at",
-                "claimed_at",
-                "revoked_at",
-                "subscription_id",
-                "order_id",
-            ],
-            organization_id,
-        ),
-    )
-    .await?;
+    let query = select(
+        "customer_seats",
+        &[
+            "created_at",
+            "claimed_at",
+            "revoked_at",
+            "subscription_id",
+            "order_id",
+        ],
+        organization_id,
+    );
+    let seat_rows: Vec<SeatRow> = snapshot.rows(&query).await?;
     if seat_rows.is_empty() {
         return Ok(Vec::new());
     }
@@ -474,18 +545,13 @@ async fn load_seats(
     for table in ["subscriptions", "orders"] {
         let mut query = select(table, &["id", "customer_id", "product_id"], organization_id);
         query.and_where(col("seats").is_not_null());
-        for row in rows(db, &query).await? {
-            payer.insert(
-                get(&row, "id")?,
-                (get(&row, "customer_id")?, get(&row, "product_id")?),
-            );
+        for row in snapshot.rows::<Payer>(&query).await? {
+            payer.insert(row.id, (row.customer_id, row.product_id));
         }
     }
     let mut seats = Vec::new();
     for row in seat_rows {
-        let purchase: Option<Uuid> =
-            get::<Option<Uuid>>(&row, "subscription_id")?
-                .or(get::<Option<Uuid>>(&row, "order_id")?);
+        let purchase = row.subscription_id.or(row.order_id);
         let Some(&(customer_id, product_id)) = purchase.and_then(|id| payer.get(&id)) else {
             continue;
         };
@@ -493,9 +559,9 @@ async fn load_seats(
         let customer_ok = customers.is_none_or(|c| c.contains(&customer_id));
         if product_ok && customer_ok {
             seats.push(Seat {
-                created_at: get(&row, "created_at")?,
-                claimed_at: get(&row, "claimed_at")?,
-                revoked_at: get(&row, "revoked_at")?,
+                created_at: row.created_at,
+                claimed_at: row.claimed_at,
+                revoked_at: row.revoked_at,
                 customer_id,
             });
         }

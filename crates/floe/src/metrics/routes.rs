@@ -33,13 +33,17 @@ async fn answer(
             && request.customer_ids.is_none();
         let ready = unfiltered && rollups_ready(app, organization_id).await?;
         laps.lap("catch_up");
+        // Everything the answer reads comes from one committed state: sums and the facts
+        // read beside them, orders and their disputes. (On SQLite through the reader's
+        // own connection: thousands of rows through sqlx cost a thread hop each.)
+        let snapshot = app.reader.snapshot().await?;
         let rolled = if ready {
-            super::rollups::read::load(&app.reader, organization_id, &periods, &mut laps).await?
+            super::rollups::read::load(&snapshot, organization_id, &periods, &mut laps).await?
         } else {
             None
         };
         let inputs = super::inputs::load(
-            &app.db,
+            &snapshot,
             organization_id,
             &request,
             periods.until,
@@ -48,6 +52,7 @@ async fn answer(
             &mut laps,
         )
         .await?;
+        snapshot.end().await?;
         (inputs, rolled)
     } else {
         (super::inputs::Inputs::default(), None)

@@ -18,7 +18,7 @@ use super::facts::{
 };
 use super::stored::Stored;
 use super::sync::LEVELS;
-use crate::db::{ReadConnection, Snapshot};
+use crate::db::Snapshot;
 use crate::metrics::compute::{Series, ceil_div, floats, ints, ratio};
 use crate::metrics::laps::Laps;
 use crate::metrics::periods::{Interval, Periods};
@@ -88,7 +88,7 @@ fn instants(periods: &Periods) -> Vec<DateTime<Utc>> {
 /// exactly (a bound off the quarter hours, as in some zones' history before 1980, or a
 /// period longer than its interval's reach).
 pub async fn load(
-    reader: &ReadConnection,
+    snapshot: &Snapshot,
     organization: Uuid,
     periods: &Periods,
     laps: &mut Laps,
@@ -108,10 +108,7 @@ pub async fn load(
     let mut cuts: Vec<i64> = instants.into_iter().map(quarter).collect();
     cuts.sort_unstable();
     cuts.dedup();
-    // Sums and facts from one state: a roll-up pass committing in between would move a
-    // fact from one to the other.
-    let snapshot = reader.snapshot().await?;
-    let (prefix, exact) = sums_at(&snapshot, organization, &cuts).await?;
+    let (prefix, exact) = sums_at(snapshot, organization, &cuts).await?;
     laps.lap("sums");
     // Each mask with the interval's bit a seek of its own: given a range or a bit test,
     // SQLite's planner, once it has statistics, skip-scans the index over every mask and
@@ -129,10 +126,9 @@ pub async fn load(
         .and_where(ambiguous())
         .and_where(col("created_at").gte(periods.from))
         .and_where(col("created_at").lt(periods.until));
-    // Through the reader: on SQLite thousands of rows cost a thread hop each through sqlx.
     let orders: Vec<AmbiguousOrder> = snapshot.rows(&query).await?;
     laps.lap("ambiguous_orders");
-    let first_counted = first_counted(&snapshot, organization, periods, k).await?;
+    let first_counted = first_counted(snapshot, organization, periods, k).await?;
 
     let mut query = Query::select();
     query
@@ -149,8 +145,7 @@ pub async fn load(
         .filter_map(|s| Some((s.created_at, s.end_at?)))
         .collect();
     laps.lap("ended_early");
-    let (late, others) = late_starters(&snapshot, organization, periods).await?;
-    snapshot.end().await?;
+    let (late, others) = late_starters(snapshot, organization, periods).await?;
     laps.lap("late_starters");
     Ok(Some(Rolled {
         cuts,

@@ -22,7 +22,7 @@ use super::facts::{
     Deltas, DisputeFact, OrderFact, SubscriptionFact, add_customer, customer_ranges, quarter,
 };
 use super::stored::{CHUNK, Replaced, delete_where, replace, rows_where, stored_where, upsert};
-use crate::metrics::inputs::{SUBSCRIPTION_COLUMNS, started_subscription};
+use crate::metrics::inputs::{SUBSCRIPTION_COLUMNS, SubscriptionRow, started_subscription};
 use crate::metrics::laps::Laps;
 use crate::metrics::sql::{col, get, rows};
 
@@ -325,7 +325,8 @@ async fn current_subscriptions(
 ) -> Result<HashMap<Uuid, SubscriptionFact>, DbErr> {
     let mut facts = HashMap::new();
     for row in rows_where(txn, "subscriptions", &SUBSCRIPTION_COLUMNS, "id", ids).await? {
-        facts.extend(started_subscription(&row)?);
+        let row = <SubscriptionRow as sea_orm::FromQueryResult>::from_query_result(&row, "")?;
+        facts.extend(started_subscription(row));
     }
     Ok(facts)
 }
