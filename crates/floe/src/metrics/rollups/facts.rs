@@ -50,7 +50,7 @@ pub const CALENDAR_SLACK: TimeDelta = TimeDelta::hours(15);
 
 /// The first interval whose periods are decided by the calendar as well as by distance (a
 /// day is too short for the slack to tell anything).
-const FIRST_CALENDAR: usize = 2;
+pub const FIRST_CALENDAR: usize = 2;
 
 /// The quarter hour `at` falls in, counted from the Unix epoch.
 pub fn quarter(at: DateTime<Utc>) -> i64 {

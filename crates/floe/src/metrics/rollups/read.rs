@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::columns::*;
 use super::facts::{
-    CALENDAR_SLACK, Deltas, REACH, SubscriptionFact, masks_with, next_utc_start, on_boundary,
-    quarter, utc_start,
+    CALENDAR_SLACK, Deltas, FIRST_CALENDAR, REACH, SubscriptionFact, masks_with, next_utc_start,
+    on_boundary, quarter, utc_start,
 };
 use super::stored::Stored;
 use super::sync::LEVELS;
@@ -163,7 +163,7 @@ pub async fn load(
 /// calendar week, month or year, one after the other, as the facts' decisions for these
 /// intervals assume (not so in some zones' history of local mean time, say).
 fn calendar_fits(periods: &Periods, k: usize) -> bool {
-    if k < 2 {
+    if k < FIRST_CALENDAR {
         return true; // Decided by distance alone.
     }
     let bounds = periods.bounds();
