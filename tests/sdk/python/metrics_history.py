@@ -115,8 +115,8 @@ class Database:
 
 def change(rng, db, model, rows, start, end):
     """Changes a random part of a history already written (and rolled up): orders paid or
-    voided, subscriptions ended, resumed or started later, disputes lost; in the database
-    and in the model alike."""
+    voided, subscriptions ended, resumed, started later or moved to another product,
+    disputes lost; in the database and in the model alike."""
     disputed = {d["order_id"] for d in model["disputes"]}  # (a disputed payment stays paid)
     for order, row in zip(model["orders"], rows["orders"]):
         if rng.random() < 0.1 and order["status"] in ("paid", "pending", "void") and order["id"] not in disputed:
@@ -133,6 +133,10 @@ def change(rng, db, model, rows, start, end):
             values = {"ended_at": None, "ends_at": None, "canceled_at": None, "customer_cancellation_reason": None}
         elif fate < 0.4:
             values = {"started_at": sub["started_at"] + timedelta(hours=rng.choice([1, 30, 24 * 40]))}
+        elif fate < 0.5:
+            # Moved to another product: its later metrics count under that one.
+            recurring = [p["id"] for p in model["products"] if p["billing_type"] == "recurring"]
+            values = {"product_id": rng.choice(recurring)}
         else:
             continue
         sub.update(values)
@@ -254,9 +258,15 @@ def history(rng, organization_id, products, customers, start, end):
             "ends_at": ends_at or ended_at, "ended_at": ended_at, "anchor_day": started_at.day,
             "customer_cancellation_reason": reason, "seats": seats, "grants_done_at": started_at})
         stop = min(end, ended_at or ends_at or end)
+        # Some change product on the way: their earlier orders are of another product.
+        earlier, switched_at = product, None
+        if rng.random() < 0.2:
+            earlier = rng.choice(recurring)
+            switched_at = moment(rng, started_at, max(stop, started_at + timedelta(days=1)))
         at = started_at
         while at < stop:
-            add_order(at, product, customer, subscription["id"], seats)
+            add_order(at, earlier if switched_at and at < switched_at else product, customer, subscription["id"],
+                      seats)
             at += timedelta(days={"day": 1, "week": 7, "month": 30, "year": 365}[interval] * count)
         if seats:
             for _ in range(rng.randint(1, 3)):

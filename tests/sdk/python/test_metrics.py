@@ -67,7 +67,7 @@ def random_request(rng, shop):
               "timezone": rng.choice(ZONES)}
     choice = rng.random()
     if choice < 0.15:
-        params["product_id"] = [p["id"] for p in rng.sample(shop.products, 2)]
+        params["product_id"] = [p["id"] for p in rng.sample(shop.products, rng.choice([1, 2, 3]))]
     elif choice < 0.3:
         params["billing_type"] = rng.choice(["one_time", "recurring"])
     elif choice < 0.45:
@@ -86,7 +86,7 @@ def test_every_metric_matches_the_model_over_random_histories(server, seed):
     db = Database(server)
     db.write(rows)
     served_before = served_from_rollups(server)
-    unfiltered = 0
+    rolled = 0
     for round in range(2):
         if round == 1:
             # Changes to rows already rolled up must move the rollups exactly.
@@ -94,7 +94,7 @@ def test_every_metric_matches_the_model_over_random_histories(server, seed):
                    datetime(2026, 1, 1, tzinfo=UTC))
         for _ in range(12):
             params = random_request(rng, shop)
-            unfiltered += not any(key in params for key in ("product_id", "billing_type", "customer_id"))
+            rolled += "customer_id" not in params
             answer = shop.get("/v1/metrics/", **params)
             assert answer.status_code == 200, (params, answer.text)
             expected = metrics_model.compute(
@@ -104,8 +104,9 @@ def test_every_metric_matches_the_model_over_random_histories(server, seed):
                 customer_id=params.get("customer_id"), metrics=params.get("metrics"))
             mismatches = metrics_model.compare(expected, answer.json())
             assert mismatches == [], (round, params, mismatches[:10])
-    # Every request without filters was served from the rollups (the others from the rows).
-    assert served_from_rollups(server) - served_before == unfiltered > 0
+    # Every request without a customer filter was served from the rollups (the others from
+    # the rows).
+    assert served_from_rollups(server) - served_before == rolled > 0
 
 
 def served_from_rollups(server):

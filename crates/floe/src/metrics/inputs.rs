@@ -116,7 +116,7 @@ struct ProductRow {
 }
 
 /// The filters that narrow by product: the products they leave, `None` for all.
-async fn products_left(
+pub async fn products_left(
     snapshot: &Snapshot,
     organization_id: Uuid,
     request: &Request,
@@ -194,16 +194,18 @@ pub fn monthly(amount: i64, interval: &str, count: i64) -> i64 {
     numerator.signum() * (doubled / (2 * denominator))
 }
 
+/// The rows a request reads; `products` as `products_left` gives them, and `sales` whether
+/// orders, disputes and subscriptions are read too (not when rollups hold them).
 pub async fn load(
     snapshot: &Snapshot,
     organization_id: Uuid,
     request: &Request,
-    until: DateTime<Utc>,
-    from: DateTime<Utc>,
+    products: Option<HashSet<Uuid>>,
+    periods: &crate::metrics::periods::Periods,
     sales: bool,
     laps: &mut Laps,
 ) -> Result<Inputs, DbErr> {
-    let products = products_left(snapshot, organization_id, request).await?;
+    let (until, from) = (periods.until, periods.from);
     let customers = request.customer_ids.clone();
     let narrow = |query: &mut SelectStatement, product: &str, customer: &str| {
         if let Some(products) = &products {
@@ -431,10 +433,11 @@ async fn load_sales(
 }
 
 /// The columns of a subscription row that `started_subscription` reads.
-pub const SUBSCRIPTION_COLUMNS: [&str; 13] = [
+pub const SUBSCRIPTION_COLUMNS: [&str; 14] = [
     "id",
     "organization_id",
     "customer_id",
+    "product_id",
     "created_at",
     "started_at",
     "ended_at",
@@ -453,6 +456,7 @@ pub struct SubscriptionRow {
     id: Uuid,
     organization_id: Uuid,
     customer_id: Uuid,
+    product_id: Uuid,
     created_at: DateTime<Utc>,
     started_at: Option<DateTime<Utc>>,
     ended_at: Option<DateTime<Utc>>,
@@ -472,6 +476,7 @@ pub fn started_subscription(row: SubscriptionRow) -> Option<(Uuid, SubscriptionF
     let fact = SubscriptionFact {
         organization_id: row.organization_id,
         customer_id: row.customer_id,
+        product_id: row.product_id,
         created_at: row.created_at,
         started_at,
         end_at: row.ended_at.or(row.ends_at),

@@ -10,6 +10,7 @@ use super::compute::{Computed, Num, compute};
 use super::dashboards::MetricsRead;
 use super::params::{self, Request};
 use super::periods::Periods;
+use super::rollups::read::Scope;
 use crate::app::AppState;
 use crate::auth::Authorized;
 use crate::csv_export::{csv_row, iso_datetime};
@@ -27,18 +28,24 @@ async fn answer(
     let began = std::time::Instant::now();
     let mut laps = super::laps::Laps::start();
     let (inputs, rolled) = if query.allows_organization(organization_id)? {
-        // Rollups hold the organization's whole history, not a product's or a customer's.
-        let unfiltered = request.product_ids.is_none()
-            && request.billing_types.is_none()
-            && request.customer_ids.is_none();
-        let ready = unfiltered && rollups_ready(app, organization_id).await?;
+        // Rollups hold the organization's history and each product's, not a customer's.
+        let ready = request.customer_ids.is_none() && rollups_ready(app, organization_id).await?;
         laps.lap("catch_up");
         // Everything the answer reads comes from one committed state: sums and the facts
         // read beside them, orders and their disputes. (On SQLite through the reader's
         // own connection: thousands of rows through sqlx cost a thread hop each.)
         let snapshot = app.reader.snapshot().await?;
+        let products = super::inputs::products_left(&snapshot, organization_id, &request).await?;
         let rolled = if ready {
-            super::rollups::read::load(&snapshot, organization_id, &periods, &mut laps).await?
+            let listed: Option<Vec<uuid::Uuid>> = products
+                .as_ref()
+                .map(|p| crate::db::unique(p.iter().copied()));
+            let scope = match &listed {
+                None => Scope::All,
+                Some(products) => Scope::Products(products),
+            };
+            super::rollups::read::load(&snapshot, organization_id, scope, &periods, &mut laps)
+                .await?
         } else {
             None
         };
@@ -46,8 +53,8 @@ async fn answer(
             &snapshot,
             organization_id,
             &request,
-            periods.until,
-            periods.from,
+            products,
+            &periods,
             rolled.is_none(),
             &mut laps,
         )

@@ -34,6 +34,7 @@ mod m20261205_000028_metric_dashboards;
 mod m20261205_000029_disputes;
 mod m20261205_000030_metric_rollups;
 mod m20261205_000031_calendar_rollups;
+mod m20261206_000032_product_rollups;
 
 mod columns;
 
@@ -74,6 +75,7 @@ impl MigratorTrait for Migrator {
             Box::new(m20261205_000029_disputes::Migration),
             Box::new(m20261205_000030_metric_rollups::Migration),
             Box::new(m20261205_000031_calendar_rollups::Migration),
+            Box::new(m20261206_000032_product_rollups::Migration),
         ]
     }
 }

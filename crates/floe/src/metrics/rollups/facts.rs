@@ -129,12 +129,30 @@ pub fn masks_with(k: usize) -> impl Iterator<Item = i16> {
     (0..1i16 << INTERVALS.len()).filter(move |m| m & (1 << k) != 0)
 }
 
-/// Sums per organization and quarter.
-pub type Deltas = HashMap<(Uuid, i64), Sums>;
+/// Sums per organization, scope and quarter. The scope is the organization's whole history
+/// (`None`) or one product's part of it: what a product's orders, subscriptions and
+/// disputes add (a product filter adds up its products' sums).
+pub type Deltas = HashMap<(Uuid, Option<Uuid>, i64), Sums>;
 
-fn bump(deltas: &mut Deltas, organization: Uuid, quarter: i64, place: usize, value: i64) {
-    if value != 0 {
-        deltas.entry((organization, quarter)).or_insert([0; COUNT])[place] += value;
+/// Adds `value` to the organization's sums and to its product's, if it has one.
+fn bump(
+    deltas: &mut Deltas,
+    organization: Uuid,
+    product: Option<Uuid>,
+    quarter: i64,
+    place: usize,
+    value: i64,
+) {
+    if value == 0 {
+        return;
+    }
+    for scope in [None, product] {
+        deltas
+            .entry((organization, scope, quarter))
+            .or_insert([0; COUNT])[place] += value;
+        if product.is_none() {
+            break;
+        }
     }
 }
 
@@ -142,6 +160,7 @@ fn bump(deltas: &mut Deltas, organization: Uuid, quarter: i64, place: usize, val
 #[derive(Clone, Debug, PartialEq)]
 pub struct OrderFact {
     pub organization_id: Uuid,
+    pub product_id: Option<Uuid>,
     pub subscription_id: Option<Uuid>,
     pub created_at: DateTime<Utc>,
     pub revenue: i64,
@@ -151,6 +170,10 @@ pub struct OrderFact {
     pub started_at: Option<DateTime<Utc>>,
     /// The subscription's paid order just before it (by creation, then ID).
     pub previous_at: Option<DateTime<Utc>>,
+    /// Its subscription's paid orders are of more than one product (it changed product):
+    /// whether it is the first renewal of its period depends on which products a request
+    /// asks for, so it is read one by one for every interval.
+    pub mixed: bool,
 }
 
 /// What a paid order is in the periods of one interval, in every time zone.
@@ -177,6 +200,9 @@ impl OrderFact {
                 Some(_) => OrderKind::Unstarted,
             };
         };
+        if self.mixed {
+            return OrderKind::Ambiguous;
+        }
         match relation(k, started, self.created_at) {
             Relation::Same => OrderKind::New,
             Relation::Unsure => OrderKind::Ambiguous,
@@ -202,8 +228,8 @@ impl OrderFact {
 
     pub fn add_to(&self, sign: i64, deltas: &mut Deltas) {
         let q = quarter(self.created_at);
-        let org = self.organization_id;
-        let mut put = |place, value| bump(deltas, org, q, place, sign * value);
+        let (org, product) = (self.organization_id, self.product_id);
+        let mut put = |place, value| bump(deltas, org, product, q, place, sign * value);
         put(ORDERS, 1);
         put(REVENUE, self.revenue);
         put(KEPT, self.kept);
@@ -235,6 +261,8 @@ impl OrderFact {
 pub struct SubscriptionFact {
     pub organization_id: Uuid,
     pub customer_id: Uuid,
+    /// Its product now: a subscription that changed product counts under its new one.
+    pub product_id: Uuid,
     pub created_at: DateTime<Utc>,
     pub started_at: DateTime<Utc>,
     /// `ended_at`, else `ends_at`.
@@ -283,9 +311,9 @@ impl SubscriptionFact {
     }
 
     pub fn add_to(&self, sign: i64, deltas: &mut Deltas) {
-        let org = self.organization_id;
+        let (org, product) = (self.organization_id, Some(self.product_id));
         let mut put = |at: DateTime<Utc>, place, value: i64| {
-            bump(deltas, org, quarter(at), place, sign * value)
+            bump(deltas, org, product, quarter(at), place, sign * value)
         };
         let (start, paying, m) = (self.started_at, self.paying_from(), self.monthly);
         put(start, ACTIVE, 1);
@@ -357,17 +385,24 @@ pub fn customer_ranges(spans: &mut [(i64, Option<i64>)]) -> Vec<(i64, Option<i64
 }
 
 /// A customer counts from the quarter after its range starts until the quarter its range
-/// ends (`(from, to]` ends are the sums' "before" bounds).
+/// ends (`(from, to]` ends are the sums' "before" bounds), in the one scope its ranges are
+/// of (all its subscriptions', or one product's): customers are not additive.
 pub fn add_customer(
     organization: Uuid,
+    scope: Option<Uuid>,
     ranges: &[(i64, Option<i64>)],
     sign: i64,
     deltas: &mut Deltas,
 ) {
+    let mut put = |quarter: i64, value: i64| {
+        deltas
+            .entry((organization, scope, quarter))
+            .or_insert([0; COUNT])[CUSTOMERS] += value;
+    };
     for &(from, to) in ranges {
-        bump(deltas, organization, from, CUSTOMERS, sign);
+        put(from, sign);
         if let Some(to) = to {
-            bump(deltas, organization, to, CUSTOMERS, -sign);
+            put(to, -sign);
         }
     }
 }
@@ -376,6 +411,8 @@ pub fn add_customer(
 #[derive(Clone, Debug, PartialEq)]
 pub struct DisputeFact {
     pub organization_id: Uuid,
+    /// Its order's product.
+    pub product_id: Option<Uuid>,
     pub quarter: i64,
     pub amount: i64,
 }
@@ -385,6 +422,7 @@ impl DisputeFact {
         bump(
             deltas,
             self.organization_id,
+            self.product_id,
             self.quarter,
             DISPUTES_LOST,
             sign * self.amount,
@@ -403,13 +441,37 @@ mod tests {
     fn order(created: &str, started: &str, previous: Option<&str>) -> OrderFact {
         OrderFact {
             organization_id: Uuid::nil(),
+            product_id: None,
             subscription_id: Some(Uuid::nil()),
             created_at: at(created),
             revenue: 100,
             kept: 90,
             started_at: Some(at(started)),
             previous_at: previous.map(at),
+            mixed: false,
         }
+    }
+
+    #[test]
+    fn a_product_order_adds_to_its_product_and_an_order_of_a_changed_product_is_read() {
+        let product = Uuid::from_u128(7);
+        let mut fact = order(
+            "2027-03-15T10:10:00Z",
+            "2025-03-15T10:00:00Z",
+            Some("2027-02-15T10:05:00Z"),
+        );
+        fact.product_id = Some(product);
+        let mut deltas = Deltas::new();
+        fact.add_to(1, &mut deltas);
+        let q = quarter(fact.created_at);
+        assert_eq!(deltas.len(), 2);
+        for scope in [None, Some(product)] {
+            let sums = &deltas[&(Uuid::nil(), scope, q)];
+            assert_eq!((sums[ORDERS], sums[RENEWED + 3]), (1, 1));
+        }
+        fact.mixed = true;
+        assert_eq!(fact.ambiguity(), 0b11111);
+        assert_eq!(fact.renews(), 0);
     }
 
     #[test]
@@ -512,6 +574,7 @@ mod tests {
         let fact = SubscriptionFact {
             organization_id: Uuid::nil(),
             customer_id: Uuid::nil(),
+            product_id: Uuid::nil(),
             created_at: at("2025-01-01T00:00:00Z"),
             started_at: at("2025-01-01T00:00:00Z"),
             end_at: Some(at("2025-02-10T00:00:00Z")),

@@ -13,8 +13,8 @@ use uuid::Uuid;
 
 use super::columns::*;
 use super::facts::{
-    CALENDAR_SLACK, Deltas, FIRST_CALENDAR, REACH, SubscriptionFact, masks_with, next_utc_start,
-    on_boundary, quarter, utc_start,
+    CALENDAR_SLACK, Deltas, FIRST_CALENDAR, REACH, SubscriptionFact, add_customer, customer_ranges,
+    masks_with, next_utc_start, on_boundary, quarter, utc_start,
 };
 use super::stored::Stored;
 use super::sync::LEVELS;
@@ -28,6 +28,8 @@ use crate::metrics::sql::col;
 /// fact without a start is neither, and skipped).
 #[derive(FromQueryResult, Deserialize)]
 struct AmbiguousOrder {
+    subscription_id: Option<Uuid>,
+    mixed: bool,
     created_at: DateTime<Utc>,
     revenue: i64,
     kept: i64,
@@ -60,6 +62,27 @@ pub struct Rolled {
     /// `compute` leaves out; with their customers' other subscriptions.
     late: Vec<SubscriptionFact>,
     others: HashMap<Uuid, Vec<SubscriptionFact>>,
+    /// Read for some products only (their sums and facts).
+    filtered: bool,
+    /// For several products: `(quarter, change)` to the customers the products' sums add
+    /// up, for the customers active in more than one of them at once (counted once).
+    shared_customers: Vec<(i64, i64)>,
+}
+
+/// Which part of the organization's history a request reads: all of it, or its products'.
+#[derive(Clone, Copy)]
+pub enum Scope<'a> {
+    All,
+    Products(&'a [Uuid]),
+}
+
+impl Scope<'_> {
+    /// Narrows a query of facts to the scope's products.
+    fn narrow(&self, query: &mut sea_orm::sea_query::SelectStatement) {
+        if let Scope::Products(products) = self {
+            query.and_where(col("product_id").is_in(products.iter().copied()));
+        }
+    }
 }
 
 fn place(interval: Interval) -> usize {
@@ -90,6 +113,7 @@ fn instants(periods: &Periods) -> Vec<DateTime<Utc>> {
 pub async fn load(
     snapshot: &Snapshot,
     organization: Uuid,
+    scope: Scope<'_>,
     periods: &Periods,
     laps: &mut Laps,
 ) -> Result<Option<Rolled>, DbErr> {
@@ -108,7 +132,7 @@ pub async fn load(
     let mut cuts: Vec<i64> = instants.into_iter().map(quarter).collect();
     cuts.sort_unstable();
     cuts.dedup();
-    let (prefix, exact) = sums_at(snapshot, organization, &cuts).await?;
+    let (prefix, exact) = sums_at(snapshot, organization, scope, &cuts).await?;
     laps.lap("sums");
     // Each mask with the interval's bit a seek of its own: given a range or a bit test,
     // SQLite's planner, once it has statistics, skip-scans the index over every mask and
@@ -119,16 +143,25 @@ pub async fn load(
     query
         .from(sea_orm::sea_query::Alias::new("metric_order_facts"))
         .columns(
-            ["created_at", "revenue", "kept", "started_at", "previous_at"]
-                .map(sea_orm::sea_query::Alias::new),
+            [
+                "subscription_id",
+                "mixed",
+                "created_at",
+                "revenue",
+                "kept",
+                "started_at",
+                "previous_at",
+            ]
+            .map(sea_orm::sea_query::Alias::new),
         )
         .and_where(col("organization_id").eq(organization))
         .and_where(ambiguous())
         .and_where(col("created_at").gte(periods.from))
         .and_where(col("created_at").lt(periods.until));
+    scope.narrow(&mut query);
     let orders: Vec<AmbiguousOrder> = snapshot.rows(&query).await?;
     laps.lap("ambiguous_orders");
-    let first_counted = first_counted(snapshot, organization, periods, k).await?;
+    let first_counted = first_counted(snapshot, organization, scope, periods, k).await?;
 
     let mut query = Query::select();
     query
@@ -138,6 +171,7 @@ pub async fn load(
         .and_where(ambiguous())
         .and_where(col("created_at").gte(periods.start(0)))
         .and_where(col("created_at").lt(periods.until));
+    scope.narrow(&mut query);
     let ended_early: Vec<(DateTime<Utc>, DateTime<Utc>)> = snapshot
         .rows::<CreatedEnded>(&query)
         .await?
@@ -145,8 +179,15 @@ pub async fn load(
         .filter_map(|s| Some((s.created_at, s.end_at?)))
         .collect();
     laps.lap("ended_early");
-    let (late, others) = late_starters(snapshot, organization, periods).await?;
+    let (late, others) = late_starters(snapshot, organization, scope, periods).await?;
     laps.lap("late_starters");
+    let shared_customers = match scope {
+        Scope::Products(products) if products.len() > 1 => {
+            shared_customers(snapshot, organization, products).await?
+        }
+        _ => Vec::new(),
+    };
+    laps.lap("shared_customers");
     Ok(Some(Rolled {
         cuts,
         prefix,
@@ -156,6 +197,8 @@ pub async fn load(
         ended_early,
         late,
         others,
+        filtered: matches!(scope, Scope::Products(_)),
+        shared_customers,
     }))
 }
 
@@ -198,6 +241,7 @@ struct Count {
 async fn first_counted(
     snapshot: &Snapshot,
     organization: Uuid,
+    scope: Scope<'_>,
     periods: &Periods,
     k: usize,
 ) -> Result<i64, DbErr> {
@@ -218,6 +262,7 @@ async fn first_counted(
         .and_where(col("created_at").gte(from))
         .and_where(col("created_at").lt(Ord::min(periods.end(0), periods.until)))
         .and_where(col("renews").is_in(masks_with(k)));
+    scope.narrow(&mut query);
     let counts: Vec<Count> = snapshot.rows(&query).await?;
     Ok(counts.first().map_or(0, |c| c.count))
 }
@@ -267,8 +312,30 @@ fn runs(from: Option<i64>, to: i64) -> Vec<(usize, i64, i64)> {
 async fn sums_at(
     snapshot: &Snapshot,
     organization: Uuid,
+    scope: Scope<'_>,
     cuts: &[i64],
 ) -> Result<(Vec<Sums>, Vec<i64>), DbErr> {
+    let backend = snapshot.backend();
+    // The organization's sums, or its products' (added up).
+    let mut binds: Vec<sea_orm::Value> = vec![organization.into()];
+    let (table, products) = match scope {
+        Scope::All => ("metric_sums", String::new()),
+        Scope::Products([]) => return Ok((vec![[0; COUNT]; cuts.len()], vec![0; cuts.len()])),
+        Scope::Products(products) => {
+            let marks: Vec<String> = products
+                .iter()
+                .map(|product| {
+                    binds.push((*product).into());
+                    match backend {
+                        DbBackend::Postgres => format!("${}", binds.len()),
+                        _ => "?".to_owned(),
+                    }
+                })
+                .collect();
+            let list = format!(" AND m.product_id IN ({})", marks.join(", "));
+            ("metric_product_sums", list)
+        }
+    };
     // Segment 0 is everything before the first cut; segment j ≥ 1 is [cuts[j-1], cuts[j]).
     let mut values = Vec::new();
     for j in 0..cuts.len() {
@@ -282,7 +349,6 @@ async fn sums_at(
         .iter()
         .map(|name| format!("SUM(m.{name}) AS {name}"))
         .collect();
-    let backend = snapshot.backend();
     let sql = if backend == DbBackend::Postgres {
         // Summed run by run through the key: joined as a whole, PostgreSQL hashes the runs
         // by level and tests every bucket against every run of its level (seconds for a
@@ -294,8 +360,8 @@ async fn sums_at(
         format!(
             "WITH s(j, lvl, lo, hi) AS (VALUES {}) \
              SELECT CAST(s.j AS BIGINT) AS j, {} \
-             FROM s CROSS JOIN LATERAL (SELECT {} FROM metric_sums m \
-               WHERE m.organization_id = $1 AND m.level = s.lvl \
+             FROM s CROSS JOIN LATERAL (SELECT {} FROM {table} m \
+               WHERE m.organization_id = $1{products} AND m.level = s.lvl \
                  AND m.quarter >= s.lo AND m.quarter < s.hi) x \
              GROUP BY s.j",
             values.join(", "),
@@ -307,15 +373,15 @@ async fn sums_at(
         format!(
             "WITH s(j, lvl, lo, hi) AS (VALUES {}) \
              SELECT s.j AS j, {} \
-             FROM s CROSS JOIN metric_sums m \
-             WHERE m.organization_id = ? AND m.level = s.lvl \
+             FROM s CROSS JOIN {table} m \
+             WHERE m.organization_id = ?{products} AND m.level = s.lvl \
                AND m.quarter >= s.lo AND m.quarter < s.hi \
              GROUP BY s.j",
             values.join(", "),
             sums.join(", ")
         )
     };
-    let statement = Statement::from_sql_and_values(backend, sql, [organization.into()]);
+    let statement = Statement::from_sql_and_values(backend, sql, binds);
     let mut each = vec![[0i64; COUNT]; cuts.len()];
     // `j`, then the sums in `NAMES` order.
     for row in snapshot.integers(statement, 1 + COUNT).await? {
@@ -337,14 +403,15 @@ async fn sums_at(
     for chunk in cuts.chunks(500) {
         let mut query = Query::select();
         query
-            .from(sea_orm::sea_query::Alias::new("metric_sums"))
+            .from(sea_orm::sea_query::Alias::new(table))
             .columns(["quarter", "alive_exact"].map(sea_orm::sea_query::Alias::new))
             .and_where(col("organization_id").eq(organization))
             .and_where(col("level").eq(0i16))
             .and_where(col("quarter").is_in(chunk.iter().copied()));
+        scope.narrow(&mut query);
         for row in snapshot.rows::<Exact>(&query).await? {
             if let Ok(j) = cuts.binary_search(&row.quarter) {
-                exact[j] = row.alive_exact;
+                exact[j] += row.alive_exact;
             }
         }
     }
@@ -356,6 +423,7 @@ async fn sums_at(
 async fn late_starters(
     snapshot: &Snapshot,
     organization: Uuid,
+    scope: Scope<'_>,
     periods: &Periods,
 ) -> Result<(Vec<SubscriptionFact>, HashMap<Uuid, Vec<SubscriptionFact>>), DbErr> {
     let last_end = periods.end(periods.len() - 1);
@@ -375,6 +443,7 @@ async fn late_starters(
                     .map(|c| sea_orm::sea_query::Alias::new(*c)),
             )
             .and_where(col("organization_id").eq(organization));
+        scope.narrow(&mut query);
         query
     };
     let mut query = select();
@@ -394,6 +463,66 @@ async fn late_starters(
         }
     }
     Ok((late, others))
+}
+
+#[derive(FromQueryResult, Deserialize)]
+struct ProductRanges {
+    customer_id: Uuid,
+    ranges: String,
+}
+
+/// What makes the products' customers add up to the customers of the set: a customer
+/// with active ranges under several of `products` counts once where they overlap.
+async fn shared_customers(
+    snapshot: &Snapshot,
+    organization: Uuid,
+    products: &[Uuid],
+) -> Result<Vec<(i64, i64)>, DbErr> {
+    use sea_orm::sea_query::{Alias, Expr};
+    let table = Alias::new("metric_customer_product_ranges");
+    let of_products = |query: &mut sea_orm::sea_query::SelectStatement| {
+        query
+            .from(table.clone())
+            .and_where(col("organization_id").eq(organization))
+            .and_where(col("product_id").is_in(products.iter().copied()));
+    };
+    let mut shared = Query::select();
+    of_products(&mut shared);
+    shared
+        .column(Alias::new("customer_id"))
+        .group_by_col(Alias::new("customer_id"))
+        .and_having(Expr::cust("COUNT(*) > 1"));
+    let mut query = Query::select();
+    of_products(&mut query);
+    query
+        .columns([Alias::new("customer_id"), Alias::new("ranges")])
+        .and_where(col("customer_id").in_subquery(shared));
+    let mut by_customer: HashMap<Uuid, Vec<Vec<(i64, Option<i64>)>>> = HashMap::new();
+    for row in snapshot.rows::<ProductRanges>(&query).await? {
+        let ranges = serde_json::from_str(&row.ranges).map_err(|e| DbErr::Custom(e.to_string()))?;
+        by_customer.entry(row.customer_id).or_default().push(ranges);
+    }
+    let mut deltas = Deltas::new();
+    for each in by_customer.into_values() {
+        let mut all: Vec<(i64, Option<i64>)> = each.iter().flatten().copied().collect();
+        for ranges in &each {
+            add_customer(organization, None, ranges, -1, &mut deltas);
+        }
+        add_customer(
+            organization,
+            None,
+            &customer_ranges(&mut all),
+            1,
+            &mut deltas,
+        );
+    }
+    let mut changes: Vec<(i64, i64)> = deltas
+        .into_iter()
+        .map(|((_, _, q), sums)| (q, sums[CUSTOMERS]))
+        .filter(|(_, change)| *change != 0)
+        .collect();
+    changes.sort_unstable();
+    Ok(changes)
 }
 
 impl Rolled {
@@ -444,6 +573,9 @@ pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
             rolled.between(a, b)
         })
         .collect();
+    // Subscriptions of a changed product renewed in each period, when some products only
+    // count (its first renewal of the period may be another product's).
+    let mut renewed: HashSet<(usize, Uuid)> = HashSet::new();
     for o in &rolled.orders {
         let (Some(i), Some(started_at)) = (periods.of(o.created_at), o.started_at) else {
             continue;
@@ -456,11 +588,18 @@ pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
         } else {
             sums[OLD_REVENUE + k] += o.revenue;
             sums[OLD_KEPT + k] += o.kept;
+            if rolled.filtered && o.mixed {
+                renewed.extend(o.subscription_id.map(|s| (i, s)));
+                continue;
+            }
             // The first of its subscription's orders counted in the period (the period's
             // orders before the request's start do not count).
             let counted_from = Ord::max(start, from);
             sums[RENEWED + k] += i64::from(o.previous_at.is_none_or(|at| at < counted_from));
         }
+    }
+    for (i, _) in renewed {
+        flows[i][RENEWED + k] += 1;
     }
     flows[0][RENEWED + k] += rolled.first_counted;
     let column = |place: usize| -> Vec<i64> { flows.iter().map(|s| s[place]).collect() };
@@ -516,6 +655,15 @@ pub fn series(periods: &Periods, rolled: &Rolled, series: &mut Series) {
 
     // Subscription states at the end of each period.
     let mut states: Vec<Sums> = (0..n).map(|i| rolled.before(periods.end(i))).collect();
+    for (i, state) in states.iter_mut().enumerate() {
+        let end = quarter(periods.end(i));
+        state[CUSTOMERS] += rolled
+            .shared_customers
+            .iter()
+            .filter(|(q, _)| *q < end)
+            .map(|(_, change)| change)
+            .sum::<i64>();
+    }
     late_correction(periods, rolled, &mut states[n - 1]);
     let state = |place: usize| -> Vec<i64> { states.iter().map(|s| s[place]).collect() };
     let mrr = state(MRR);
@@ -607,8 +755,9 @@ fn late_correction(periods: &Periods, rolled: &Rolled, last: &mut Sums) {
     for fact in &rolled.late {
         fact.add_to(1, &mut deltas);
     }
-    for ((_, q), sums) in &deltas {
-        if *q < end {
+    // (Each fact adds the same to the organization's sums as to its product's.)
+    for ((_, scope, q), sums) in &deltas {
+        if scope.is_none() && *q < end {
             sub(last, sums);
         }
     }

@@ -39,6 +39,8 @@ impl Stored for OrderFact {
         "previous_at",
         "ambiguity",
         "renews",
+        "product_id",
+        "mixed",
     ];
 
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
@@ -50,6 +52,8 @@ impl Stored for OrderFact {
             kept: get(row, "kept")?,
             started_at: get(row, "started_at")?,
             previous_at: get(row, "previous_at")?,
+            product_id: get(row, "product_id")?,
+            mixed: get(row, "mixed")?,
         })
     }
 
@@ -64,6 +68,8 @@ impl Stored for OrderFact {
             self.previous_at.into(),
             self.ambiguity().into(),
             self.renews().into(),
+            self.product_id.into(),
+            self.mixed.into(),
         ]
     }
 
@@ -86,6 +92,7 @@ impl Stored for SubscriptionFact {
         "monthly",
         "trial_end",
         "ambiguity",
+        "product_id",
     ];
 
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
@@ -104,6 +111,7 @@ impl Stored for SubscriptionFact {
             self.monthly.into(),
             self.trial_end.into(),
             self.ambiguity().into(),
+            self.product_id.into(),
         ]
     }
 
@@ -114,14 +122,20 @@ impl Stored for SubscriptionFact {
 
 impl Stored for DisputeFact {
     const TABLE: &'static str = "metric_dispute_facts";
-    const COLUMNS: &'static [&'static str] =
-        &["dispute_id", "organization_id", "quarter", "amount"];
+    const COLUMNS: &'static [&'static str] = &[
+        "dispute_id",
+        "organization_id",
+        "quarter",
+        "amount",
+        "product_id",
+    ];
 
     fn decode(row: &QueryResult) -> Result<Self, DbErr> {
         Ok(DisputeFact {
             organization_id: get(row, "organization_id")?,
             quarter: get(row, "quarter")?,
             amount: get(row, "amount")?,
+            product_id: get(row, "product_id")?,
         })
     }
 
@@ -130,6 +144,7 @@ impl Stored for DisputeFact {
             self.organization_id.into(),
             self.quarter.into(),
             self.amount.into(),
+            self.product_id.into(),
         ]
     }
 
@@ -175,7 +190,7 @@ pub async fn replace<F: Stored>(
             row
         })
         .collect();
-    upsert(txn, F::TABLE, F::COLUMNS, values).await?;
+    upsert(txn, F::TABLE, F::COLUMNS, 1, values).await?;
     Ok(Replaced { gone, changed })
 }
 
@@ -247,11 +262,12 @@ pub async fn delete_where(
     Ok(())
 }
 
-/// Writes rows of `table` keyed by its first column, replacing what is there.
+/// Writes rows of `table` keyed by its first `keys` columns, replacing what is there.
 pub async fn upsert(
     txn: &DatabaseTransaction,
     table: &str,
     columns: &[&str],
+    keys: usize,
     values: Vec<Vec<Value>>,
 ) -> Result<(), DbErr> {
     let per_statement = (30_000 / columns.len()).max(1);
@@ -262,8 +278,8 @@ pub async fn upsert(
             .into_table(Alias::new(table))
             .columns(columns.iter().map(|c| Alias::new(*c)))
             .on_conflict(
-                OnConflict::column(Alias::new(columns[0]))
-                    .update_columns(columns[1..].iter().map(|c| Alias::new(*c)))
+                OnConflict::columns(columns[..keys].iter().map(|c| Alias::new(*c)))
+                    .update_columns(columns[keys..].iter().map(|c| Alias::new(*c)))
                     .to_owned(),
             );
         for row in values.by_ref().take(per_statement) {

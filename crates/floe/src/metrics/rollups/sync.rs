@@ -8,7 +8,7 @@
 //! own facts, its orders' and its customers' active ranges; an order whose being paid
 //! changed, its disputes.
 
-use std::collections::{BTreeSet, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap};
 
 use chrono::{DateTime, Utc};
 use sea_orm::sea_query::{Alias, Expr, ExprTrait, OnConflict, Query};
@@ -28,7 +28,7 @@ use crate::metrics::sql::{col, get, rows};
 
 /// Marks taken per transaction.
 const BATCH: u64 = 2_000;
-/// Sum rows per upsert (each binds `COUNT + 3` values).
+/// Sum rows per upsert (each binds `COUNT + 4` values at most).
 const QUARTER_ROWS: usize = 300;
 /// Serializes passes on PostgreSQL, across floe instances (two passes computing the same
 /// fact's difference at once would both apply it).
@@ -137,8 +137,9 @@ pub async fn tidy(db: &DatabaseConnection) -> Result<(), DbErr> {
         return Ok(());
     }
     db.execute_unprepared(
-        "VACUUM (ANALYZE) metric_dirty, metric_sums, metric_order_facts, \
-         metric_subscription_facts, metric_customer_ranges, metric_dispute_facts",
+        "VACUUM (ANALYZE) metric_dirty, metric_sums, metric_product_sums, metric_order_facts, \
+         metric_subscription_facts, metric_customer_ranges, metric_customer_product_ranges, \
+         metric_dispute_facts",
     )
     .await?;
     Ok(())
@@ -260,6 +261,7 @@ async fn clear(txn: &DatabaseTransaction, marks: &[Mark]) -> Result<(), DbErr> {
 struct OrderRow {
     id: Uuid,
     organization_id: Uuid,
+    product_id: Option<Uuid>,
     subscription_id: Option<Uuid>,
     created_at: DateTime<Utc>,
     counted: bool,
@@ -267,9 +269,10 @@ struct OrderRow {
     kept: i64,
 }
 
-const ORDER_COLUMNS: [&str; 8] = [
+const ORDER_COLUMNS: [&str; 9] = [
     "id",
     "organization_id",
+    "product_id",
     "subscription_id",
     "created_at",
     "status",
@@ -293,6 +296,7 @@ async fn orders_where(
             Ok(OrderRow {
                 id: get(row, "id")?,
                 organization_id: get(row, "organization_id")?,
+                product_id: get(row, "product_id")?,
                 subscription_id: get(row, "subscription_id")?,
                 created_at: get(row, "created_at")?,
                 counted: COUNTED.contains(&get::<String>(row, "status")?.as_str()),
@@ -303,8 +307,8 @@ async fn orders_where(
         .collect()
 }
 
-/// Rolls up the order facts `new` in place of `old`; answers the orders that became, or
-/// stopped being, counted.
+/// Rolls up the order facts `new` in place of `old`; answers the orders whose disputes
+/// count otherwise now: they became, or stopped being, counted, or changed product.
 async fn replace_order_facts(
     txn: &DatabaseTransaction,
     old: HashMap<Uuid, OrderFact>,
@@ -314,7 +318,10 @@ async fn replace_order_facts(
     let Replaced { gone, changed } = replace(txn, &old, &new, deltas).await?;
     Ok(gone
         .into_iter()
-        .chain(changed.into_iter().filter(|id| !old.contains_key(id)))
+        .chain(changed.into_iter().filter(|id| {
+            old.get(id)
+                .is_none_or(|was| was.product_id != new[id].product_id)
+        }))
         .collect())
 }
 
@@ -360,12 +367,15 @@ async fn roll_up_subscriptions(
     for (subscription, mut orders) in by_subscription {
         orders.sort_unstable_by_key(|o| (o.created_at, o.id));
         let started_at = new.get(&subscription).map(|s| s.started_at);
+        let mixed = orders.iter().any(|o| o.product_id != orders[0].product_id);
         let mut previous_at = None;
         for order in orders {
             facts.insert(
                 order.id,
                 OrderFact {
                     organization_id: order.organization_id,
+                    product_id: order.product_id,
+                    mixed,
                     subscription_id: Some(subscription),
                     created_at: order.created_at,
                     revenue: order.revenue,
@@ -386,7 +396,16 @@ async fn roll_up_subscriptions(
 
 type Span = (i64, Option<i64>);
 
-/// How a customer's active ranges move with a pass's subscriptions.
+/// A customer's active ranges over all its subscriptions (scope `None`) or over those of
+/// one product: `(customer, scope)`.
+type RangesKey = (Uuid, Option<Uuid>);
+
+/// The scopes a subscription's active span counts in.
+fn scopes(fact: &SubscriptionFact) -> [Option<Uuid>; 2] {
+    [None, Some(fact.product_id)]
+}
+
+/// How a customer's active ranges in one scope move with a pass's subscriptions.
 #[derive(Default)]
 struct CustomerChange {
     organization: Uuid,
@@ -405,81 +424,101 @@ fn active_span<'a>(
     Some((fact, fact.active_quarters()?))
 }
 
-/// The customers whose active ranges the subscriptions `ids` (changed or gone) move.
+/// The customers' ranges (per scope) that the subscriptions `ids` (changed or gone) move.
 fn customer_changes<'a>(
     old: &HashMap<Uuid, SubscriptionFact>,
     new: &HashMap<Uuid, SubscriptionFact>,
     ids: impl Iterator<Item = &'a Uuid>,
-) -> HashMap<Uuid, CustomerChange> {
-    let mut customers: HashMap<Uuid, CustomerChange> = HashMap::new();
+) -> HashMap<RangesKey, CustomerChange> {
+    let mut customers: HashMap<RangesKey, CustomerChange> = HashMap::new();
     for id in ids {
         let (before, after) = (active_span(old, id), active_span(new, id));
-        if let (Some((a, x)), Some((b, y))) = (before, after)
-            && a.customer_id == b.customer_id
-            && x == y
-        {
-            continue;
-        }
-        if let Some((fact, _)) = before {
-            let change = customers.entry(fact.customer_id).or_default();
-            change.organization = fact.organization_id;
-            change.recompute = true;
-        }
-        if let Some((fact, span)) = after {
-            let change = customers.entry(fact.customer_id).or_default();
-            change.organization = fact.organization_id;
-            change.added.push(span);
+        for place in 0..2 {
+            let before =
+                before.map(|(fact, span)| ((fact.customer_id, scopes(fact)[place]), fact, span));
+            let after =
+                after.map(|(fact, span)| ((fact.customer_id, scopes(fact)[place]), fact, span));
+            if let (Some((a, _, x)), Some((b, _, y))) = (before, after)
+                && a == b
+                && x == y
+            {
+                continue;
+            }
+            if let Some((key, fact, _)) = before {
+                let change = customers.entry(key).or_default();
+                change.organization = fact.organization_id;
+                change.recompute = true;
+            }
+            if let Some((key, fact, span)) = after {
+                let change = customers.entry(key).or_default();
+                change.organization = fact.organization_id;
+                change.added.push(span);
+            }
         }
     }
     customers
 }
 
-/// Moves the active ranges of `customers`: a customer whose subscriptions only gained
-/// spans merges them into its ranges (a bulk import adds every subscription so, and a
-/// customer may hold thousands); the others are recomputed from their subscriptions'
-/// facts.
+/// Where each scope's ranges are kept: the table, its key columns.
+const RANGES: [(&str, &[&str]); 2] = [
+    ("metric_customer_ranges", &["customer_id"]),
+    (
+        "metric_customer_product_ranges",
+        &["customer_id", "product_id"],
+    ),
+];
+
+/// Moves the active ranges of `customers`: ranges whose subscriptions only gained spans
+/// merge them in (a bulk import adds every subscription so, and a customer may hold
+/// thousands); the others are recomputed from their subscriptions' facts.
 async fn roll_up_customers(
     txn: &DatabaseTransaction,
-    customers: HashMap<Uuid, CustomerChange>,
+    customers: HashMap<RangesKey, CustomerChange>,
     deltas: &mut Deltas,
 ) -> Result<(), DbErr> {
-    let ids: Vec<Uuid> = customers.keys().copied().collect();
-    let recomputed: Vec<Uuid> = customers
-        .iter()
-        .filter(|(_, change)| change.recompute)
-        .map(|(id, _)| *id)
-        .collect();
-    let mut spans: HashMap<Uuid, Vec<Span>> = HashMap::new();
+    let ids = crate::db::unique(customers.keys().map(|(customer, _)| *customer));
+    let recomputed = crate::db::unique(
+        customers
+            .iter()
+            .filter(|(_, change)| change.recompute)
+            .map(|((customer, _), _)| *customer),
+    );
+    let mut spans: HashMap<RangesKey, Vec<Span>> = HashMap::new();
     let facts: HashMap<Uuid, SubscriptionFact> =
         stored_where(txn, "customer_id", &recomputed).await?;
     for fact in facts.into_values() {
         if let Some(span) = fact.active_quarters() {
-            spans.entry(fact.customer_id).or_default().push(span);
+            for scope in scopes(&fact) {
+                spans
+                    .entry((fact.customer_id, scope))
+                    .or_default()
+                    .push(span);
+            }
         }
     }
-    let mut old: HashMap<Uuid, Vec<Span>> = HashMap::new();
-    for row in rows_where(
-        txn,
-        "metric_customer_ranges",
-        &["customer_id", "ranges"],
-        "customer_id",
-        &ids,
-    )
-    .await?
-    {
-        let ranges: String = get(&row, "ranges")?;
-        old.insert(
-            get(&row, "customer_id")?,
-            serde_json::from_str(&ranges).map_err(|e| DbErr::Custom(e.to_string()))?,
-        );
+    let mut old: HashMap<RangesKey, Vec<Span>> = HashMap::new();
+    for (table, keys) in RANGES {
+        let mut columns = keys.to_vec();
+        columns.push("ranges");
+        for row in rows_where(txn, table, &columns, "customer_id", &ids).await? {
+            let scope = match keys.len() {
+                1 => None,
+                _ => Some(get(&row, "product_id")?),
+            };
+            let ranges: String = get(&row, "ranges")?;
+            old.insert(
+                (get(&row, "customer_id")?, scope),
+                serde_json::from_str(&ranges).map_err(|e| DbErr::Custom(e.to_string()))?,
+            );
+        }
     }
-    let mut gone = Vec::new();
-    let mut values = Vec::new();
-    for (customer, change) in customers {
+    let mut gone: [Vec<RangesKey>; 2] = Default::default();
+    let mut values: [Vec<Vec<sea_orm::Value>>; 2] = Default::default();
+    for (key, change) in customers {
         let organization = change.organization;
-        let before = old.remove(&customer).unwrap_or_default();
+        let before = old.remove(&key).unwrap_or_default();
         let mut all = if change.recompute {
-            spans.remove(&customer).unwrap_or_default()
+            spans.remove(&key).unwrap_or_default()
         } else {
             let mut all = before.clone();
             all.extend(change.added);
@@ -489,23 +528,38 @@ async fn roll_up_customers(
         if new == before {
             continue;
         }
-        add_customer(organization, &before, -1, deltas);
-        add_customer(organization, &new, 1, deltas);
+        let (customer, scope) = key;
+        add_customer(organization, scope, &before, -1, deltas);
+        add_customer(organization, scope, &new, 1, deltas);
+        let place = usize::from(scope.is_some());
         if new.is_empty() {
-            gone.push(customer);
+            gone[place].push(key);
         } else {
             let text = serde_json::to_string(&new).map_err(|e| DbErr::Custom(e.to_string()))?;
-            values.push(vec![customer.into(), organization.into(), text.into()]);
+            let mut row = vec![customer.into()];
+            row.extend(scope.map(sea_orm::Value::from));
+            row.extend([organization.into(), text.into()]);
+            values[place].push(row);
         }
     }
-    delete_where(txn, "metric_customer_ranges", "customer_id", &gone).await?;
-    upsert(
-        txn,
-        "metric_customer_ranges",
-        &["customer_id", "organization_id", "ranges"],
-        values,
-    )
-    .await
+    let [gone_all, gone_product] = gone;
+    let customers: Vec<Uuid> = gone_all.iter().map(|(customer, _)| *customer).collect();
+    delete_where(txn, RANGES[0].0, "customer_id", &customers).await?;
+    // (Rare: a product's ranges go only when its subscriptions end or move, one by one.)
+    for (customer, product) in gone_product {
+        let delete = Query::delete()
+            .from_table(Alias::new(RANGES[1].0))
+            .and_where(col("customer_id").eq(customer))
+            .and_where(col("product_id").eq(product))
+            .to_owned();
+        txn.execute(&delete).await?;
+    }
+    for ((table, keys), values) in RANGES.into_iter().zip(values) {
+        let mut columns = keys.to_vec();
+        columns.extend(["organization_id", "ranges"]);
+        upsert(txn, table, &columns, keys.len(), values).await?;
+    }
+    Ok(())
 }
 
 /// Rolls up disputes: a lost one of a counted order takes its amount back when lost.
@@ -533,23 +587,26 @@ async fn roll_up_disputes(
         .iter()
         .map(|row| get(row, "order_id"))
         .collect::<Result<_, _>>()?;
-    let counted: HashSet<Uuid> = orders_where(txn, "id", &crate::db::unique(order_ids.into_iter()))
-        .await?
-        .into_iter()
-        .filter(|o| o.counted)
-        .map(|o| o.id)
-        .collect();
+    // The counted ones, with their product.
+    let counted: HashMap<Uuid, Option<Uuid>> =
+        orders_where(txn, "id", &crate::db::unique(order_ids.into_iter()))
+            .await?
+            .into_iter()
+            .filter(|o| o.counted)
+            .map(|o| (o.id, o.product_id))
+            .collect();
     let mut new = HashMap::new();
     for row in &disputes {
         let closed_at: Option<DateTime<Utc>> = get(row, "closed_at")?;
         let lost = get::<String>(row, "status")? == "lost";
-        if let (true, Some(closed_at), true) =
-            (lost, closed_at, counted.contains(&get(row, "order_id")?))
+        if let (true, Some(closed_at), Some(product_id)) =
+            (lost, closed_at, counted.get(&get(row, "order_id")?))
         {
             new.insert(
                 get::<Uuid>(row, "id")?,
                 DisputeFact {
                     organization_id: get(row, "organization_id")?,
+                    product_id: *product_id,
                     quarter: quarter(closed_at),
                     amount: get(row, "amount")?,
                 },
@@ -605,6 +662,8 @@ async fn roll_up(
         .map(|o| {
             let fact = OrderFact {
                 organization_id: o.organization_id,
+                product_id: o.product_id,
+                mixed: false,
                 subscription_id: None,
                 created_at: o.created_at,
                 revenue: o.revenue,
@@ -641,50 +700,73 @@ async fn roll_up(
 pub const LEVELS: [i64; 3] = [1, 4, 96];
 
 /// Adds `deltas` to the sums of their quarter, hour and day (rows made when missing), in
-/// key order.
+/// key order: the organization's in `metric_sums`, its products' in `metric_product_sums`.
 async fn add_to_quarters(txn: &DatabaseTransaction, deltas: Deltas) -> Result<(), DbErr> {
-    let mut buckets: HashMap<(Uuid, i16, i64), Sums> = HashMap::new();
-    for ((organization, quarter), sums) in deltas {
+    let mut buckets: HashMap<(Uuid, Option<Uuid>, i16, i64), Sums> = HashMap::new();
+    for ((organization, scope, quarter), sums) in deltas {
         if sums.iter().all(|v| *v == 0) {
             continue;
         }
         for (level, size) in LEVELS.iter().enumerate() {
             let start = quarter.div_euclid(*size) * size;
             let bucket = buckets
-                .entry((organization, level as i16, start))
+                .entry((organization, scope, level as i16, start))
                 .or_insert([0; COUNT]);
             super::columns::add(bucket, &sums);
         }
     }
+    // In key order, so that concurrent passes (of other organizations) never deadlock.
     let mut buckets: Vec<_> = buckets.into_iter().collect();
     buckets.sort_unstable_by_key(|(key, _)| *key);
-    let mut on_conflict = OnConflict::columns([
-        Alias::new("organization_id"),
-        Alias::new("level"),
-        Alias::new("quarter"),
-    ]);
+    let (mut all, mut products) = (Vec::new(), Vec::new());
+    for ((organization, scope, level, quarter), sums) in buckets {
+        let (level, quarter) = (Expr::val(level), Expr::val(quarter));
+        match scope {
+            None => all.push((vec![Expr::val(organization), level, quarter], sums)),
+            Some(product) => products.push((
+                vec![Expr::val(organization), Expr::val(product), level, quarter],
+                sums,
+            )),
+        }
+    }
+    add_to(
+        txn,
+        "metric_sums",
+        &["organization_id", "level", "quarter"],
+        all,
+    )
+    .await?;
+    add_to(
+        txn,
+        "metric_product_sums",
+        &["organization_id", "product_id", "level", "quarter"],
+        products,
+    )
+    .await
+}
+
+/// Adds each row's sums to `table`'s row of its key (made when missing).
+async fn add_to(
+    txn: &DatabaseTransaction,
+    table: &str,
+    keys: &[&str],
+    rows: Vec<(Vec<Expr>, Sums)>,
+) -> Result<(), DbErr> {
+    let mut on_conflict = OnConflict::columns(keys.iter().map(|k| Alias::new(*k)));
     for name in NAMES {
         on_conflict.value(
             Alias::new(name),
-            Expr::cust(format!("metric_sums.{name} + excluded.{name}")),
+            Expr::cust(format!("{table}.{name} + excluded.{name}")),
         );
     }
-    for chunk in buckets.chunks(QUARTER_ROWS) {
+    let mut rows = rows.into_iter().peekable();
+    while rows.peek().is_some() {
         let mut insert = Query::insert();
         insert
-            .into_table(Alias::new("metric_sums"))
-            .columns(
-                ["organization_id", "level", "quarter"]
-                    .iter()
-                    .chain(NAMES.iter())
-                    .map(|c| Alias::new(*c)),
-            )
+            .into_table(Alias::new(table))
+            .columns(keys.iter().chain(NAMES.iter()).map(|c| Alias::new(*c)))
             .on_conflict(on_conflict.clone());
-        for ((organization, level, quarter), sums) in chunk {
-            let mut row: Vec<Expr> = Vec::with_capacity(COUNT + 3);
-            row.push(Expr::val(*organization));
-            row.push(Expr::val(*level));
-            row.push(Expr::val(*quarter));
+        for (mut row, sums) in rows.by_ref().take(QUARTER_ROWS) {
             row.extend(sums.iter().map(|v| Expr::val(*v)));
             insert.values_panic(row);
         }
@@ -705,6 +787,7 @@ mod tests {
         SubscriptionFact {
             organization_id: Uuid::nil(),
             customer_id: Uuid::from_u128(customer),
+            product_id: Uuid::nil(),
             created_at: at("2025-01-01T00:00:00Z"),
             started_at: at("2025-01-01T00:00:00Z"),
             end_at: end.map(at),
@@ -731,11 +814,21 @@ mod tests {
             (c, subscription(30, None, 900)),
         ]);
         let changes = customer_changes(&old, &new, [a, b, c].iter());
-        assert!(!changes.contains_key(&Uuid::from_u128(10)));
-        assert!(changes[&Uuid::from_u128(20)].recompute);
-        let added = &changes[&Uuid::from_u128(30)];
-        assert!(!added.recompute);
-        assert_eq!(added.added, vec![new[&c].active_quarters().unwrap()]);
+        let product = Some(Uuid::nil());
+        for scope in [None, product] {
+            assert!(!changes.contains_key(&(Uuid::from_u128(10), scope)));
+            assert!(changes[&(Uuid::from_u128(20), scope)].recompute);
+            let added = &changes[&(Uuid::from_u128(30), scope)];
+            assert!(!added.recompute);
+            assert_eq!(added.added, vec![new[&c].active_quarters().unwrap()]);
+        }
+        // Moved to another product: that product's ranges gain it, the old one's recompute.
+        let mut moved = old[&a].clone();
+        moved.product_id = Uuid::from_u128(99);
+        let changes = customer_changes(&old, &HashMap::from([(a, moved)]), [a].iter());
+        assert_eq!(changes.len(), 2);
+        assert!(changes[&(Uuid::from_u128(10), product)].recompute);
+        assert!(!changes[&(Uuid::from_u128(10), Some(Uuid::from_u128(99)))].recompute);
     }
 
     #[test]
