@@ -260,14 +260,15 @@ def history(rng, organization_id, products, customers, start, end):
         stop = min(end, ended_at or ends_at or end)
         # Some change product on the way: their earlier orders are of another product.
         earlier, switched_at = product, None
-        if rng.random() < 0.2:
-            earlier = rng.choice(recurring)
+        if rng.random() < 0.4:
+            earlier = rng.choice([p for p in recurring if p is not product])
             switched_at = moment(rng, started_at, max(stop, started_at + timedelta(days=1)))
         at = started_at
         while at < stop:
-            add_order(at, earlier if switched_at and at < switched_at else product, customer, subscription["id"],
-                      seats)
-            at += timedelta(days={"day": 1, "week": 7, "month": 30, "year": 365}[interval] * count)
+            paid_for = earlier if switched_at and at < switched_at else product
+            add_order(at, paid_for, customer, subscription["id"], seats)
+            days = {"day": 1, "week": 7, "month": 30, "year": 365}[paid_for["recurring_interval"]]
+            at += timedelta(days=days * count)
         if seats:
             for _ in range(rng.randint(1, 3)):
                 add_seat(rng, model, rows, org, started_at, end, subscription_id=subscription["id"], owner=customer)

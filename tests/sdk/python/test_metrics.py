@@ -66,11 +66,11 @@ def random_request(rng, shop):
     params = {"start_date": start.isoformat(), "end_date": end.isoformat(), "interval": interval,
               "timezone": rng.choice(ZONES)}
     choice = rng.random()
-    if choice < 0.15:
+    if choice < 0.25:
         params["product_id"] = [p["id"] for p in rng.sample(shop.products, rng.choice([1, 2, 3]))]
-    elif choice < 0.3:
+    elif choice < 0.35:
         params["billing_type"] = rng.choice(["one_time", "recurring"])
-    elif choice < 0.45:
+    elif choice < 0.5:
         params["customer_id"] = [rng.choice(shop.customers)["id"]]
     if rng.random() < 0.2:
         params["metrics"] = rng.sample(metrics_model.SLUGS, 5)
@@ -107,6 +107,54 @@ def test_every_metric_matches_the_model_over_random_histories(server, seed):
     # Every request without a customer filter was served from the rollups (the others from
     # the rows).
     assert served_from_rollups(server) - served_before == rolled > 0
+
+
+def test_a_subscription_that_changed_product_renews_once_per_period_under_each_filter(server):
+    """Weekly subscriptions whose first orders were of the monthly product: in the period of
+    the change, their first renewal under the weekly product follows monthly orders, and a
+    filter on either product (or both) counts each subscription once (read one by one)."""
+    shop = Shop(server)
+    weekly = next(p for p in shop.products if p["recurring_interval"] == "week")
+    monthly = next(p for p in shop.products if p["recurring_interval"] == "month")
+    def orders_of(subscription):
+        return sorted((o for o in model_history["orders"] if o["subscription_id"] == subscription),
+                      key=lambda o: o["created_at"])
+
+    # A history with weekly renewals (eight orders a week apart, at least).
+    for seed in range(100):
+        rng = random.Random(seed)
+        model_history, rows = history(rng, shop.organization["id"], shop.products, shop.customers,
+                                      datetime(2025, 1, 1, tzinfo=UTC), datetime(2026, 1, 1, tzinfo=UTC))
+        changed = [s["id"] for s in model_history["subscriptions"] if len(orders_of(s["id"])) >= 8
+                   and orders_of(s["id"])[1]["created_at"] - orders_of(s["id"])[0]["created_at"] == timedelta(days=7)]
+        if changed:
+            break
+    assert changed
+    row_of = {row["id"]: row for row in rows["orders"]}
+    for subscription, row in zip(model_history["subscriptions"], rows["subscriptions"]):
+        if subscription["id"] in changed:
+            subscription["product_id"] = row["product_id"] = weekly["id"]
+    for subscription in changed:
+        orders = orders_of(subscription)
+        for position, order in enumerate(orders):
+            values = {"status": "paid", "product_id": monthly["id"] if position < len(orders) // 2 else weekly["id"]}
+            order.update(values)
+            row_of[order["id"]].update(values)
+    Database(server).write(rows)
+    served_before = served_from_rollups(server)
+    asked = 0
+    for interval in ["week", "month", "year"]:
+        for products in [[weekly], [monthly], [weekly, monthly]]:
+            for zone in ["UTC", "Asia/Kolkata"]:
+                params = {"start_date": "2025-01-01", "end_date": "2025-12-31", "interval": interval,
+                          "timezone": zone, "product_id": [p["id"] for p in products]}
+                answer = shop.get("/v1/metrics/", **params)
+                assert answer.status_code == 200, answer.text
+                expected = metrics_model.compute(model_history, "2025-01-01", "2025-12-31", interval, zone,
+                                                 product_id=params["product_id"])
+                assert metrics_model.compare(expected, answer.json()) == [], params
+                asked += 1
+    assert served_from_rollups(server) - served_before == asked
 
 
 def served_from_rollups(server):

@@ -497,7 +497,9 @@ async fn shared_customers(
     query
         .columns([Alias::new("customer_id"), Alias::new("ranges")])
         .and_where(col("customer_id").in_subquery(shared));
-    let mut by_customer: HashMap<Uuid, Vec<Vec<(i64, Option<i64>)>>> = HashMap::new();
+    // Each customer's ranges under each of the products.
+    type Ranges = Vec<(i64, Option<i64>)>;
+    let mut by_customer: HashMap<Uuid, Vec<Ranges>> = HashMap::new();
     for row in snapshot.rows::<ProductRanges>(&query).await? {
         let ranges = serde_json::from_str(&row.ranges).map_err(|e| DbErr::Custom(e.to_string()))?;
         by_customer.entry(row.customer_id).or_default().push(ranges);
