@@ -782,7 +782,33 @@ fn late_correction(periods: &Periods, rolled: &Rolled, last: &mut Sums) {
 
 #[cfg(test)]
 mod tests {
-    use super::runs;
+    use super::{Interval, Periods, calendar_fits, place, runs};
+    use chrono::NaiveDate;
+
+    /// The zones of the extreme offsets (+14, −12), a half-hour one and one with clock
+    /// changes: their weeks, months and years since 2020 lie within the slack of the UTC
+    /// calendar, so they are answered from the sums.
+    #[test]
+    fn periods_of_today_s_zones_fit_the_calendar() {
+        let (start, end) = (
+            NaiveDate::from_ymd_opt(2020, 1, 15).unwrap(),
+            NaiveDate::from_ymd_opt(2025, 12, 31).unwrap(),
+        );
+        for zone in [
+            chrono_tz::Pacific::Kiritimati,
+            chrono_tz::Etc::GMTPlus12,
+            chrono_tz::Asia::Kolkata,
+            chrono_tz::America::Sao_Paulo,
+        ] {
+            for interval in [Interval::Week, Interval::Month, Interval::Year] {
+                let periods = Periods::new(start, end, interval, zone);
+                assert!(
+                    calendar_fits(&periods, place(interval)),
+                    "{zone} {interval:?}"
+                );
+            }
+        }
+    }
 
     /// Every quarter of `[from, to)` is in exactly one run's buckets.
     fn covered(runs: &[(usize, i64, i64)]) -> Vec<i64> {
