@@ -16,7 +16,7 @@ use super::facts::{
     CALENDAR_SLACK, Deltas, FIRST_CALENDAR, REACH, SubscriptionFact, add_customer, customer_ranges,
     masks_with, next_utc_start, on_boundary, quarter, utc_start,
 };
-use super::stored::Stored;
+use super::stored::{Ranges, Stored, decode_ranges};
 use super::sync::LEVELS;
 use crate::db::Snapshot;
 use crate::metrics::compute::{Series, ceil_div, floats, ints, ratio};
@@ -498,15 +498,14 @@ async fn shared_customers(
         .columns([Alias::new("customer_id"), Alias::new("ranges")])
         .and_where(col("customer_id").in_subquery(shared));
     // Each customer's ranges under each of the products.
-    type Ranges = Vec<(i64, Option<i64>)>;
     let mut by_customer: HashMap<Uuid, Vec<Ranges>> = HashMap::new();
     for row in snapshot.rows::<ProductRanges>(&query).await? {
-        let ranges = serde_json::from_str(&row.ranges).map_err(|e| DbErr::Custom(e.to_string()))?;
+        let ranges = decode_ranges(&row.ranges)?;
         by_customer.entry(row.customer_id).or_default().push(ranges);
     }
     let mut deltas = Deltas::new();
     for each in by_customer.into_values() {
-        let mut all: Vec<(i64, Option<i64>)> = each.iter().flatten().copied().collect();
+        let mut all: Ranges = each.iter().flatten().copied().collect();
         for ranges in &each {
             add_customer(organization, None, ranges, -1, &mut deltas);
         }

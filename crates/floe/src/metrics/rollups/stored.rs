@@ -153,6 +153,18 @@ impl Stored for DisputeFact {
     }
 }
 
+/// A customer's active ranges as `metric_customer_ranges` and
+/// `metric_customer_product_ranges` keep them (JSON `[[from, to], …]`, quarters).
+pub type Ranges = Vec<(i64, Option<i64>)>;
+
+pub fn decode_ranges(text: &str) -> Result<Ranges, DbErr> {
+    serde_json::from_str(text).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
+pub fn encode_ranges(ranges: &Ranges) -> Result<String, DbErr> {
+    serde_json::to_string(ranges).map_err(|e| DbErr::Custom(e.to_string()))
+}
+
 /// The stored facts whose `key` column is one of `ids`, by their own ID.
 pub async fn stored_where<F: Stored>(
     txn: &DatabaseTransaction,

@@ -21,7 +21,10 @@ use super::columns::{COUNT, NAMES, Sums};
 use super::facts::{
     Deltas, DisputeFact, OrderFact, SubscriptionFact, add_customer, customer_ranges, quarter,
 };
-use super::stored::{CHUNK, Replaced, delete_where, replace, rows_where, stored_where, upsert};
+use super::stored::{
+    CHUNK, Replaced, decode_ranges, delete_where, encode_ranges, replace, rows_where, stored_where,
+    upsert,
+};
 use crate::metrics::inputs::{SUBSCRIPTION_COLUMNS, SubscriptionRow, started_subscription};
 use crate::metrics::laps::Laps;
 use crate::metrics::sql::{col, get, rows};
@@ -506,10 +509,7 @@ async fn roll_up_customers(
                 _ => Some(get(&row, "product_id")?),
             };
             let ranges: String = get(&row, "ranges")?;
-            old.insert(
-                (get(&row, "customer_id")?, scope),
-                serde_json::from_str(&ranges).map_err(|e| DbErr::Custom(e.to_string()))?,
-            );
+            old.insert((get(&row, "customer_id")?, scope), decode_ranges(&ranges)?);
         }
     }
     let mut gone: [Vec<RangesKey>; 2] = Default::default();
@@ -535,7 +535,7 @@ async fn roll_up_customers(
         if new.is_empty() {
             gone[place].push(key);
         } else {
-            let text = serde_json::to_string(&new).map_err(|e| DbErr::Custom(e.to_string()))?;
+            let text = encode_ranges(&new)?;
             let mut row = vec![customer.into()];
             row.extend(scope.map(sea_orm::Value::from));
             row.extend([organization.into(), text.into()]);
